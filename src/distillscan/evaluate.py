@@ -1,0 +1,134 @@
+"""Detection quality against ground truth: recall per campaign, precision, ranking quality.
+
+Ground truth is one row per account: account_id, label ('campaign' | 'benign'), kind,
+entity_id — what `distillscan synth` writes next to a generated log. The evaluation
+judges the scan the way a responder would act on it: an account is *flagged* when its
+group's severity is at or above `flag_severity` (default medium).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from distillscan.score import SEVERITIES, severity_rank
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """All figures of one evaluation; `as_dict` is what the CLI prints as JSON."""
+
+    flag_severity: str
+    account_precision: float
+    account_recall: float
+    flagged_accounts: int
+    per_kind: pl.DataFrame
+    """kind, label, accounts, flagged, recall (campaign) or false-positive rate (benign)."""
+    group_average_precision: float
+    campaign_groups: int
+    benign_groups: int
+    campaign_groups_above_all_benign: int
+    pairwise_ranking_accuracy: float
+    top_benign_rank: int | None
+    lowest_campaign_rank: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "flag_severity": self.flag_severity,
+            "account_precision": round(self.account_precision, 4),
+            "account_recall": round(self.account_recall, 4),
+            "flagged_accounts": self.flagged_accounts,
+            "group_average_precision": round(self.group_average_precision, 4),
+            "campaign_groups": self.campaign_groups,
+            "benign_groups": self.benign_groups,
+            "campaign_groups_above_all_benign": self.campaign_groups_above_all_benign,
+            "pairwise_ranking_accuracy": round(self.pairwise_ranking_accuracy, 4),
+            "top_benign_rank": self.top_benign_rank,
+            "lowest_campaign_rank": self.lowest_campaign_rank,
+            "per_kind": [
+                {key: (round(value, 4) if isinstance(value, float) else value) for key, value in row.items()}
+                for row in self.per_kind.iter_rows(named=True)
+            ],
+        }
+
+
+def _average_precision(labels_in_rank_order: list[bool]) -> float:
+    """Average precision of a ranked list of positive/negative labels."""
+    positives = sum(labels_in_rank_order)
+    if positives == 0:
+        return 0.0
+    hits = 0
+    total = 0.0
+    for position, is_positive in enumerate(labels_in_rank_order, start=1):
+        if is_positive:
+            hits += 1
+            total += hits / position
+    return total / positives
+
+
+def evaluate(
+    groups: pl.DataFrame,
+    membership: pl.DataFrame,
+    truth: pl.DataFrame,
+    flag_severity: str = "medium",
+) -> Evaluation:
+    """Compare scored groups (group_id, rank, score, severity) with ground truth.
+
+    A group is a *campaign group* when most of its accounts are campaign accounts.
+    Ranking quality counts how many campaign groups rank above every benign group and
+    the share of (campaign, benign) group pairs in the right order.
+    """
+    flagged_levels = list(SEVERITIES[: severity_rank(flag_severity) + 1])
+    accounts = (
+        truth.select("account_id", "label", "kind")
+        .join(membership, on="account_id", how="inner")
+        .join(groups.select("group_id", "rank", "score", "severity"), on="group_id")
+        .with_columns(flagged=pl.col("severity").is_in(flagged_levels))
+    )
+    is_campaign = pl.col("label") == "campaign"
+    flagged = accounts.filter("flagged")
+    true_flags = flagged.filter(is_campaign).height
+    precision = true_flags / flagged.height if flagged.height else 1.0
+    campaign_total = accounts.filter(is_campaign).height
+    recall = true_flags / campaign_total if campaign_total else 1.0
+    per_kind = (
+        accounts.group_by("label", "kind")
+        .agg(accounts=pl.len(), flagged=pl.col("flagged").sum())
+        .with_columns(flag_rate=pl.col("flagged") / pl.col("accounts"))
+        .sort("label", "kind", descending=[True, False])
+    )
+    labelled_groups = (
+        accounts.group_by("group_id", "rank", "score")
+        .agg(campaign_share=is_campaign.mean())
+        .with_columns(is_campaign=pl.col("campaign_share") > 0.5)
+        .sort("rank")
+    )
+    order = labelled_groups["is_campaign"].to_list()
+    campaign_ranks = labelled_groups.filter("is_campaign")["rank"].to_list()
+    benign_ranks = labelled_groups.filter(~pl.col("is_campaign"))["rank"].to_list()
+    top_benign = min(benign_ranks) if benign_ranks else None
+    above = sum(1 for rank in campaign_ranks if top_benign is None or rank < top_benign)
+    correct_pairs = 0
+    benign_seen = 0
+    for is_positive in order:
+        if is_positive:
+            correct_pairs += len(benign_ranks) - benign_seen
+        else:
+            benign_seen += 1
+    pair_total = len(campaign_ranks) * len(benign_ranks)
+    return Evaluation(
+        flag_severity=flag_severity,
+        account_precision=precision,
+        account_recall=recall,
+        flagged_accounts=flagged.height,
+        per_kind=per_kind,
+        group_average_precision=_average_precision(order),
+        campaign_groups=len(campaign_ranks),
+        benign_groups=len(benign_ranks),
+        campaign_groups_above_all_benign=above,
+        pairwise_ranking_accuracy=correct_pairs / pair_total if pair_total else 1.0,
+        top_benign_rank=top_benign,
+        lowest_campaign_rank=max(campaign_ranks) if campaign_ranks else None,
+    )

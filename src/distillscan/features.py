@@ -1,0 +1,329 @@
+"""Stage 3: reduce annotated requests to compact aggregates, then to behavioural features.
+
+The raw rows are touched once, by `shard_aggregates`, which turns one shard (a file or a
+batch of lines) into small tables keyed by account. Every table is a group-by with
+sums, minimums and maximums, so tables from separate shards merge exactly with
+`merge_aggregates` — one pass, many files, or many machines give the same result.
+
+`profile` then computes features from the merged tables for any key: per account, or
+per group once accounts carry a `group_id`. Accounts and groups are described by the
+same formulas, so a group is judged on exactly the evidence its members hold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Final
+
+import polars as pl
+
+from distillscan.fingerprint import HIGH_VALUE_TOPICS, TOPICS
+
+BUCKET_SECONDS: Final = 600
+BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
+QUIET_WINDOW_HOURS: Final = 6
+# A template counts as "repeated" in a key's traffic once it carries this many requests.
+REPEATED_TEMPLATE_MIN_REQUESTS: Final = 3
+# Infrastructure values kept per account: kind name -> canonical column.
+VALUE_COLUMNS: Final[dict[str, str]] = {
+    "ip": "ip",
+    "subnet": "ip",
+    "user_agent": "user_agent",
+    "payment": "payment_fingerprint",
+    "org": "org_id",
+}
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """Per-account tables that summarise the whole log; each merges exactly across shards."""
+
+    accounts: pl.DataFrame
+    """account_id → n, n_multi_turn, n_cot, input_tokens, output_tokens, first_ts, last_ts, created_at."""
+    account_frames: pl.DataFrame
+    """(account_id, frame_fp, system_fp) → n, n_cot, first_ts, last_ts."""
+    account_topics: pl.DataFrame
+    """(account_id, topic) → n."""
+    frames: pl.DataFrame
+    """frame_fp → skeleton, n (requests)."""
+    account_buckets: pl.DataFrame
+    """(account_id, bucket, model) → n, where bucket is the 10-minute slot since the epoch."""
+    account_values: pl.DataFrame
+    """(account_id, kind, value) → n for ip, /24 subnet, user agent, payment, org."""
+    account_params: pl.DataFrame
+    """(account_id, temperature, max_tokens) → n."""
+
+
+_MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "accounts": ("account_id",),
+    "account_frames": ("account_id", "frame_fp", "system_fp"),
+    "account_topics": ("account_id", "topic"),
+    "frames": ("frame_fp", "skeleton"),
+    "account_buckets": ("account_id", "bucket", "model"),
+    "account_values": ("account_id", "kind", "value"),
+    "account_params": ("account_id", "temperature", "max_tokens"),
+}
+_MIN_COLUMNS: Final = frozenset({"first_ts", "created_at"})
+_MAX_COLUMNS: Final = frozenset({"last_ts"})
+
+
+def subnet24(ip: pl.Expr) -> pl.Expr:
+    """The /24 network of an IPv4 address (`a.b.c.0/24`); IPv6 keeps its first 3 hextets (/48)."""
+    v4 = ip.str.extract(r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$", 1)
+    v6 = ip.str.extract(r"^([0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}):", 1)
+    return (
+        pl.when(v4.is_not_null())
+        .then(v4 + ".0/24")
+        .otherwise(pl.when(v6.is_not_null()).then(v6.str.to_lowercase() + "::/48"))
+    )
+
+
+def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    """The aggregate queries over one shard of annotated requests, one per Aggregates field."""
+    ts = pl.col("timestamp")
+    multi_turn = (pl.col("n_turns").fill_null(pl.col("turn")).fill_null(1) > 1).cast(pl.UInt32)
+    values = [
+        annotated.select(
+            "account_id",
+            kind=pl.lit(kind),
+            value=subnet24(pl.col(column)) if kind == "subnet" else pl.col(column),
+        )
+        for kind, column in VALUE_COLUMNS.items()
+    ]
+    return {
+        "accounts": annotated.group_by("account_id").agg(
+            n=pl.len(),
+            n_multi_turn=multi_turn.sum(),
+            n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
+            input_tokens=pl.col("input_tokens").sum(),
+            output_tokens=pl.col("output_tokens").sum(),
+            first_ts=ts.min(),
+            last_ts=ts.max(),
+            created_at=pl.col("account_created_at").min(),
+        ),
+        "account_frames": annotated.group_by("account_id", "frame_fp", "system_fp").agg(
+            n=pl.len(),
+            n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
+            first_ts=ts.min(),
+            last_ts=ts.max(),
+        ),
+        "account_topics": annotated.group_by("account_id", "topic").agg(n=pl.len()),
+        "frames": annotated.group_by("frame_fp", "skeleton").agg(n=pl.len()),
+        "account_buckets": annotated.group_by(
+            "account_id",
+            bucket=ts.dt.epoch("s") // BUCKET_SECONDS,
+            model=pl.col("model"),
+        ).agg(n=pl.len()),
+        "account_values": pl.concat(values)
+        .drop_nulls("value")
+        .group_by("account_id", "kind", "value")
+        .agg(n=pl.len()),
+        "account_params": annotated.group_by("account_id", "temperature", "max_tokens").agg(
+            n=pl.len()
+        ),
+    }
+
+
+def shard_aggregates(annotated: pl.LazyFrame) -> Aggregates:
+    """Run every aggregate query over one shard with the streaming engine."""
+    queries = shard_queries(annotated)
+    collected = pl.collect_all(list(queries.values()), engine="streaming")
+    return Aggregates(**dict(zip(queries, collected)))
+
+
+def merge_aggregates(parts: list[Aggregates]) -> Aggregates:
+    """Combine shard aggregates into the aggregates of their union (exact)."""
+    merged: dict[str, pl.DataFrame] = {}
+    for field in fields(Aggregates):
+        tables = [getattr(part, field.name) for part in parts]
+        keys = _MERGE_KEYS[field.name]
+        stacked = pl.concat(tables, how="vertical_relaxed")
+        measures = [name for name in stacked.columns if name not in keys]
+        merged[field.name] = stacked.group_by(keys).agg(
+            [
+                pl.col(name).min()
+                if name in _MIN_COLUMNS
+                else pl.col(name).max()
+                if name in _MAX_COLUMNS
+                else pl.col(name).sum()
+                for name in measures
+            ]
+        ).sort(keys, nulls_last=True)
+    return Aggregates(**merged)
+
+
+def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: how flat its own hour-of-day profile is, and how regular its activity is.
+
+    `quiet_share` is the share of traffic in the key's quietest 6 consecutive hours,
+    scaled so that a flat profile scores 1 and someone who sleeps scores near 0.
+    """
+    hourly = buckets.with_columns(
+        hour=((pl.col("bucket") % BUCKETS_PER_DAY) // (3600 // BUCKET_SECONDS)).cast(pl.Int32)
+    )
+    profile = hourly.group_by(key, "hour").agg(n=pl.col("n").sum())
+    grid = profile.select(key).unique().join(
+        pl.DataFrame({"hour": list(range(24))}, schema={"hour": pl.Int32}), how="cross"
+    )
+    full = grid.join(profile, on=[key, "hour"], how="left").with_columns(
+        n=pl.col("n").fill_null(0)
+    ).sort(key, "hour")
+    windows = full.with_columns(
+        window=pl.sum_horizontal(
+            [pl.col("n").shift(-offset).over(key) for offset in range(QUIET_WINDOW_HOURS)]
+            + [
+                pl.col("n").shift(24 - offset).over(key)
+                for offset in range(1, QUIET_WINDOW_HOURS)
+            ]
+        )
+    )
+    total = pl.col("n").sum()
+    share = pl.col("n") / total
+    entropy = -(pl.when(share > 0).then(share * share.log()).otherwise(0.0)).sum() / math.log(24)
+    per_key_hours = windows.group_by(key).agg(
+        hour_entropy=entropy,
+        quiet_share=(pl.col("window").min() / total) * (24 / QUIET_WINDOW_HOURS),
+    )
+    per_slot = buckets.group_by(key, "bucket").agg(n=pl.col("n").sum())
+    activity = per_slot.group_by(key).agg(
+        active_slots=pl.len(),
+        active_days=(pl.col("bucket") // BUCKETS_PER_DAY).n_unique(),
+        slot_cv=(pl.col("n").std(ddof=0) / pl.col("n").mean()).fill_null(0.0),
+    )
+    return per_key_hours.join(activity, on=key, how="full", coalesce=True)
+
+
+def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: how concentrated its traffic is on a few repeated templates."""
+    per_template = (
+        account_frames.join(templates, on="frame_fp", how="left")
+        .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        .group_by(key, "template_fp")
+        .agg(n=pl.col("n").sum())
+    )
+    ranked = per_template.with_columns(
+        rank=pl.col("n").rank("ordinal", descending=True).over(key),
+        share=pl.col("n") / pl.col("n").sum().over(key),
+    )
+    return ranked.group_by(key).agg(
+        n_templates=pl.len(),
+        top_template_share=pl.col("share").max(),
+        top3_template_share=pl.col("share").filter(pl.col("rank") <= 3).sum(),
+        templated_share=pl.col("share")
+        .filter(pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+        .sum(),
+    )
+
+
+def _topic_features(account_topics: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: share of each capability topic, the top topic, focus and high-value share."""
+    shares = account_topics.group_by(key, "topic").agg(n=pl.col("n").sum()).with_columns(
+        share=pl.col("n") / pl.col("n").sum().over(key)
+    )
+    wide = (
+        shares.pivot(on="topic", index=key, values="share", aggregate_function="sum")
+        .fill_null(0.0)
+    )
+    for topic in TOPICS:
+        if topic not in wide.columns:
+            wide = wide.with_columns(pl.lit(0.0).alias(topic))
+    wide = wide.select(key, *[pl.col(topic).alias(f"topic_{topic}") for topic in TOPICS])
+    top = shares.sort([key, "share", "topic"], descending=[False, True, False]).group_by(
+        key, maintain_order=True
+    ).agg(top_topic=pl.col("topic").first(), topic_focus=pl.col("share").first())
+    high_value = pl.sum_horizontal([pl.col(f"topic_{topic}") for topic in sorted(HIGH_VALUE_TOPICS)])
+    return wide.join(top, on=key).with_columns(high_value_share=high_value)
+
+
+def _value_features(account_values: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: distinct IPs, subnets, user agents, payment methods and orgs."""
+    counts = account_values.group_by(key, "kind").agg(distinct=pl.col("value").n_unique())
+    wide = counts.pivot(on="kind", index=key, values="distinct", aggregate_function="sum")
+    for kind in VALUE_COLUMNS:
+        if kind not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.UInt32).alias(kind))
+    return wide.select(key, *[pl.col(kind).alias(f"n_{kind}s") for kind in VALUE_COLUMNS])
+
+
+def _parameter_features(account_params: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: share of requests sent with its single most common explicit parameter set."""
+    explicit = account_params.filter(
+        pl.col("temperature").is_not_null() | pl.col("max_tokens").is_not_null()
+    )
+    per_combo = explicit.group_by(key, "temperature", "max_tokens").agg(n=pl.col("n").sum())
+    totals = account_params.group_by(key).agg(total=pl.col("n").sum())
+    modal = per_combo.group_by(key).agg(modal=pl.col("n").max())
+    return totals.join(modal, on=key, how="left").select(
+        key, fixed_params_share=(pl.col("modal").fill_null(0) / pl.col("total"))
+    )
+
+
+def _pivot_features(account_buckets: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: the share of its traffic on the newest model in the 24 h after release.
+
+    Only meaningful when the log shows a model appearing part-way through: the newest
+    model must start after the log's first day, else every key scores 0.
+    """
+    with_model = account_buckets.drop_nulls("model")
+    empty = account_buckets.select(key).unique().with_columns(new_model_share_24h=pl.lit(0.0))
+    if with_model.height == 0:
+        return empty
+    firsts = with_model.group_by("model").agg(first=pl.col("bucket").min())
+    log_start = account_buckets["bucket"].min()
+    newest = firsts.sort("first", "model", descending=[True, False]).row(0, named=True)
+    if newest["first"] - log_start < BUCKETS_PER_DAY:
+        return empty
+    window = account_buckets.filter(
+        pl.col("bucket").is_between(newest["first"], newest["first"] + BUCKETS_PER_DAY - 1)
+    )
+    shares = window.group_by(key).agg(
+        new_model_share_24h=pl.col("n").filter(pl.col("model") == newest["model"]).sum()
+        / pl.col("n").sum()
+    )
+    return empty.drop("new_model_share_24h").join(shares, on=key, how="left").with_columns(
+        pl.col("new_model_share_24h").fill_null(0.0)
+    )
+
+
+def profile(aggregates: Aggregates, templates: pl.DataFrame, key: str = "account_id") -> pl.DataFrame:
+    """Behavioural features per `key` ('account_id', or 'group_id' if the tables carry it)."""
+    base = aggregates.accounts.group_by(key).agg(
+        n_accounts=pl.col("account_id").n_unique(),
+        n_requests=pl.col("n").sum(),
+        multi_turn_share=pl.col("n_multi_turn").sum() / pl.col("n").sum(),
+        cot_share=pl.col("n_cot").sum() / pl.col("n").sum(),
+        input_tokens=pl.col("input_tokens").sum(),
+        output_tokens=pl.col("output_tokens").sum(),
+        first_seen=pl.col("first_ts").min(),
+        last_seen=pl.col("last_ts").max(),
+        created_first=pl.col("created_at").min(),
+        created_last=pl.col("created_at").max(),
+    )
+    parts = [
+        _hour_profile_features(aggregates.account_buckets, key),
+        _template_features(aggregates.account_frames, templates, key),
+        _topic_features(aggregates.account_topics, key),
+        _value_features(aggregates.account_values, key),
+        _parameter_features(aggregates.account_params, key),
+        _pivot_features(aggregates.account_buckets, key),
+    ]
+    features = base
+    for part in parts:
+        features = features.join(part, on=key, how="left")
+    return features.sort(key)
+
+
+def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
+    """Add membership's extra column (e.g. group_id) to every per-account table."""
+    return Aggregates(
+        **{
+            field.name: (
+                getattr(aggregates, field.name)
+                if field.name == "frames"
+                else getattr(aggregates, field.name).join(membership, on="account_id", how="left")
+            )
+            for field in fields(Aggregates)
+        }
+    )
+

@@ -1,0 +1,260 @@
+"""Stage 2: fingerprint the stable frame of each request and classify what it asks for.
+
+A distillation campaign sends the same *frame* again and again — a system prompt and a
+wrapper of instructions around a varying task. The normaliser masks the parts that
+vary (numbers, ids, quoted and code spans, URLs), and the frame keeps the system prompt
+plus the first and last words of the user text, where wrappers live. Requests with
+the same frame share `frame_fp`; paraphrased variants of one frame are merged later by
+`cluster_templates` (MinHash over word shingles, run over distinct frames only).
+
+Everything here is a Polars expression over the canonical request frame, so it runs
+inside the streaming engine; nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+import polars as pl
+
+from distillscan.graph import component_roots
+
+# Words of the normalised user text kept at each end of the frame.
+FRAME_EDGE_WORDS: Final = 6
+# Characters of raw text normalised at each end: masking runs on slices, not on
+# whole (possibly huge) prompts, so its cost is bounded per request.
+EDGE_CHARS: Final = 320
+SYSTEM_CHARS: Final = 2_000
+# Words of the normalised system prompt shown in a template skeleton.
+SKELETON_SYSTEM_WORDS: Final = 24
+
+# Ordered masks: earlier ones must run first (code before numbers, ids before numbers).
+_MASKS: Final[tuple[tuple[str, str], ...]] = (
+    (r"```[\s\S]*?```", " <code> "),
+    (r"`[^`\n]{1,200}`", " <code> "),
+    (r"https?://\S+|www\.\S+", " <url> "),
+    (r"[\w.+-]+@[\w-]+\.[\w.-]+", " <email> "),
+    (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", " <id> "),
+    (r"\b(?:[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*)\b", "<id>"),
+    (r"\b[a-z]+[_-]?\d{3,}\w*\b", "<id>"),
+    (r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”", " <q> "),
+    (r"[-+]?\d[\d,]*(?:\.\d+)?%?", "<n>"),
+    (r"(?:<(?:n|id|q|code|url|email)>[\s,;:|/()\[\]{}-]*){2,}", "<v> "),
+    (r"\s+", " "),
+)
+
+COT_PATTERN: Final = (
+    r"(?i)step[- ]by[- ]step|chain[- ]of[- ]thought|show (?:all )?(?:of )?(?:your|the) "
+    r"(?:work|reasoning|steps|thinking)|explain (?:your|the|each) (?:reasoning|steps|thinking)"
+    r"|(?:write|lay|spell) out (?:your|the|each|every|all)[\w ]{0,20}(?:reasoning|steps|thoughts)"
+    r"|reason(?:ing)? (?:through|carefully|step)|think (?:through|carefully|aloud|out loud)"
+    r"|let'?s think|before (?:giving |stating |writing )?(?:the |your )?final answer"
+    r"|reasoning (?:process|trace|chain|steps)|thought process|justify (?:each|every|your)"
+    r"|reconstruct (?:the|your)[\w ]{0,20}(?:reasoning|steps|thinking)|<think>|thinking content"
+    r"|walk (?:me )?through (?:your|the|each)"
+)
+
+# Capability taxonomy, most specific first: a request takes the first topic that matches.
+TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
+    ("grading", r"(?i)\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from|on a|out of|1-10|1 to 10)|evaluate the (?:following )?(?:response|answer|completion)s?\b|reward model|which (?:response|answer) is better"),
+    ("sensitive_rewrite", r"(?i)(?:rewrite|rephrase|reword)[\w ,]{0,60}(?:neutral|sensitive|censor|politic|controvers|government|acceptable)|politically sensitive|censorship"),
+    ("vision", r"(?i)\b(?:image|photo|picture|screenshot|diagram|chart|figure|scan)s? (?:attached|above|below|provided|shows|of)\b|\battached (?:image|photo|picture|screenshot|chart)|\bin (?:this|the) (?:image|photo|picture|screenshot)|\bocr\b"),
+    ("agentic", r"(?i)\btools?\b[\w ]{0,20}(?:available|access|call)|function[_ ]call|tool[_ ]call|\"?parameters\"?\s*:|json schema|\bagent\b|\bshell command|execute (?:the|this|a) (?:plan|command|step)|multi-step plan|\bapi (?:call|endpoint)s?\b|<tool"),
+    ("coding", r"(?i)```|\bcode\b|\bfunction\b|\bpython\b|\bjavascript\b|\btypescript\b|\brust\b|\bjava\b|\bc\+\+|\bsql\b|\bregex\b|\bbug\b|\bcompile|\bstack trace|\bunit tests?\b|\brefactor|\bclass\b|\balgorithm|\bgit\b|\bdebug"),
+    ("data_analysis", r"(?i)\bdata ?set\b|\bcsv\b|\bspreadsheet|\bcolumns?\b|\bstatistic|\bregression\b|\bcorrelat|\bmedian\b|\baverage\b|\bpandas\b|\bpivot\b|\bcohort|\bkpi\b|\bquarterly\b|\bvariance\b"),
+    ("math_reasoning", r"(?i)\bsolve\b|\bequation|\bprove\b|\bproof\b|\bprobability|\bhow many\b|\bcalculate|\bpuzzle|\blogic\b|\btheorem|\binteger|\bderivative|\bintegral|\bremainder\b|\bsequence\b"),
+)
+GENERAL_TOPIC: Final = "general_chat"
+TOPICS: Final[tuple[str, ...]] = tuple(name for name, _ in TOPIC_PATTERNS) + (GENERAL_TOPIC,)
+# Capabilities public reports name as distillation targets (everything but general chat).
+HIGH_VALUE_TOPICS: Final[frozenset[str]] = frozenset(TOPICS) - {GENERAL_TOPIC}
+
+
+def normalise(text: pl.Expr) -> pl.Expr:
+    """Lower-case, mask variable spans and fold whitespace; idempotent on its output."""
+    normalised = text.fill_null("").str.to_lowercase()
+    for pattern, replacement in _MASKS:
+        normalised = normalised.str.replace_all(pattern, replacement)
+    return normalised.str.strip_chars()
+
+
+def _head_words(text: pl.Expr, words: int) -> pl.Expr:
+    return text.str.extract(rf"^(\S+(?:\s\S+){{0,{words - 1}}})", 1).fill_null("")
+
+
+def _tail_words(text: pl.Expr, words: int) -> pl.Expr:
+    return text.str.extract(rf"(\S+(?:\s\S+){{0,{words - 1}}})$", 1).fill_null("")
+
+
+def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
+    """Add `frame_fp`, `system_fp`, `skeleton`, `is_cot` and `topic` to canonical requests.
+
+    `frame_fp` hashes the normalised system prompt with the first and last
+    FRAME_EDGE_WORDS words of the normalised user text; `skeleton` is the readable
+    form of that frame. Hashes are Polars' (fast, stable within one Polars version);
+    user-facing fingerprints are derived from the skeleton text with `stable_fp`.
+    """
+    prompt = pl.col("prompt").fill_null("")
+    system = pl.col("system").fill_null("")
+    head_raw = prompt.str.slice(0, EDGE_CHARS)
+    tail_raw = prompt.str.slice(-EDGE_CHARS)
+    short_prompt = prompt.str.len_chars() <= 2 * EDGE_CHARS
+    system_head = system.str.slice(0, SYSTEM_CHARS)
+    return (
+        requests.with_columns(
+            _head_norm=normalise(pl.when(short_prompt).then(prompt).otherwise(head_raw)),
+            _tail_norm=normalise(pl.when(short_prompt).then(prompt).otherwise(tail_raw)),
+            _system_norm=normalise(system_head),
+            _probe=pl.concat_str([system_head, head_raw, tail_raw], separator="\n"),
+        )
+        .with_columns(
+            _head=_head_words(pl.col("_head_norm"), FRAME_EDGE_WORDS),
+            _tail=_tail_words(pl.col("_tail_norm"), FRAME_EDGE_WORDS),
+        )
+        .with_columns(
+            skeleton=pl.concat_str(
+                [
+                    _head_words(pl.col("_system_norm"), SKELETON_SYSTEM_WORDS),
+                    pl.lit(" ¶ "),
+                    pl.col("_head"),
+                    pl.lit(" … "),
+                    pl.col("_tail"),
+                ]
+            ).str.strip_chars(" ¶"),
+            system_fp=pl.when(pl.col("_system_norm") != "")
+            .then(pl.col("_system_norm").hash(seed=11))
+            .otherwise(None),
+            is_cot=pl.col("_probe").str.contains(COT_PATTERN),
+            topic=_topic_expr(pl.col("_probe")),
+        )
+        .with_columns(
+            frame_fp=pl.concat_str(
+                [pl.col("_system_norm"), pl.col("_head"), pl.col("_tail")], separator="\x1f"
+            ).hash(seed=7),
+        )
+        .drop("_head_norm", "_tail_norm", "_system_norm", "_probe", "_head", "_tail")
+    )
+
+
+def _topic_expr(probe: pl.Expr) -> pl.Expr:
+    chain = pl.when(probe.str.contains(TOPIC_PATTERNS[0][1])).then(pl.lit(TOPIC_PATTERNS[0][0]))
+    for name, pattern in TOPIC_PATTERNS[1:]:
+        chain = chain.when(probe.str.contains(pattern)).then(pl.lit(name))
+    return chain.otherwise(pl.lit(GENERAL_TOPIC))
+
+
+def stable_fp(text: str) -> str:
+    """A short fingerprint of skeleton text that is stable across versions and platforms."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+# --- near-duplicate clustering over distinct frames -------------------------------------
+
+MINHASH_PERMUTATIONS: Final = 32
+MINHASH_BAND_ROWS: Final = 2
+SHINGLE_WORDS: Final = 3
+NEAR_DUPLICATE_JACCARD: Final = 0.5
+
+
+def _minhash_signatures(frames: pl.DataFrame) -> pl.DataFrame:
+    """Long table (frame_fp, perm, minhash) over word 3-gram shingles of each skeleton."""
+    words = pl.col("skeleton").str.split(" ")
+    shingles = frames.select(
+        "frame_fp",
+        shingle=words.list.eval(
+            pl.concat_str(
+                [pl.element().shift(-offset) for offset in range(SHINGLE_WORDS)], separator=" "
+            ).drop_nulls()
+        ),
+    ).with_columns(
+        # Frames shorter than one shingle use their whole skeleton as the only shingle.
+        shingle=pl.when(pl.col("shingle").list.len() == 0)
+        .then(pl.concat_list(pl.lit("")))
+        .otherwise(pl.col("shingle"))
+    )
+    exploded = shingles.explode("shingle").with_columns(
+        base=pl.col("shingle").hash(seed=3)
+    )
+    per_perm = [
+        exploded.group_by("frame_fp").agg(
+            minhash=(pl.col("base") ^ pl.lit(_perm_mask(perm), dtype=pl.UInt64))
+            .hash(seed=perm)
+            .min()
+        ).with_columns(perm=pl.lit(perm, dtype=pl.UInt16))
+        for perm in range(MINHASH_PERMUTATIONS)
+    ]
+    return pl.concat(per_perm)
+
+
+def _perm_mask(perm: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"perm{perm}".encode(), digest_size=8).digest(), "big")
+
+
+def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
+    """Merge near-duplicate frames (paraphrased templates) into template clusters.
+
+    `frames` holds one row per distinct frame: frame_fp, skeleton, n_requests.
+    Only frames seen in at least two requests take part (a one-off prompt is no
+    template). Returns frame_fp → template_fp for every input frame, where the
+    template is represented by its most-requested member (ties: smallest skeleton).
+    """
+    repeated = frames.filter(pl.col("n_requests") >= 2).select("frame_fp", "skeleton")
+    edges = _near_duplicate_edges(repeated) if repeated.height > 1 else []
+    representative = _union_find_representatives(frames, edges)
+    return frames.select("frame_fp").with_columns(
+        template_fp=pl.col("frame_fp").replace_strict(
+            representative, default=pl.col("frame_fp"), return_dtype=pl.UInt64
+        )
+    )
+
+
+def _near_duplicate_edges(frames: pl.DataFrame) -> list[tuple[int, int]]:
+    signatures = _minhash_signatures(frames)
+    bands = (
+        signatures.with_columns(band=(pl.col("perm") // MINHASH_BAND_ROWS))
+        .sort("frame_fp", "perm")
+        .group_by("frame_fp", "band")
+        .agg(key=pl.col("minhash").hash(seed=5).sum())
+    )
+    # Within a bucket, pair every member with the bucket's smallest frame (a star): the
+    # candidate count stays linear in the frames even when thousands share a bucket.
+    candidates = (
+        bands.with_columns(anchor=pl.col("frame_fp").min().over("band", "key"))
+        .filter(pl.col("frame_fp") != pl.col("anchor"))
+        .select(a=pl.col("anchor"), b=pl.col("frame_fp"))
+        .unique()
+    )
+    if candidates.height == 0:
+        return []
+    similarity = (
+        candidates.join(
+            signatures.rename({"frame_fp": "a", "minhash": "h_a"}), on="a"
+        )
+        .join(signatures.rename({"frame_fp": "b", "minhash": "h_b"}), on=["b", "perm"])
+        .group_by("a", "b")
+        .agg(jaccard=(pl.col("h_a") == pl.col("h_b")).mean())
+        .filter(pl.col("jaccard") >= NEAR_DUPLICATE_JACCARD)
+        .sort("a", "b")
+    )
+    return list(zip(similarity["a"].to_list(), similarity["b"].to_list()))
+
+
+def _union_find_representatives(
+    frames: pl.DataFrame, edges: list[tuple[int, int]]
+) -> dict[int, int]:
+    """Map each clustered frame to its cluster's most-requested frame."""
+    roots = component_roots(edges)
+    if not roots:
+        return {}
+    members = pl.DataFrame(
+        {"frame_fp": list(roots.keys()), "root": list(roots.values())},
+        schema={"frame_fp": pl.UInt64, "root": pl.UInt64},
+    ).join(frames.select("frame_fp", "skeleton", "n_requests"), on="frame_fp")
+    best = (
+        members.sort(["root", "n_requests", "skeleton"], descending=[False, True, False])
+        .group_by("root", maintain_order=True)
+        .agg(rep=pl.col("frame_fp").first())
+    )
+    mapping = members.join(best, on="root")
+    return dict(zip(mapping["frame_fp"].to_list(), mapping["rep"].to_list()))

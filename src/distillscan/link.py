@@ -1,0 +1,189 @@
+"""Stage 4: link accounts that share evidence into groups.
+
+Each account holds evidence tokens: the templates that carry a real share of its
+traffic, its system prompt, IPs and /24 subnets, payment fingerprints, org, user
+agents and the hour it was created. Two accounts are linked when the evidence they
+share, summed over kinds, reaches LINK_THRESHOLD. Each kind has a weight (a shared
+payment method says more than a shared user agent) and a token's weight decays as
+it becomes common (a system prompt used by hundreds of unrelated people, or a campus
+NAT, is weak on its own). Kinds of one family (template and system prompt; IP and
+subnet; payment and org) restate the same evidence, so a pair counts only the strongest
+of each family. No weak family can link two accounts alone; it takes a strong one, or
+several together.
+
+Candidate pairs come from a sorted-neighbourhood window inside each token rather than
+all pairs, so a token shared by 20,000 accounts costs 20,000 × window pairs, not 2·10⁸;
+linked accounts still connect transitively. Groups are the connected components.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from distillscan.features import REPEATED_TEMPLATE_MIN_REQUESTS, Aggregates
+from distillscan.graph import component_roots
+
+EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
+    "template": 0.65,
+    "org": 0.6,
+    "payment": 0.5,
+    "ip": 0.3,
+    "system": 0.2,
+    "subnet": 0.15,
+    "created": 0.1,
+    "user_agent": 0.05,
+}
+# Kinds that restate the same evidence: a pair counts only the strongest of a family.
+EVIDENCE_FAMILIES: Final[dict[str, str]] = {
+    "template": "content",
+    "system": "content",
+    "org": "billing",
+    "payment": "billing",
+    "ip": "network",
+    "subnet": "network",
+    "created": "lifecycle",
+    "user_agent": "client",
+}
+LINK_THRESHOLD: Final = 0.6
+# A token shared by more accounts than this loses weight as (pivot / n) ** RARITY_POWER.
+RARITY_PIVOT: Final = 100
+RARITY_POWER: Final = 0.25
+# Each account is paired with this many neighbours inside every token it holds.
+NEIGHBOUR_WINDOW: Final = 24
+# A template or system prompt is evidence for an account once it carries this share
+# of the account's requests.
+MIN_TEMPLATE_SHARE: Final = 0.1
+MIN_SYSTEM_SHARE: Final = 0.5
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """The result of linking: who is in which group, and the edges that put them there."""
+
+    membership: pl.DataFrame
+    """account_id → group_id, one row per account."""
+    edges: pl.DataFrame
+    """a, b (account ids, a < b), similarity, kinds (shared evidence kinds, sorted)."""
+    tokens: pl.DataFrame
+    """account_id, kind, value, n_accounts: the evidence each account holds."""
+
+
+def evidence_tokens(aggregates: Aggregates, templates: pl.DataFrame) -> pl.DataFrame:
+    """Every (account, kind, value) evidence token, with how many accounts hold it."""
+    template_tokens = _share_tokens(
+        aggregates.account_frames.join(templates, on="frame_fp", how="left").with_columns(
+            value=pl.col("template_fp").fill_null(pl.col("frame_fp")).cast(pl.String)
+        ),
+        kind="template",
+        min_share=MIN_TEMPLATE_SHARE,
+    )
+    system_tokens = _share_tokens(
+        aggregates.account_frames.drop_nulls("system_fp").with_columns(
+            value=pl.col("system_fp").cast(pl.String)
+        ),
+        kind="system",
+        min_share=MIN_SYSTEM_SHARE,
+    )
+    value_tokens = aggregates.account_values.select("account_id", "kind", "value")
+    created_tokens = aggregates.accounts.drop_nulls("created_at").select(
+        "account_id",
+        kind=pl.lit("created"),
+        value=pl.col("created_at").dt.truncate("1h").dt.to_string("%Y-%m-%dT%H"),
+    )
+    tokens = pl.concat([template_tokens, system_tokens, value_tokens, created_tokens]).unique()
+    return (
+        tokens.with_columns(n_accounts=pl.len().over("kind", "value"))
+        .filter(pl.col("n_accounts") >= 2)
+        .sort("kind", "value", "account_id")
+    )
+
+
+def _share_tokens(per_frame: pl.DataFrame, kind: str, min_share: float) -> pl.DataFrame:
+    totals = per_frame.group_by("account_id").agg(total=pl.col("n").sum())
+    return (
+        per_frame.group_by("account_id", "value")
+        .agg(n=pl.col("n").sum())
+        .join(totals, on="account_id")
+        .filter(
+            (pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+            & (pl.col("n") / pl.col("total") >= min_share)
+        )
+        .select("account_id", kind=pl.lit(kind), value="value")
+    )
+
+
+def _token_weight() -> pl.Expr:
+    weight = pl.col("kind").replace_strict(EVIDENCE_WEIGHTS, return_dtype=pl.Float64)
+    rarity = (RARITY_PIVOT / pl.col("n_accounts").cast(pl.Float64)).pow(RARITY_POWER).clip(
+        upper_bound=1.0
+    )
+    return weight * rarity
+
+
+def candidate_pairs(tokens: pl.DataFrame) -> pl.DataFrame:
+    """Pairs (a < b) of accounts within NEIGHBOUR_WINDOW of each other inside some token."""
+    ordered = tokens.select("kind", "value", "account_id")
+    shifted = [
+        ordered.select(
+            a=pl.col("account_id"),
+            b=pl.col("account_id").shift(-offset).over("kind", "value"),
+        ).drop_nulls()
+        for offset in range(1, NEIGHBOUR_WINDOW + 1)
+    ]
+    if not shifted:
+        return pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+    pairs = pl.concat(shifted)
+    return pairs.select(
+        a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b")
+    ).unique()
+
+
+def score_pairs(pairs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+    """Weighted shared evidence of each pair: per family the strongest shared token, summed."""
+    weighted = tokens.with_columns(weight=_token_weight()).select(
+        "account_id", "kind", "value", "weight"
+    )
+    shared = pairs.join(weighted.rename({"account_id": "a"}), on="a").join(
+        weighted.select("account_id", "kind", "value").rename({"account_id": "b"}),
+        on=["b", "kind", "value"],
+    )
+    per_family = shared.with_columns(
+        family=pl.col("kind").replace_strict(EVIDENCE_FAMILIES, return_dtype=pl.String)
+    ).group_by("a", "b", "family").agg(
+        weight=pl.col("weight").max(), kinds=pl.col("kind").unique()
+    )
+    return (
+        per_family.group_by("a", "b")
+        .agg(similarity=pl.col("weight").sum(), kinds=pl.col("kinds").list.explode(keep_nulls=False, empty_as_null=False).unique().sort())
+        .sort("a", "b")
+    )
+
+
+def group_id_for(root_account: str) -> str:
+    """A group's id: derived from its smallest account id, so it is stable across runs."""
+    return "G-" + hashlib.blake2b(root_account.encode("utf-8"), digest_size=5).hexdigest()
+
+
+def link_accounts(aggregates: Aggregates, templates: pl.DataFrame) -> Linkage:
+    """Link accounts by shared evidence and return the groups (components)."""
+    tokens = evidence_tokens(aggregates, templates)
+    pairs = candidate_pairs(tokens)
+    scored = score_pairs(pairs, tokens) if pairs.height else pl.DataFrame(
+        schema={"a": pl.String, "b": pl.String, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
+    )
+    edges = scored.filter(pl.col("similarity") >= LINK_THRESHOLD)
+    roots = component_roots(zip(edges["a"].to_list(), edges["b"].to_list()))
+    accounts = aggregates.accounts.select("account_id").sort("account_id")
+    membership = accounts.with_columns(
+        root=pl.col("account_id").replace_strict(roots, default=pl.col("account_id"), return_dtype=pl.String)
+    )
+    root_ids = membership["root"].unique().to_list()
+    group_ids = {root: group_id_for(root) for root in root_ids}
+    membership = membership.select(
+        "account_id", group_id=pl.col("root").replace_strict(group_ids, return_dtype=pl.String)
+    )
+    return Linkage(membership=membership, edges=edges, tokens=tokens)

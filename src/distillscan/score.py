@@ -1,0 +1,340 @@
+"""Stage 5: score each account group, assign a severity and say why.
+
+A distillation campaign needs two things at once, and the score asks for both:
+
+* **content** that harvests: traffic on repeated templates or eliciting step-by-step
+  reasoning, supported by narrow focus on high-value capabilities, single-turn requests
+  and fixed sampling parameters;
+* **behaviour** of an operation rather than of people: flat 24-hour automation,
+  coordination across many accounts (shared payment and network, creation bursts,
+  load-balanced volumes), and moving traffic to a new model right after release.
+
+Each component is a number in [0, 1] computed from the group's own aggregates; the
+score is the geometric mean of content and behaviour, so an eval run (templated but
+one-off) or an enterprise service (automated but diverse) stays low, and only groups
+that show both rank high. The weights below are the whole model; they are documented
+in the README and every component is reported with the group.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from distillscan.features import Aggregates, attach_key, profile
+from distillscan.fingerprint import TOPICS, stable_fp
+
+SEVERITY_THRESHOLDS: Final[tuple[tuple[str, float], ...]] = (
+    ("critical", 0.8),
+    ("high", 0.65),
+    ("medium", 0.5),
+    ("low", 0.35),
+    ("info", 0.0),
+)
+SEVERITIES: Final[tuple[str, ...]] = tuple(name for name, _ in SEVERITY_THRESHOLDS)
+
+# Behaviour is a noisy-OR of these weighted components.
+BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
+    "automation": 0.6,
+    "coordination": 0.6,
+    "pivot": 0.4,
+}
+# Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)).
+SUPPORT_WEIGHT: Final = 0.5
+COT_SATURATION: Final = 0.5
+CREATION_WINDOW_DAYS: Final = 2
+ACCOUNTS_FOR_FULL_SCALE: Final = 100
+PIVOT_LOOKBACK_DAYS: Final = 7
+
+
+def severity_of(score: float) -> str:
+    """The severity band a score falls into."""
+    for name, threshold in SEVERITY_THRESHOLDS:
+        if score >= threshold:
+            return name
+    return SEVERITY_THRESHOLDS[-1][0]
+
+
+def severity_rank(name: str) -> int:
+    """0 for critical … 4 for info; lower is more severe."""
+    return SEVERITIES.index(name)
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    """Everything the report stage needs about the scored groups."""
+
+    groups: pl.DataFrame
+    """One row per group: ids, counts, features, components, score, severity, rank."""
+    accounts: pl.DataFrame
+    """One row per account: account features plus group_id."""
+    templates: pl.DataFrame
+    """Top templates per group: group_id, template, skeleton, n_requests, share, n_accounts."""
+    reasons: dict[str, list[str]]
+    """group_id → human-readable reasons, strongest first."""
+
+
+def _clip(expr: pl.Expr) -> pl.Expr:
+    return expr.clip(0.0, 1.0).fill_null(0.0).fill_nan(0.0)
+
+
+def _member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+    """Group features that must be judged per member (a group of people in many time zones
+    has a flat *combined* hour profile, but each person still sleeps)."""
+    members = account_features.join(membership, on="account_id")
+    weight = pl.col("n_requests").cast(pl.Float64)
+    return members.group_by("group_id").agg(
+        member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
+        account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
+    )
+
+
+def _creation_burst(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFrame:
+    """Per group: the largest share of its accounts created within CREATION_WINDOW_DAYS."""
+    created = aggregates.accounts.select("account_id", "created_at").join(
+        membership, on="account_id"
+    ).drop_nulls("created_at")
+    if created.height == 0:
+        return membership.select("group_id").unique().with_columns(
+            creation_burst_share=pl.lit(0.0), creation_burst_accounts=pl.lit(0, dtype=pl.UInt32)
+        )
+    per_day = created.group_by("group_id", day=pl.col("created_at").dt.truncate("1d")).agg(
+        n=pl.len()
+    )
+    sizes = membership.group_by("group_id").agg(size=pl.len())
+    windows = (
+        per_day.join(per_day, on="group_id", suffix="_other")
+        .filter(
+            (pl.col("day_other") >= pl.col("day"))
+            & (pl.col("day_other") < pl.col("day") + pl.duration(days=CREATION_WINDOW_DAYS))
+        )
+        .group_by("group_id", "day")
+        .agg(in_window=pl.col("n_other").sum())
+        .group_by("group_id")
+        .agg(creation_burst_accounts=pl.col("in_window").max())
+    )
+    return sizes.join(windows, on="group_id", how="left").select(
+        "group_id",
+        creation_burst_accounts=pl.col("creation_burst_accounts").fill_null(0),
+        creation_burst_share=(pl.col("creation_burst_accounts").fill_null(0) / pl.col("size")),
+    )
+
+
+def _pivot_lift(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFrame:
+    """Per group: how much more of its traffic moved to the newest model in the 24 h after
+    that model appeared than the platform as a whole, counted only for groups already
+    active in the week before (an operation that *moved*, not an eval that started)."""
+    buckets = aggregates.account_buckets.join(membership, on="account_id")
+    groups = membership.select("group_id").unique()
+    with_model = buckets.drop_nulls("model")
+    zero = groups.with_columns(pivot_lift=pl.lit(0.0), new_model=pl.lit(None, dtype=pl.String))
+    if with_model.height == 0:
+        return zero
+    firsts = with_model.group_by("model").agg(first=pl.col("bucket").min())
+    newest = firsts.sort("first", "model", descending=[True, False]).row(0, named=True)
+    per_day = 86_400 // 600
+    if newest["first"] - buckets["bucket"].min() < per_day:
+        return zero
+    release = newest["first"]
+    window = buckets.filter(pl.col("bucket").is_between(release, release + per_day - 1))
+    platform_share = (
+        window.filter(pl.col("model") == newest["model"])["n"].sum() / max(window["n"].sum(), 1)
+    )
+    before = (
+        buckets.filter(
+            pl.col("bucket").is_between(release - PIVOT_LOOKBACK_DAYS * per_day, release - 1)
+        )
+        .select("group_id")
+        .unique()
+    )
+    lift = (
+        window.join(before, on="group_id")
+        .group_by("group_id")
+        .agg(
+            share=pl.col("n").filter(pl.col("model") == newest["model"]).sum() / pl.col("n").sum()
+        )
+        .select("group_id", pivot_lift=pl.col("share") - platform_share)
+    )
+    return (
+        groups.join(lift, on="group_id", how="left")
+        .with_columns(pl.col("pivot_lift").fill_null(0.0), new_model=pl.lit(newest["model"]))
+    )
+
+
+def _components(groups: pl.DataFrame) -> pl.DataFrame:
+    """Add each score component (0..1), content, behaviour, score and severity."""
+    scale = _clip(
+        pl.col("n_accounts").cast(pl.Float64).log10() / math.log10(ACCOUNTS_FOR_FULL_SCALE)
+    )
+    accounts = pl.col("n_accounts").cast(pl.Float64)
+    shared_billing = _clip(
+        (accounts / pl.col("n_payments").fill_null(0).clip(lower_bound=1)).log10() / 1.5
+    )
+    shared_network = _clip(
+        (accounts / pl.col("n_subnets").fill_null(0).clip(lower_bound=1)).log10() / 1.5
+    )
+    many = pl.col("n_accounts") >= 3
+    with_parts = groups.with_columns(
+        c_templated=_clip(pl.col("templated_share")),
+        c_cot=_clip(pl.col("cot_share") / COT_SATURATION),
+        c_capability=_clip((pl.col("high_value_share") - 0.5) / 0.45),
+        c_single_turn=_clip((1.0 - pl.col("multi_turn_share") - 0.6) / 0.35),
+        c_fixed_params=_clip(pl.col("fixed_params_share")),
+        c_automation=_clip(pl.col("member_quiet_share")),
+        c_shared_infra=pl.max_horizontal(shared_billing, shared_network),
+        c_creation_burst=pl.when(many).then(_clip(pl.col("creation_burst_share"))).otherwise(0.0),
+        c_load_balance=pl.when(many)
+        .then(_clip(1.0 - pl.col("account_volume_cv") / 1.5))
+        .otherwise(0.0),
+        c_scale=scale,
+        c_pivot=_clip(pl.col("pivot_lift") / 0.3),
+    ).with_columns(
+        c_coordination=pl.col("c_scale")
+        * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance"),
+    )
+    harvest = 1.0 - (1.0 - pl.col("c_templated")) * (1.0 - pl.col("c_cot"))
+    support = (pl.col("c_capability") + pl.col("c_single_turn") + pl.col("c_fixed_params")) / 3.0
+    behaviour = 1.0 - math.prod(
+        [1.0] + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in BEHAVIOUR_WEIGHTS.items()]
+    )
+    scored = with_parts.with_columns(
+        content=harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support),
+        behaviour=behaviour,
+    ).with_columns(score=(pl.col("content") * pl.col("behaviour")).sqrt().round(4))
+    severity = pl.lit(SEVERITY_THRESHOLDS[-1][0])
+    for name, threshold in reversed(SEVERITY_THRESHOLDS[:-1]):
+        severity = pl.when(pl.col("score") >= threshold).then(pl.lit(name)).otherwise(severity)
+    return scored.with_columns(severity=severity)
+
+
+def _group_templates(
+    aggregates: Aggregates, templates: pl.DataFrame, membership: pl.DataFrame, top: int = 3
+) -> pl.DataFrame:
+    """The top templates of each group with their skeleton and reach."""
+    frames = aggregates.account_frames.join(membership, on="account_id").join(
+        templates, on="frame_fp", how="left"
+    ).with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+    per_template = frames.group_by("group_id", "template_fp").agg(
+        n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique()
+    ).with_columns(share=pl.col("n_requests") / pl.col("n_requests").sum().over("group_id"))
+    top_rows = (
+        per_template.sort(["group_id", "n_requests", "template_fp"], descending=[False, True, False])
+        .group_by("group_id", maintain_order=True)
+        .head(top)
+    )
+    skeletons = aggregates.frames.select(
+        template_fp=pl.col("frame_fp"), skeleton=pl.col("skeleton")
+    ).unique("template_fp")
+    with_text = top_rows.join(skeletons, on="template_fp", how="left")
+    return with_text.with_columns(
+        template=pl.col("skeleton").map_elements(stable_fp, return_dtype=pl.String)
+    ).select("group_id", "template", "skeleton", "n_requests", "n_accounts", "share")
+
+
+def _percent(value: float) -> str:
+    return f"{round(100 * value)}%"
+
+
+def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
+    """Human-readable reasons for one scored group, strongest first, with numbers."""
+    reasons: list[tuple[float, str]] = []
+    n_accounts = int(row["n_accounts"])  # type: ignore[arg-type]
+    n_requests = int(row["n_requests"])  # type: ignore[arg-type]
+    who = f"{n_accounts} accounts" if n_accounts > 1 else "1 account"
+    if float(row["c_templated"]) >= 0.3:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_templated"]),  # type: ignore[arg-type]
+            f"{who} send repeated prompt templates: {_percent(float(row['templated_share']))} of "  # type: ignore[arg-type]
+            f"their {n_requests:,} requests (top {n_templates_top} templates: "
+            f"{_percent(float(row['top3_template_share']))})",  # type: ignore[arg-type]
+        ))
+    if float(row["cot_share"]) >= 0.2:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_cot"]),  # type: ignore[arg-type]
+            f"{_percent(float(row['cot_share']))} of requests ask for step-by-step reasoning",  # type: ignore[arg-type]
+        ))
+    if float(row["c_capability"]) >= 0.3:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_capability"]) * 0.8,  # type: ignore[arg-type]
+            f"{_percent(float(row['high_value_share']))} of requests target high-value capabilities "  # type: ignore[arg-type]
+            f"(top: {str(row['top_topic']).replace('_', ' ')} {_percent(float(row['topic_focus']))})",  # type: ignore[arg-type]
+        ))
+    if float(row["c_automation"]) >= 0.5:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_automation"]),  # type: ignore[arg-type]
+            "traffic runs around the clock: the quietest 6 hours of each account carry "
+            f"{_percent(float(row['member_quiet_share']) / 4)} of its requests (people who sleep: ~0%)",  # type: ignore[arg-type]
+        ))
+    if float(row["c_creation_burst"]) >= 0.5:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_creation_burst"]) * float(row["c_scale"]),  # type: ignore[arg-type]
+            f"{int(row['creation_burst_accounts'])} of {n_accounts} accounts were created within "  # type: ignore[arg-type]
+            f"{CREATION_WINDOW_DAYS * 24} hours",
+        ))
+    if float(row["c_shared_infra"]) >= 0.3 and n_accounts > 1:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_shared_infra"]) * float(row["c_scale"]),  # type: ignore[arg-type]
+            f"{who} share {int(row['n_payments'] or 0)} payment methods and "  # type: ignore[arg-type]
+            f"{int(row['n_ips'] or 0)} IPs in {int(row['n_subnets'] or 0)} /24 subnets",  # type: ignore[arg-type]
+        ))
+    if float(row["c_load_balance"]) >= 0.5:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_load_balance"]) * float(row["c_scale"]),  # type: ignore[arg-type]
+            f"volume is spread evenly over accounts (coefficient of variation "
+            f"{float(row['account_volume_cv']):.2f}), as a load balancer does",  # type: ignore[arg-type]
+        ))
+    if float(row["c_pivot"]) >= 0.3:  # type: ignore[arg-type]
+        reasons.append((
+            float(row["c_pivot"]),  # type: ignore[arg-type]
+            f"moved {_percent(float(row['pivot_lift']) )} more of its traffic than the platform "  # type: ignore[arg-type]
+            f"to {row['new_model']} within 24 h of its first appearance",
+        ))
+    if float(row["c_single_turn"]) >= 0.5 and float(row["c_fixed_params"]) >= 0.5:  # type: ignore[arg-type]
+        reasons.append((
+            0.2,
+            f"{_percent(1 - float(row['multi_turn_share']))} single-turn requests; "  # type: ignore[arg-type]
+            f"{_percent(float(row['fixed_params_share']))} with identical temperature/max_tokens",  # type: ignore[arg-type]
+        ))
+    reasons.sort(key=lambda item: (-item[0], item[1]))
+    return [text for _, text in reasons]
+
+
+def score_groups(
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    membership: pl.DataFrame,
+    account_features: pl.DataFrame,
+) -> GroupReport:
+    """Score every group and rank them (score, then requests, then id — deterministic)."""
+    keyed = attach_key(aggregates, membership)
+    group_features = profile(keyed, templates, key="group_id")
+    groups = (
+        group_features.join(_member_features(account_features, membership), on="group_id")
+        .join(_creation_burst(aggregates, membership), on="group_id", how="left")
+        .join(_pivot_lift(aggregates, membership), on="group_id", how="left")
+    )
+    scored = _components(groups).sort(
+        ["score", "n_requests", "group_id"], descending=[True, True, False]
+    ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32))
+    top_templates = _group_templates(aggregates, templates, membership)
+    template_counts = dict(
+        top_templates.group_by("group_id").agg(pl.len()).iter_rows()
+    )
+    reasons = {
+        row["group_id"]: group_reasons(row, template_counts.get(row["group_id"], 0))
+        for row in scored.iter_rows(named=True)
+    }
+    accounts = account_features.join(membership, on="account_id").join(
+        scored.select("group_id", "score", "severity"), on="group_id"
+    )
+    return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
+
+
+def topic_mix(row: dict[str, object], top: int = 3) -> dict[str, float]:
+    """The group's largest topic shares, for reports."""
+    shares = {topic: float(row.get(f"topic_{topic}") or 0.0) for topic in TOPICS}  # type: ignore[arg-type]
+    ordered = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+    return {topic: round(share, 4) for topic, share in ordered[:top] if share > 0}

@@ -1,0 +1,22 @@
+"""Builders for small canonical request frames used across the stage tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import polars as pl
+
+from distillscan.schema import CANONICAL_SCHEMA
+
+START = datetime(2026, 4, 20, tzinfo=timezone.utc)
+
+
+def requests_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Canonical requests from partial rows: missing columns become nulls."""
+    filled = [{name: row.get(name) for name in CANONICAL_SCHEMA} for row in rows]
+    return pl.DataFrame(filled, schema=CANONICAL_SCHEMA)
+
+
+def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
+    return START + timedelta(days=days, hours=hours, minutes=minutes)

@@ -1,0 +1,54 @@
+"""Aggregates merge exactly across shards; features describe accounts correctly."""
+
+from __future__ import annotations
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from distillscan.features import merge_aggregates, profile, shard_aggregates, subnet24
+from distillscan.fingerprint import annotate_requests, cluster_templates
+from tests.helpers import at, requests_frame
+
+
+def _rows() -> list[dict]:
+    rows = []
+    for hour in range(48):  # a script: every hour, around the clock, one template
+        rows.append({"account_id": "bot", "timestamp": at(hours=hour), "prompt": f"Solve problem {hour} step by step.",
+                     "ip": "45.1.2.3", "model": "atlas-2", "temperature": 0.7, "max_tokens": 512})
+    for day in range(2):  # a person: daytime only, varied text, multi-turn
+        for hour, text in [(9, "plan a trip to rome"), (13, "what rhymes with orange"), (20, "summarise this email for me please")]:
+            rows.append({"account_id": "person", "timestamp": at(days=day, hours=hour), "prompt": f"{text} {day}",
+                         "ip": f"81.2.{day}.9", "model": "atlas-2", "n_turns": 2 if hour == 13 else 1})
+    return rows
+
+
+def _aggregate(frame: pl.DataFrame):
+    return shard_aggregates(annotate_requests(frame.lazy()))
+
+
+def test_shard_merge_equals_single_pass() -> None:
+    frame = requests_frame(_rows())
+    whole = merge_aggregates([_aggregate(frame)])
+    halves = merge_aggregates([_aggregate(frame[::2]), _aggregate(frame[1::2])])
+    for name in whole.__dataclass_fields__:
+        assert_frame_equal(getattr(whole, name), getattr(halves, name), check_row_order=True)
+
+
+def test_profile_separates_script_from_person() -> None:
+    aggregates = _aggregate(requests_frame(_rows()))
+    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    features = {row["account_id"]: row for row in profile(aggregates, templates).iter_rows(named=True)}
+    bot, person = features["bot"], features["person"]
+    assert bot["n_requests"] == 48 and person["n_requests"] == 6
+    assert bot["quiet_share"] > 0.9 and person["quiet_share"] == 0.0
+    assert bot["cot_share"] == 1.0 and person["cot_share"] == 0.0
+    assert bot["templated_share"] == 1.0 and person["templated_share"] == 0.0
+    assert bot["fixed_params_share"] == 1.0 and person["fixed_params_share"] == 0.0
+    assert person["multi_turn_share"] == 2 / 6
+    assert bot["n_ips"] == 1 and person["n_subnets"] == 2
+    assert bot["topic_math_reasoning"] == 1.0
+
+
+def test_subnet24() -> None:
+    out = pl.DataFrame({"ip": ["10.1.2.3", "2001:db8:1::5", "junk", None]}).select(subnet24(pl.col("ip")))
+    assert out["ip"].to_list() == ["10.1.2.0/24", "2001:db8:1::/48", None, None]

@@ -1,0 +1,85 @@
+"""Normalisation, frames, CoT and topic classification, template clustering."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from distillscan.fingerprint import annotate_requests, cluster_templates, normalise, stable_fp
+from tests.helpers import at, requests_frame
+
+
+def _normalise(texts: list[str | None]) -> list[str]:
+    return pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(normalise(pl.col("t")))["t"].to_list()
+
+
+def test_normalise_masks_variable_spans() -> None:
+    [out] = _normalise(['Price 3.50 at https://x.io/a?b=1 id 9f8e7d6c5b and "quoted bit" mail a@b.com or ```py\nx=1\n```'])
+    assert out == "price <n> at <url> id <id> and <q> mail <email> or <code>"
+
+
+def test_normalise_folds_case_whitespace_and_null() -> None:
+    assert _normalise(["  Hello\n\n  WORLD\t", None]) == ["hello world", ""]
+
+
+def test_normalise_collapses_runs_of_values() -> None:
+    [a, b] = _normalise(["rows: 1, 2, 3, 4 end", "rows: 7, 8 end"])
+    assert a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_normalise_is_idempotent_and_never_raises(text: str) -> None:
+    once = _normalise([text])
+    assert _normalise(once) == once
+
+
+def _annotated(rows: list[dict]) -> pl.DataFrame:
+    return annotate_requests(requests_frame(rows).lazy()).collect()
+
+
+def test_same_wrapper_different_task_shares_frame() -> None:
+    wrapper = "Analyze the following dataset and report key insights:\n{}\nWrite out your complete step-by-step reasoning before the final answer."
+    out = _annotated([
+        {"account_id": "a", "timestamp": at(), "prompt": wrapper.format("region,sales\nnorth,120\nsouth,98"), "system": "You are an analyst."},
+        {"account_id": "b", "timestamp": at(), "prompt": wrapper.format("id,score\n1,0.5\n2,0.7\n3,0.9"), "system": "You are an analyst."},
+        {"account_id": "c", "timestamp": at(), "prompt": "What's a good banana bread recipe?", "system": None},
+    ])
+    fps = out["frame_fp"].to_list()
+    assert fps[0] == fps[1] != fps[2]
+    assert out["system_fp"].to_list()[2] is None
+
+
+def test_cot_and_topics() -> None:
+    out = _annotated([
+        {"account_id": "a", "timestamp": at(), "prompt": "Solve for x: 3x + 5 = 20. Show your work step by step."},
+        {"account_id": "a", "timestamp": at(), "prompt": "Score this response from 1 to 10 against the rubric."},
+        {"account_id": "a", "timestamp": at(), "prompt": "Fix the bug in this python function"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Plan a weekend trip to Lisbon"},
+    ])
+    assert out["is_cot"].to_list() == [True, False, False, False]
+    assert out["topic"].to_list() == ["math_reasoning", "grading", "coding", "general_chat"]
+
+
+def test_cluster_templates_merges_paraphrases_only() -> None:
+    frames = pl.DataFrame({
+        "frame_fp": [1, 2, 3, 4],
+        "skeleton": [
+            "you are a meticulous data analyst who explains every step ¶ analyze the following dataset and report … reasoning before the final answer",
+            "you are a meticulous data analyst who explains every step ¶ examine the following dataset and report … reasoning before the final answer",
+            "write a limerick about cats … about cats",
+            "you are a meticulous data analyst who explains every step ¶ examine the following dataset and report … reasoning before the final answer !",
+        ],
+        "n_requests": [50, 20, 30, 1],
+    }, schema={"frame_fp": pl.UInt64, "skeleton": pl.String, "n_requests": pl.UInt32})
+    mapping = dict(cluster_templates(frames).iter_rows())
+    assert mapping[1] == mapping[2] == 1  # the most-requested frame represents the cluster
+    assert mapping[3] == 3
+    assert mapping[4] == 4  # one-off frames are never merged
+
+
+def test_stable_fp_is_pinned_across_versions() -> None:
+    # Fingerprints are shared with other providers: they must never change silently.
+    assert stable_fp("hello") == "a7b6eda801e5347d"
+    assert stable_fp("x") != stable_fp("y")
