@@ -42,11 +42,14 @@ class Aggregates:
     accounts: pl.DataFrame
     """account_id → n, n_multi_turn, n_cot, input_tokens, output_tokens, first_ts, last_ts, created_at."""
     account_frames: pl.DataFrame
-    """(account_id, frame_fp, system_fp) → n, n_cot, first_ts, last_ts."""
+    """(account_id, frame_fp, system_fp) → n, n_slotted (first-turn requests whose prompt
+    runs past the frame), n_cot, first_ts, last_ts."""
     account_topics: pl.DataFrame
     """(account_id, topic) → n."""
     frames: pl.DataFrame
     """frame_fp → skeleton, n (requests)."""
+    systems: pl.DataFrame
+    """system_fp → system_text (normalised head of the system prompt), n."""
     account_buckets: pl.DataFrame
     """(account_id, bucket, model) → n, where bucket is the 10-minute slot since the epoch."""
     account_values: pl.DataFrame
@@ -60,6 +63,7 @@ _MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "account_frames": ("account_id", "frame_fp", "system_fp"),
     "account_topics": ("account_id", "topic"),
     "frames": ("frame_fp", "skeleton"),
+    "systems": ("system_fp", "system_text"),
     "account_buckets": ("account_id", "bucket", "model"),
     "account_values": ("account_id", "kind", "value"),
     "account_params": ("account_id", "temperature", "max_tokens"),
@@ -104,12 +108,16 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         ),
         "account_frames": annotated.group_by("account_id", "frame_fp", "system_fp").agg(
             n=pl.len(),
+            n_slotted=(pl.col("has_slot") & (multi_turn == 0)).cast(pl.UInt32).sum(),
             n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
             first_ts=ts.min(),
             last_ts=ts.max(),
         ),
         "account_topics": annotated.group_by("account_id", "topic").agg(n=pl.len()),
         "frames": annotated.group_by("frame_fp", "skeleton").agg(n=pl.len()),
+        "systems": annotated.drop_nulls("system_fp")
+        .group_by("system_fp", "system_text")
+        .agg(n=pl.len()),
         "account_buckets": annotated.group_by(
             "account_id",
             bucket=ts.dt.epoch("s") // BUCKET_SECONDS,
@@ -200,7 +208,7 @@ def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, ke
         account_frames.join(templates, on="frame_fp", how="left")
         .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
         .group_by(key, "template_fp")
-        .agg(n=pl.col("n").sum())
+        .agg(n=pl.col("n").sum(), n_slotted=pl.col("n_slotted").sum(), n_cot=pl.col("n_cot").sum())
     )
     ranked = per_template.with_columns(
         rank=pl.col("n").rank("ordinal", descending=True).over(key),
@@ -210,8 +218,18 @@ def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, ke
         n_templates=pl.len(),
         top_template_share=pl.col("share").max(),
         top3_template_share=pl.col("share").filter(pl.col("rank") <= 3).sum(),
-        templated_share=pl.col("share")
-        .filter(pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+        templated_share=pl.col("n_slotted")
+        .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+        .sum()
+        / pl.col("n").sum(),
+        # Templated requests that also ask for reasoning: a campaign routed through a
+        # reseller shows up as such a stream inside otherwise ordinary traffic.
+        templated_cot_share=pl.col("n_cot")
+        .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+        .sum()
+        / pl.col("n").sum(),
+        templated_cot_requests=pl.col("n_cot")
+        .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
         .sum(),
     )
 
@@ -320,7 +338,7 @@ def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
         **{
             field.name: (
                 getattr(aggregates, field.name)
-                if field.name == "frames"
+                if field.name in {"frames", "systems"}
                 else getattr(aggregates, field.name).join(membership, on="account_id", how="left")
             )
             for field in fields(Aggregates)

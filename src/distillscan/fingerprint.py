@@ -28,6 +28,8 @@ EDGE_CHARS: Final = 320
 SYSTEM_CHARS: Final = 2_000
 # Words of the normalised system prompt shown in a template skeleton.
 SKELETON_SYSTEM_WORDS: Final = 24
+# Words of the normalised system prompt compared when grouping paraphrased system prompts.
+SYSTEM_FAMILY_WORDS: Final = 96
 
 # Ordered masks: earlier ones must run first (code before numbers, ids before numbers).
 _MASKS: Final[tuple[tuple[str, str], ...]] = (
@@ -88,7 +90,8 @@ def _tail_words(text: pl.Expr, words: int) -> pl.Expr:
 
 
 def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
-    """Add `frame_fp`, `system_fp`, `skeleton`, `is_cot` and `topic` to canonical requests.
+    """Add `frame_fp`, `system_fp`, `system_text`, `skeleton`, `has_slot`, `is_cot` and
+    `topic` to canonical requests.
 
     `frame_fp` hashes the normalised system prompt with the first and last
     FRAME_EDGE_WORDS words of the normalised user text; `skeleton` is the readable
@@ -122,10 +125,19 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
                     pl.col("_tail"),
                 ]
             ).str.strip_chars(" ¶"),
+            # A template frames varying content: the prompt runs past its frame, or the
+            # frame itself holds masked values. A short message repeated verbatim
+            # ("thanks, that fixed it") is a repeat, not a template.
+            has_slot=(prompt.str.count_matches(r"\S+") > 2 * FRAME_EDGE_WORDS)
+            | pl.col("_head_norm").str.contains("<", literal=True)
+            | pl.col("_tail_norm").str.contains("<", literal=True),
+            system_text=_head_words(pl.col("_system_norm"), SYSTEM_FAMILY_WORDS),
             system_fp=pl.when(pl.col("_system_norm") != "")
             .then(pl.col("_system_norm").hash(seed=11))
             .otherwise(None),
-            is_cot=pl.col("_probe").str.contains(COT_PATTERN),
+            # Chain-of-thought asks are counted in the user's text only: an instruction a
+            # product sets once in its system prompt is configuration, not a per-request ask.
+            is_cot=pl.concat_str([head_raw, tail_raw], separator="\n").str.contains(COT_PATTERN),
             topic=_topic_expr(pl.col("_probe")),
         )
         .with_columns(
@@ -157,14 +169,14 @@ SHINGLE_WORDS: Final = 3
 NEAR_DUPLICATE_JACCARD: Final = 0.5
 
 
-def _minhash_signatures(frames: pl.DataFrame) -> pl.DataFrame:
-    """Long table (frame_fp, perm, minhash) over word 3-gram shingles of each skeleton."""
+def _minhash_signatures(items: pl.DataFrame, shingle_words: int) -> pl.DataFrame:
+    """Long table (frame_fp, perm, minhash) over word n-gram shingles of each `skeleton`."""
     words = pl.col("skeleton").str.split(" ")
-    shingles = frames.select(
+    shingles = items.select(
         "frame_fp",
         shingle=words.list.eval(
             pl.concat_str(
-                [pl.element().shift(-offset) for offset in range(SHINGLE_WORDS)], separator=" "
+                [pl.element().shift(-offset) for offset in range(shingle_words)], separator=" "
             ).drop_nulls()
         ),
     ).with_columns(
@@ -200,7 +212,11 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     template is represented by its most-requested member (ties: smallest skeleton).
     """
     repeated = frames.filter(pl.col("n_requests") >= 2).select("frame_fp", "skeleton")
-    edges = _near_duplicate_edges(repeated) if repeated.height > 1 else []
+    edges = (
+        _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
+        if repeated.height > 1
+        else []
+    )
     representative = _union_find_representatives(frames, edges)
     return frames.select("frame_fp").with_columns(
         template_fp=pl.col("frame_fp").replace_strict(
@@ -209,8 +225,11 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _near_duplicate_edges(frames: pl.DataFrame) -> list[tuple[int, int]]:
-    signatures = _minhash_signatures(frames)
+def _near_duplicate_edges(
+    items: pl.DataFrame, shingle_words: int, min_jaccard: float
+) -> list[tuple[int, int]]:
+    """Pairs of items (frame_fp ids) whose `skeleton` texts are near duplicates."""
+    signatures = _minhash_signatures(items, shingle_words)
     bands = (
         signatures.with_columns(band=(pl.col("perm") // MINHASH_BAND_ROWS))
         .sort("frame_fp", "perm")
@@ -234,7 +253,7 @@ def _near_duplicate_edges(frames: pl.DataFrame) -> list[tuple[int, int]]:
         .join(signatures.rename({"frame_fp": "b", "minhash": "h_b"}), on=["b", "perm"])
         .group_by("a", "b")
         .agg(jaccard=(pl.col("h_a") == pl.col("h_b")).mean())
-        .filter(pl.col("jaccard") >= NEAR_DUPLICATE_JACCARD)
+        .filter(pl.col("jaccard") >= min_jaccard)
         .sort("a", "b")
     )
     return list(zip(similarity["a"].to_list(), similarity["b"].to_list()))
@@ -258,3 +277,39 @@ def _union_find_representatives(
     )
     mapping = members.join(best, on="root")
     return dict(zip(mapping["frame_fp"].to_list(), mapping["rep"].to_list()))
+
+
+# System prompts reworded per account (a sentence swapped, synonyms) share most of their
+# words but few long shingles, so families compare word pairs at a lower bar. Short
+# generic prompts ("you are a helpful assistant") are too common to say anything.
+SYSTEM_FAMILY_SHINGLE_WORDS: Final = 2
+SYSTEM_FAMILY_JACCARD: Final = 0.3
+SYSTEM_FAMILY_MIN_WORDS: Final = 12
+
+
+def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
+    """Group paraphrases of one system prompt into families.
+
+    `systems` holds one row per distinct system prompt: system_fp, system_text, n.
+    Returns system_fp → family_fp (the family's most-used variant) and n_variants,
+    for prompts of at least SYSTEM_FAMILY_MIN_WORDS words; others are left out.
+    """
+    eligible = systems.filter(
+        pl.col("system_text").str.count_matches(r"\S+") >= SYSTEM_FAMILY_MIN_WORDS
+    ).select(frame_fp="system_fp", skeleton="system_text", n_requests="n")
+    if eligible.height == 0:
+        return pl.DataFrame(schema={"system_fp": pl.UInt64, "family_fp": pl.UInt64, "n_variants": pl.UInt32})
+    edges = (
+        _near_duplicate_edges(eligible.select("frame_fp", "skeleton"), SYSTEM_FAMILY_SHINGLE_WORDS,
+                              SYSTEM_FAMILY_JACCARD)
+        if eligible.height > 1
+        else []
+    )
+    representative = _union_find_representatives(eligible, edges)
+    families = eligible.select(
+        system_fp="frame_fp",
+        family_fp=pl.col("frame_fp").replace_strict(
+            representative, default=pl.col("frame_fp"), return_dtype=pl.UInt64
+        ),
+    )
+    return families.with_columns(n_variants=pl.len().over("family_fp").cast(pl.UInt32))

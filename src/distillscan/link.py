@@ -29,6 +29,7 @@ from distillscan.graph import component_roots
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,
+    "paraphrased_system": 0.65,
     "org": 0.6,
     "payment": 0.5,
     "ip": 0.3,
@@ -40,6 +41,7 @@ EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
 # Kinds that restate the same evidence: a pair counts only the strongest of a family.
 EVIDENCE_FAMILIES: Final[dict[str, str]] = {
     "template": "content",
+    "paraphrased_system": "content",
     "system": "content",
     "org": "billing",
     "payment": "billing",
@@ -58,6 +60,12 @@ NEIGHBOUR_WINDOW: Final = 24
 # of the account's requests.
 MIN_TEMPLATE_SHARE: Final = 0.1
 MIN_SYSTEM_SHARE: Final = 0.5
+# A system-prompt family reworded this many ways is deliberate variation: strangers
+# either share a tool's exact prompt or write unrelated ones.
+PARAPHRASE_MIN_VARIANTS: Final = 3
+# ... and each account holds one variant for nearly all of that family's traffic (a
+# gateway relaying many customers' look-alike app prompts does not).
+MIN_PARAPHRASE_SHARE: Final = 0.8
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,14 @@ class Linkage:
     """account_id, kind, value, n_accounts: the evidence each account holds."""
 
 
-def evidence_tokens(aggregates: Aggregates, templates: pl.DataFrame) -> pl.DataFrame:
-    """Every (account, kind, value) evidence token, with how many accounts hold it."""
+def evidence_tokens(
+    aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
+) -> pl.DataFrame:
+    """Every (account, kind, value) evidence token, with how many accounts hold it.
+
+    A system prompt is evidence by its family (its paraphrases); a family with many
+    variants is the stronger kind `paraphrased_system`.
+    """
     template_tokens = _share_tokens(
         aggregates.account_frames.join(templates, on="frame_fp", how="left").with_columns(
             value=pl.col("template_fp").fill_null(pl.col("frame_fp")).cast(pl.String)
@@ -81,12 +95,23 @@ def evidence_tokens(aggregates: Aggregates, templates: pl.DataFrame) -> pl.DataF
         kind="template",
         min_share=MIN_TEMPLATE_SHARE,
     )
-    system_tokens = _share_tokens(
-        aggregates.account_frames.drop_nulls("system_fp").with_columns(
-            value=pl.col("system_fp").cast(pl.String)
-        ),
-        kind="system",
-        min_share=MIN_SYSTEM_SHARE,
+    with_family = aggregates.account_frames.drop_nulls("system_fp").join(
+        system_families, on="system_fp", how="left"
+    ).with_columns(
+        value=pl.col("family_fp").fill_null(pl.col("system_fp")).cast(pl.String),
+        paraphrased=pl.col("n_variants").fill_null(1) >= PARAPHRASE_MIN_VARIANTS,
+    )
+    system_tokens = _share_tokens(with_family, kind="system", min_share=MIN_SYSTEM_SHARE)
+    # One stable variant per account: its top variant carries most of its family traffic.
+    variant_use = with_family.filter("paraphrased").group_by("account_id", "value", "system_fp").agg(
+        n=pl.col("n").sum()
+    )
+    stable_variant = variant_use.group_by("account_id", "value").agg(
+        variant_share=pl.col("n").max() / pl.col("n").sum()
+    ).filter(pl.col("variant_share") >= MIN_PARAPHRASE_SHARE)
+    paraphrase_tokens = (
+        system_tokens.join(stable_variant.select("account_id", "value"), on=["account_id", "value"])
+        .with_columns(kind=pl.lit("paraphrased_system"))
     )
     value_tokens = aggregates.account_values.select("account_id", "kind", "value")
     created_tokens = aggregates.accounts.drop_nulls("created_at").select(
@@ -94,7 +119,9 @@ def evidence_tokens(aggregates: Aggregates, templates: pl.DataFrame) -> pl.DataF
         kind=pl.lit("created"),
         value=pl.col("created_at").dt.truncate("1h").dt.to_string("%Y-%m-%dT%H"),
     )
-    tokens = pl.concat([template_tokens, system_tokens, value_tokens, created_tokens]).unique()
+    tokens = pl.concat(
+        [template_tokens, system_tokens, paraphrase_tokens, value_tokens, created_tokens]
+    ).unique()
     return (
         tokens.with_columns(n_accounts=pl.len().over("kind", "value"))
         .filter(pl.col("n_accounts") >= 2)
@@ -168,9 +195,11 @@ def group_id_for(root_account: str) -> str:
     return "G-" + hashlib.blake2b(root_account.encode("utf-8"), digest_size=5).hexdigest()
 
 
-def link_accounts(aggregates: Aggregates, templates: pl.DataFrame) -> Linkage:
+def link_accounts(
+    aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
+) -> Linkage:
     """Link accounts by shared evidence and return the groups (components)."""
-    tokens = evidence_tokens(aggregates, templates)
+    tokens = evidence_tokens(aggregates, templates, system_families)
     pairs = candidate_pairs(tokens)
     scored = score_pairs(pairs, tokens) if pairs.height else pl.DataFrame(
         schema={"a": pl.String, "b": pl.String, "similarity": pl.Float64, "kinds": pl.List(pl.String)}

@@ -41,13 +41,22 @@ BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
     "automation": 0.6,
     "coordination": 0.6,
     "pivot": 0.4,
+    "fresh_accounts": 0.3,
 }
-# Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)).
-SUPPORT_WEIGHT: Final = 0.5
+# Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)),
+# times n / (n + EVIDENCE_PRIOR_REQUESTS) so a handful of requests cannot look certain.
+EVIDENCE_PRIOR_REQUESTS: Final = 10
+SUPPORT_WEIGHT: Final = 0.3
 COT_SATURATION: Final = 0.5
+# Templated requests that ask for reasoning count in full once they are this share of a
+# group's traffic (and at least STREAM_MIN_REQUESTS requests).
+STREAM_SHARE_SATURATION: Final = 0.25
+STREAM_MIN_REQUESTS: Final = 50
 CREATION_WINDOW_DAYS: Final = 2
 ACCOUNTS_FOR_FULL_SCALE: Final = 100
 PIVOT_LOOKBACK_DAYS: Final = 7
+# An account first used within this many days of its creation counts as fresh.
+FRESH_ACCOUNT_DAYS: Final = 30
 
 
 def severity_of(score: float) -> str:
@@ -86,9 +95,11 @@ def _member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -
     has a flat *combined* hour profile, but each person still sleeps)."""
     members = account_features.join(membership, on="account_id")
     weight = pl.col("n_requests").cast(pl.Float64)
+    age_days = (pl.col("first_seen") - pl.col("created_first")).dt.total_seconds() / 86_400
     return members.group_by("group_id").agg(
         member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
         account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
+        fresh_account_share=(age_days < FRESH_ACCOUNT_DAYS).mean().fill_null(0.0),
     )
 
 
@@ -190,7 +201,8 @@ def _components(groups: pl.DataFrame) -> pl.DataFrame:
         .then(_clip(1.0 - pl.col("account_volume_cv") / 1.5))
         .otherwise(0.0),
         c_scale=scale,
-        c_pivot=_clip(pl.col("pivot_lift") / 0.3),
+        c_pivot=_clip(pl.col("pivot_lift") / 0.3) * scale,
+        c_fresh_accounts=_clip(pl.col("fresh_account_share")),
     ).with_columns(
         c_coordination=pl.col("c_scale")
         * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance"),
@@ -200,8 +212,15 @@ def _components(groups: pl.DataFrame) -> pl.DataFrame:
     behaviour = 1.0 - math.prod(
         [1.0] + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in BEHAVIOUR_WEIGHTS.items()]
     )
-    scored = with_parts.with_columns(
-        content=harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support),
+    stream = pl.when(pl.col("templated_cot_requests") >= STREAM_MIN_REQUESTS).then(
+        _clip(pl.col("templated_cot_share") / STREAM_SHARE_SATURATION)
+    ).otherwise(0.0)
+    scored = with_parts.with_columns(c_cot_stream=stream).with_columns(
+        content=pl.max_horizontal(
+            harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support), pl.col("c_cot_stream")
+        )
+        * pl.col("n_requests")
+        / (pl.col("n_requests") + EVIDENCE_PRIOR_REQUESTS),
         behaviour=behaviour,
     ).with_columns(score=(pl.col("content") * pl.col("behaviour")).sqrt().round(4))
     severity = pl.lit(SEVERITY_THRESHOLDS[-1][0])
