@@ -1,0 +1,1604 @@
+"""The load stage: turn the paths a user names into canonical request frames.
+
+`discover_sources` expands files, folders (recursively, hive layouts included),
+globs and `-` (JSONL on stdin) into `LogSource`s, detecting the format from the
+content. `iter_shards` reads them as a stream of `Shard`s whose frames hold exactly
+the columns of `CANONICAL_SCHEMA`:
+
+* Parquet: one shard per file, a lazy `scan_parquet` plan with canonicalising
+  expressions, so a file bigger than memory streams through later stages. One
+  streaming pass over the validated columns (account id, timestamp, any text that
+  must be parsed) runs first, so bad rows are found here and not in a later stage.
+* JSONL: one shard per batch of about `batch_bytes` of (decompressed) text, split at
+  newline boundaries and parsed by Polars in one call. Every column the load stage
+  needs is read as text (`schema=` of strings: the reader turns numbers and nested
+  values into their JSON text), so a key whose type changes from line to line never
+  breaks the batch; the text is then cast per canonical column. Lines are only
+  looked at one by one when the batch fails to parse, to name the bad line.
+
+Nothing is ever silently dropped: for every shard `rows_in` equals the rows in
+its frame plus the rows its `skipped` records account for.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import gzip
+import json
+import os
+import stat
+import sys
+import zlib
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import IO, Any, Final, Literal, cast
+
+import polars as pl
+import zstandard
+from polars.datatypes import DataTypeClass
+
+from distillscan.errors import InputError, UsageError
+from distillscan.schema import CANONICAL_SCHEMA, MESSAGES_COLUMN, TIMESTAMP_DTYPE
+
+Format = Literal["parquet", "jsonl"]
+Compression = Literal["gzip", "zstd"]
+
+STDIN_PATH: Final = "<stdin>"
+DEFAULT_BATCH_BYTES: Final = 64 << 20
+
+_NO_MAP: Final[Mapping[str, str]] = MappingProxyType({})
+
+# ---------------------------------------------------------------------------
+# Public data types
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """One input to read: a file, or standard input."""
+
+    path: str
+    """The path as the user will recognise it; `<stdin>` for `-`."""
+    format: Format
+    compression: Compression | None
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """Input rows dropped under `skip_errors`, grouped by file and reason."""
+
+    path: str
+    reason: str
+    line: int | None = None
+    """First offending JSONL line (1-based)."""
+    row: int | None = None
+    """First offending Parquet row (0-based)."""
+    field: str | None = None
+    rows: int = 1
+    """Input rows this record accounts for (0 when a skipped file's rows are unknown)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A piece of one source, canonicalised."""
+
+    source: LogSource
+    frame: pl.LazyFrame
+    """Exactly the columns of CANONICAL_SCHEMA, in order, with those dtypes."""
+    rows_in: int
+    """Input rows this shard covers, including the skipped ones."""
+    skipped: tuple[SkippedInput, ...]
+    available: frozenset[str]
+    """Canonical columns present (or derived) in this shard."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What `load_frame` read, and what it had to skip."""
+
+    files: tuple[str, ...]
+    rows_in: int
+    rows_read: int
+    rows_skipped: int
+    skipped: tuple[SkippedInput, ...]
+    """Merged per (file, reason, field); first location kept, rows summed."""
+    available: frozenset[str]
+    """Canonical columns available in at least one shard."""
+
+
+# ---------------------------------------------------------------------------
+# Discovery
+# ---------------------------------------------------------------------------
+
+_PARQUET_MAGIC: Final = b"PAR1"
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+_ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
+_BOM: Final = b"\xef\xbb\xbf"
+_SNIFF_BYTES: Final = 4096
+_COMPRESSION_SUFFIXES: Final[dict[str, Compression]] = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+}
+_JSONL_SUFFIXES: Final = frozenset({".jsonl", ".ndjson", ".json", ".jsonlines"})
+_PARQUET_SUFFIXES: Final = frozenset({".parquet", ".pq", ".parq"})
+_IGNORED_SUFFIXES: Final = frozenset({".crc", ".tmp", ".swp", ".lock", ".inprogress"})
+_GLOB_CHARS: Final = frozenset("*?[")
+
+_Kind = Literal["parquet", "jsonl", "empty", "other"]
+
+
+def discover_sources(paths: Sequence[str], fmt: Format | None = None) -> list[LogSource]:
+    """Expand files, folders, globs and `-` into sources, format detected from content.
+
+    Each file is listed once, in the order named (folders and globs sorted).
+    Raises InputError for a path that does not exist or matches no log file.
+    """
+    if fmt not in (None, "parquet", "jsonl"):
+        raise UsageError(f"unknown input format {fmt!r} (expected 'parquet' or 'jsonl')")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths:
+        raise UsageError("no input paths given")
+    found: list[LogSource] = []
+    seen: set[object] = set()
+
+    def add(source: LogSource) -> None:
+        key = _identity(source.path)
+        if key not in seen:
+            seen.add(key)
+            found.append(source)
+
+    for path in paths:
+        if path == "-":
+            if fmt == "parquet":
+                raise UsageError(
+                    "Parquet cannot be read from standard input ('-'); pass the file path"
+                )
+            add(LogSource(STDIN_PATH, "jsonl", None))
+        elif os.path.isdir(path):
+            listed = _walk(path, fmt)
+            if not listed:
+                raise InputError(path, _nothing_found("in this folder", fmt))
+            for source in listed:
+                add(source)
+        elif os.path.exists(path):
+            add(_explicit_file(path, fmt))
+        elif _GLOB_CHARS & set(path):
+            matches = sorted(globlib.glob(path, recursive=True))
+            if not matches:
+                raise InputError(path, "no files match this pattern")
+            listed = []
+            for match in matches:
+                if os.path.isdir(match):
+                    listed.extend(_walk(match, fmt))
+                else:
+                    candidate = _folder_file(match, fmt)
+                    if candidate is not None:
+                        listed.append(candidate)
+            if not listed:
+                raise InputError(path, _nothing_found("that match this pattern", fmt))
+            for source in listed:
+                add(source)
+        else:
+            raise InputError(path, "no such file or directory")
+    return found
+
+
+def _nothing_found(where: str, fmt: Format | None) -> str:
+    what = {"parquet": "Parquet", "jsonl": "JSONL", None: "Parquet or JSONL"}[fmt]
+    return f"no {what} files found {where}"
+
+
+def _identity(path: str) -> object:
+    if path == STDIN_PATH:
+        return STDIN_PATH
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)
+
+
+def _walk(folder: str, fmt: Format | None) -> list[LogSource]:
+    def fail(error: OSError) -> None:
+        raise InputError(error.filename or folder, f"cannot list folder: {error.strerror}")
+
+    found: list[LogSource] = []
+    for root, dirs, files in os.walk(folder, onerror=fail):
+        dirs[:] = sorted(d for d in dirs if not _hidden(d))
+        for name in sorted(files):
+            if _hidden(name) or _suffixes(name)[1] in _IGNORED_SUFFIXES:
+                continue
+            candidate = _folder_file(os.path.join(root, name), fmt)
+            if candidate is not None:
+                found.append(candidate)
+    return found
+
+
+def _hidden(name: str) -> bool:
+    # `.crc`/`.DS_Store` files, `_SUCCESS`, `_delta_log/`, `_temporary/` ...
+    return name.startswith((".", "_"))
+
+
+def _suffixes(path: str) -> tuple[Compression | None, str]:
+    """(compression named by the suffix, the format suffix below it), lower-cased."""
+    base, ext = os.path.splitext(os.path.basename(path).lower())
+    compression = _COMPRESSION_SUFFIXES.get(ext)
+    if compression is not None:
+        ext = os.path.splitext(base)[1]
+    return compression, ext
+
+
+def _format_by_name(path: str) -> Format | None:
+    ext = _suffixes(path)[1]
+    if ext in _PARQUET_SUFFIXES:
+        return "parquet"
+    if ext in _JSONL_SUFFIXES:
+        return "jsonl"
+    return None
+
+
+def _is_regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # let the reader report why it cannot be opened
+
+
+def _read_head(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(_SNIFF_BYTES)
+
+
+def _sniff(head: bytes) -> tuple[_Kind, Compression | None]:
+    """What the first bytes of a file say it is."""
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet", None
+    compression: Compression | None = None
+    text = head
+    try:
+        if head.startswith(_GZIP_MAGIC):
+            compression = "gzip"
+            text = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
+        elif head.startswith(_ZSTD_MAGIC):
+            compression = "zstd"
+            text = zstandard.ZstdDecompressor().decompressobj().decompress(head)[:_SNIFF_BYTES]
+    except (zlib.error, zstandard.ZstdError):
+        return "other", compression
+    text = text.removeprefix(_BOM).lstrip()
+    if not text:
+        return "empty", compression
+    if text[:1] == b"{":
+        return "jsonl", compression
+    return "other", compression
+
+
+def _folder_file(path: str, fmt: Format | None) -> LogSource | None:
+    """A file found in a folder or by a glob: taken if its content (or name) is a log."""
+    named = _format_by_name(path)
+    if not _is_regular_file(path):
+        return None  # sockets, pipes, devices found while walking are never logs
+    try:
+        kind, compression = _sniff(_read_head(path))
+    except OSError:
+        # Unreadable: keep it only if its name says it is a log, so the read reports it.
+        if named is not None and fmt in (None, named):
+            return LogSource(path, named, _suffixes(path)[0] if named == "jsonl" else None)
+        return None
+    if kind in ("parquet", "jsonl"):
+        return LogSource(path, kind, compression) if fmt in (None, kind) else None
+    if named is not None and fmt in (None, named):
+        # Empty, or damaged content under a log's name: read it and report precisely.
+        return LogSource(path, named, compression if named == "jsonl" else None)
+    return None
+
+
+def _explicit_file(path: str, fmt: Format | None) -> LogSource:
+    """A file the user named: always read (errors are reported by the reader)."""
+    named = _format_by_name(path)
+    if not _is_regular_file(path):
+        # A pipe such as `<(zcat logs.gz)`: reading its head would consume it. Only
+        # JSONL can be streamed from it; compression is detected when it is read.
+        if fmt == "parquet":
+            raise UsageError(f"{path}: Parquet cannot be read from a pipe; pass the file path")
+        return LogSource(path, "jsonl", None)
+    try:
+        head = _read_head(path)
+    except OSError:
+        chosen = fmt or named or "jsonl"
+        return LogSource(path, chosen, _suffixes(path)[0] if chosen == "jsonl" else None)
+    kind, compression = _sniff(head)
+    if fmt is not None:
+        return LogSource(path, fmt, compression if fmt == "jsonl" else None)
+    if kind == "parquet":
+        return LogSource(path, "parquet", None)
+    if kind in ("jsonl", "empty"):
+        return LogSource(path, "jsonl", compression)
+    if named is not None:
+        return LogSource(path, named, compression if named == "jsonl" else None)
+    raise InputError(path, f"not a Parquet or JSONL file (it starts with {head[:8]!r})")
+
+
+# ---------------------------------------------------------------------------
+# Column specs: which source column feeds each canonical column
+# ---------------------------------------------------------------------------
+
+_MAPPABLE: Final = frozenset(CANONICAL_SCHEMA) | {MESSAGES_COLUMN}
+_TEXT_PART_TYPES: Final = ["text", "input_text", "output_text"]
+_SYSTEM_ROLES: Final = ["system", "developer"]
+
+_PART_DTYPE: Final = pl.Struct({"type": pl.String(), "text": pl.String()})
+_MESSAGES_DTYPE: Final = pl.List(pl.Struct({"role": pl.String(), "content": pl.List(_PART_DTYPE)}))
+_MESSAGES_TEXT_DTYPE: Final = pl.List(pl.Struct({"role": pl.String(), "content": pl.String()}))
+# Rewrites `"content": "<string>"` into `"content": [{"type": "text", "text": "<string>"}]`
+# so messages mixing string and list contents decode to one dtype. A `"content"` key
+# can only be matched outside string literals: inside one, its quotes are escaped.
+_STRING_CONTENT_RE: Final = r'"content"\s*:\s*("(?:[^"\\]|\\.)*")'
+_STRING_CONTENT_TO_PARTS: Final = r'"content": [{"type": "text", "text": ${1}}]'
+
+
+@dataclass(frozen=True)
+class _Specs:
+    """canonical column → source spec (a column name or dotted path), plus messages."""
+
+    canonical: dict[str, str]
+    messages: str
+    explicit: frozenset[str]
+
+    @classmethod
+    def build(cls, column_map: Mapping[str, str]) -> _Specs:
+        for name, source in column_map.items():
+            if name not in _MAPPABLE:
+                raise UsageError(
+                    f"--map {name}={source}: '{name}' is not a canonical column "
+                    f"(one of: {', '.join(sorted(_MAPPABLE))})"
+                )
+            if not isinstance(source, str) or not source.strip():
+                raise UsageError(f"--map {name}=: the source column is empty")
+        return cls(
+            canonical={name: column_map.get(name, name) for name in CANONICAL_SCHEMA},
+            messages=column_map.get(MESSAGES_COLUMN, MESSAGES_COLUMN),
+            explicit=frozenset(column_map),
+        )
+
+    def all(self) -> list[str]:
+        return list(dict.fromkeys([*self.canonical.values(), self.messages]))
+
+    def jsonl_raw_specs(self) -> list[str]:
+        """Specs taken from the raw line with `json_path_match`: messages, dotted paths."""
+        return [spec for spec in self.all() if spec == self.messages or "." in spec]
+
+    def jsonl_read_schema(self) -> dict[str, pl.DataType]:
+        """The other specs: top-level keys, read by `read_ndjson` as text."""
+        raw = set(self.jsonl_raw_specs())
+        return {spec: pl.String() for spec in self.all() if spec not in raw}
+
+
+def _dtype(dtype: pl.DataType | DataTypeClass) -> pl.DataType:
+    """A dtype instance (schemas are typed as holding instances or classes)."""
+    return cast(pl.DataType, dtype()) if isinstance(dtype, type) else dtype
+
+
+def _fields(dtype: pl.Struct) -> dict[str, pl.DataType]:
+    return {f.name: _dtype(f.dtype) for f in dtype.fields}
+
+
+def _resolve_struct_path(
+    parts: list[str], fields: Mapping[str, pl.DataType], base: pl.Expr | None
+) -> tuple[pl.Expr, pl.DataType] | None:
+    """Find `a.b.c` as a column, or a struct field path; the exact longest name wins."""
+    for k in range(len(parts), 0, -1):
+        name = ".".join(parts[:k])
+        if name not in fields:
+            continue
+        expr = pl.col(name) if base is None else base.struct.field(name)
+        dtype = fields[name]
+        if k == len(parts):
+            return expr, dtype
+        if isinstance(dtype, pl.Struct):
+            found = _resolve_struct_path(parts[k:], _fields(dtype), expr)
+            if found is not None:
+                return found
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Canonicalisation plan (shared by Parquet and JSONL)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A per-row condition that makes a row bad."""
+
+    field: str
+    reason: str
+    bad: pl.Expr
+    value: pl.Expr | None = None
+    """The offending source value, quoted in the error when the check raises."""
+
+
+@dataclass
+class _Plan:
+    stage1: list[list[pl.Expr]]
+    """Layers of temporary columns (decoded messages; conversions, derived values)."""
+    exprs: list[pl.Expr]
+    checks: list[_Check]
+    available: frozenset[str]
+    missing: list[str]
+    decodes_json: bool = False
+
+    def prepare(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Add the temporary columns the canonical expressions and checks refer to."""
+        for layer in self.stage1:
+            if layer:
+                frame = frame.with_columns(layer)
+        return frame
+
+    def code(self) -> pl.Expr:
+        """Index of the first check a row fails, null for a good row."""
+        if not self.checks:
+            return pl.lit(None, pl.Int32())
+        expr: Any = pl
+        for index, check in enumerate(self.checks):
+            expr = expr.when(check.bad).then(pl.lit(index, pl.Int32()))
+        return cast(pl.Expr, expr.otherwise(pl.lit(None, pl.Int32())))
+
+
+def _dtype_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Struct):
+        return "an object"
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "a list"
+    return f"type {dtype}"
+
+
+def _is_textlike(dtype: pl.DataType) -> bool:
+    return (
+        dtype.is_numeric()
+        or dtype.is_temporal()
+        or isinstance(dtype, (pl.Boolean, pl.Categorical, pl.Enum))
+    )
+
+
+def _blank_to_null(text: pl.Expr) -> pl.Expr:
+    stripped = text.str.strip_chars()
+    return pl.when(stripped != "").then(stripped)
+
+
+def _epoch_int(x: pl.Expr) -> pl.Expr:
+    """Epoch seconds, or milliseconds when |x| > 1e11, to UTC microseconds."""
+    in_range = x.abs() < 10**14
+    x = x.clip(-(10**14), 10**14)  # both branches are evaluated: keep them from overflowing
+    micros = pl.when(x.abs() > 10**11).then(x * 1_000).otherwise(x * 1_000_000)
+    return (
+        pl.when(in_range)
+        .then(micros)
+        .cast(pl.Int64)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
+    )
+
+
+def _epoch_float(x: pl.Expr) -> pl.Expr:
+    micros = pl.when(x.abs() > 1e11).then(x * 1e3).otherwise(x * 1e6)
+    ok = x.is_finite() & (x.abs() < 1e14)
+    return (
+        pl.when(ok)
+        .then(micros.round())
+        .cast(pl.Int64, strict=False)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
+    )
+
+
+def _parse_timestamp_text(text: pl.Expr) -> pl.Expr:
+    kw: dict[str, Any] = {"time_unit": "us", "strict": False}
+    return pl.coalesce(
+        text.str.to_datetime("%+", time_zone="UTC", **kw),  # RFC 3339 / ISO 8601 with offset or Z
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_zone="UTC", **kw),  # naive → UTC
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", **kw),
+        text.str.to_date("%Y-%m-%d", strict=False)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC"),
+        _epoch_float(text.cast(pl.Float64, strict=False)),
+    )
+
+
+@dataclass(frozen=True)
+class _Conversion:
+    """A source column cast to its canonical dtype, and how to tell a bad value."""
+
+    out: pl.Expr
+    reason: str | None = None
+    """Why a non-null source value that converts to null is bad; None: never bad."""
+    given: pl.Expr | None = None
+    """True where the source holds a value (blank text counts as no value)."""
+    value: pl.Expr | None = None
+
+
+def _wrong_type(source: pl.Expr, dtype: pl.DataType, expected: str) -> _Conversion:
+    reason = f"expected {expected}, got {_dtype_name(dtype)}"
+    return _Conversion(pl.lit(None), reason, source.is_not_null())
+
+
+def _convert(source: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> _Conversion:
+    """Cast one source column to its canonical dtype."""
+    if isinstance(dtype, pl.Null):
+        return _Conversion(pl.lit(None))
+    if isinstance(target, pl.String):
+        if isinstance(dtype, pl.String):
+            return _Conversion(source)
+        if _is_textlike(dtype):
+            return _Conversion(source.cast(pl.String))
+        return _wrong_type(source, dtype, "text")
+
+    given = _blank_to_null(source) if isinstance(dtype, pl.String) else source
+    if isinstance(target, pl.Datetime):
+        if isinstance(dtype, pl.String):
+            out = _parse_timestamp_text(given)
+        elif isinstance(dtype, pl.Datetime):
+            zoned = (
+                given.dt.replace_time_zone("UTC")
+                if dtype.time_zone is None
+                else given.dt.convert_time_zone("UTC")
+            )
+            out = zoned.cast(TIMESTAMP_DTYPE)
+        elif isinstance(dtype, pl.Date):
+            out = given.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        elif dtype.is_integer():
+            out = _epoch_int(given.cast(pl.Int64, strict=False))
+        elif dtype.is_numeric():
+            out = _epoch_float(given.cast(pl.Float64, strict=False))
+        else:
+            return _wrong_type(source, dtype, "a timestamp")
+        reason = (
+            "not a timestamp (expected RFC 3339, 'YYYY-MM-DD HH:MM:SS' "
+            "or epoch seconds/milliseconds)"
+        )
+    elif target.is_integer():
+        if dtype.is_integer() or isinstance(dtype, pl.Boolean):
+            out = given.cast(target, strict=False)
+        elif dtype.is_numeric() or isinstance(dtype, pl.String):
+            number = given.cast(pl.Float64, strict=False)
+            whole: pl.Expr = pl.when(number == number.round()).then(number)
+            if isinstance(dtype, pl.String):
+                whole = pl.coalesce(given.cast(pl.Int64, strict=False), whole)
+            out = whole.cast(target, strict=False)
+        else:
+            return _wrong_type(source, dtype, "an integer")
+        reason = "not an integer" if target == pl.Int64 else f"not an integer in range for {target}"
+    elif target.is_float():
+        if dtype.is_numeric() or isinstance(dtype, (pl.String, pl.Boolean)):
+            out = given.cast(pl.Float64, strict=False)
+        else:
+            return _wrong_type(source, dtype, "a number")
+        reason = "not a number"
+    else:  # pragma: no cover - the canonical schema has no other dtypes
+        raise AssertionError(target)
+    return _Conversion(out, reason, given.is_not_null(), source)
+
+
+def _message_text(content: pl.Expr, dtype: pl.DataType | None) -> pl.Expr | None:
+    """Text of one message's content: a string, or the text parts of a list of parts."""
+    if dtype is None or isinstance(dtype, pl.Null):
+        return None
+    if isinstance(dtype, pl.String):
+        return content
+    if isinstance(dtype, pl.Struct):  # a single part
+        fields = _fields(dtype)
+        if isinstance(fields.get("text"), pl.String):
+            return content.struct.field("text")
+        return None
+    if isinstance(dtype, pl.List):
+        inner = dtype.inner
+        if isinstance(inner, pl.String):
+            texts = content.list.drop_nulls()
+        elif isinstance(inner, pl.Struct):
+            fields = _fields(inner)
+            if not isinstance(fields.get("text"), pl.String):
+                return None
+            part = pl.element()
+            keep: pl.Expr = part.struct.field("text").is_not_null()
+            if "type" in fields:
+                kind = part.struct.field("type").cast(pl.String)
+                keep = keep & (kind.is_null() | kind.is_in(_TEXT_PART_TYPES))
+            texts = content.list.eval(part.filter(keep).struct.field("text"))
+        else:
+            return None
+        return pl.when(texts.list.len() > 0).then(texts.list.join("\n"))
+    return None
+
+
+def _derive_from_messages(messages: pl.Expr, dtype: pl.List) -> dict[str, pl.Expr]:
+    """prompt (last user turn), system (system-role text), n_turns (user turns)."""
+    fields = _fields(cast(pl.Struct, dtype.inner))
+    message = pl.element()
+    role = message.struct.field("role").cast(pl.String).str.to_lowercase()
+    is_user = role == "user"
+    is_system = role.is_in(_SYSTEM_ROLES)
+
+    content_dtype = fields.get("content")
+    derived = {"n_turns": messages.list.eval(is_user.cast(pl.Int32)).list.sum()}
+    if _message_text(pl.element(), content_dtype) is None:
+        return derived  # no text in these messages: prompt and system stay null
+
+    def text_of(selected: pl.Expr) -> pl.Expr:
+        return cast(pl.Expr, _message_text(selected.struct.field("content"), content_dtype))
+
+    # The last user message's text (null when it has none, e.g. only an image).
+    derived["prompt"] = messages.list.eval(text_of(message.filter(is_user))).list.last()
+    system_texts = messages.list.eval(text_of(message.filter(is_system)).drop_nulls())
+    derived["system"] = pl.when(system_texts.list.len() > 0).then(system_texts.list.join("\n"))
+    return derived
+
+
+def _is_messages_dtype(dtype: pl.DataType) -> bool:
+    return (
+        isinstance(dtype, pl.List)
+        and isinstance(dtype.inner, pl.Struct)
+        and any(f.name == "role" for f in dtype.inner.fields)
+    )
+
+
+def _build_plan(
+    specs: _Specs,
+    columns: Mapping[str, tuple[pl.Expr, pl.DataType]],
+    present: set[str],
+    extra_checks: Sequence[_Check] = (),
+) -> _Plan:
+    """Canonicalising expressions over `columns` (spec → (expr, dtype)).
+
+    Conversions are computed once, as temporary columns (`stage1`); the canonical
+    columns and the per-row checks then refer to those.
+    """
+    decoded: list[pl.Expr] = []
+    stage1: dict[str, pl.Expr] = {}
+
+    def temp(key: str, expr: pl.Expr) -> pl.Expr:
+        stage1[key] = expr.alias(key)
+        return pl.col(key)
+
+    checks: list[_Check] = list(extra_checks)
+    available: set[str] = set()
+    missing: list[str] = []
+    decodes_json = False
+
+    derived: dict[str, pl.Expr] = {}
+    mspec = specs.messages
+    if mspec in columns:
+        mexpr, mdtype = columns[mspec]
+        if isinstance(mdtype, pl.String):
+            # JSON-encoded messages (a Parquet string column): decode lazily, once.
+            rewritten = mexpr.str.replace_all(_STRING_CONTENT_RE, _STRING_CONTENT_TO_PARTS)
+            decoded.append(rewritten.str.json_decode(_MESSAGES_DTYPE).alias("__messages"))
+            mexpr = pl.col("__messages")
+            mdtype = _MESSAGES_DTYPE
+            decodes_json = True
+        if _is_messages_dtype(mdtype):
+            for key, expr in _derive_from_messages(mexpr, cast(pl.List, mdtype)).items():
+                derived[key] = temp(f"__derived_{key}", expr)
+        elif not isinstance(mdtype, pl.Null):
+            reason = f"expected a list of {{role, content}} messages, got {_dtype_name(mdtype)}"
+            checks.append(_Check(MESSAGES_COLUMN, reason, mexpr.is_not_null()))
+
+    converted: dict[str, pl.Expr] = {}
+    for name, target in CANONICAL_SCHEMA.items():
+        spec = specs.canonical[name]
+        if spec not in columns:
+            continue
+        expr, dtype = columns[spec]
+        conversion = _convert(expr, dtype, target)
+        out = temp(f"__converted_{name}", conversion.out)
+        converted[name] = out
+        if conversion.reason is not None and conversion.given is not None:
+            given = temp(f"__given_{name}", conversion.given)
+            checks.append(_Check(name, conversion.reason, given & out.is_null(), conversion.value))
+
+    exprs: list[pl.Expr] = []
+    final: dict[str, pl.Expr] = {}
+    for name, target in CANONICAL_SCHEMA.items():
+        spec = specs.canonical[name]
+        parts: list[pl.Expr] = []
+        if name in converted:
+            parts.append(converted[name])
+            if spec in present:
+                available.add(name)
+        if name in derived:
+            parts.append(derived[name])
+            if mspec in present:
+                available.add(name)
+        if name == "n_turns" and "turn" in converted:
+            parts.append(converted["turn"])
+            if specs.canonical["turn"] in present:
+                available.add(name)
+        if not parts:
+            expr = pl.lit(None)
+        elif len(parts) == 1:
+            expr = parts[0]
+        else:
+            expr = pl.coalesce(parts)
+        expr = expr.cast(target, strict=False).alias(name)
+        final[name] = expr
+        exprs.append(expr)
+
+    for name in ("account_id", "timestamp", "prompt"):
+        has_own = specs.canonical[name] in present
+        if name == "prompt" and name not in specs.explicit:
+            has_own = has_own or mspec in present
+        if not has_own:
+            missing.append(name)
+
+    account_id = final["account_id"]
+    checks.append(
+        _Check(
+            "account_id",
+            "account id is missing or empty",
+            account_id.is_null() | (account_id.str.strip_chars() == ""),
+        )
+    )
+    checks.append(_Check("timestamp", "timestamp is missing", final["timestamp"].is_null()))
+    return _Plan(
+        [decoded, list(stage1.values())], exprs, checks, frozenset(available), missing, decodes_json
+    )
+
+
+def _missing_message(specs: _Specs, name: str, found: Sequence[str]) -> str:
+    shown = ", ".join(found[:30]) + (", …" if len(found) > 30 else "") if found else "none"
+    spec = specs.canonical[name]
+    how = f"--map {name}=SOURCE"
+    if name == "prompt":
+        how += " or --map messages=SOURCE"
+    hint = f"(columns found: {shown}; map one with {how})"
+    if name in specs.explicit:
+        return f"missing required column '{name}': mapped source '{spec}' not found {hint}"
+    return f"missing required column '{name}' {hint}"
+
+
+def _empty_frame() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=CANONICAL_SCHEMA)
+
+
+def _quote(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+# ---------------------------------------------------------------------------
+# Shards
+# ---------------------------------------------------------------------------
+
+
+class _SkipFile(Exception):
+    """A whole file cannot be read (raised inside readers, turned into a record)."""
+
+    def __init__(self, error: InputError, rows: int | None) -> None:
+        super().__init__(error.describe())
+        self.error = error
+        self.rows = rows
+
+
+def iter_shards(
+    sources: Sequence[LogSource],
+    *,
+    column_map: Mapping[str, str] = _NO_MAP,
+    skip_errors: bool = False,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+) -> Iterator[Shard]:
+    """Read sources as canonical shards, streaming.
+
+    Without `skip_errors` the first bad file, line or row raises InputError; with it,
+    they are dropped and recorded in the shard's `skipped`.
+    """
+    if batch_bytes < 1:
+        raise UsageError(f"batch size must be positive, got {batch_bytes}")
+    specs = _Specs.build(column_map)
+    for source in sources:
+        reader = _parquet_shards if source.format == "parquet" else _jsonl_shards
+        try:
+            yield from reader(source, specs, skip_errors, batch_bytes)
+        except _SkipFile as skipped:
+            if not skip_errors:
+                raise skipped.error from None
+            error = skipped.error
+            rows = skipped.rows
+            reason = error.reason if rows is not None else f"{error.reason} (row count unknown)"
+            record = SkippedInput(
+                source.path,
+                reason,
+                line=error.line,
+                row=error.row,
+                field=error.field,
+                rows=rows or 0,
+            )
+            yield Shard(source, _empty_frame(), rows or 0, (record,), frozenset())
+
+
+def load_frame(
+    paths: Sequence[str],
+    *,
+    fmt: Format | None = None,
+    column_map: Mapping[str, str] = _NO_MAP,
+    skip_errors: bool = False,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+) -> tuple[pl.DataFrame, LoadReport]:
+    """Discover, read and concatenate everything (for tests and small inputs)."""
+    sources = discover_sources(paths, fmt)
+    frames: list[pl.DataFrame] = []
+    rows_in = 0
+    records: list[SkippedInput] = []
+    available: set[str] = set()
+    for shard in iter_shards(
+        sources, column_map=column_map, skip_errors=skip_errors, batch_bytes=batch_bytes
+    ):
+        frames.append(shard.frame.collect())
+        rows_in += shard.rows_in
+        records.extend(shard.skipped)
+        available |= shard.available
+    frame = pl.concat(frames, how="vertical") if frames else _empty_frame().collect()
+    skipped = merge_skipped(records)
+    rows_skipped = sum(record.rows for record in skipped)
+    report = LoadReport(
+        files=tuple(source.path for source in sources),
+        rows_in=rows_in,
+        rows_read=frame.height,
+        rows_skipped=rows_skipped,
+        skipped=skipped,
+        available=frozenset(available),
+    )
+    return frame, report
+
+
+def merge_skipped(records: Iterable[SkippedInput]) -> tuple[SkippedInput, ...]:
+    """Group records per (file, reason, field): first location kept, rows summed."""
+    merged: dict[tuple[str, str, str | None], SkippedInput] = {}
+    for record in records:
+        key = (record.path, record.reason, record.field)
+        previous = merged.get(key)
+        if previous is None:
+            merged[key] = record
+        else:
+            merged[key] = SkippedInput(
+                previous.path,
+                previous.reason,
+                line=previous.line if previous.line is not None else record.line,
+                row=previous.row if previous.row is not None else record.row,
+                field=previous.field,
+                rows=previous.rows + record.rows,
+            )
+    return tuple(merged.values())
+
+
+# ---------------------------------------------------------------------------
+# Parquet
+# ---------------------------------------------------------------------------
+
+
+def _polars_message(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    return first if len(first) <= 200 else first[:197] + "…"
+
+
+def _parquet_shards(
+    source: LogSource, specs: _Specs, skip_errors: bool, batch_bytes: int
+) -> Iterator[Shard]:
+    path = source.path
+    try:
+        scan = pl.scan_parquet(path, hive_partitioning=False, glob=False)
+        schema = scan.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _SkipFile(
+            InputError(path, f"not a readable Parquet file: {_polars_message(error)}"), None
+        ) from None
+
+    columns: dict[str, tuple[pl.Expr, pl.DataType]] = {}
+    for spec in specs.all():
+        found = _resolve_struct_path(
+            spec.split("."), {name: _dtype(dt) for name, dt in schema.items()}, None
+        )
+        if found is not None:
+            columns[spec] = found
+    plan = _build_plan(specs, columns, set(columns))
+    if plan.missing:
+        name = plan.missing[0]
+        missing = InputError(path, _missing_message(specs, name, schema.names()), field=name)
+        raise _SkipFile(missing, _parquet_row_count(scan))
+
+    code = plan.code().alias("__code")
+    aggregations: list[pl.Expr] = [pl.len().cast(pl.Int64).alias("__rows")]
+    for index in range(len(plan.checks)):
+        is_this = pl.col("__code") == index
+        aggregations.append(is_this.sum().cast(pl.Int64).alias(f"__count{index}"))
+        aggregations.append(
+            pl.col("__row").filter(is_this).min().cast(pl.Int64).alias(f"__first{index}")
+        )
+    touched = [pl.col("__row"), code]
+    if plan.decodes_json:
+        # Decode JSON messages here, so a bad one is an input error now, not a crash later.
+        touched.append(pl.col("__messages").is_null().alias("__decoded"))
+    try:
+        stats = (
+            plan.prepare(scan.with_row_index("__row"))
+            .select(touched)
+            .select(aggregations)
+            .collect(engine="streaming")
+            .row(0, named=True)
+        )
+    except (pl.exceptions.PolarsError, OSError) as error:
+        reason = f"cannot read Parquet data: {_polars_message(error)}"
+        if plan.decodes_json and "json" in str(error).lower():
+            reason = f"cannot decode JSON messages: {_polars_message(error)}"
+            raise _SkipFile(
+                InputError(path, reason, field=specs.messages), _parquet_row_count(scan)
+            ) from None
+        raise _SkipFile(InputError(path, reason), _parquet_row_count(scan)) from None
+
+    rows_in = int(stats["__rows"])
+    bad = [
+        (int(stats[f"__first{i}"]), i, int(stats[f"__count{i}"]))
+        for i in range(len(plan.checks))
+        if stats[f"__count{i}"]
+    ]
+    skipped: list[SkippedInput] = []
+    frame = plan.prepare(scan)
+    if bad:
+        if not skip_errors:
+            first_row, index, _ = min(bad)
+            check = plan.checks[index]
+            detail = ""
+            if check.value is not None:
+                value = plan.prepare(scan.slice(first_row, 1)).select(check.value).collect().item()
+                detail = f": {_quote(value)}"
+            raise InputError(path, check.reason + detail, row=first_row, field=check.field)
+        for first_row, index, count in sorted(bad):
+            check = plan.checks[index]
+            skipped.append(
+                SkippedInput(path, check.reason, row=first_row, field=check.field, rows=count)
+            )
+        frame = frame.filter(plan.code().is_null())
+    yield Shard(source, frame.select(plan.exprs), rows_in, tuple(skipped), plan.available)
+
+
+def _parquet_row_count(scan: pl.LazyFrame) -> int | None:
+    try:
+        return int(scan.select(pl.len()).collect().item())
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+
+
+# ---------------------------------------------------------------------------
+# JSONL: bytes → line batches
+# ---------------------------------------------------------------------------
+
+_READ_CHUNK: Final = 1 << 20
+_ZSTD_INPUT_CHUNK: Final = 1 << 17
+
+
+class _StreamError(Exception):
+    """The byte stream failed part-way (truncated or corrupt compression, I/O error)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Prefixed:
+    """A read-only stream that replays `head` before the rest of `raw`."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0:
+                data, self._head = self._head + self._raw.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._raw.read(size)
+
+
+def _read_at_least(raw: IO[bytes], size: int) -> bytes:
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = raw.read(size - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _open_stream(source: LogSource) -> tuple[IO[bytes], bool]:
+    if source.path == STDIN_PATH:
+        return sys.stdin.buffer, False
+    try:
+        return open(source.path, "rb"), True
+    except OSError as error:
+        raise _SkipFile(
+            InputError(source.path, f"cannot open: {error.strerror or error}"), None
+        ) from None
+
+
+def _decompressed_chunks(source: LogSource, chunk_size: int) -> Iterator[bytes]:
+    """The file's bytes, decompressed (gzip/zstd detected from magic bytes)."""
+    raw, owned = _open_stream(source)
+    try:
+        try:
+            head = _read_at_least(raw, 4)
+        except OSError as error:
+            raise _StreamError(f"read error: {error.strerror or error}") from None
+        if head.startswith(_PARQUET_MAGIC):
+            where = "standard input" if source.path == STDIN_PATH else "this file"
+            raise _SkipFile(
+                InputError(
+                    source.path, f"{where} holds Parquet, not JSONL; pass it as a Parquet file path"
+                ),
+                None,
+            )
+        stream = _Prefixed(head, raw)
+        if head.startswith(_GZIP_MAGIC):
+            yield from _gzip_chunks(stream, chunk_size)
+        elif head.startswith(_ZSTD_MAGIC):
+            yield from _zstd_chunks(stream, chunk_size)
+        else:
+            try:
+                while chunk := stream.read(chunk_size):
+                    yield chunk
+            except OSError as error:
+                raise _StreamError(f"read error: {error.strerror or error}") from None
+    finally:
+        if owned:
+            raw.close()
+
+
+def _gzip_chunks(stream: _Prefixed, chunk_size: int) -> Iterator[bytes]:
+    reader = gzip.GzipFile(fileobj=cast(IO[bytes], stream), mode="rb")
+    try:
+        while chunk := reader.read(chunk_size):
+            yield chunk
+    except EOFError:
+        raise _StreamError("gzip data is cut short (truncated file?)") from None
+    except (gzip.BadGzipFile, zlib.error) as error:
+        raise _StreamError(f"corrupt gzip data: {error}") from None
+    except OSError as error:
+        raise _StreamError(f"read error: {error.strerror or error}") from None
+
+
+def _zstd_chunks(stream: _Prefixed, chunk_size: int) -> Iterator[bytes]:
+    # zstandard's stream_reader returns short data on a truncated frame without an
+    # error, so frames are decoded with decompressobj and their end checked.
+    dctx = zstandard.ZstdDecompressor()
+    decoder = dctx.decompressobj()
+    in_frame = False
+    try:
+        while True:
+            data = stream.read(_ZSTD_INPUT_CHUNK)
+            if not data:
+                if in_frame:
+                    raise _StreamError("zstd data is cut short (truncated file?)")
+                return
+            while data:
+                in_frame = True
+                out = decoder.decompress(data)
+                for start in range(0, len(out), chunk_size):
+                    yield out[start : start + chunk_size]
+                if decoder.eof:
+                    data = decoder.unused_data
+                    decoder = dctx.decompressobj()
+                    in_frame = False
+                else:
+                    data = b""
+    except zstandard.ZstdError as error:
+        raise _StreamError(f"corrupt zstd data: {error}") from None
+    except OSError as error:
+        raise _StreamError(f"read error: {error.strerror or error}") from None
+
+
+@dataclass
+class _Batch:
+    data: bytes
+    first_line: int
+
+
+def _line_batches(
+    chunks: Iterator[bytes], batch_bytes: int
+) -> Generator[_Batch | _StreamError, None, None]:
+    """Batches of whole lines, about batch_bytes each; a stream failure comes last."""
+    parts: list[bytes] = []
+    size = 0
+    line = 1
+    no_newline = 0  # parts[:no_newline] are known to hold no newline
+    failure: _StreamError | None = None
+    try:
+        for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size < batch_bytes:
+                continue
+            # Cut after the last newline, looking in the newest chunks first, so the
+            # batch is assembled with a single copy.
+            for index in range(len(parts) - 1, no_newline - 1, -1):
+                cut = parts[index].rfind(b"\n")
+                if cut >= 0:
+                    break
+            else:  # one line longer than a batch: keep reading it
+                no_newline = len(parts)
+                continue
+            no_newline = 0
+            head, rest = parts[index][: cut + 1], parts[index][cut + 1 :]
+            batch = b"".join([*parts[:index], head])
+            yield _Batch(batch, line)
+            line += batch.count(b"\n")
+            parts = [rest, *parts[index + 1 :]] if rest else parts[index + 1 :]
+            size = sum(len(part) for part in parts)
+    except _StreamError as error:
+        failure = error
+    buffer = b"".join(parts)
+    if failure is not None:
+        # Salvage the whole lines read before the failure; the partial line is lost.
+        cut = buffer.rfind(b"\n")
+        if cut >= 0:
+            yield _Batch(buffer[: cut + 1], line)
+            line += buffer.count(b"\n", 0, cut + 1)
+        yield _StreamError(f"{failure.reason}; nothing after line {line - 1} could be read")
+    elif buffer:
+        yield _Batch(buffer, line)
+
+
+# ---------------------------------------------------------------------------
+# JSONL: batch → canonical shard
+# ---------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+_JSON_KIND: Final = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
+
+
+def _diagnose_line(raw: bytes) -> tuple[str, str, dict[str, Any] | None]:
+    """(reason for grouping, detail, parsed object): reason is '' for a good line."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return "invalid UTF-8", f" (byte {error.start + 1} of the line)", None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as error:
+        return f"malformed JSON: {error.msg}", f" (column {error.colno})", None
+    except ValueError as error:
+        return f"malformed JSON: {error}", "", None
+    except RecursionError:
+        return "malformed JSON: nested too deeply", "", None
+    if not isinstance(value, dict):
+        kind = "null" if value is None else _JSON_KIND.get(type(value), type(value).__name__)
+        return f"expected a JSON object, got {kind}", "", None
+    return "", "", value
+
+
+def _nonblank_line_numbers(data: bytes, first_line: int) -> list[int]:
+    return [first_line + i for i, raw in enumerate(data.split(b"\n")) if raw.strip()]
+
+
+def _sample_objects(data: bytes, limit: int = 1000) -> list[dict[str, Any]]:
+    """The JSON objects on the first lines of a batch (error messages only)."""
+    objects: list[dict[str, Any]] = []
+    for raw in data.split(b"\n"):
+        if len(objects) >= limit:
+            break
+        if raw.strip():
+            value = _diagnose_line(raw)[2]
+            if value is not None:
+                objects.append(value)
+    return objects
+
+
+def _has_path(value: Any, parts: list[str]) -> bool:
+    """Whether a spec names a key in this object, as `_raw_spec_expr` would find it."""
+    if not isinstance(value, dict):
+        return False
+    for k in range(len(parts), 0, -1):
+        name = ".".join(parts[:k])
+        if name in value and (k == len(parts) or _has_path(value[name], parts[k:])):
+            return True
+    return False
+
+
+class _Groups:
+    """Skipped records of one batch, grouped by (reason, field)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._groups: dict[tuple[str, str | None], list[Any]] = {}
+
+    def add(self, reason: str, field: str | None, line: int | None, rows: int = 1) -> None:
+        group = self._groups.setdefault((reason, field), [line, 0])
+        group[1] += rows
+
+    def records(self) -> tuple[SkippedInput, ...]:
+        return tuple(
+            SkippedInput(self.path, reason, line=line, field=field, rows=rows)
+            for (reason, field), (line, rows) in self._groups.items()
+        )
+
+    def rows(self) -> int:
+        return sum(rows for _, rows in self._groups.values())
+
+
+_PARSE_ERRORS: Final = (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError)
+
+
+def _read_ndjson(data: bytes, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    return pl.read_ndjson(data, schema=schema)
+
+
+# Nested values (messages, dotted paths) are taken from the raw line text with
+# `json_path_match`, never from `read_ndjson` with a String schema: that reader turns
+# nested values into text without escaping backslashes or control characters
+# (pola-rs/polars#26574), so LaTeX, code or tabs in a prompt would be corrupted.
+
+
+def _raw_lines(data: bytes) -> pl.Series:
+    """The non-blank lines of a batch that parsed whole: one per row, in order."""
+    lines = pl.Series("line", data.split(b"\n"), dtype=pl.Binary).cast(pl.String)
+    return lines.filter(lines.str.strip_chars() != "")
+
+
+def _raw_spec_expr(line: pl.Expr, spec: str) -> pl.Expr:
+    """`spec` looked up in the raw JSON line: the exact key first, then nested paths."""
+    parts = spec.split(".")
+    candidates: list[pl.Expr] = []
+    for k in range(len(parts), 0, -1):
+        keys = [".".join(parts[:k]), *parts[k:]]
+        if any("'" in key or "\\" in key for key in keys):
+            continue  # not expressible as a JSON path
+        candidates.append(line.str.json_path_match("$" + "".join(f"['{key}']" for key in keys)))
+    if not candidates:
+        return pl.lit(None, pl.String())
+    return candidates[0] if len(candidates) == 1 else pl.coalesce(candidates)
+
+
+def _mentions_key(data: bytes, spec: str) -> bool:
+    """Whether the batch may hold a key the spec can resolve to (false positives are ok)."""
+    parts = spec.split(".")
+    for k in range(1, len(parts) + 1):
+        key = ".".join(parts[:k])
+        if not key.isascii() or '"' in key or "\\" in key:
+            return True  # may be written escaped: look in every line
+        if b'"' + key.encode() + b'"' in data:
+            return True
+    return False
+
+
+@dataclass
+class _Parsed:
+    frame: pl.DataFrame
+    rows_in: int
+    """Input rows covered: rows parsed plus bad lines recorded."""
+    line_numbers: list[int] | None = None
+    """Line of each row; None when every non-blank line became a row."""
+    lines: list[bytes] | None = None
+    """The text of each row's line, when already split (error path)."""
+
+
+class _JsonlFile:
+    """Turns the line batches of one JSONL source into shards."""
+
+    def __init__(self, source: LogSource, specs: _Specs, skip_errors: bool) -> None:
+        self.source = source
+        self.path = source.path
+        self.specs = specs
+        self.skip_errors = skip_errors
+        self.schema = specs.jsonl_read_schema()
+        self.raw_specs = specs.jsonl_raw_specs()
+        self.required_checked = False
+
+    # -- parsing ------------------------------------------------------------
+
+    def parse(self, batch: _Batch, groups: _Groups) -> _Parsed:
+        """The batch's rows; on the error path, bad lines are raised or recorded."""
+        try:
+            frame = _read_ndjson(batch.data, self.schema)
+            return _Parsed(frame, frame.height)
+        except _PARSE_ERRORS:
+            pass
+        # Error path: find the bad lines, one by one.
+        good: list[bytes] = []
+        numbers: list[int] = []
+        for index, raw in enumerate(batch.data.split(b"\n")):
+            if not raw.strip():
+                continue
+            number = batch.first_line + index
+            reason, detail, _ = _diagnose_line(raw)
+            if reason:
+                self.bad_line(groups, reason, detail, number)
+            else:
+                good.append(raw)
+                numbers.append(number)
+        try:
+            frame = _read_ndjson(b"\n".join(good), self.schema)
+        except _PARSE_ERRORS:
+            # Python's parser took a line Polars refuses: find it with Polars.
+            kept: list[bytes] = []
+            kept_numbers: list[int] = []
+            for raw, number in zip(good, numbers, strict=True):
+                try:
+                    _read_ndjson(raw, self.schema)
+                except _PARSE_ERRORS as error:
+                    self.bad_line(groups, f"malformed JSON: {_polars_message(error)}", "", number)
+                    continue
+                kept.append(raw)
+                kept_numbers.append(number)
+            good, numbers = kept, kept_numbers
+            try:
+                frame = _read_ndjson(b"\n".join(good), self.schema)
+            except _PARSE_ERRORS as error:  # pragma: no cover - every line parsed alone
+                raise InputError(
+                    self.path,
+                    f"cannot parse lines: {_polars_message(error)}",
+                    line=batch.first_line,
+                ) from None
+        return _Parsed(frame, len(good) + groups.rows(), numbers, good)
+
+    def with_raw_specs(
+        self, frame: pl.DataFrame, data: bytes, lines: list[bytes] | None
+    ) -> pl.DataFrame:
+        """Add the messages and dotted-path columns, taken from the raw lines."""
+        wanted = [spec for spec in self.raw_specs if _mentions_key(data, spec)]
+        absent = [pl.lit(None, pl.String()).alias(s) for s in self.raw_specs if s not in wanted]
+        if wanted:
+            if lines is None:
+                text = _raw_lines(data)
+            else:
+                text = pl.Series("line", lines, dtype=pl.Binary).cast(pl.String)
+            if text.len() != frame.height:  # pragma: no cover - rows and lines pair up
+                raise AssertionError("JSONL rows and lines do not pair up")
+            found = pl.DataFrame({"line": text}).select(
+                _raw_spec_expr(pl.col("line"), spec).alias(spec) for spec in wanted
+            )
+            frame = pl.concat([frame, found], how="horizontal")
+        return frame.with_columns(absent) if absent else frame
+
+    def bad_line(self, groups: _Groups, reason: str, detail: str, line: int) -> None:
+        if not self.skip_errors:
+            raise InputError(self.path, reason + detail, line=line)
+        groups.add(reason, None, line)
+
+    # -- canonicalising -----------------------------------------------------
+
+    def shard(self, batch: _Batch) -> Shard | None:
+        groups = _Groups(self.path)
+        parsed = self.parse(batch, groups)
+        raw, rows_in, line_numbers = parsed.frame, parsed.rows_in, parsed.line_numbers
+        if raw.height == 0:
+            if rows_in == 0:
+                return None
+            return Shard(self.source, _empty_frame(), rows_in, groups.records(), frozenset())
+
+        specs = self.specs
+        sources = self.with_raw_specs(raw, batch.data, parsed.lines)
+        present = {name for name in sources.columns if sources[name].null_count() < sources.height}
+
+        extra_checks: list[_Check] = []
+        mspec = specs.messages
+        if mspec in present:
+            decoded, bad = _decode_messages(sources, mspec)
+            sources = sources.with_columns(decoded.alias(mspec))
+            if bad is not None:
+                sources = sources.with_columns(bad.alias("__messages_bad"))
+                extra_checks.append(
+                    _Check(
+                        MESSAGES_COLUMN,
+                        "expected a list of {role, content} messages",
+                        pl.col("__messages_bad"),
+                    )
+                )
+
+        def plan_for(present: set[str]) -> _Plan:
+            columns = {
+                spec: (pl.col(spec), sources.schema[spec])
+                for spec in specs.all()
+                if spec in present
+            }
+            return _build_plan(specs, columns, present, extra_checks)
+
+        plan = plan_for(present)
+
+        if not self.required_checked:
+            if plan.missing:
+                # A key that is there but null throughout this batch is not missing.
+                objects = _sample_objects(batch.data)
+                found = list(dict.fromkeys(key for obj in objects for key in obj))
+
+                def seen(spec: str) -> bool:
+                    return any(_has_path(obj, spec.split(".")) for obj in objects)
+
+                for name in plan.missing:
+                    spec = specs.canonical[name]
+                    if seen(spec):
+                        present.add(spec)
+                    elif name == "prompt" and name not in specs.explicit and seen(mspec):
+                        present.add(mspec)
+                plan = plan_for(present)
+                if plan.missing:
+                    name = plan.missing[0]
+                    raise _SkipFile(
+                        InputError(self.path, _missing_message(specs, name, found), field=name),
+                        None,
+                    )
+            self.required_checked = True
+
+        out = (
+            plan.prepare(sources.lazy()).select(*plan.exprs, plan.code().alias("__code")).collect()
+        )
+        codes = out.get_column("__code")
+        if codes.null_count() < out.height:
+            if line_numbers is None:
+                line_numbers = _nonblank_line_numbers(batch.data, batch.first_line)
+            if len(line_numbers) != out.height:  # pragma: no cover - defensive
+                line_numbers = [batch.first_line] * out.height
+            stats = (
+                out.select(pl.int_range(pl.len()).alias("row"), pl.col("__code"))
+                .filter(pl.col("__code").is_not_null())
+                .group_by("__code")
+                .agg(pl.len().alias("count"), pl.col("row").min().alias("first"))
+                .sort("first")
+            )
+            if not self.skip_errors:
+                index, _, first = stats.row(0)
+                check = plan.checks[index]
+                detail = ""
+                if check.value is not None:
+                    value = sources.slice(first, 1).select(check.value).item()
+                    detail = f": {_quote(value)}"
+                raise InputError(
+                    self.path, check.reason + detail, line=line_numbers[first], field=check.field
+                )
+            for index, count, first in stats.iter_rows():
+                check = plan.checks[index]
+                groups.add(check.reason, check.field, line_numbers[first], count)
+            out = out.filter(pl.col("__code").is_null())
+        frame = out.drop("__code").lazy()
+        return Shard(self.source, frame, rows_in, groups.records(), plan.available)
+
+
+def _decode_messages(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Series | None]:
+    """Decode a column of JSON-encoded messages at Polars speed, else value by value.
+
+    Returns the decoded column and, when some values are not messages, a mask of them.
+    (An expression in `select` decodes several times faster than `Series.str`.)
+    """
+    text = pl.col(name)
+    try:  # every content a string
+        return frame.select(text.str.json_decode(_MESSAGES_TEXT_DTYPE)).to_series(), None
+    except _PARSE_ERRORS:
+        pass
+    try:  # strings and/or lists of parts
+        rewritten = text.str.replace_all(_STRING_CONTENT_RE, _STRING_CONTENT_TO_PARTS)
+        return frame.select(rewritten.str.json_decode(_MESSAGES_DTYPE)).to_series(), None
+    except _PARSE_ERRORS:
+        pass
+    values: list[list[dict[str, Any]] | None] = []
+    bad: list[bool] = []
+    for item in frame.get_column(name).to_list():
+        normalised = _normalise_messages(item)
+        values.append(normalised if normalised is not False else None)
+        bad.append(normalised is False)
+    return pl.Series(name, values, dtype=_MESSAGES_DTYPE), pl.Series("__messages_bad", bad)
+
+
+def _normalise_messages(item: str | None) -> list[dict[str, Any]] | Literal[False] | None:
+    """One messages value as {role, content: [{type, text}]}; False when it is not one."""
+    if item is None:
+        return None
+    try:
+        value = json.loads(item)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(value, list):
+        return False
+    out: list[dict[str, Any]] = []
+    for message in value:
+        if not isinstance(message, dict):
+            return False
+        role = message.get("role")
+        content = message.get("content")
+        parts: list[dict[str, Any]] | None
+        if content is None:
+            parts = None
+        elif isinstance(content, str):
+            parts = [{"type": "text", "text": content}]
+        elif isinstance(content, (list, dict)):
+            parts = []
+            for part in content if isinstance(content, list) else [content]:
+                if isinstance(part, str):
+                    parts.append({"type": "text", "text": part})
+                elif isinstance(part, dict):
+                    kind = part.get("type")
+                    text = part.get("text")
+                    parts.append(
+                        {
+                            "type": None if kind is None else str(kind),
+                            "text": text if isinstance(text, str) else None,
+                        }
+                    )
+        else:
+            return False
+        out.append({"role": None if role is None else str(role), "content": parts})
+    return out
+
+
+def _jsonl_shards(
+    source: LogSource, specs: _Specs, skip_errors: bool, batch_bytes: int
+) -> Iterator[Shard]:
+    reader = _JsonlFile(source, specs, skip_errors)
+    chunks = _decompressed_chunks(source, min(batch_bytes, _READ_CHUNK))
+    batches = _line_batches(chunks, batch_bytes)
+    yielded = False
+    first = True
+    try:
+        for item in batches:
+            if isinstance(item, _StreamError):
+                raise _SkipFile(InputError(source.path, item.reason), None)
+            if first:
+                item.data = item.data.removeprefix(_BOM)
+                first = False
+            try:
+                shard = reader.shard(item)
+            except _SkipFile as skip:
+                if not skip_errors:
+                    raise skip.error from None
+                # The whole file is skipped: count its rows for the record.
+                rows = len(_nonblank_line_numbers(item.data, 0))
+                rows += _count_remaining_rows(batches)
+                raise _SkipFile(skip.error, rows) from None
+            if shard is not None:
+                yielded = True
+                yield shard
+    finally:
+        batches.close()
+    if not yielded:
+        yield Shard(source, _empty_frame(), 0, (), frozenset())
+
+
+def _count_remaining_rows(batches: Iterator[_Batch | _StreamError]) -> int:
+    rows = 0
+    for item in batches:
+        if isinstance(item, _Batch):
+            rows += len(_nonblank_line_numbers(item.data, 0))
+    return rows
+
+
+__all__ = [
+    "DEFAULT_BATCH_BYTES",
+    "STDIN_PATH",
+    "LoadReport",
+    "LogSource",
+    "Shard",
+    "SkippedInput",
+    "discover_sources",
+    "iter_shards",
+    "load_frame",
+    "merge_skipped",
+]
