@@ -6,7 +6,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from distillscan.features import merge_aggregates, profile, shard_aggregates, subnet24
-from distillscan.fingerprint import annotate_requests, cluster_templates
+from distillscan.fingerprint import cluster_templates
 from tests.helpers import at, requests_frame
 
 
@@ -23,7 +23,7 @@ def _rows() -> list[dict]:
 
 
 def _aggregate(frame: pl.DataFrame):
-    return shard_aggregates(annotate_requests(frame.lazy()))
+    return shard_aggregates(frame.lazy())
 
 
 def test_shard_merge_equals_single_pass() -> None:

@@ -7,7 +7,7 @@ import random
 import polars as pl
 
 from distillscan.features import shard_aggregates
-from distillscan.fingerprint import annotate_requests, cluster_system_prompts, cluster_templates
+from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import candidate_pairs, group_id_for, link_accounts
 from tests.helpers import at, requests_frame
 
@@ -15,7 +15,7 @@ POPULAR_SYSTEM = "You are CodePilot, an open-source coding agent. Follow the rep
 
 
 def _link(rows: list[dict]):
-    aggregates = shard_aggregates(annotate_requests(requests_frame(rows).lazy()))
+    aggregates = shard_aggregates(requests_frame(rows).lazy())
     templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
     return link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
 

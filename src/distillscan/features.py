@@ -1,7 +1,8 @@
 """Stage 3: reduce annotated requests to compact aggregates, then to behavioural features.
 
-The raw rows are touched once, by `shard_aggregates`, which turns one shard (a file or a
-batch of lines) into small tables keyed by account. Every table is a group-by with
+The raw rows are touched once, by `shard_aggregates`, which streams one shard (a file
+or a batch of lines) in batches, annotates each row once and reduces it to small
+tables keyed by account. Every table is a group-by with
 sums, minimums and maximums, so tables from separate shards merge exactly with
 `merge_aggregates` — one pass, many files, or many machines give the same result.
 
@@ -18,13 +19,21 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.fingerprint import HIGH_VALUE_TOPICS, TOPICS
+from distillscan.fingerprint import (
+    HIGH_VALUE_TOPICS,
+    MIN_TEMPLATE_REQUESTS,
+    TOPICS,
+    annotate_requests,
+)
 
 BUCKET_SECONDS: Final = 600
 BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
 QUIET_WINDOW_HOURS: Final = 6
 # A template counts as "repeated" in a key's traffic once it carries this many requests.
-REPEATED_TEMPLATE_MIN_REQUESTS: Final = 3
+REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
+# Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
+BATCH_ROWS: Final = 200_000
+MERGE_EVERY: Final = 8
 # Infrastructure values kept per account: kind name -> canonical column.
 VALUE_COLUMNS: Final[dict[str, str]] = {
     "ip": "ip",
@@ -133,11 +142,29 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     }
 
 
-def shard_aggregates(annotated: pl.LazyFrame) -> Aggregates:
-    """Run every aggregate query over one shard with the streaming engine."""
-    queries = shard_queries(annotated)
-    collected = pl.collect_all(list(queries.values()), engine="streaming")
+def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
+    """Every aggregate table of one in-memory batch of annotated requests."""
+    queries = shard_queries(annotated.lazy())
+    collected = pl.collect_all(list(queries.values()))
     return Aggregates(**dict(zip(queries, collected)))
+
+
+def shard_aggregates(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Aggregates:
+    """Stream one shard of canonical requests in batches, annotating each row once.
+
+    Batches are reduced to aggregates as they arrive and merged every MERGE_EVERY
+    batches, so memory holds one batch plus the running aggregates.
+    """
+    parts: list[Aggregates] = []
+    for batch in requests.collect_batches(chunk_size=batch_rows, maintain_order=True):
+        if batch.height == 0:
+            continue
+        parts.append(batch_aggregates(annotate_requests(batch.lazy()).collect()))
+        if len(parts) >= MERGE_EVERY:
+            parts = [merge_aggregates(parts)]
+    if not parts:
+        parts.append(batch_aggregates(annotate_requests(requests.clear().collect().lazy()).collect()))
+    return merge_aggregates(parts)
 
 
 def merge_aggregates(parts: list[Aggregates]) -> Aggregates:

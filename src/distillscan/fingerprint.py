@@ -60,7 +60,7 @@ COT_PATTERN: Final = (
 # Capability taxonomy, most specific first: a request takes the first topic that matches.
 TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("grading", r"(?i)\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from|on a|out of|1-10|1 to 10)|evaluate the (?:following )?(?:response|answer|completion)s?\b|reward model|which (?:response|answer) is better"),
-    ("sensitive_rewrite", r"(?i)(?:rewrite|rephrase|reword)[\w ,]{0,60}(?:neutral|sensitive|censor|politic|controvers|government|acceptable)|politically sensitive|censorship"),
+    ("sensitive_rewrite", r"(?i)politically sensitive|censorship|\b(?:rewrite|rephrase|reword)\b.*\b(?:neutral|sensitive|censor\w*|politic\w*|controversial|government|acceptable)\b"),
     ("vision", r"(?i)\b(?:image|photo|picture|screenshot|diagram|chart|figure|scan)s? (?:attached|above|below|provided|shows|of)\b|\battached (?:image|photo|picture|screenshot|chart)|\bin (?:this|the) (?:image|photo|picture|screenshot)|\bocr\b"),
     ("agentic", r"(?i)\btools?\b[\w ]{0,20}(?:available|access|call)|function[_ ]call|tool[_ ]call|\"?parameters\"?\s*:|json schema|\bagent\b|\bshell command|execute (?:the|this|a) (?:plan|command|step)|multi-step plan|\bapi (?:call|endpoint)s?\b|<tool"),
     ("coding", r"(?i)```|\bcode\b|\bfunction\b|\bpython\b|\bjavascript\b|\btypescript\b|\brust\b|\bjava\b|\bc\+\+|\bsql\b|\bregex\b|\bbug\b|\bcompile|\bstack trace|\bunit tests?\b|\brefactor|\bclass\b|\balgorithm|\bgit\b|\bdebug"),
@@ -95,21 +95,38 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
 
     `frame_fp` hashes the normalised system prompt with the first and last
     FRAME_EDGE_WORDS words of the normalised user text; `skeleton` is the readable
-    form of that frame. Hashes are Polars' (fast, stable within one Polars version);
-    user-facing fingerprints are derived from the skeleton text with `stable_fp`.
+    form of that frame. System prompts repeat heavily, so each distinct one is
+    normalised once and joined back. Hashes are Polars' (fast, stable within one Polars
+    version); user-facing fingerprints come from the skeleton text via `stable_fp`.
     """
     prompt = pl.col("prompt").fill_null("")
-    system = pl.col("system").fill_null("")
     head_raw = prompt.str.slice(0, EDGE_CHARS)
     tail_raw = prompt.str.slice(-EDGE_CHARS)
     short_prompt = prompt.str.len_chars() <= 2 * EDGE_CHARS
-    system_head = system.str.slice(0, SYSTEM_CHARS)
+    systems = (
+        requests.select(pl.col("system"))
+        .unique()
+        .with_columns(_system_norm=normalise(pl.col("system").str.slice(0, SYSTEM_CHARS)))
+        .with_columns(
+            system_text=_head_words(pl.col("_system_norm"), SYSTEM_FAMILY_WORDS),
+            _system_skeleton=_head_words(pl.col("_system_norm"), SKELETON_SYSTEM_WORDS),
+            system_fp=pl.when(pl.col("_system_norm") != "")
+            .then(pl.col("_system_norm").hash(seed=11))
+            .otherwise(None),
+        )
+    )
     return (
-        requests.with_columns(
+        requests.join(systems, on="system", how="left", nulls_equal=True)
+        .with_columns(
+            # A short prompt is normalised once and serves as both ends of its frame.
             _head_norm=normalise(pl.when(short_prompt).then(prompt).otherwise(head_raw)),
-            _tail_norm=normalise(pl.when(short_prompt).then(prompt).otherwise(tail_raw)),
-            _system_norm=normalise(system_head),
-            _probe=pl.concat_str([system_head, head_raw, tail_raw], separator="\n"),
+            _tail_only=normalise(pl.when(short_prompt).then(pl.lit("")).otherwise(tail_raw)),
+            _user_probe=pl.when(short_prompt)
+            .then(prompt)
+            .otherwise(pl.concat_str([head_raw, tail_raw], separator="\n")),
+        )
+        .with_columns(
+            _tail_norm=pl.when(short_prompt).then(pl.col("_head_norm")).otherwise(pl.col("_tail_only"))
         )
         .with_columns(
             _head=_head_words(pl.col("_head_norm"), FRAME_EDGE_WORDS),
@@ -117,35 +134,29 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(
             skeleton=pl.concat_str(
-                [
-                    _head_words(pl.col("_system_norm"), SKELETON_SYSTEM_WORDS),
-                    pl.lit(" ¶ "),
-                    pl.col("_head"),
-                    pl.lit(" … "),
-                    pl.col("_tail"),
-                ]
+                [pl.col("_system_skeleton"), pl.lit(" ¶ "), pl.col("_head"), pl.lit(" … "), pl.col("_tail")]
             ).str.strip_chars(" ¶"),
             # A template frames varying content: the prompt runs past its frame, or the
             # frame itself holds masked values. A short message repeated verbatim
             # ("thanks, that fixed it") is a repeat, not a template.
-            has_slot=(prompt.str.count_matches(r"\S+") > 2 * FRAME_EDGE_WORDS)
+            has_slot=~short_prompt
+            | (pl.col("_head_norm").str.count_matches(" ") >= 2 * FRAME_EDGE_WORDS)
             | pl.col("_head_norm").str.contains("<", literal=True)
             | pl.col("_tail_norm").str.contains("<", literal=True),
-            system_text=_head_words(pl.col("_system_norm"), SYSTEM_FAMILY_WORDS),
-            system_fp=pl.when(pl.col("_system_norm") != "")
-            .then(pl.col("_system_norm").hash(seed=11))
-            .otherwise(None),
             # Chain-of-thought asks are counted in the user's text only: an instruction a
             # product sets once in its system prompt is configuration, not a per-request ask.
-            is_cot=pl.concat_str([head_raw, tail_raw], separator="\n").str.contains(COT_PATTERN),
-            topic=_topic_expr(pl.col("_probe")),
+            is_cot=pl.col("_user_probe").str.contains(COT_PATTERN),
+            topic=_topic_expr(
+                pl.concat_str([pl.col("_system_skeleton"), pl.col("_user_probe")], separator="\n")
+            ),
         )
         .with_columns(
             frame_fp=pl.concat_str(
-                [pl.col("_system_norm"), pl.col("_head"), pl.col("_tail")], separator="\x1f"
+                [pl.col("_system_norm").fill_null(""), pl.col("_head"), pl.col("_tail")],
+                separator="\x1f",
             ).hash(seed=7),
         )
-        .drop("_head_norm", "_tail_norm", "_system_norm", "_probe", "_head", "_tail")
+        .drop("_head_norm", "_tail_only", "_tail_norm", "_system_norm", "_system_skeleton", "_user_probe", "_head", "_tail")
     )
 
 
@@ -163,6 +174,8 @@ def stable_fp(text: str) -> str:
 
 # --- near-duplicate clustering over distinct frames -------------------------------------
 
+# A frame needs this many requests to be a template (and to take part in clustering).
+MIN_TEMPLATE_REQUESTS: Final = 3
 MINHASH_PERMUTATIONS: Final = 32
 MINHASH_BAND_ROWS: Final = 2
 SHINGLE_WORDS: Final = 3
@@ -188,15 +201,18 @@ def _minhash_signatures(items: pl.DataFrame, shingle_words: int) -> pl.DataFrame
     exploded = shingles.explode("shingle").with_columns(
         base=pl.col("shingle").hash(seed=3)
     )
-    per_perm = [
-        exploded.group_by("frame_fp").agg(
-            minhash=(pl.col("base") ^ pl.lit(_perm_mask(perm), dtype=pl.UInt64))
+    wide = exploded.group_by("frame_fp").agg(
+        [
+            (pl.col("base") ^ pl.lit(_perm_mask(perm), dtype=pl.UInt64))
             .hash(seed=perm)
             .min()
-        ).with_columns(perm=pl.lit(perm, dtype=pl.UInt16))
-        for perm in range(MINHASH_PERMUTATIONS)
-    ]
-    return pl.concat(per_perm)
+            .alias(str(perm))
+            for perm in range(MINHASH_PERMUTATIONS)
+        ]
+    )
+    return wide.unpivot(index="frame_fp", variable_name="perm", value_name="minhash").with_columns(
+        pl.col("perm").cast(pl.UInt16)
+    )
 
 
 def _perm_mask(perm: int) -> int:
@@ -207,11 +223,13 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     """Merge near-duplicate frames (paraphrased templates) into template clusters.
 
     `frames` holds one row per distinct frame: frame_fp, skeleton, n_requests.
-    Only frames seen in at least two requests take part (a one-off prompt is no
-    template). Returns frame_fp → template_fp for every input frame, where the
+    Only frames seen in at least MIN_TEMPLATE_REQUESTS requests take part (a one-off
+    prompt is no template). Returns frame_fp → template_fp for every input frame, where the
     template is represented by its most-requested member (ties: smallest skeleton).
     """
-    repeated = frames.filter(pl.col("n_requests") >= 2).select("frame_fp", "skeleton")
+    repeated = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
+        "frame_fp", "skeleton"
+    )
     edges = (
         _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
         if repeated.height > 1
