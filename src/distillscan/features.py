@@ -235,7 +235,12 @@ def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, ke
         account_frames.join(templates, on="frame_fp", how="left")
         .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
         .group_by(key, "template_fp")
-        .agg(n=pl.col("n").sum(), n_slotted=pl.col("n_slotted").sum(), n_cot=pl.col("n_cot").sum())
+        .agg(
+            n=pl.col("n").sum(),
+            n_slotted=pl.col("n_slotted").sum(),
+            n_cot=pl.col("n_cot").sum(),
+            n_members=pl.col("account_id").n_unique(),
+        )
     )
     ranked = per_template.with_columns(
         rank=pl.col("n").rank("ordinal", descending=True).over(key),
@@ -258,6 +263,13 @@ def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, ke
         templated_cot_requests=pl.col("n_cot")
         .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
         .sum(),
+        # ... and how much of that stream several accounts send (0 for a lone account).
+        shared_cot_share=(
+            pl.col("n_cot")
+            .filter((pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS) & (pl.col("n_members") >= 2))
+            .sum()
+            / pl.col("n_cot").filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS).sum()
+        ).fill_nan(0.0),
     )
 
 

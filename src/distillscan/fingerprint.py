@@ -47,14 +47,14 @@ _MASKS: Final[tuple[tuple[str, str], ...]] = (
 )
 
 COT_PATTERN: Final = (
-    r"(?i)step[- ]by[- ]step|chain[- ]of[- ]thought|show (?:all )?(?:of )?(?:your|the) "
-    r"(?:work|reasoning|steps|thinking)|explain (?:your|the|each) (?:reasoning|steps|thinking)"
-    r"|(?:write|lay|spell) out (?:your|the|each|every|all)[\w ]{0,20}(?:reasoning|steps|thoughts)"
-    r"|reason(?:ing)? (?:through|carefully|step)|think (?:through|carefully|aloud|out loud)"
-    r"|let'?s think|before (?:giving |stating |writing )?(?:the |your )?final answer"
-    r"|reasoning (?:process|trace|chain|steps)|thought process|justify (?:each|every|your)"
-    r"|reconstruct (?:the|your)[\w ]{0,20}(?:reasoning|steps|thinking)|<think>|thinking content"
-    r"|walk (?:me )?through (?:your|the|each)"
+    r"(?i)step[- ]by[- ]step|chain[- ]of[- ](?:thought|reasoning)|let'?s think|<think>|thinking content"
+    # an asking verb, a few words, then what is asked for: "explain every step of your
+    # thinking", "show all of your work", "give a detailed chain of reasoning"
+    r"|\b(?:explain|show|describe|detail|give|provide|write out|lay out|spell out|walk (?:me )?through"
+    r"|reconstruct|justify|outline)\b(?:\s+[\w']+){0,5}?\s+(?:reasoning|thinking|thoughts"
+    r"|thought process|work|working|steps|derivation|rationale)\b"
+    r"|reason(?:ing)? (?:through|carefully|step)|think (?:it |this |things )?(?:through|carefully|aloud|out loud)"
+    r"|before (?:giving |stating |writing )?(?:the |your )?final answer|thought process|justify (?:each|every|your)"
 )
 
 # Capability taxonomy, most specific first: a request takes the first topic that matches.
@@ -180,6 +180,7 @@ MINHASH_PERMUTATIONS: Final = 32
 MINHASH_BAND_ROWS: Final = 2
 SHINGLE_WORDS: Final = 3
 NEAR_DUPLICATE_JACCARD: Final = 0.5
+ALL_PAIRS_BUCKET_SIZE: Final = 32
 
 
 def _minhash_signatures(items: pl.DataFrame, shingle_words: int) -> pl.DataFrame:
@@ -254,14 +255,24 @@ def _near_duplicate_edges(
         .group_by("frame_fp", "band")
         .agg(key=pl.col("minhash").hash(seed=5).sum())
     )
-    # Within a bucket, pair every member with the bucket's smallest frame (a star): the
-    # candidate count stays linear in the frames even when thousands share a bucket.
-    candidates = (
-        bands.with_columns(anchor=pl.col("frame_fp").min().over("band", "key"))
+    # Within a small bucket every pair is checked; a large one pairs each member with the
+    # bucket's smallest frame (a star), so candidates stay linear when thousands collide.
+    bucketed = bands.with_columns(
+        anchor=pl.col("frame_fp").min().over("band", "key"),
+        bucket_size=pl.len().over("band", "key"),
+    )
+    small = bucketed.filter(pl.col("bucket_size") <= ALL_PAIRS_BUCKET_SIZE).select("band", "key", "frame_fp")
+    all_pairs = (
+        small.join(small, on=["band", "key"], suffix="_b")
+        .filter(pl.col("frame_fp") < pl.col("frame_fp_b"))
+        .select(a=pl.col("frame_fp"), b=pl.col("frame_fp_b"))
+    )
+    stars = (
+        bucketed.filter(pl.col("bucket_size") > ALL_PAIRS_BUCKET_SIZE)
         .filter(pl.col("frame_fp") != pl.col("anchor"))
         .select(a=pl.col("anchor"), b=pl.col("frame_fp"))
-        .unique()
     )
+    candidates = pl.concat([all_pairs, stars]).unique()
     if candidates.height == 0:
         return []
     similarity = (

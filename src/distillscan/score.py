@@ -42,7 +42,10 @@ BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
     "coordination": 0.6,
     "pivot": 0.4,
     "fresh_accounts": 0.3,
+    "shared_stream": 0.4,
 }
+# A stream shared by accounts counts in full once it has run for this many days.
+SUSTAINED_DAYS: Final = 7
 # Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)),
 # times n / (n + EVIDENCE_PRIOR_REQUESTS) so a handful of requests cannot look certain.
 EVIDENCE_PRIOR_REQUESTS: Final = 10
@@ -215,7 +218,14 @@ def _components(groups: pl.DataFrame) -> pl.DataFrame:
     stream = pl.when(pl.col("templated_cot_requests") >= STREAM_MIN_REQUESTS).then(
         _clip(pl.col("templated_cot_share") / STREAM_SHARE_SATURATION)
     ).otherwise(0.0)
-    scored = with_parts.with_columns(c_cot_stream=stream).with_columns(
+    scored = with_parts.with_columns(
+        c_cot_stream=stream,
+        # Several accounts sending one reasoning-eliciting template, for days: coordination
+        # without shared infrastructure (an eval harness run once by two labs is brief).
+        c_shared_stream=stream
+        * _clip(pl.col("shared_cot_share"))
+        * _clip(pl.col("active_days").cast(pl.Float64) / SUSTAINED_DAYS),
+    ).with_columns(
         content=pl.max_horizontal(
             harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support), pl.col("c_cot_stream")
         )

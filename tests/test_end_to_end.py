@@ -1,0 +1,63 @@
+"""Detection quality on generated logs with ground truth (the acceptance bar of issue 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from distillscan.evaluate import evaluate
+from distillscan.pipeline import ScanOptions, scan
+from distillscan.synth import SynthConfig, ground_truth, write_synthetic
+
+UNREQUIRED_RECALL = {"low_slow"}
+
+
+@pytest.fixture(scope="module", params=[11, 23], ids=lambda seed: f"seed{seed}")
+def scanned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    config = SynthConfig(n_requests=60_000, seed=request.param)
+    path = tmp_path_factory.mktemp("synth") / "log.parquet"
+    write_synthetic(config, path)
+    result = scan([str(path)], ScanOptions())
+    truth = ground_truth(config)
+    return result, truth, evaluate(result.report.groups, result.linkage.membership, truth)
+
+
+def test_every_campaign_is_recalled(scanned) -> None:
+    _, _, evaluation = scanned
+    campaigns = evaluation.per_kind.filter(pl.col("label") == "campaign")
+    assert campaigns.height >= 5
+    for row in campaigns.iter_rows(named=True):
+        if row["kind"] not in UNREQUIRED_RECALL:
+            assert row["flag_rate"] >= 0.95, row
+
+
+def test_benign_accounts_are_rarely_flagged(scanned) -> None:
+    _, _, evaluation = scanned
+    assert evaluation.account_precision >= 0.95
+
+
+def test_campaign_groups_rank_above_benign_groups(scanned) -> None:
+    result, truth, evaluation = scanned
+    flagged_campaign_kinds = set(
+        truth.join(result.linkage.membership, on="account_id")
+        .join(result.report.groups.select("group_id", "rank"), on="group_id")
+        .filter(pl.col("label") == "campaign")
+        .filter(pl.col("kind").is_in(UNREQUIRED_RECALL).not_())["group_id"]
+    )
+    benign_top = evaluation.top_benign_rank
+    ranks = dict(result.report.groups.select("group_id", "rank").iter_rows())
+    assert benign_top is not None
+    assert all(ranks[group] < benign_top for group in flagged_campaign_kinds)
+    # Pairs with the low-and-slow campaign's groups are included here, and those groups do
+    # rank below some benign ones (see the README's quality table); this guards regressions.
+    assert evaluation.pairwise_ranking_accuracy >= 0.95
+
+
+def test_results_are_deterministic(scanned, tmp_path: Path) -> None:
+    result, _, _ = scanned
+    again = scan(list(result.summary.files), ScanOptions())
+    assert again.report.groups.select("group_id", "rank", "score").equals(
+        result.report.groups.select("group_id", "rank", "score")
+    )
