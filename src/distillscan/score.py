@@ -269,66 +269,56 @@ def _percent(value: float) -> str:
 
 def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
     """Human-readable reasons for one scored group, strongest first, with numbers."""
-    reasons: list[tuple[float, str]] = []
-    n_accounts = int(row["n_accounts"])  # type: ignore[arg-type]
-    n_requests = int(row["n_requests"])  # type: ignore[arg-type]
-    who = f"{n_accounts} accounts" if n_accounts > 1 else "1 account"
-    if float(row["c_templated"]) >= 0.3:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_templated"]),  # type: ignore[arg-type]
-            f"{who} send repeated prompt templates: {_percent(float(row['templated_share']))} of "  # type: ignore[arg-type]
-            f"their {n_requests:,} requests (top {n_templates_top} templates: "
-            f"{_percent(float(row['top3_template_share']))})",  # type: ignore[arg-type]
-        ))
-    if float(row["cot_share"]) >= 0.2:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_cot"]),  # type: ignore[arg-type]
-            f"{_percent(float(row['cot_share']))} of requests ask for step-by-step reasoning",  # type: ignore[arg-type]
-        ))
-    if float(row["c_capability"]) >= 0.3:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_capability"]) * 0.8,  # type: ignore[arg-type]
-            f"{_percent(float(row['high_value_share']))} of requests target high-value capabilities "  # type: ignore[arg-type]
-            f"(top: {str(row['top_topic']).replace('_', ' ')} {_percent(float(row['topic_focus']))})",  # type: ignore[arg-type]
-        ))
-    if float(row["c_automation"]) >= 0.5:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_automation"]),  # type: ignore[arg-type]
-            "traffic runs around the clock: the quietest 6 hours of each account carry "
-            f"{_percent(float(row['member_quiet_share']) / 4)} of its requests (people who sleep: ~0%)",  # type: ignore[arg-type]
-        ))
-    if float(row["c_creation_burst"]) >= 0.5:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_creation_burst"]) * float(row["c_scale"]),  # type: ignore[arg-type]
-            f"{int(row['creation_burst_accounts'])} of {n_accounts} accounts were created within "  # type: ignore[arg-type]
-            f"{CREATION_WINDOW_DAYS * 24} hours",
-        ))
-    if float(row["c_shared_infra"]) >= 0.3 and n_accounts > 1:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_shared_infra"]) * float(row["c_scale"]),  # type: ignore[arg-type]
-            f"{who} share {int(row['n_payments'] or 0)} payment methods and "  # type: ignore[arg-type]
-            f"{int(row['n_ips'] or 0)} IPs in {int(row['n_subnets'] or 0)} /24 subnets",  # type: ignore[arg-type]
-        ))
-    if float(row["c_load_balance"]) >= 0.5:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_load_balance"]) * float(row["c_scale"]),  # type: ignore[arg-type]
-            f"volume is spread evenly over accounts (coefficient of variation "
-            f"{float(row['account_volume_cv']):.2f}), as a load balancer does",  # type: ignore[arg-type]
-        ))
-    if float(row["c_pivot"]) >= 0.3:  # type: ignore[arg-type]
-        reasons.append((
-            float(row["c_pivot"]),  # type: ignore[arg-type]
-            f"moved {_percent(float(row['pivot_lift']) )} more of its traffic than the platform "  # type: ignore[arg-type]
-            f"to {row['new_model']} within 24 h of its first appearance",
-        ))
-    if float(row["c_single_turn"]) >= 0.5 and float(row["c_fixed_params"]) >= 0.5:  # type: ignore[arg-type]
-        reasons.append((
-            0.2,
-            f"{_percent(1 - float(row['multi_turn_share']))} single-turn requests; "  # type: ignore[arg-type]
-            f"{_percent(float(row['fixed_params_share']))} with identical temperature/max_tokens",  # type: ignore[arg-type]
-        ))
-    reasons.sort(key=lambda item: (-item[0], item[1]))
-    return [text for _, text in reasons]
+
+    def num(key: str) -> float:
+        value = row.get(key)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    n_accounts = int(num("n_accounts"))
+    n_requests = int(num("n_requests"))
+    one = n_accounts == 1
+    who = "1 account" if one else f"{n_accounts} accounts"
+    candidates: list[tuple[float, bool, str]] = [
+        (num("c_templated"), num("c_templated") >= 0.3,
+         f"{who} {'sends' if one else 'send'} repeated prompt templates: "
+         f"{_percent(num('templated_share'))} of {'its' if one else 'their'} {n_requests:,} requests "
+         f"(top {n_templates_top} template{'s' if n_templates_top != 1 else ''}: "
+         f"{_percent(num('top3_template_share'))})"),
+        (num("c_cot"), num("cot_share") >= 0.2,
+         f"{_percent(num('cot_share'))} of requests ask for step-by-step reasoning"),
+        (num("c_shared_stream"), num("c_shared_stream") >= 0.3,
+         f"the same reasoning-eliciting templates run across accounts on "
+         f"{int(num('active_days'))} days ({_percent(num('templated_cot_share'))} of requests)"),
+        (num("c_capability") * 0.8, num("c_capability") >= 0.3,
+         f"{_percent(num('high_value_share'))} of requests target high-value capabilities "
+         f"(top: {str(row.get('top_topic')).replace('_', ' ')} {_percent(num('topic_focus'))})"),
+        (num("c_automation"), num("c_automation") >= 0.5,
+         "traffic runs around the clock: the quietest 6 hours of each account carry "
+         f"{_percent(num('member_quiet_share') / 4)} of its requests (people who sleep: ~0%)"),
+        (num("c_creation_burst") * num("c_scale"), num("c_creation_burst") >= 0.5,
+         f"{int(num('creation_burst_accounts'))} of {n_accounts} accounts were created within "
+         f"{CREATION_WINDOW_DAYS * 24} hours"),
+        (num("c_shared_infra") * num("c_scale"), num("c_shared_infra") >= 0.3 and not one,
+         f"{who} share {int(num('n_payments'))} payment methods and {int(num('n_ips'))} IPs "
+         f"in {int(num('n_subnets'))} /24 subnets"),
+        (num("c_load_balance") * num("c_scale"), num("c_load_balance") >= 0.5,
+         "volume is spread evenly over accounts (coefficient of variation "
+         f"{num('account_volume_cv'):.2f}), as a load balancer does"),
+        (num("c_pivot"), num("c_pivot") >= 0.3,
+         f"moved {_percent(num('pivot_lift'))} more of its traffic than the platform to "
+         f"{row.get('new_model')} within 24 h of its first appearance"),
+        (num("c_fresh_accounts") * 0.5, num("c_fresh_accounts") >= 0.5,
+         f"{_percent(num('fresh_account_share'))} of accounts were first used within "
+         f"{FRESH_ACCOUNT_DAYS} days of being created"),
+        (0.2, num("c_single_turn") >= 0.5 and num("c_fixed_params") >= 0.5,
+         f"{_percent(1 - num('multi_turn_share'))} single-turn requests; "
+         f"{_percent(num('fixed_params_share'))} with identical temperature/max_tokens"),
+    ]
+    shown = sorted(
+        ((strength, text) for strength, applies, text in candidates if applies),
+        key=lambda item: (-item[0], item[1]),
+    )
+    return [text for _, text in shown]
 
 
 def score_groups(

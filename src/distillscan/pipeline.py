@@ -1,0 +1,121 @@
+"""The scan pipeline: load → fingerprint → features → link → score, as one call.
+
+`scan` is what the CLI runs; `analyse_frame` runs the same stages over an in-memory
+frame, for tests and notebooks. Raw rows are reduced shard by shard to `Aggregates`;
+everything after that works on aggregates or on distinct templates, never on rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import polars as pl
+
+from distillscan.features import Aggregates, merge_aggregates, profile, shard_aggregates
+from distillscan.fingerprint import cluster_system_prompts, cluster_templates
+from distillscan.link import Linkage, link_accounts
+from distillscan.load import LogSource, Shard, SkippedInput, discover_sources, iter_shards
+from distillscan.schema import CANONICAL_SCHEMA, signals_available
+from distillscan.score import GroupReport, score_groups
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What the user asked for, independent of how it is rendered."""
+
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    skip_errors: bool = False
+    input_format: Literal["parquet", "jsonl"] | None = None
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    """Facts about the input that every report carries."""
+
+    files: tuple[str, ...]
+    rows_in: int
+    rows_read: int
+    rows_skipped: int
+    skipped: tuple[SkippedInput, ...]
+    accounts: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    columns_available: tuple[str, ...]
+    signals: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    summary: ScanSummary
+    report: GroupReport
+    linkage: Linkage
+
+
+def aggregate_shards(
+    shards: Iterable[Shard], on_shard: Callable[[Shard], None] | None = None
+) -> tuple[Aggregates, list[Shard]]:
+    """Reduce each shard to aggregates as it arrives and merge them."""
+    parts: list[Aggregates] = []
+    seen: list[Shard] = []
+    for shard in shards:
+        parts.append(shard_aggregates(shard.frame))
+        seen.append(shard)
+        if on_shard is not None:
+            on_shard(shard)
+    if not parts:
+        parts.append(shard_aggregates(empty_requests().lazy()))
+    return merge_aggregates(parts), seen
+
+
+def empty_requests() -> pl.DataFrame:
+    """A canonical request frame with no rows."""
+    return pl.DataFrame(schema=CANONICAL_SCHEMA)
+
+
+def analyse(aggregates: Aggregates) -> tuple[GroupReport, Linkage]:
+    """Everything after the raw rows: templates, features, links, scores."""
+    distinct_frames = aggregates.frames.rename({"n": "n_requests"})
+    templates = cluster_templates(distinct_frames)
+    account_features = profile(aggregates, templates)
+    linkage = link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
+    report = score_groups(aggregates, templates, linkage.membership, account_features)
+    return report, linkage
+
+
+def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, Linkage]:
+    """Run the detection stages over canonical requests already in memory."""
+    lazy = requests.lazy() if isinstance(requests, pl.DataFrame) else requests
+    return analyse(shard_aggregates(lazy))
+
+
+def scan(
+    paths: Sequence[str],
+    options: ScanOptions,
+    on_shard: Callable[[Shard], None] | None = None,
+) -> ScanResult:
+    """Scan request logs and return ranked, explained account groups."""
+    sources: list[LogSource] = discover_sources(paths, options.input_format)
+    shards = iter_shards(sources, column_map=options.column_map, skip_errors=options.skip_errors)
+    aggregates, seen = aggregate_shards(shards, on_shard)
+    report, linkage = analyse(aggregates)
+    rows_in = sum(shard.rows_in for shard in seen)
+    skipped = tuple(record for shard in seen for record in shard.skipped)
+    rows_skipped = sum(record.rows for record in skipped)
+    available = set().union(*(shard.available for shard in seen)) if seen else set()
+    accounts = aggregates.accounts
+    summary = ScanSummary(
+        files=tuple(dict.fromkeys(shard.source.path for shard in seen)),
+        rows_in=rows_in,
+        rows_read=int(accounts["n"].sum()) if accounts.height else 0,
+        rows_skipped=rows_skipped,
+        skipped=skipped,
+        accounts=accounts.height,
+        first_seen=accounts["first_ts"].min() if accounts.height else None,  # type: ignore[arg-type]
+        last_seen=accounts["last_ts"].max() if accounts.height else None,  # type: ignore[arg-type]
+        columns_available=tuple(sorted(available)),
+        signals=signals_available(available),
+    )
+    return ScanResult(summary=summary, report=report, linkage=linkage)

@@ -1,0 +1,140 @@
+"""The command-line interface, through click's CliRunner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from distillscan.cli import main
+from distillscan.errors import ExitCode
+from distillscan.synth import SynthConfig, write_synthetic
+from tests.helpers import at, requests_frame
+
+
+@pytest.fixture(scope="module")
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "log.parquet"
+    write_synthetic(SynthConfig(n_requests=30_000, seed=5), path)
+    return path
+
+
+def _run(*args: str, input: str | bytes | None = None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_scan_table_to_stdout(log_path: Path) -> None:
+    result = _run("scan", str(log_path))
+    assert result.exit_code == 0, result.output
+    assert "Suspect account groups" in result.output
+    assert "critical" in result.output
+    assert "requests from" in result.output
+
+
+def test_scan_json_document(log_path: Path) -> None:
+    result = _run("scan", str(log_path), "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert document["summary"]["rows_read"] + document["summary"]["rows_skipped"] == document["summary"]["rows_in"]
+    group = document["groups"][0]
+    for key in ("group_id", "rank", "score", "severity", "accounts", "n_accounts", "n_requests",
+                "first_seen", "last_seen", "templates", "topics", "features", "reasons"):
+        assert key in group
+    assert len(group["accounts"]) == group["n_accounts"]
+    assert [g["rank"] for g in document["groups"]] == sorted(g["rank"] for g in document["groups"])
+    assert 0.0 <= group["score"] <= 1.0 and group["reasons"]
+
+
+def test_scan_filters_and_formats_agree(log_path: Path, tmp_path: Path) -> None:
+    as_json = json.loads(_run("scan", str(log_path), "--format", "json", "--min-severity", "high").stdout)
+    assert all(g["severity"] in {"critical", "high"} for g in as_json["groups"])
+    lines = _run("scan", str(log_path), "--format", "jsonl", "--min-severity", "high").stdout
+    assert lines.endswith("\n")
+    assert [json.loads(line)["group_id"] for line in lines.splitlines()] == [g["group_id"] for g in as_json["groups"]]
+    rows = list(csv.DictReader(io.StringIO(_run("scan", str(log_path), "--format", "csv", "--min-severity", "high").stdout)))
+    assert [row["group_id"] for row in rows] == [g["group_id"] for g in as_json["groups"]]
+    out = tmp_path / "groups.parquet"
+    assert _run("scan", str(log_path), "--format", "parquet", "-o", str(out), "--top", "2").exit_code == 0
+    assert pl.read_parquet(out).height == min(2, len(as_json["groups"]))
+
+
+def test_top_and_min_score(log_path: Path) -> None:
+    document = json.loads(_run("scan", str(log_path), "--format", "json", "--top", "1", "--min-score", "0.1").stdout)
+    assert len(document["groups"]) == 1 and document["groups"][0]["rank"] == 1
+
+
+def test_fail_on_exit_code(log_path: Path) -> None:
+    assert _run("scan", str(log_path), "--format", "json", "--fail-on", "high").exit_code == ExitCode.FINDINGS
+    assert _run("scan", str(log_path), "--format", "json").exit_code == ExitCode.OK
+
+
+def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "nope.parquet")])
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT
+    assert "nope.parquet" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_map_is_usage_error(log_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", str(log_path), "--map", "nonsense"])
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT and "--map" in result.stderr
+
+
+def test_stdin_jsonl(tmp_path: Path) -> None:
+    rows = requests_frame([{"account_id": f"a{i % 3}", "timestamp": at(hours=i), "prompt": f"hello {i}"} for i in range(30)])
+    text = rows.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%SZ")).select(
+        "account_id", "timestamp", "prompt").write_ndjson()
+    result = _run("scan", "-", "--format", "json", "--min-severity", "info", input=text)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["summary"]["rows_read"] == 30 and document["summary"]["accounts"] == 3
+    assert "ip_infrastructure" in document["summary"]["signals_unavailable"]
+
+
+def test_single_account_and_equal_timestamps(tmp_path: Path) -> None:
+    path = tmp_path / "one.parquet"
+    requests_frame([{"account_id": "solo", "timestamp": at(), "prompt": "same"} for _ in range(5)]).write_parquet(path)
+    result = _run("scan", str(path), "--format", "json", "--min-severity", "info")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["summary"]["accounts"] == 1 and len(document["groups"]) == 1
+
+
+def test_empty_input_gives_valid_report(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    requests_frame([]).write_parquet(path)
+    result = _run("scan", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["groups"] == [] and document["summary"]["rows_read"] == 0
+    assert "No groups" in _run("scan", str(path)).output
+
+
+def test_hostile_prompt_text_is_neutralised_in_table(tmp_path: Path) -> None:
+    hostile = "\x1b]8;;http://evil\x07click\x1b]8;;\x07 \x1b[2J [red]boom[/red] [link=http://evil]x[/link]"
+    rows = [
+        {"account_id": f"op{i}", "timestamp": at(hours=j), "prompt": f"{hostile} solve case {j} step by step",
+         "payment_fingerprint": "card-1", "ip": "45.0.0.1"}
+        for i in range(6) for j in range(40)
+    ]
+    path = tmp_path / "hostile.parquet"
+    requests_frame(rows).write_parquet(path)
+    result = _run("scan", str(path), "--min-severity", "info")
+    assert result.exit_code == 0, result.output
+    assert "\x1b]8;" not in result.output and "\x1b[2J" not in result.output
+    assert "[red]boom[/red]" in result.output
+    document = json.loads(_run("scan", str(path), "--format", "json", "--min-severity", "info").stdout)
+    assert document["groups"][0]["n_accounts"] == 6
+
+
+def test_every_command_has_help() -> None:
+    for command in main.commands:
+        result = _run(command, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, command
+    assert "Examples" in _run("--help").output
