@@ -2524,15 +2524,15 @@ class _Paraphrase(_Entity[int]):
 
     def __init__(self, world: _World, rng: Rng, rows: float, n_accounts: int) -> None:
         self.members: list[_Paraphraser] = []
-        for total in _volumes(rng, n_accounts, rows, rows, 0.25):
-            clauses = [_pick(rng, _PARA_ROLE), _pick(rng, _PARA_GOAL), _pick(rng, _PARA_STYLE)]
-            head, tail = clauses[0], clauses[1:]
-            rng.shuffle(tail)
+        variants = [f"{role} {first} {second}" for role in _PARA_ROLE for goal in _PARA_GOAL for style in _PARA_STYLE
+                    for first, second in ((goal, style), (style, goal))]
+        systems = rng.sample(variants, n_accounts)
+        for system, total in zip(systems, _volumes(rng, n_accounts, rows, rows, 0.25), strict=True):
             created = world.start_s - rng.random() * 14 * _DAY
             pause_hours = 2 + 3 * rng.random()
             acct = world.account("paraphrase", "paraphrase-001", created, _org(rng), _payment(rng))
             self.members.append(_Paraphraser(
-                acct=acct, system=world.system(" ".join([head, *tail])), prefix=_pick(rng, _PARA_PREFIX),
+                acct=acct, system=world.system(system), prefix=_pick(rng, _PARA_PREFIX),
                 cot=_pick(rng, _PARA_COT), interval_s=(24 - pause_hours) * _HOUR * world.days / total,
                 pause_hour=rng.random() * 24, pause_hours=pause_hours, ips=_residential_ips(world, rng),
                 ua=_sdk_ua(rng), temp=_pick(rng, (0.6, 0.7, 0.8, 1.0)),
