@@ -138,3 +138,28 @@ def test_every_command_has_help() -> None:
         result = _run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.output, command
     assert "Examples" in _run("--help").output
+
+
+def _jsonl_with_bad_line(tmp_path: Path) -> Path:
+    good = [json.dumps({"account_id": f"a{i % 2}", "timestamp": f"2026-05-01T00:{i:02d}:00Z", "prompt": f"p{i}"}) for i in range(6)]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(good[:3] + ['{"account_id": "a1", "timestamp": '] + good[3:]) + "\n")
+    return path
+
+
+def test_malformed_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
+    path = _jsonl_with_bad_line(tmp_path)
+    result = CliRunner().invoke(main, ["scan", str(path)])
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and f"{path}:4" in message and "Traceback" not in message
+
+
+def test_skip_errors_reports_and_exits_partial(tmp_path: Path) -> None:
+    path = _jsonl_with_bad_line(tmp_path)
+    result = CliRunner().invoke(main, ["scan", str(path), "--skip-errors", "--format", "json", "--min-severity", "info"])
+    assert result.exit_code == ExitCode.PARTIAL
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["rows_in"] == 7 and summary["rows_read"] == 6 and summary["rows_skipped"] == 1
+    assert summary["skipped"][0]["line"] == 4
+    assert "skipped 1 of 7" in result.stderr

@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 import polars as pl
@@ -220,10 +220,11 @@ def scan(
 
 @main.command()
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rows", type=click.IntRange(min=1_000), default=100_000, show_default=True,
+@click.option("--rows", type=click.IntRange(min=10_000), default=100_000, show_default=True,
               help="Approximate number of requests to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same log).")
-@click.option("--days", type=click.IntRange(min=3), default=21, show_default=True, help="Days of traffic.")
+@click.option("--days", type=click.IntRange(min=8), default=21, show_default=True,
+              help="Days of traffic; the new model appears on day min(10, DAYS // 2).")
 @click.option("--format", "output_format", type=click.Choice(["parquet", "jsonl"]), default=None,
               help="Output format [default: from OUTPUT's extension, else parquet].")
 @click.option("--truth", type=click.Path(dir_okay=False, path_type=Path),
@@ -240,9 +241,12 @@ def synth(output: Path, rows: int, seed: int, days: int, output_format: str | No
     """
     from distillscan.synth import SynthConfig, write_synthetic
 
-    fmt = output_format or ("jsonl" if output.suffix in {".jsonl", ".ndjson"} else "parquet")
-    summary = write_synthetic(SynthConfig(n_requests=rows, seed=seed, days=days), output,
-                              fmt=fmt, truth_path=truth)  # type: ignore[arg-type]
+    fmt: Literal["parquet", "jsonl"] = (
+        "jsonl" if (output_format or "").startswith("jsonl") or output.suffix in {".jsonl", ".ndjson"}
+        else "parquet"
+    )
+    config = SynthConfig(n_requests=rows, seed=seed, days=days, new_model_day=min(10, days // 2))
+    summary = write_synthetic(config, output, fmt=fmt, truth_path=truth)
     _note(f"wrote {summary.rows:,} requests from {summary.accounts:,} accounts to {output}")
 
 

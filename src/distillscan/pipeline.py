@@ -17,7 +17,14 @@ import polars as pl
 from distillscan.features import Aggregates, merge_aggregates, profile, shard_aggregates
 from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import Linkage, link_accounts
-from distillscan.load import LogSource, Shard, SkippedInput, discover_sources, iter_shards
+from distillscan.load import (
+    LogSource,
+    Shard,
+    SkippedInput,
+    discover_sources,
+    iter_shards,
+    merge_skipped,
+)
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score import GroupReport, score_groups
 
@@ -102,7 +109,7 @@ def scan(
     aggregates, seen = aggregate_shards(shards, on_shard)
     report, linkage = analyse(aggregates)
     rows_in = sum(shard.rows_in for shard in seen)
-    skipped = tuple(record for shard in seen for record in shard.skipped)
+    skipped = merge_skipped(record for shard in seen for record in shard.skipped)
     rows_skipped = sum(record.rows for record in skipped)
     available = set().union(*(shard.available for shard in seen)) if seen else set()
     accounts = aggregates.accounts
