@@ -1062,7 +1062,8 @@ TRICKY_TEXT = st.lists(
     st.sampled_from(
         [
             *['"', "\\", '"content": "', "content", ":", " ", "[", "]", "{", "}", "a", "é", "😀"],
-            *["\n", "\t", "\r", "\x01", "\u2028", "\\n", "\\u005c"],
+            *["\n", "\t", "\r", "\x01", "\x00", "\b", "\f", "\x7f", "\u2028", "/"],
+            *["\\n", "\\t", "\\u005c", "\\\\", "\\/"],
         ]
     ),
     max_size=10,
@@ -1105,10 +1106,12 @@ def test_messages_text_matches_a_plain_python_reading(
         {"account_id": "a", "timestamp": NOON_EPOCH, "messages": messages}
         for messages in conversations
     ]
+    expected = [reference_messages(m) for m in conversations]
     frame = load([write_jsonl(tmp_path / "m.jsonl", records)])
-    assert frame.select("prompt", "system", "n_turns").rows() == [
-        reference_messages(m) for m in conversations
-    ]
+    assert frame.select("prompt", "system", "n_turns").rows() == expected
+    raw_unicode = tmp_path / "u.jsonl"  # non-ASCII written raw, not as \u escapes
+    raw_unicode.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    assert load([raw_unicode]).select("prompt", "system", "n_turns").rows() == expected
 
 
 ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)

@@ -26,6 +26,7 @@ import glob as globlib
 import gzip
 import json
 import os
+import re
 import stat
 import sys
 import zlib
@@ -368,13 +369,12 @@ class _Specs:
         return list(dict.fromkeys([*self.canonical.values(), self.messages]))
 
     def jsonl_raw_specs(self) -> list[str]:
-        """Specs taken from the raw line with `json_path_match`: messages, dotted paths."""
-        return [spec for spec in self.all() if spec == self.messages or "." in spec]
+        """Dotted specs: taken from the raw line with `json_path_match`."""
+        return [spec for spec in self.all() if "." in spec]
 
     def jsonl_read_schema(self) -> dict[str, pl.DataType]:
-        """The other specs: top-level keys, read by `read_ndjson` as text."""
-        raw = set(self.jsonl_raw_specs())
-        return {spec: pl.String() for spec in self.all() if spec not in raw}
+        """Top-level keys, read by `read_ndjson` as text."""
+        return {spec: pl.String() for spec in self.all() if "." not in spec}
 
 
 def _dtype(dtype: pl.DataType | DataTypeClass) -> pl.DataType:
@@ -1253,10 +1253,14 @@ def _read_ndjson(data: bytes, schema: Mapping[str, pl.DataType]) -> pl.DataFrame
     return pl.read_ndjson(data, schema=schema)
 
 
-# Nested values (messages, dotted paths) are taken from the raw line text with
-# `json_path_match`, never from `read_ndjson` with a String schema: that reader turns
-# nested values into text without escaping backslashes or control characters
-# (pola-rs/polars#26574), so LaTeX, code or tabs in a prompt would be corrupted.
+# `read_ndjson` with a String schema turns a nested value (such as `messages`) into
+# JSON text, but escapes only quotes, newlines and carriage returns: backslashes and
+# control characters come out raw (pola-rs/polars#26574), so the text is wrong or not
+# JSON at all. That only happens when the line holds one of the escapes below, so just
+# those rows are taken again from the raw line with `json_path_match` (which writes
+# correct JSON), as are dotted paths (`user.id`) always.
+_LOSSY_ESCAPE: Final = r"\\[\\tbf]|\\u00[01][0-9a-fA-F]|\\u005[cC]|\\u[dD][89abAB]"
+_LOSSY_ESCAPE_BYTES: Final = re.compile(_LOSSY_ESCAPE.encode())
 
 
 def _raw_lines(data: bytes) -> pl.Series:
@@ -1364,20 +1368,31 @@ class _JsonlFile:
     def with_raw_specs(
         self, frame: pl.DataFrame, data: bytes, lines: list[bytes] | None
     ) -> pl.DataFrame:
-        """Add the messages and dotted-path columns, taken from the raw lines."""
+        """Add the dotted-path columns and repair nested text, both from the raw lines."""
         wanted = [spec for spec in self.raw_specs if _mentions_key(data, spec)]
         absent = [pl.lit(None, pl.String()).alias(s) for s in self.raw_specs if s not in wanted]
-        if wanted:
+        mspec = self.specs.messages
+        repair = mspec in frame.columns and _LOSSY_ESCAPE_BYTES.search(data) is not None
+        if wanted or repair:
             if lines is None:
                 text = _raw_lines(data)
             else:
                 text = pl.Series("line", lines, dtype=pl.Binary).cast(pl.String)
             if text.len() != frame.height:  # pragma: no cover - rows and lines pair up
                 raise AssertionError("JSONL rows and lines do not pair up")
-            found = pl.DataFrame({"line": text}).select(
-                _raw_spec_expr(pl.col("line"), spec).alias(spec) for spec in wanted
-            )
-            frame = pl.concat([frame, found], how="horizontal")
+            if wanted:
+                found = pl.DataFrame({"line": text}).select(
+                    _raw_spec_expr(pl.col("line"), spec).alias(spec) for spec in wanted
+                )
+                frame = pl.concat([frame, found], how="horizontal")
+            if repair:
+                rows = text.str.contains(_LOSSY_ESCAPE).arg_true()
+                if not rows.is_empty():
+                    fixed = pl.DataFrame({"line": text.gather(rows)}).select(
+                        _raw_spec_expr(pl.col("line"), mspec)
+                    )
+                    repaired = frame.get_column(mspec).clone().scatter(rows, fixed.to_series())
+                    frame = frame.with_columns(repaired)
         return frame.with_columns(absent) if absent else frame
 
     def bad_line(self, groups: _Groups, reason: str, detail: str, line: int) -> None:
