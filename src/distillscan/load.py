@@ -10,11 +10,12 @@ the columns of `CANONICAL_SCHEMA`:
   streaming pass over the validated columns (account id, timestamp, any text that
   must be parsed) runs first, so bad rows are found here and not in a later stage.
 * JSONL: one shard per batch of about `batch_bytes` of (decompressed) text, split at
-  newline boundaries and parsed by Polars in one call. Every column the load stage
-  needs is read as text (`schema=` of strings: the reader turns numbers and nested
-  values into their JSON text), so a key whose type changes from line to line never
-  breaks the batch; the text is then cast per canonical column. Lines are only
-  looked at one by one when the batch fails to parse, to name the bad line.
+  newline boundaries and parsed by Polars in one call. Every top-level key the load
+  stage needs is read as text (`schema=` of strings), so a key whose type changes
+  from line to line never breaks the batch; the text is then cast per canonical
+  column. Nested values whose text Polars would mangle, and dotted `--map` paths,
+  are taken from the raw line instead (see `_LOSSY_ESCAPE`). Lines are only looked
+  at one by one when the batch fails to parse, to name the bad line.
 
 Nothing is ever silently dropped: for every shard `rows_in` equals the rows in
 its frame plus the rows its `skipped` records account for.
