@@ -61,3 +61,17 @@ def test_results_are_deterministic(scanned, tmp_path: Path) -> None:
     assert again.report.groups.select("group_id", "rank", "score").equals(
         result.report.groups.select("group_id", "rank", "score")
     )
+
+
+def test_same_rows_split_shuffled_or_as_jsonl_give_identical_groups(scanned, tmp_path: Path) -> None:
+    result, _, _ = scanned
+    rows = pl.read_parquet(result.summary.files[0])
+    late = pl.col("timestamp").dt.day() >= 30
+    rows.filter(late).sample(fraction=1.0, shuffle=True, seed=3).write_parquet(tmp_path / "a.parquet")
+    rows.filter(~late).write_parquet(tmp_path / "b.parquet")
+    stamp = "%Y-%m-%dT%H:%M:%S%.fZ"
+    rows.with_columns(pl.col("timestamp", "account_created_at").dt.to_string(stamp)).write_ndjson(tmp_path / "all.jsonl")
+    expected = result.report.groups.select("group_id", "rank", "score", "n_accounts", "n_requests")
+    for paths in ([tmp_path / "b.parquet", tmp_path / "a.parquet"], [tmp_path / "all.jsonl"]):
+        again = scan([str(path) for path in paths], ScanOptions())
+        assert again.report.groups.select(expected.columns).equals(expected), paths

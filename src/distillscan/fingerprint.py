@@ -181,10 +181,11 @@ MINHASH_BAND_ROWS: Final = 2
 SHINGLE_WORDS: Final = 3
 NEAR_DUPLICATE_JACCARD: Final = 0.5
 ALL_PAIRS_BUCKET_SIZE: Final = 32
+VERIFY_CHUNK: Final = 250_000
 
 
 def _minhash_signatures(items: pl.DataFrame, shingle_words: int) -> pl.DataFrame:
-    """Long table (frame_fp, perm, minhash) over word n-gram shingles of each `skeleton`."""
+    """Wide table (frame_fp, h0 … h31): MinHash of word n-gram shingles of each `skeleton`."""
     words = pl.col("skeleton").str.split(" ")
     shingles = items.select(
         "frame_fp",
@@ -199,20 +200,15 @@ def _minhash_signatures(items: pl.DataFrame, shingle_words: int) -> pl.DataFrame
         .then(pl.concat_list(pl.lit("")))
         .otherwise(pl.col("shingle"))
     )
-    exploded = shingles.explode("shingle").with_columns(
-        base=pl.col("shingle").hash(seed=3)
-    )
-    wide = exploded.group_by("frame_fp").agg(
+    exploded = shingles.explode("shingle").with_columns(base=pl.col("shingle").hash(seed=3))
+    return exploded.group_by("frame_fp").agg(
         [
             (pl.col("base") ^ pl.lit(_perm_mask(perm), dtype=pl.UInt64))
             .hash(seed=perm)
             .min()
-            .alias(str(perm))
+            .alias(f"h{perm}")
             for perm in range(MINHASH_PERMUTATIONS)
         ]
-    )
-    return wide.unpivot(index="frame_fp", variable_name="perm", value_name="minhash").with_columns(
-        pl.col("perm").cast(pl.UInt16)
     )
 
 
@@ -249,11 +245,16 @@ def _near_duplicate_edges(
 ) -> list[tuple[int, int]]:
     """Pairs of items (frame_fp ids) whose `skeleton` texts are near duplicates."""
     signatures = _minhash_signatures(items, shingle_words)
-    bands = (
-        signatures.with_columns(band=(pl.col("perm") // MINHASH_BAND_ROWS))
-        .sort("frame_fp", "perm")
-        .group_by("frame_fp", "band")
-        .agg(key=pl.col("minhash").hash(seed=5).sum())
+    hashes = [f"h{perm}" for perm in range(MINHASH_PERMUTATIONS)]
+    bands = pl.concat(
+        [
+            signatures.select(
+                "frame_fp",
+                band=pl.lit(band, dtype=pl.UInt16),
+                key=pl.struct(hashes[start : start + MINHASH_BAND_ROWS]).hash(seed=5),
+            )
+            for band, start in enumerate(range(0, MINHASH_PERMUTATIONS, MINHASH_BAND_ROWS))
+        ]
     )
     # Within a small bucket every pair is checked; a large one pairs each member with the
     # bucket's smallest frame (a star), so candidates stay linear when thousands collide.
@@ -272,20 +273,23 @@ def _near_duplicate_edges(
         .filter(pl.col("frame_fp") != pl.col("anchor"))
         .select(a=pl.col("anchor"), b=pl.col("frame_fp"))
     )
-    candidates = pl.concat([all_pairs, stars]).unique()
-    if candidates.height == 0:
-        return []
-    similarity = (
-        candidates.join(
-            signatures.rename({"frame_fp": "a", "minhash": "h_a"}), on="a"
+    candidates = pl.concat([all_pairs, stars]).unique().sort("a", "b")
+    side_a = signatures.rename({"frame_fp": "a"})
+    side_b = signatures.rename({"frame_fp": "b", **{name: f"{name}_b" for name in hashes}})
+    matches = pl.sum_horizontal([(pl.col(name) == pl.col(f"{name}_b")).cast(pl.UInt8) for name in hashes])
+    edges: list[tuple[int, int]] = []
+    # Verify in chunks: each candidate carries both signatures, so memory is bounded by
+    # the chunk, not by the candidate count.
+    for offset in range(0, candidates.height, VERIFY_CHUNK):
+        chunk = (
+            candidates.slice(offset, VERIFY_CHUNK)
+            .join(side_a, on="a")
+            .join(side_b, on="b")
+            .filter(matches >= min_jaccard * MINHASH_PERMUTATIONS)
+            .select("a", "b")
         )
-        .join(signatures.rename({"frame_fp": "b", "minhash": "h_b"}), on=["b", "perm"])
-        .group_by("a", "b")
-        .agg(jaccard=(pl.col("h_a") == pl.col("h_b")).mean())
-        .filter(pl.col("jaccard") >= min_jaccard)
-        .sort("a", "b")
-    )
-    return list(zip(similarity["a"].to_list(), similarity["b"].to_list()))
+        edges.extend(zip(chunk["a"].to_list(), chunk["b"].to_list()))
+    return sorted(edges)
 
 
 def _union_find_representatives(

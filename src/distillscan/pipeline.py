@@ -14,7 +14,13 @@ from typing import Literal
 
 import polars as pl
 
-from distillscan.features import Aggregates, merge_aggregates, profile, shard_aggregates
+from distillscan.features import (
+    MERGE_EVERY,
+    Aggregates,
+    merge_aggregates,
+    profile,
+    shard_aggregates,
+)
 from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import Linkage, link_accounts
 from distillscan.load import (
@@ -61,20 +67,40 @@ class ScanResult:
     linkage: Linkage
 
 
+@dataclass
+class InputTally:
+    """What was read, kept per shard without the shard's rows (a JSONL batch's frame
+    must be freed once it is aggregated)."""
+
+    files: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    skipped: list[SkippedInput] = field(default_factory=list)
+    available: set[str] = field(default_factory=set)
+
+    def add(self, shard: Shard) -> None:
+        if shard.source.path not in self.files:
+            self.files.append(shard.source.path)
+        self.rows_in += shard.rows_in
+        self.skipped.extend(shard.skipped)
+        self.available |= shard.available
+
+
 def aggregate_shards(
     shards: Iterable[Shard], on_shard: Callable[[Shard], None] | None = None
-) -> tuple[Aggregates, list[Shard]]:
+) -> tuple[Aggregates, InputTally]:
     """Reduce each shard to aggregates as it arrives and merge them."""
     parts: list[Aggregates] = []
-    seen: list[Shard] = []
+    tally = InputTally()
     for shard in shards:
         parts.append(shard_aggregates(shard.frame))
-        seen.append(shard)
+        tally.add(shard)
         if on_shard is not None:
             on_shard(shard)
+        if len(parts) >= MERGE_EVERY:
+            parts = [merge_aggregates(parts)]
     if not parts:
         parts.append(shard_aggregates(empty_requests().lazy()))
-    return merge_aggregates(parts), seen
+    return merge_aggregates(parts), tally
 
 
 def empty_requests() -> pl.DataFrame:
@@ -106,23 +132,21 @@ def scan(
     """Scan request logs and return ranked, explained account groups."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
     shards = iter_shards(sources, column_map=options.column_map, skip_errors=options.skip_errors)
-    aggregates, seen = aggregate_shards(shards, on_shard)
+    aggregates, tally = aggregate_shards(shards, on_shard)
     report, linkage = analyse(aggregates)
-    rows_in = sum(shard.rows_in for shard in seen)
-    skipped = merge_skipped(record for shard in seen for record in shard.skipped)
+    skipped = merge_skipped(tally.skipped)
     rows_skipped = sum(record.rows for record in skipped)
-    available = set().union(*(shard.available for shard in seen)) if seen else set()
     accounts = aggregates.accounts
     summary = ScanSummary(
-        files=tuple(dict.fromkeys(shard.source.path for shard in seen)),
-        rows_in=rows_in,
+        files=tuple(tally.files),
+        rows_in=tally.rows_in,
         rows_read=int(accounts["n"].sum()) if accounts.height else 0,
         rows_skipped=rows_skipped,
         skipped=skipped,
         accounts=accounts.height,
         first_seen=accounts["first_ts"].min() if accounts.height else None,  # type: ignore[arg-type]
         last_seen=accounts["last_ts"].max() if accounts.height else None,  # type: ignore[arg-type]
-        columns_available=tuple(sorted(available)),
-        signals=signals_available(available),
+        columns_available=tuple(sorted(tally.available)),
+        signals=signals_available(tally.available),
     )
     return ScanResult(summary=summary, report=report, linkage=linkage)
