@@ -163,3 +163,34 @@ def test_skip_errors_reports_and_exits_partial(tmp_path: Path) -> None:
     assert summary["rows_in"] == 7 and summary["rows_read"] == 6 and summary["rows_skipped"] == 1
     assert summary["skipped"][0]["line"] == 4
     assert "skipped 1 of 7" in result.stderr
+
+
+def test_unwritable_output_is_a_usage_error(log_path: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", str(log_path), "--format", "json", "-o", str(tmp_path / "no" / "x.json")])
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT and "cannot write" in result.stderr
+
+
+def test_skipped_unreadable_file_is_reported(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"account_id": "a", "timestamp": "2026-05-01T00:00:00Z", "prompt": "hi"}) + "\n")
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 this is not really parquet")
+    result = CliRunner().invoke(main, ["scan", str(good), str(bad), "--skip-errors"])
+    assert result.exit_code == ExitCode.PARTIAL
+    assert "bad.parquet" in result.stderr and "bad.parquet" in result.stdout
+
+
+def test_evaluate_truth_text_is_not_markup(log_path: Path, tmp_path: Path) -> None:
+    truth = tmp_path / "truth.csv"
+    truth.write_text("account_id,label,kind,entity_id\nacct_x,benign,[/oops] \x1b]0;pwned\x07,e1\n")
+    result = CliRunner().invoke(main, ["evaluate", str(log_path), "--truth", str(truth)])
+    assert result.exit_code == 0, result.output
+    assert "[/oops]" in result.stdout and "\x1b]0;" not in result.stdout
+
+
+def test_json_escapes_c1_controls(tmp_path: Path) -> None:
+    path = tmp_path / "c1.parquet"
+    requests_frame([{"account_id": "evil\x9b2J", "timestamp": at(), "prompt": "x"}]).write_parquet(path)
+    out = _run("scan", str(path), "--format", "json", "--min-severity", "info").stdout
+    assert "\x9b" not in out and "\\u009b" in out
+    assert json.loads(out)["groups"][0]["accounts"] == ["evil\x9b2J"]

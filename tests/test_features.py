@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from distillscan.features import merge_aggregates, profile, shard_aggregates, subnet24
+from distillscan.features import merge_aggregates, network_of, profile, shard_aggregates
 from distillscan.fingerprint import cluster_templates
 from tests.helpers import at, requests_frame
 
@@ -49,6 +49,8 @@ def test_profile_separates_script_from_person() -> None:
     assert bot["topic_math_reasoning"] == 1.0
 
 
-def test_subnet24() -> None:
-    out = pl.DataFrame({"ip": ["10.1.2.3", "2001:db8:1::5", "junk", None]}).select(subnet24(pl.col("ip")))
-    assert out["ip"].to_list() == ["10.1.2.0/24", "2001:db8:1::/48", None, None]
+def test_network_of_parses_addresses() -> None:
+    assert network_of("10.1.2.3") == "10.1.2.0/24"
+    assert network_of("::ffff:10.1.2.3") == "10.1.2.0/24"  # IPv4-mapped: the same /24
+    assert network_of("2001:db8::1") == network_of("2001:db8:0:5::1") == "2001:db8::/48"
+    assert network_of("junk") is None and network_of(None) is None

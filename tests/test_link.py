@@ -74,3 +74,13 @@ def test_candidate_pairs_are_windowed_not_quadratic() -> None:
     pairs = candidate_pairs(tokens)
     assert 1000 < pairs.height < 1000 * 25
     assert (pairs["a"] < pairs["b"]).all()
+
+
+def test_identical_short_messages_do_not_link_strangers() -> None:
+    rows = []
+    for i, user in enumerate(["alice", "bob", "carol"]):
+        for j in range(12):
+            rows.append({"account_id": user, "timestamp": at(days=j, hours=i), "prompt": _own_words(i * 100 + j, 14),
+                         "ip": f"81.{i}.0.1", "payment_fingerprint": f"card-{user}"})
+            rows.append({"account_id": user, "timestamp": at(days=j, hours=i, minutes=5), "prompt": "continue", "n_turns": 2})
+    assert len(set(_groups(_link(rows)).values())) == 3

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 import click
 import polars as pl
 from rich.console import Console
+from rich.text import Text
 
 from distillscan import __version__
 from distillscan.errors import DistillscanError, ExitCode, UsageError
@@ -27,6 +28,7 @@ from distillscan.report import (
     render_jsonl,
     render_table,
     select_groups,
+    skipped_location,
     terminal_safe,
     write_parquet,
     write_text,
@@ -63,11 +65,6 @@ def handle_errors(command: F) -> F:
             if debug:
                 traceback.print_exc()
             _fail(str(error), error.exit_code)
-        except pl.exceptions.PolarsError as error:
-            if debug:
-                traceback.print_exc()
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            _fail(f"could not read input: {first_line}", ExitCode.USAGE_OR_INPUT)
         except (BrokenPipeError, KeyboardInterrupt):
             sys.exit(int(ExitCode.OK))
         except Exception as error:  # a bug: say so, and how to report it
@@ -189,27 +186,34 @@ def scan(
             result = run_scan(
                 list(paths),
                 options,
-                on_shard=lambda shard: status.update(f"read {terminal_safe(shard.source.path, 60)}"),
+                on_shard=lambda shard: status.update(Text(f"read {terminal_safe(shard.source.path, 60)}")),
             )
     else:
         result = run_scan(list(paths), options)
     default_top = 20 if output_format == "table" else None
     shown = select_groups(result, Selection(top=top or default_top, min_score=min_score,
                                             min_severity=min_severity.lower()))
-    if output_format == "table":
-        render_table(result, shown, _table_console(output))
-    elif output_format == "parquet":
-        assert output is not None
-        write_parquet(result, shown, output)
-    else:
-        renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
-        write_text(renderer(result, shown), output, sys.stdout)
+    try:
+        if output_format == "table":
+            render_table(result, shown, _table_console(output))
+        elif output_format == "parquet":
+            assert output is not None
+            write_parquet(result, shown, output)
+        else:
+            renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
+            write_text(renderer(result, shown), output, sys.stdout)
+    except OSError as error:
+        if output is None:
+            raise
+        raise UsageError(f"cannot write {output}: {error.strerror or error}") from error
     summary = result.summary
-    if summary.rows_skipped and not quiet:
+    if summary.skipped and not quiet:
         _note(
             f"[!] skipped {summary.rows_skipped:,} of {summary.rows_in:,} input rows "
             f"({len(summary.skipped)} location(s)); see the report summary"
         )
+        for record in summary.skipped[:5]:
+            _note(f"[!] {skipped_location(record)}")
     if fail_on is not None:
         threshold = severity_rank(fail_on.lower())
         if any(severity_rank(level) <= threshold for level in result.report.groups["severity"].to_list()):
@@ -285,11 +289,11 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
     for column in ("label", "kind", "accounts", "flagged", "flag rate"):
         table.add_column(column, justify="left" if column in {"label", "kind"} else "right")
     for row in evaluation.per_kind.iter_rows(named=True):
-        table.add_row(row["label"], row["kind"], str(row["accounts"]), str(row["flagged"]),
-                      f"{row['flag_rate']:.3f}")
+        table.add_row(Text(terminal_safe(row["label"])), Text(terminal_safe(row["kind"])),
+                      str(row["accounts"]), str(row["flagged"]), f"{row['flag_rate']:.3f}")
     console.print(table)
     figures = evaluation.as_dict()
-    for key in ("account_precision", "account_recall", "group_average_precision",
+    for key in ("account_precision", "account_recall", "truth_accounts_not_in_scan", "group_average_precision",
                 "pairwise_ranking_accuracy", "campaign_groups", "campaign_groups_above_all_benign",
                 "benign_groups", "top_benign_rank", "lowest_campaign_rank"):
         console.print(f"{key}: {figures[key]}", markup=False)

@@ -24,6 +24,7 @@ class Evaluation:
     account_precision: float
     account_recall: float
     flagged_accounts: int
+    truth_accounts_not_in_scan: int
     per_kind: pl.DataFrame
     """kind, label, accounts, flagged, recall (campaign) or false-positive rate (benign)."""
     group_average_precision: float
@@ -40,6 +41,7 @@ class Evaluation:
             "account_precision": round(self.account_precision, 4),
             "account_recall": round(self.account_recall, 4),
             "flagged_accounts": self.flagged_accounts,
+            "truth_accounts_not_in_scan": self.truth_accounts_not_in_scan,
             "group_average_precision": round(self.group_average_precision, 4),
             "campaign_groups": self.campaign_groups,
             "benign_groups": self.benign_groups,
@@ -81,12 +83,16 @@ def evaluate(
     the share of (campaign, benign) group pairs in the right order.
     """
     flagged_levels = list(SEVERITIES[: severity_rank(flag_severity) + 1])
+    # Truth accounts the scan never saw (skipped rows, another log) stay in the
+    # denominators, unflagged: dropping them would inflate recall.
     accounts = (
         truth.select("account_id", "label", "kind")
-        .join(membership, on="account_id", how="inner")
-        .join(groups.select("group_id", "rank", "score", "severity"), on="group_id")
-        .with_columns(flagged=pl.col("severity").is_in(flagged_levels))
+        .join(membership, on="account_id", how="left")
+        .join(groups.select("group_id", "rank", "score", "severity"), on="group_id", how="left")
+        .with_columns(flagged=pl.col("severity").is_in(flagged_levels).fill_null(False))
     )
+    missing = accounts.filter(pl.col("group_id").is_null()).height
+    accounts_seen = accounts.drop_nulls("group_id")
     is_campaign = pl.col("label") == "campaign"
     flagged = accounts.filter("flagged")
     true_flags = flagged.filter(is_campaign).height
@@ -100,7 +106,7 @@ def evaluate(
         .sort("label", "kind", descending=[True, False])
     )
     labelled_groups = (
-        accounts.group_by("group_id", "rank", "score")
+        accounts_seen.group_by("group_id", "rank", "score")
         .agg(campaign_share=is_campaign.mean())
         .with_columns(is_campaign=pl.col("campaign_share") > 0.5)
         .sort("rank")
@@ -123,6 +129,7 @@ def evaluate(
         account_precision=precision,
         account_recall=recall,
         flagged_accounts=flagged.height,
+        truth_accounts_not_in_scan=missing,
         per_kind=per_kind,
         group_average_precision=_average_precision(order),
         campaign_groups=len(campaign_ranks),

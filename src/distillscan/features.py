@@ -13,6 +13,7 @@ same formulas, so a group is judged on exactly the evidence its members hold.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass, fields
 from typing import Final
@@ -34,7 +35,8 @@ REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
 MERGE_EVERY: Final = 8
-# Infrastructure values kept per account: kind name -> canonical column.
+# Infrastructure values kept per account: kind name -> canonical column (subnets are
+# derived from the IP rows).
 VALUE_COLUMNS: Final[dict[str, str]] = {
     "ip": "ip",
     "subnet": "ip",
@@ -62,7 +64,8 @@ class Aggregates:
     account_buckets: pl.DataFrame
     """(account_id, bucket, model) → n, where bucket is the 10-minute slot since the epoch."""
     account_values: pl.DataFrame
-    """(account_id, kind, value) → n for ip, /24 subnet, user agent, payment, org."""
+    """(account_id, kind, value) → n for ip, subnet (/24, or /48 for IPv6), user agent,
+    payment, org."""
     account_params: pl.DataFrame
     """(account_id, temperature, max_tokens) → n."""
 
@@ -81,14 +84,40 @@ _MIN_COLUMNS: Final = frozenset({"first_ts", "created_at"})
 _MAX_COLUMNS: Final = frozenset({"last_ts"})
 
 
-def subnet24(ip: pl.Expr) -> pl.Expr:
-    """The /24 network of an IPv4 address (`a.b.c.0/24`); IPv6 keeps its first 3 hextets (/48)."""
-    v4 = ip.str.extract(r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$", 1)
-    v6 = ip.str.extract(r"^([0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}):", 1)
-    return (
-        pl.when(v4.is_not_null())
-        .then(v4 + ".0/24")
-        .otherwise(pl.when(v6.is_not_null()).then(v6.str.to_lowercase() + "::/48"))
+def network_of(ip: str | None) -> str | None:
+    """The network an address belongs to: its /24 for IPv4 (IPv4-mapped IPv6 included),
+    its /48 for IPv6; None for anything that is not an address."""
+    if ip is None:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _with_subnets(account_values: pl.DataFrame) -> pl.DataFrame:
+    """Derive (account, 'subnet', network) rows from the (account, 'ip', address) rows.
+
+    Addresses are parsed with `ipaddress` once per distinct address, so compressed and
+    IPv4-mapped IPv6 spellings of one network agree.
+    """
+    ips = account_values.filter(pl.col("kind") == "ip")
+    networks = ips.select("value").unique().with_columns(
+        network=pl.col("value").map_elements(network_of, return_dtype=pl.String)
+    )
+    subnets = (
+        ips.join(networks, on="value")
+        .drop_nulls("network")
+        .group_by("account_id", "network")
+        .agg(n=pl.col("n").sum())
+        .select("account_id", kind=pl.lit("subnet"), value="network", n="n")
+    )
+    return pl.concat(
+        [account_values.filter(pl.col("kind") != "subnet"), subnets], how="vertical_relaxed"
     )
 
 
@@ -97,12 +126,9 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     ts = pl.col("timestamp")
     multi_turn = (pl.col("n_turns").fill_null(pl.col("turn")).fill_null(1) > 1).cast(pl.UInt32)
     values = [
-        annotated.select(
-            "account_id",
-            kind=pl.lit(kind),
-            value=subnet24(pl.col(column)) if kind == "subnet" else pl.col(column),
-        )
+        annotated.select("account_id", kind=pl.lit(kind), value=pl.col(column))
         for kind, column in VALUE_COLUMNS.items()
+        if kind != "subnet"
     ]
     return {
         "accounts": annotated.group_by("account_id").agg(
@@ -145,8 +171,9 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
 def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     """Every aggregate table of one in-memory batch of annotated requests."""
     queries = shard_queries(annotated.lazy())
-    collected = pl.collect_all(list(queries.values()))
-    return Aggregates(**dict(zip(queries, collected)))
+    tables = dict(zip(queries, pl.collect_all(list(queries.values()))))
+    tables["account_values"] = _with_subnets(tables["account_values"])
+    return Aggregates(**tables)
 
 
 def shard_aggregates(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Aggregates:

@@ -33,6 +33,7 @@ SYSTEM_FAMILY_WORDS: Final = 96
 
 # Ordered masks: earlier ones must run first (code before numbers, ids before numbers).
 _MASKS: Final[tuple[tuple[str, str], ...]] = (
+    (r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " "),
     (r"```[\s\S]*?```", " <code> "),
     (r"`[^`\n]{1,200}`", " <code> "),
     (r"https?://\S+|www\.\S+", " <url> "),

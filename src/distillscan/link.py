@@ -88,12 +88,15 @@ def evidence_tokens(
     A system prompt is evidence by its family (its paraphrases); a family with many
     variants is the stronger kind `paraphrased_system`.
     """
+    # Only slotted first-turn requests make a template: "continue" typed by two strangers,
+    # or two image-only prompts, share a frame but are no evidence of a common operator.
     template_tokens = _share_tokens(
         aggregates.account_frames.join(templates, on="frame_fp", how="left").with_columns(
             value=pl.col("template_fp").fill_null(pl.col("frame_fp")).cast(pl.String)
         ),
         kind="template",
         min_share=MIN_TEMPLATE_SHARE,
+        count_column="n_slotted",
     )
     with_family = aggregates.account_frames.drop_nulls("system_fp").join(
         system_families, on="system_fp", how="left"
@@ -129,11 +132,15 @@ def evidence_tokens(
     )
 
 
-def _share_tokens(per_frame: pl.DataFrame, kind: str, min_share: float) -> pl.DataFrame:
+def _share_tokens(
+    per_frame: pl.DataFrame, kind: str, min_share: float, count_column: str = "n"
+) -> pl.DataFrame:
+    """Tokens for values carrying at least `min_share` of an account's requests (and at
+    least REPEATED_TEMPLATE_MIN_REQUESTS of them, counted in `count_column`)."""
     totals = per_frame.group_by("account_id").agg(total=pl.col("n").sum())
     return (
         per_frame.group_by("account_id", "value")
-        .agg(n=pl.col("n").sum())
+        .agg(n=pl.col(count_column).sum())
         .join(totals, on="account_id")
         .filter(
             (pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)

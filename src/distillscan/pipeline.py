@@ -23,6 +23,7 @@ from distillscan.features import (
 )
 from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import Linkage, link_accounts
+from distillscan.errors import InputError
 from distillscan.load import (
     LogSource,
     Shard,
@@ -91,13 +92,21 @@ def aggregate_shards(
     """Reduce each shard to aggregates as it arrives and merge them."""
     parts: list[Aggregates] = []
     tally = InputTally()
-    for shard in shards:
-        parts.append(shard_aggregates(shard.frame))
-        tally.add(shard)
-        if on_shard is not None:
-            on_shard(shard)
-        if len(parts) >= MERGE_EVERY:
-            parts = [merge_aggregates(parts)]
+    current = "input"
+    try:
+        for shard in shards:
+            current = shard.source.path
+            parts.append(shard_aggregates(shard.frame))
+            tally.add(shard)
+            if on_shard is not None:
+                on_shard(shard)
+            if len(parts) >= MERGE_EVERY:
+                parts = [merge_aggregates(parts)]
+    except pl.exceptions.PolarsError as error:
+        # Damage the loader's checks did not reach (a corrupt page in a text column, say)
+        # surfaces while streaming: it is the input's fault, and the file is named.
+        lines = str(error).strip().splitlines()
+        raise InputError(current, f"could not read: {lines[0] if lines else type(error).__name__}") from error
     if not parts:
         parts.append(shard_aggregates(empty_requests().lazy()))
     return merge_aggregates(parts), tally

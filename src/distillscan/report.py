@@ -91,6 +91,27 @@ def select_groups(result: ScanResult, selection: Selection) -> pl.DataFrame:
     return chosen.head(selection.top) if selection.top is not None else chosen
 
 
+def skipped_location(record: Any) -> str:
+    """One terminal-safe line for a skipped input record."""
+    where = record.path
+    if record.line is not None:
+        where += f":{record.line}"
+    elif record.row is not None:
+        where += f" row {record.row}"
+    field = f" field '{record.field}'" if record.field else ""
+    return terminal_safe(f"{where}{field}: {record.reason} ({record.rows:,} rows)")
+
+
+_C1_CONTROLS: Final = re.compile(r"[\x80-\x9f]")
+
+
+def _json_text(document: Any, indent: int | None = None) -> str:
+    """JSON with non-ASCII text kept readable, but C1 controls (which terminals obey,
+    e.g. U+009B as CSI) escaped; the decoded data is unchanged."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent)
+    return _C1_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
@@ -189,13 +210,13 @@ def render_json(result: ScanResult, shown: pl.DataFrame) -> str:
         "summary": summary_document(result, shown),
         "groups": group_documents(result, shown),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return _json_text(document, indent=2) + "\n"
 
 
 def render_jsonl(result: ScanResult, shown: pl.DataFrame) -> str:
     """One group object per line (each with schema_version), trailing newline."""
     lines = [
-        json.dumps({"schema_version": SCHEMA_VERSION, **group}, ensure_ascii=False)
+        _json_text({"schema_version": SCHEMA_VERSION, **group})
         for group in group_documents(result, shown)
     ]
     return "".join(line + "\n" for line in lines)
@@ -294,9 +315,10 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
         f"{summary.rows_read:,} requests from {summary.accounts:,} accounts in "
         f"{len(summary.files)} file(s); {_span(summary.first_seen, summary.last_seen)}"
     )
-    if summary.rows_skipped:
+    if summary.skipped:
         facts.append(f"; {summary.rows_skipped:,} rows skipped", style="bold yellow")
     lines = [facts, severity_line]
+    lines.extend(Text(f"skipped: {skipped_location(record)}", style="yellow") for record in summary.skipped[:10])
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
     if unavailable:
         lines.append(Text("signals off (columns missing): " + ", ".join(unavailable), style="dim"))

@@ -102,7 +102,8 @@ def _member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -
     return members.group_by("group_id").agg(
         member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
         account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
-        fresh_account_share=(age_days < FRESH_ACCOUNT_DAYS).mean().fill_null(0.0),
+        # Over all members: an account without a creation date is not counted as fresh.
+        fresh_account_share=(age_days < FRESH_ACCOUNT_DAYS).fill_null(False).sum() / pl.len(),
     )
 
 
@@ -184,12 +185,13 @@ def _components(groups: pl.DataFrame) -> pl.DataFrame:
         pl.col("n_accounts").cast(pl.Float64).log10() / math.log10(ACCOUNTS_FOR_FULL_SCALE)
     )
     accounts = pl.col("n_accounts").cast(pl.Float64)
-    shared_billing = _clip(
-        (accounts / pl.col("n_payments").fill_null(0).clip(lower_bound=1)).log10() / 1.5
-    )
-    shared_network = _clip(
-        (accounts / pl.col("n_subnets").fill_null(0).clip(lower_bound=1)).log10() / 1.5
-    )
+    # A family with no data (column absent or all null) is no evidence, not full sharing.
+    shared_billing = pl.when(pl.col("n_payments").fill_null(0) > 0).then(
+        _clip((accounts / pl.col("n_payments")).log10() / 1.5)
+    ).otherwise(0.0)
+    shared_network = pl.when(pl.col("n_subnets").fill_null(0) > 0).then(
+        _clip((accounts / pl.col("n_subnets")).log10() / 1.5)
+    ).otherwise(0.0)
     many = pl.col("n_accounts") >= 3
     with_parts = groups.with_columns(
         c_templated=_clip(pl.col("templated_share")),
@@ -299,8 +301,12 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
          f"{int(num('creation_burst_accounts'))} of {n_accounts} accounts were created within "
          f"{CREATION_WINDOW_DAYS * 24} hours"),
         (num("c_shared_infra") * num("c_scale"), num("c_shared_infra") >= 0.3 and not one,
-         f"{who} share {int(num('n_payments'))} payment methods and {int(num('n_ips'))} IPs "
-         f"in {int(num('n_subnets'))} /24 subnets"),
+         f"{who} share " + " and ".join(
+             part for part in (
+                 f"{int(num('n_payments'))} payment methods" if num("n_payments") else "",
+                 f"{int(num('n_ips'))} IPs in {int(num('n_subnets'))} subnets" if num("n_subnets") else "",
+             ) if part
+         )),
         (num("c_load_balance") * num("c_scale"), num("c_load_balance") >= 0.5,
          "volume is spread evenly over accounts (coefficient of variation "
          f"{num('account_volume_cv'):.2f}), as a load balancer does"),
