@@ -117,7 +117,7 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
         )
     )
     return (
-        requests.join(systems, on="system", how="left", nulls_equal=True)
+        requests.join(systems, on="system", how="left", nulls_equal=True, maintain_order="left")
         .with_columns(
             # A short prompt is normalised once and serves as both ends of its frame.
             _head_norm=normalise(pl.when(short_prompt).then(prompt).otherwise(head_raw)),
