@@ -47,6 +47,8 @@ def test_profile_separates_script_from_person() -> None:
     assert person["multi_turn_share"] == 2 / 6
     assert bot["n_ips"] == 1 and person["n_subnets"] == 2
     assert bot["topic_math_reasoning"] == 1.0
+    assert bot["n_topics"] == 1 and bot["topic_entropy"] == 0.0
+    assert person["n_topics"] == 1 and person["top_topic"] == "general_chat"
 
 
 def test_network_of_parses_addresses() -> None:

@@ -35,6 +35,8 @@ REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
 MERGE_EVERY: Final = 8
+# A topic counts toward an account's coverage once it carries this share of its traffic.
+MIN_TOPIC_SHARE: Final = 0.05
 # Infrastructure values kept per account: kind name -> canonical column (subnets are
 # derived from the IP rows).
 VALUE_COLUMNS: Final[dict[str, str]] = {
@@ -317,7 +319,14 @@ def _topic_features(account_topics: pl.DataFrame, key: str) -> pl.DataFrame:
         key, maintain_order=True
     ).agg(top_topic=pl.col("topic").first(), topic_focus=pl.col("share").first())
     high_value = pl.sum_horizontal([pl.col(f"topic_{topic}") for topic in sorted(HIGH_VALUE_TOPICS)])
-    return wide.join(top, on=key).with_columns(high_value_share=high_value)
+    share = pl.col("share")
+    coverage = shares.group_by(key).agg(
+        # Topics with a real share of the traffic, and how evenly it spreads over them
+        # (0: one topic only, 1: all topics equally).
+        n_topics=(share >= MIN_TOPIC_SHARE).sum(),
+        topic_entropy=(-(share * share.log()).sum() / math.log(len(TOPICS))).fill_nan(0.0),
+    )
+    return wide.join(top, on=key).join(coverage, on=key).with_columns(high_value_share=high_value)
 
 
 def _value_features(account_values: pl.DataFrame, key: str) -> pl.DataFrame:
