@@ -41,6 +41,7 @@ import zstandard
 from polars.datatypes import DataTypeClass
 
 from distillscan.errors import InputError, UsageError
+from distillscan.presets import BUILTIN, NATIVE, Preset
 from distillscan.schema import CANONICAL_SCHEMA, MESSAGES_COLUMN, TIMESTAMP_DTYPE
 
 Format = Literal["parquet", "jsonl"]
@@ -344,14 +345,17 @@ _STRING_CONTENT_TO_PARTS: Final = r'"content": [{"type": "text", "text": ${1}}]'
 
 @dataclass(frozen=True)
 class _Specs:
-    """canonical column → source spec (a column name or dotted path), plus messages."""
+    """canonical column → source specs (column names or dotted paths, first non-null
+    wins), plus the specs that may hold messages. Built from a preset's data."""
 
-    canonical: dict[str, str]
-    messages: str
+    canonical: dict[str, tuple[str, ...]]
+    messages: tuple[str, ...]
     explicit: frozenset[str]
+    text_blocks: frozenset[str] = frozenset()
+    """Text columns whose value may be a list of {type, text} blocks."""
 
     @classmethod
-    def build(cls, column_map: Mapping[str, str]) -> _Specs:
+    def build(cls, column_map: Mapping[str, str], preset: Preset | None = None) -> _Specs:
         for name, source in column_map.items():
             if name not in _MAPPABLE:
                 raise UsageError(
@@ -360,14 +364,24 @@ class _Specs:
                 )
             if not isinstance(source, str) or not source.strip():
                 raise UsageError(f"--map {name}=: the source column is empty")
+        if preset is None:
+            preset = BUILTIN[NATIVE]
+        preset = preset.with_overrides(column_map)
         return cls(
-            canonical={name: column_map.get(name, name) for name in CANONICAL_SCHEMA},
-            messages=column_map.get(MESSAGES_COLUMN, MESSAGES_COLUMN),
+            canonical={name: preset.sources(name) for name in CANONICAL_SCHEMA},
+            messages=preset.messages,
             explicit=frozenset(column_map),
+            text_blocks=preset.text_blocks,
         )
 
     def all(self) -> list[str]:
-        return list(dict.fromkeys([*self.canonical.values(), self.messages]))
+        specs = [spec for specs in self.canonical.values() for spec in specs]
+        return list(dict.fromkeys([*specs, *self.messages]))
+
+    def block_specs(self) -> list[str]:
+        return list(
+            dict.fromkeys(spec for name in self.text_blocks for spec in self.canonical[name])
+        )
 
     def jsonl_raw_specs(self) -> list[str]:
         """Dotted specs: taken from the raw line with `json_path_match`."""
@@ -526,8 +540,14 @@ def _wrong_type(source: pl.Expr, dtype: pl.DataType, expected: str) -> _Conversi
     return _Conversion(pl.lit(None), reason, source.is_not_null())
 
 
-def _convert(source: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> _Conversion:
-    """Cast one source column to its canonical dtype."""
+def _convert(
+    source: pl.Expr, dtype: pl.DataType, target: pl.DataType, *, blocks: bool = False
+) -> _Conversion:
+    """Cast one source column to its canonical dtype.
+
+    With `blocks`, a text column may also hold a list of {type, text} blocks (their
+    text parts are joined, as for message content).
+    """
     if isinstance(dtype, pl.Null):
         return _Conversion(pl.lit(None))
     if isinstance(target, pl.String):
@@ -535,6 +555,10 @@ def _convert(source: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> _Conve
             return _Conversion(source)
         if _is_textlike(dtype):
             return _Conversion(source.cast(pl.String))
+        if blocks:
+            text = _message_text(source, dtype)
+            if text is not None:
+                return _Conversion(text)
         return _wrong_type(source, dtype, "text")
 
     given = _blank_to_null(source) if isinstance(dtype, pl.String) else source
@@ -668,53 +692,63 @@ def _build_plan(
     missing: list[str] = []
     decodes_json = False
 
-    derived: dict[str, pl.Expr] = {}
-    mspec = specs.messages
-    if mspec in columns:
+    derived_parts: dict[str, list[pl.Expr]] = {}
+    messages_present = False
+    for index, mspec in enumerate(specs.messages):
+        if mspec not in columns:
+            continue
+        messages_present = messages_present or mspec in present
+        suffix = str(index) if index else ""
         mexpr, mdtype = columns[mspec]
         if isinstance(mdtype, pl.String):
             # JSON-encoded messages (a Parquet string column): decode lazily, once.
             rewritten = mexpr.str.replace_all(_STRING_CONTENT_RE, _STRING_CONTENT_TO_PARTS)
-            decoded.append(rewritten.str.json_decode(_MESSAGES_DTYPE).alias("__messages"))
-            mexpr = pl.col("__messages")
+            name = f"__messages{suffix}"
+            decoded.append(rewritten.str.json_decode(_MESSAGES_DTYPE).alias(name))
+            mexpr = pl.col(name)
             mdtype = _MESSAGES_DTYPE
             decodes_json = True
         if _is_messages_dtype(mdtype):
             for key, expr in _derive_from_messages(mexpr, cast(pl.List, mdtype)).items():
-                derived[key] = temp(f"__derived_{key}", expr)
+                derived_parts.setdefault(key, []).append(temp(f"__derived{suffix}_{key}", expr))
         elif not isinstance(mdtype, pl.Null):
             reason = f"expected a list of {{role, content}} messages, got {_dtype_name(mdtype)}"
             checks.append(_Check(MESSAGES_COLUMN, reason, mexpr.is_not_null()))
 
-    converted: dict[str, pl.Expr] = {}
+    converted: dict[str, list[pl.Expr]] = {}
     for name, target in CANONICAL_SCHEMA.items():
-        spec = specs.canonical[name]
-        if spec not in columns:
-            continue
-        expr, dtype = columns[spec]
-        conversion = _convert(expr, dtype, target)
-        out = temp(f"__converted_{name}", conversion.out)
-        converted[name] = out
-        if conversion.reason is not None and conversion.given is not None:
-            given = temp(f"__given_{name}", conversion.given)
-            checks.append(_Check(name, conversion.reason, given & out.is_null(), conversion.value))
+        for index, spec in enumerate(specs.canonical[name]):
+            if spec not in columns:
+                continue
+            suffix = str(index) if index else ""
+            expr, dtype = columns[spec]
+            conversion = _convert(expr, dtype, target, blocks=name in specs.text_blocks)
+            out = temp(f"__converted{suffix}_{name}", conversion.out)
+            converted.setdefault(name, []).append(out)
+            if conversion.reason is not None and conversion.given is not None:
+                given = temp(f"__given{suffix}_{name}", conversion.given)
+                checks.append(
+                    _Check(name, conversion.reason, given & out.is_null(), conversion.value)
+                )
+
+    def has_own(name: str) -> bool:
+        return any(spec in present for spec in specs.canonical[name])
 
     exprs: list[pl.Expr] = []
     final: dict[str, pl.Expr] = {}
     for name, target in CANONICAL_SCHEMA.items():
-        spec = specs.canonical[name]
         parts: list[pl.Expr] = []
         if name in converted:
-            parts.append(converted[name])
-            if spec in present:
+            parts.extend(converted[name])
+            if has_own(name):
                 available.add(name)
-        if name in derived:
-            parts.append(derived[name])
-            if mspec in present:
+        if name in derived_parts:
+            parts.extend(derived_parts[name])
+            if messages_present:
                 available.add(name)
         if name == "n_turns" and "turn" in converted:
-            parts.append(converted["turn"])
-            if specs.canonical["turn"] in present:
+            parts.extend(converted["turn"])
+            if has_own("turn"):
                 available.add(name)
         if not parts:
             expr = pl.lit(None)
@@ -727,10 +761,10 @@ def _build_plan(
         exprs.append(expr)
 
     for name in ("account_id", "timestamp", "prompt"):
-        has_own = specs.canonical[name] in present
+        found = has_own(name)
         if name == "prompt" and name not in specs.explicit:
-            has_own = has_own or mspec in present
-        if not has_own:
+            found = found or messages_present
+        if not found:
             missing.append(name)
 
     account_id = final["account_id"]
@@ -749,7 +783,7 @@ def _build_plan(
 
 def _missing_message(specs: _Specs, name: str, found: Sequence[str]) -> str:
     shown = ", ".join(found[:30]) + (", …" if len(found) > 30 else "") if found else "none"
-    spec = specs.canonical[name]
+    spec = "' or '".join(specs.canonical[name])
     how = f"--map {name}=SOURCE"
     if name == "prompt":
         how += " or --map messages=SOURCE"
@@ -788,15 +822,17 @@ def iter_shards(
     column_map: Mapping[str, str] = _NO_MAP,
     skip_errors: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
+    preset: Preset | None = None,
 ) -> Iterator[Shard]:
     """Read sources as canonical shards, streaming.
 
-    Without `skip_errors` the first bad file, line or row raises InputError; with it,
+    `preset` says where each canonical column is found (default: the native schema);
+    `column_map` entries override it. Without `skip_errors` the first bad file, line or row raises InputError; with it,
     they are dropped and recorded in the shard's `skipped`.
     """
     if batch_bytes < 1:
         raise UsageError(f"batch size must be positive, got {batch_bytes}")
-    specs = _Specs.build(column_map)
+    specs = _Specs.build(column_map, preset)
     for source in sources:
         reader = _parquet_shards if source.format == "parquet" else _jsonl_shards
         try:
@@ -825,6 +861,7 @@ def load_frame(
     column_map: Mapping[str, str] = _NO_MAP,
     skip_errors: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
+    preset: Preset | None = None,
 ) -> tuple[pl.DataFrame, LoadReport]:
     """Discover, read and concatenate everything (for tests and small inputs)."""
     sources = discover_sources(paths, fmt)
@@ -833,7 +870,11 @@ def load_frame(
     records: list[SkippedInput] = []
     available: set[str] = set()
     for shard in iter_shards(
-        sources, column_map=column_map, skip_errors=skip_errors, batch_bytes=batch_bytes
+        sources,
+        column_map=column_map,
+        skip_errors=skip_errors,
+        batch_bytes=batch_bytes,
+        preset=preset,
     ):
         frames.append(shard.frame.collect())
         rows_in += shard.rows_in
@@ -851,6 +892,69 @@ def load_frame(
         available=frozenset(available),
     )
     return frame, report
+
+
+_SAMPLE_ROWS: Final = 200
+
+
+def sample_fields(sources: Sequence[LogSource], rows: int = _SAMPLE_ROWS) -> list[str]:
+    """Field paths of the first records of the first source that has any (dotted for
+    nested objects; a flat key holding dots is listed as it is), for preset detection.
+
+    Standard input is not sampled (reading it would consume it): returns [].
+    """
+    for source in sources:
+        if source.path == STDIN_PATH or not _is_regular_file(source.path):
+            continue
+        try:
+            found = (
+                _parquet_fields(source.path)
+                if source.format == "parquet"
+                else _jsonl_fields(source, rows)
+            )
+        except (_SkipFile, _StreamError, OSError, pl.exceptions.PolarsError):
+            continue
+        if found:
+            return found
+    return []
+
+
+def _object_paths(value: Mapping[str, Any], prefix: str, out: dict[str, None]) -> None:
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        out[path] = None
+        if isinstance(item, Mapping):
+            _object_paths(item, path + ".", out)
+
+
+def _jsonl_fields(source: LogSource, rows: int) -> list[str]:
+    head = b""
+    chunks = _decompressed_chunks(source, _READ_CHUNK)
+    try:
+        for chunk in chunks:
+            head += chunk
+            if head.count(b"\n") >= rows or len(head) >= _SNIFF_BYTES * 256:
+                break
+    finally:
+        chunks.close()
+    out: dict[str, None] = {}
+    for obj in _sample_objects(head.removeprefix(_BOM), rows):
+        _object_paths(obj, "", out)
+    return list(out)
+
+
+def _parquet_fields(path: str) -> list[str]:
+    out: dict[str, None] = {}
+
+    def walk(fields: Mapping[str, pl.DataType], prefix: str) -> None:
+        for name, dtype in fields.items():
+            out[prefix + name] = None
+            if isinstance(dtype, pl.Struct):
+                walk(_fields(dtype), prefix + name + ".")
+
+    schema = pl.scan_parquet(path, hive_partitioning=False, glob=False).collect_schema()
+    walk({name: _dtype(dt) for name, dt in schema.items()}, "")
+    return list(out)
 
 
 def merge_skipped(records: Iterable[SkippedInput]) -> tuple[SkippedInput, ...]:
@@ -920,7 +1024,10 @@ def _parquet_shards(
     touched = [pl.col("__row"), code]
     if plan.decodes_json:
         # Decode JSON messages here, so a bad one is an input error now, not a crash later.
-        touched.append(pl.col("__messages").is_null().alias("__decoded"))
+        touched.extend(
+            pl.col(name).is_null().alias(f"__decoded{index}")
+            for index, name in enumerate(e.meta.output_name() for e in plan.stage1[0])
+        )
     try:
         stats = (
             plan.prepare(scan.with_row_index("__row"))
@@ -934,7 +1041,7 @@ def _parquet_shards(
         if plan.decodes_json and "json" in str(error).lower():
             reason = f"cannot decode JSON messages: {_polars_message(error)}"
             raise _SkipFile(
-                InputError(path, reason, field=specs.messages), _parquet_row_count(scan)
+                InputError(path, reason, field=MESSAGES_COLUMN), _parquet_row_count(scan)
             ) from None
         raise _SkipFile(InputError(path, reason), _parquet_row_count(scan)) from None
 
@@ -1270,12 +1377,26 @@ def _raw_lines(data: bytes) -> pl.Series:
     return lines.filter(lines.str.strip_chars() != "")
 
 
+def _segmentations(parts: list[str]) -> list[list[str]]:
+    """Every way to read `a.b.c` as nested keys (`a.b.c`, `a.b`/`c`, `a`/`b.c`, ...):
+    a flat key holding dots (an OpenTelemetry attribute) may sit at any level.
+    Longer leading keys come first, as in `_resolve_struct_path`."""
+    if len(parts) > 8:  # 2**(n-1) readings: keep the old, linear ones for deep paths
+        return [[".".join(parts[:k]), *parts[k:]] for k in range(len(parts), 0, -1)]
+    out: list[list[str]] = []
+    for k in range(len(parts), 0, -1):
+        head = ".".join(parts[:k])
+        if k == len(parts):
+            out.append([head])
+        else:
+            out.extend([head, *rest] for rest in _segmentations(parts[k:]))
+    return out
+
+
 def _raw_spec_expr(line: pl.Expr, spec: str) -> pl.Expr:
     """`spec` looked up in the raw JSON line: the exact key first, then nested paths."""
-    parts = spec.split(".")
     candidates: list[pl.Expr] = []
-    for k in range(len(parts), 0, -1):
-        keys = [".".join(parts[:k]), *parts[k:]]
+    for keys in _segmentations(spec.split(".")):
         if any("'" in key or "\\" in key for key in keys):
             continue  # not expressible as a JSON path
         candidates.append(line.str.json_path_match("$" + "".join(f"['{key}']" for key in keys)))
@@ -1372,8 +1493,8 @@ class _JsonlFile:
         """Add the dotted-path columns and repair nested text, both from the raw lines."""
         wanted = [spec for spec in self.raw_specs if _mentions_key(data, spec)]
         absent = [pl.lit(None, pl.String()).alias(s) for s in self.raw_specs if s not in wanted]
-        mspec = self.specs.messages
-        repair = mspec in frame.columns and _LOSSY_ESCAPE_BYTES.search(data) is not None
+        mspecs = [spec for spec in self.specs.messages if spec in frame.columns]
+        repair = bool(mspecs) and _LOSSY_ESCAPE_BYTES.search(data) is not None
         if wanted or repair:
             if lines is None:
                 text = _raw_lines(data)
@@ -1388,7 +1509,7 @@ class _JsonlFile:
                 frame = pl.concat([frame, found], how="horizontal")
             if repair:
                 rows = text.str.contains(_LOSSY_ESCAPE).arg_true()
-                if not rows.is_empty():
+                for mspec in mspecs if not rows.is_empty() else []:
                     fixed = pl.DataFrame({"line": text.gather(rows)}).select(
                         _raw_spec_expr(pl.col("line"), mspec)
                     )
@@ -1417,19 +1538,23 @@ class _JsonlFile:
         present = {name for name in sources.columns if sources[name].null_count() < sources.height}
 
         extra_checks: list[_Check] = []
-        mspec = specs.messages
-        if mspec in present:
+        for index, mspec in enumerate(specs.messages):
+            if mspec not in present:
+                continue
             decoded, bad = _decode_messages(sources, mspec)
             sources = sources.with_columns(decoded.alias(mspec))
             if bad is not None:
-                sources = sources.with_columns(bad.alias("__messages_bad"))
+                sources = sources.with_columns(bad.alias(f"__messages_bad{index}"))
                 extra_checks.append(
                     _Check(
                         MESSAGES_COLUMN,
                         "expected a list of {role, content} messages",
-                        pl.col("__messages_bad"),
+                        pl.col(f"__messages_bad{index}"),
                     )
                 )
+        for spec in specs.block_specs():
+            if spec in present and sources.schema[spec] == pl.String():
+                sources = sources.with_columns(_decode_text_blocks(sources.get_column(spec)))
 
         def plan_for(present: set[str]) -> _Plan:
             columns = {
@@ -1451,11 +1576,10 @@ class _JsonlFile:
                     return any(_has_path(obj, spec.split(".")) for obj in objects)
 
                 for name in plan.missing:
-                    spec = specs.canonical[name]
-                    if seen(spec):
-                        present.add(spec)
-                    elif name == "prompt" and name not in specs.explicit and seen(mspec):
-                        present.add(mspec)
+                    found_specs = [spec for spec in specs.canonical[name] if seen(spec)]
+                    if not found_specs and name == "prompt" and name not in specs.explicit:
+                        found_specs = [spec for spec in specs.messages if seen(spec)]
+                    present.update(found_specs)
                 plan = plan_for(present)
                 if plan.missing:
                     name = plan.missing[0]
@@ -1522,6 +1646,33 @@ def _decode_messages(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Seri
         values.append(normalised if normalised is not False else None)
         bad.append(normalised is False)
     return pl.Series(name, values, dtype=_MESSAGES_DTYPE), pl.Series("__messages_bad", bad)
+
+
+def _decode_text_blocks(column: pl.Series) -> pl.Series:
+    """Text that may be a JSON list of {type, text} blocks (read as text): the blocks'
+    text parts joined by newlines; any other value is kept as it is."""
+    rows = column.str.strip_chars_start().str.starts_with("[").fill_null(False).arg_true()
+    if rows.is_empty():
+        return column
+    values: list[str | None] = []
+    for item in column.gather(rows).to_list():
+        try:
+            value = json.loads(item)
+        except (ValueError, RecursionError):
+            values.append(item)
+            continue
+        normalised = _normalise_messages(json.dumps([{"role": "x", "content": value}]))
+        if not isinstance(value, list) or not normalised or normalised[0]["content"] is None:
+            values.append(item)
+            continue
+        texts = [
+            part["text"]
+            for part in normalised[0]["content"]
+            if part["text"] is not None
+            and (part["type"] is None or part["type"] in _TEXT_PART_TYPES)
+        ]
+        values.append("\n".join(texts) if texts else None)
+    return column.clone().scatter(rows, pl.Series(values, dtype=pl.String()))
 
 
 def _normalise_messages(item: str | None) -> list[dict[str, Any]] | Literal[False] | None:
@@ -1617,4 +1768,5 @@ __all__ = [
     "iter_shards",
     "load_frame",
     "merge_skipped",
+    "sample_fields",
 ]

@@ -31,7 +31,9 @@ from distillscan.load import (
     discover_sources,
     iter_shards,
     merge_skipped,
+    sample_fields,
 )
+from distillscan.presets import BUILTIN, Detection, Preset, resolve
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score import GroupReport, score_groups
 
@@ -43,6 +45,10 @@ class ScanOptions:
     column_map: Mapping[str, str] = field(default_factory=dict)
     skip_errors: bool = False
     input_format: Literal["parquet", "jsonl"] | None = None
+    preset: str | None = None
+    """A preset name; None (or 'auto') detects it from the first records."""
+    presets: Mapping[str, Preset] | None = None
+    """Presets to choose from (built-ins plus a config file's); None: the built-ins."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,13 @@ def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, L
     return analyse(shard_aggregates(lazy))
 
 
+def choose_preset(sources: Sequence[LogSource], options: ScanOptions) -> tuple[Preset, Detection]:
+    """The preset named in the options, or the one the first records point to."""
+    registry = options.presets if options.presets is not None else BUILTIN
+    auto = options.preset in (None, "auto")
+    return resolve(options.preset, registry, sample_fields(sources) if auto else None)
+
+
 def scan(
     paths: Sequence[str],
     options: ScanOptions,
@@ -140,7 +153,13 @@ def scan(
 ) -> ScanResult:
     """Scan request logs and return ranked, explained account groups."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
-    shards = iter_shards(sources, column_map=options.column_map, skip_errors=options.skip_errors)
+    preset, _ = choose_preset(sources, options)
+    shards = iter_shards(
+        sources,
+        column_map=options.column_map,
+        skip_errors=options.skip_errors,
+        preset=preset,
+    )
     aggregates, tally = aggregate_shards(shards, on_shard)
     report, linkage = analyse(aggregates)
     skipped = merge_skipped(tally.skipped)
