@@ -1,0 +1,130 @@
+"""Side-by-side benchmark: distillscan scan vs a plain Polars floor over the same file.
+
+For each size and format it generates a labelled log with the project's own generator
+(cached under benchmarks/data/), then runs, each in its own process:
+
+1. the floor: a plain Polars streaming query that reads the columns distillscan needs,
+   groups by account and counts distinct hashes of the prompt's first 64 characters;
+2. `distillscan scan FILE --format json -o OUT -q`, end to end.
+
+It reports wall time, rows/s and peak RSS (the child's ru_maxrss) for both and the
+ratio scan/floor, prints a table and appends it, with the machine, to
+benchmarks/results.md.
+
+    python benchmarks/bench.py --sizes 1000000 10000000 --formats parquet jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+RESULTS = HERE / "results.md"
+
+FLOOR_QUERY = """
+import sys, polars as pl
+path, fmt = sys.argv[1], sys.argv[2]
+scan = pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ndjson(path, infer_schema_length=10000)
+needed = ["account_id", "timestamp", "prompt", "system", "model", "ip", "user_agent",
+          "payment_fingerprint", "org_id", "account_created_at", "temperature", "max_tokens", "turn"]
+out = (
+    scan.select(needed)
+    .group_by("account_id")
+    .agg(pl.col("prompt").str.slice(0, 64).hash().n_unique().alias("frames"), pl.len())
+    .collect(engine="streaming")
+)
+print(out.height)
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    peak_rss_mb: float
+
+
+def run_measured(command: list[str]) -> Run:
+    """Run a command, returning its wall time and the peak RSS of the child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f"benchmark command failed ({status}): {' '.join(command)}")
+    return Run(wall_s=wall, peak_rss_mb=usage.ru_maxrss / 1024)
+
+
+def ensure_log(rows: int, fmt: str, seed: int) -> Path:
+    """Generate (once) a labelled log of about `rows` requests in `fmt`."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"synth_{rows}_{seed}.{ 'parquet' if fmt == 'parquet' else 'jsonl'}"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, "-m", "distillscan", "synth", str(path), "--rows", str(rows),
+             "--seed", str(seed), "--truth", str(path.with_suffix(".truth.csv")),
+             "--format", fmt],
+            check=True,
+        )
+    return path
+
+
+def count_rows(path: Path, fmt: str) -> int:
+    import polars as pl
+
+    scan = pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ndjson(path)
+    return int(scan.select(pl.len()).collect(engine="streaming").item())
+
+
+def machine() -> str:
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import polars as pl
+
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {memory_gb:.0f} GB RAM, "
+        f"Python {platform.python_version()}, Polars {pl.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--formats", nargs="+", choices=["parquet", "jsonl"], default=["parquet"])
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    lines = [
+        f"\n## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC — {machine()}\n",
+        "| rows | format | size MB | floor s | floor rows/s | floor peak MB | scan s | scan rows/s | scan peak MB | scan/floor |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    for rows in args.sizes:
+        for fmt in args.formats:
+            path = ensure_log(rows, fmt, args.seed)
+            actual = count_rows(path, fmt)
+            floor = run_measured([sys.executable, "-c", FLOOR_QUERY, str(path), fmt])
+            out = DATA / f"{path.stem}.report.json"
+            scan = run_measured(
+                [sys.executable, "-m", "distillscan", "scan", str(path), "--format", "json", "-o", str(out), "-q"]
+            )
+            line = (
+                f"| {actual:,} | {fmt} | {path.stat().st_size / 2**20:,.0f} | {floor.wall_s:.1f} | "
+                f"{actual / floor.wall_s:,.0f} | {floor.peak_rss_mb:,.0f} | {scan.wall_s:.1f} | "
+                f"{actual / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {scan.wall_s / floor.wall_s:.1f}× |"
+            )
+            print(line, flush=True)
+            lines.append(line)
+    with RESULTS.open("a", encoding="utf-8") as results:
+        results.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
