@@ -107,6 +107,21 @@ def parse_column_map(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+def _scan_options(column_map: tuple[str, ...], input_format: str, preset: str | None,
+                  config_path: Path | None, skip_errors: bool = False) -> Any:
+    from distillscan.pipeline import ScanOptions
+    from distillscan.presets import load_config
+
+    config = load_config(config_path)
+    return ScanOptions(
+        column_map=parse_column_map(column_map),
+        skip_errors=skip_errors,
+        input_format=None if input_format == "auto" else input_format,  # type: ignore[arg-type]
+        preset=preset or config.default,
+        presets=config.presets,
+    )
+
+
 severity_choice = click.Choice(list(SEVERITIES), case_sensitive=False)
 
 
@@ -140,6 +155,10 @@ def main() -> None:
               help="Read canonical column CANONICAL from SOURCE (dotted paths reach into structs). Repeatable.")
 @click.option("--input-format", type=click.Choice(["auto", "parquet", "jsonl"]), default="auto",
               show_default=True, help="Input format; auto detects it from the content.")
+@click.option("--preset", metavar="NAME",
+              help="Log format preset (see `distillscan schema`); default: detected, else native.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file with custom presets [default: ./distillscan.toml if present].")
 @click.option("--skip-errors", is_flag=True, help="Skip unreadable files and bad lines/rows, report them, exit 3.")
 @click.option("--fail-on", type=severity_choice, help="Exit 1 when a group at or above this severity is found.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
@@ -154,6 +173,8 @@ def scan(
     min_severity: str,
     column_map: tuple[str, ...],
     input_format: str,
+    preset: str | None,
+    config_path: Path | None,
     skip_errors: bool,
     fail_on: str | None,
     quiet: bool,
@@ -174,11 +195,7 @@ def scan(
 
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
-    options = ScanOptions(
-        column_map=parse_column_map(column_map),
-        skip_errors=skip_errors,
-        input_format=None if input_format == "auto" else input_format,  # type: ignore[arg-type]
-    )
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
     err = _stderr()
     show_progress = not quiet and err.is_terminal
     if show_progress:
@@ -220,6 +237,54 @@ def scan(
             sys.exit(int(ExitCode.FINDINGS))
     if summary.rows_skipped or any(record.rows == 0 for record in summary.skipped):
         sys.exit(int(ExitCode.PARTIAL))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--preset", metavar="NAME", help="Use this preset instead of detecting one.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file with custom presets [default: ./distillscan.toml if present].")
+@click.option("--map", "column_map", multiple=True, metavar="CANONICAL=SOURCE",
+              help="Override the preset for one canonical column. Repeatable.")
+@click.option("--input-format", type=click.Choice(["auto", "parquet", "jsonl"]), default="auto",
+              show_default=True, help="Input format; auto detects it from the content.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@handle_errors
+def schema(paths: tuple[str, ...], preset: str | None, config_path: Path | None,
+           column_map: tuple[str, ...], input_format: str, output_format: str, debug: bool) -> None:
+    """Show a log's fields, the preset a scan would use, its mapping and the signals it enables.
+
+    \b
+    Examples:
+      distillscan schema proxy.jsonl
+      distillscan schema spans.jsonl --preset otel-genai --format json
+    """
+    from distillscan.pipeline import inspect_schema
+
+    info = inspect_schema(list(paths), _scan_options(column_map, input_format, preset, config_path))
+    if output_format == "json":
+        sys.stdout.write(json.dumps(info.as_dict(), indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    how = "given" if info.detection.reason == "given" else f"auto-detected: {info.detection.reason}"
+    console.print(Text(terminal_safe(f"preset: {info.preset} ({how})")))
+    console.print(Text(terminal_safe(f"fields found: {', '.join(info.fields) or 'none'}")))
+    mapping = Table(title="Mapping (canonical column ← source fields found)")
+    mapping.add_column("canonical")
+    mapping.add_column("source")
+    for name, sources in info.mapping.items():
+        mapping.add_row(Text(name), Text(terminal_safe(" | ".join(sources))))
+    console.print(mapping)
+    signals = Table(title="Detection signals")
+    signals.add_column("signal")
+    signals.add_column("state")
+    for name, on in info.signals.items():
+        signals.add_row(Text(name), Text("on" if on else "off"))
+    console.print(signals)
 
 
 @main.command()

@@ -33,7 +33,7 @@ from distillscan.load import (
     merge_skipped,
     sample_fields,
 )
-from distillscan.presets import BUILTIN, Detection, Preset, resolve
+from distillscan.presets import BUILTIN, Detection, Preset, SchemaReport, describe, resolve
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score import GroupReport, score_groups
 
@@ -144,6 +144,15 @@ def choose_preset(sources: Sequence[LogSource], options: ScanOptions) -> tuple[P
     registry = options.presets if options.presets is not None else BUILTIN
     auto = options.preset in (None, "auto")
     return resolve(options.preset, registry, sample_fields(sources) if auto else None)
+
+
+def inspect_schema(paths: Sequence[str], options: ScanOptions) -> SchemaReport:
+    """The fields of a log, the preset a scan would use, and what it maps."""
+    sources = discover_sources(paths, options.input_format)
+    fields = sample_fields(sources)
+    registry = options.presets if options.presets is not None else BUILTIN
+    preset, detection = resolve(options.preset, registry, fields)
+    return describe(fields, preset.with_overrides(options.column_map), detection)
 
 
 def scan(

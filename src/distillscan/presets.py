@@ -440,9 +440,64 @@ __all__ = [
     "Config",
     "Detection",
     "Preset",
+    "SchemaReport",
     "builtin_presets",
+    "describe",
     "detect_preset",
     "load_config",
     "parse_presets",
     "resolve",
 ]
+
+
+# ---------------------------------------------------------------------------
+# What a preset makes of a log (`distillscan schema`)
+# ---------------------------------------------------------------------------
+
+_DERIVED_FROM_MESSAGES: Final = ("prompt", "system", "n_turns")
+
+
+@dataclass(frozen=True)
+class SchemaReport:
+    fields: tuple[str, ...]
+    """Field paths found in the first records."""
+    preset: str
+    detection: Detection
+    mapping: dict[str, tuple[str, ...]]
+    """canonical column (and `messages`) → the source paths found for it."""
+    available: frozenset[str]
+    signals: dict[str, bool]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fields": list(self.fields),
+            "preset": self.preset,
+            "detected": self.detection.reason != "given",
+            "reason": self.detection.reason,
+            "mapping": {name: list(paths) for name, paths in self.mapping.items()},
+            "columns_available": sorted(self.available),
+            "signals": dict(self.signals),
+        }
+
+
+def _path_found(path: str, fields: set[str]) -> bool:
+    return path in fields
+
+
+def describe(fields: Iterable[str], preset: Preset, detection: Detection) -> SchemaReport:
+    """Which canonical columns (and so which signals) `preset` finds among `fields`."""
+    from distillscan.schema import signals_available
+
+    found = set(fields)
+    mapping: dict[str, tuple[str, ...]] = {}
+    for name in [*CANONICAL_SCHEMA, MESSAGES_COLUMN]:
+        paths = tuple(p for p in preset.sources(name) if _path_found(p, found))
+        if paths:
+            mapping[name] = paths
+    available = {name for name in mapping if name != MESSAGES_COLUMN}
+    if MESSAGES_COLUMN in mapping:
+        available.update(_DERIVED_FROM_MESSAGES)
+    if "turn" in available:
+        available.add("n_turns")
+    return SchemaReport(tuple(fields), preset.name, detection, mapping, frozenset(available),
+                        signals_available(available))
