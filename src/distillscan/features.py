@@ -352,27 +352,30 @@ def _parameter_features(account_params: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def _pivot_features(account_buckets: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Per key: the share of its traffic on the newest model in the 24 h after release.
-
-    Only meaningful when the log shows a model appearing part-way through: the newest
-    model must start after the log's first day, else every key scores 0.
-    """
+def newest_model_release(account_buckets: pl.DataFrame) -> tuple[str, int] | None:
+    """The newest model and the 10-minute slot it first appears in, if it appears after
+    the log's first day (a model present from the start was not released during it)."""
     with_model = account_buckets.drop_nulls("model")
-    empty = account_buckets.select(key).unique().with_columns(new_model_share_24h=pl.lit(0.0))
     if with_model.height == 0:
-        return empty
+        return None
     firsts = with_model.group_by("model").agg(first=pl.col("bucket").min())
-    log_start = account_buckets["bucket"].min()
     newest = firsts.sort("first", "model", descending=[True, False]).row(0, named=True)
-    if newest["first"] - log_start < BUCKETS_PER_DAY:
+    if newest["first"] - account_buckets["bucket"].min() < BUCKETS_PER_DAY:
+        return None
+    return newest["model"], newest["first"]
+
+
+def _pivot_features(account_buckets: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key: the share of its traffic on the newest model in the 24 h after release
+    (0 for every key when the log shows no release, see `newest_model_release`)."""
+    empty = account_buckets.select(key).unique().with_columns(new_model_share_24h=pl.lit(0.0))
+    release = newest_model_release(account_buckets)
+    if release is None:
         return empty
-    window = account_buckets.filter(
-        pl.col("bucket").is_between(newest["first"], newest["first"] + BUCKETS_PER_DAY - 1)
-    )
+    model, first = release
+    window = account_buckets.filter(pl.col("bucket").is_between(first, first + BUCKETS_PER_DAY - 1))
     shares = window.group_by(key).agg(
-        new_model_share_24h=pl.col("n").filter(pl.col("model") == newest["model"]).sum()
-        / pl.col("n").sum()
+        new_model_share_24h=pl.col("n").filter(pl.col("model") == model).sum() / pl.col("n").sum()
     )
     return empty.drop("new_model_share_24h").join(shares, on=key, how="left").with_columns(
         pl.col("new_model_share_24h").fill_null(0.0)

@@ -24,7 +24,13 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.features import Aggregates, attach_key, profile
+from distillscan.features import (
+    BUCKETS_PER_DAY,
+    Aggregates,
+    attach_key,
+    newest_model_release,
+    profile,
+)
 from distillscan.fingerprint import TOPICS, stable_fp
 
 SEVERITY_THRESHOLDS: Final[tuple[tuple[str, float], ...]] = (
@@ -144,23 +150,18 @@ def _pivot_lift(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFram
     active in the week before (an operation that *moved*, not an eval that started)."""
     buckets = aggregates.account_buckets.join(membership, on="account_id")
     groups = membership.select("group_id").unique()
-    with_model = buckets.drop_nulls("model")
     zero = groups.with_columns(pivot_lift=pl.lit(0.0), new_model=pl.lit(None, dtype=pl.String))
-    if with_model.height == 0:
+    newest = newest_model_release(aggregates.account_buckets)
+    if newest is None:
         return zero
-    firsts = with_model.group_by("model").agg(first=pl.col("bucket").min())
-    newest = firsts.sort("first", "model", descending=[True, False]).row(0, named=True)
-    per_day = 86_400 // 600
-    if newest["first"] - buckets["bucket"].min() < per_day:
-        return zero
-    release = newest["first"]
-    window = buckets.filter(pl.col("bucket").is_between(release, release + per_day - 1))
+    model, release = newest
+    window = buckets.filter(pl.col("bucket").is_between(release, release + BUCKETS_PER_DAY - 1))
     platform_share = (
-        window.filter(pl.col("model") == newest["model"])["n"].sum() / max(window["n"].sum(), 1)
+        window.filter(pl.col("model") == model)["n"].sum() / max(window["n"].sum(), 1)
     )
     before = (
         buckets.filter(
-            pl.col("bucket").is_between(release - PIVOT_LOOKBACK_DAYS * per_day, release - 1)
+            pl.col("bucket").is_between(release - PIVOT_LOOKBACK_DAYS * BUCKETS_PER_DAY, release - 1)
         )
         .select("group_id")
         .unique()
@@ -169,13 +170,13 @@ def _pivot_lift(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFram
         window.join(before, on="group_id")
         .group_by("group_id")
         .agg(
-            share=pl.col("n").filter(pl.col("model") == newest["model"]).sum() / pl.col("n").sum()
+            share=pl.col("n").filter(pl.col("model") == model).sum() / pl.col("n").sum()
         )
         .select("group_id", pivot_lift=pl.col("share") - platform_share)
     )
     return (
         groups.join(lift, on="group_id", how="left")
-        .with_columns(pl.col("pivot_lift").fill_null(0.0), new_model=pl.lit(newest["model"]))
+        .with_columns(pl.col("pivot_lift").fill_null(0.0), new_model=pl.lit(model))
     )
 
 
