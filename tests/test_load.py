@@ -1130,3 +1130,26 @@ def test_top_level_text_round_trips(tmp_path: Path, rows: list[tuple[str, str, s
     assert frame.select("account_id", "prompt", "system").rows() == [
         (f"id{a}", p, s) for a, p, s in rows
     ]
+
+
+def test_images_and_tool_results_are_counted_not_mixed_into_text(tmp_path: Path) -> None:
+    line = {
+        "account_id": "a1",
+        "timestamp": "2026-05-01T00:00:00Z",
+        "messages": [
+            {"role": "system", "content": "You are a vision agent."},
+            {"role": "user", "content": [{"type": "text", "text": "What does this chart show?"},
+                                         {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
+            {"role": "assistant", "content": "Calling a tool."},
+            {"role": "tool", "content": "tool output that must not become the prompt"},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/z.png"}},
+                                         {"type": "text", "text": "And this one?"}]},
+        ],
+    }
+    path = tmp_path / "vision.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    frame, report = load_frame([str(path)])
+    row = frame.row(0, named=True)
+    assert row["prompt"] == "And this one?" and row["system"] == "You are a vision agent."
+    assert row["n_images"] == 2 and row["n_tool_results"] == 1 and row["n_turns"] == 2
+    assert {"n_images", "n_tool_results"} <= report.available

@@ -53,7 +53,8 @@ class Aggregates:
     """Per-account tables that summarise the whole log; each merges exactly across shards."""
 
     accounts: pl.DataFrame
-    """account_id → n, n_multi_turn, n_cot, input_tokens, output_tokens, first_ts, last_ts, created_at."""
+    """account_id → n, n_multi_turn, n_cot, n_with_images, n_with_tool_results,
+    input_tokens, output_tokens, first_ts, last_ts, created_at."""
     account_frames: pl.DataFrame
     """(account_id, frame_fp, system_fp) → n, n_slotted (first-turn requests whose prompt
     runs past the frame), n_cot, first_ts, last_ts."""
@@ -137,6 +138,8 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
             n=pl.len(),
             n_multi_turn=multi_turn.sum(),
             n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
+            n_with_images=(pl.col("n_images").fill_null(0) > 0).cast(pl.UInt32).sum(),
+            n_with_tool_results=(pl.col("n_tool_results").fill_null(0) > 0).cast(pl.UInt32).sum(),
             input_tokens=pl.col("input_tokens").sum(),
             output_tokens=pl.col("output_tokens").sum(),
             first_ts=ts.min(),
@@ -389,6 +392,8 @@ def profile(aggregates: Aggregates, templates: pl.DataFrame, key: str = "account
         n_requests=pl.col("n").sum(),
         multi_turn_share=pl.col("n_multi_turn").sum() / pl.col("n").sum(),
         cot_share=pl.col("n_cot").sum() / pl.col("n").sum(),
+        image_share=pl.col("n_with_images").sum() / pl.col("n").sum(),
+        tool_result_share=pl.col("n_with_tool_results").sum() / pl.col("n").sum(),
         input_tokens=pl.col("input_tokens").sum(),
         output_tokens=pl.col("output_tokens").sum(),
         first_seen=pl.col("first_ts").min(),

@@ -638,8 +638,26 @@ def _message_text(content: pl.Expr, dtype: pl.DataType | None) -> pl.Expr | None
     return None
 
 
+_IMAGE_PART_TYPES: Final = ["image_url", "image", "input_image"]
+_TOOL_RESULT_PART_TYPES: Final = ["tool_result", "function_call_output"]
+_TOOL_ROLES: Final = ["tool", "function"]
+
+
+def _count_parts(messages: pl.Expr, content_dtype: pl.DataType | None, kinds: list[str]) -> pl.Expr | None:
+    """How many content parts of the given types the request's messages hold."""
+    if not (isinstance(content_dtype, pl.List) and isinstance(content_dtype.inner, pl.Struct)):
+        return None
+    if "type" not in _fields(content_dtype.inner):
+        return None
+    per_message = pl.element().struct.field("content").list.eval(
+        pl.element().struct.field("type").cast(pl.String).is_in(kinds).cast(pl.Int32)
+    ).list.sum()
+    return messages.list.eval(per_message).list.sum()
+
+
 def _derive_from_messages(messages: pl.Expr, dtype: pl.List) -> dict[str, pl.Expr]:
-    """prompt (last user turn), system (system-role text), n_turns (user turns)."""
+    """prompt (last user turn), system (system-role text), n_turns (user turns), and the
+    counts of image parts and tool results (kept out of the text)."""
     fields = _fields(cast(pl.Struct, dtype.inner))
     message = pl.element()
     role = message.struct.field("role").cast(pl.String).str.to_lowercase()
@@ -648,6 +666,11 @@ def _derive_from_messages(messages: pl.Expr, dtype: pl.List) -> dict[str, pl.Exp
 
     content_dtype = fields.get("content")
     derived = {"n_turns": messages.list.eval(is_user.cast(pl.Int32)).list.sum()}
+    images = _count_parts(messages, content_dtype, _IMAGE_PART_TYPES)
+    tool_parts = _count_parts(messages, content_dtype, _TOOL_RESULT_PART_TYPES)
+    tool_messages = messages.list.eval(role.is_in(_TOOL_ROLES).cast(pl.Int32)).list.sum()
+    derived["n_images"] = images if images is not None else pl.lit(0, dtype=pl.Int32)
+    derived["n_tool_results"] = tool_messages + tool_parts if tool_parts is not None else tool_messages
     if _message_text(pl.element(), content_dtype) is None:
         return derived  # no text in these messages: prompt and system stay null
 

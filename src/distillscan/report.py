@@ -33,7 +33,7 @@ SCHEMA_VERSION: Final = 1
 
 FEATURE_COLUMNS: Final[tuple[str, ...]] = (
     "templated_share", "top_template_share", "top3_template_share", "n_templates",
-    "cot_share", "high_value_share", "top_topic", "topic_focus", "n_topics", "topic_entropy",
+    "cot_share", "image_share", "tool_result_share", "high_value_share", "top_topic", "topic_focus", "n_topics", "topic_entropy",
     "multi_turn_share",
     "fixed_params_share", "member_quiet_share", "hour_entropy", "active_days",
     "account_volume_cv", "creation_burst_accounts", "creation_burst_share", "fresh_account_share",

@@ -39,6 +39,10 @@ CANONICAL_SCHEMA: Final[dict[str, pl.DataType]] = {
     "temperature": pl.Float64(),
     "max_tokens": pl.Int64(),
     "response": pl.String(),
+    # Counted from `messages`, never mixed into the text: image parts, and tool results
+    # (tool-role messages or tool_result parts) in the request.
+    "n_images": pl.Int32(),
+    "n_tool_results": pl.Int32(),
 }
 
 OPTIONAL_COLUMNS: Final[tuple[str, ...]] = tuple(
@@ -64,6 +68,7 @@ SIGNAL_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "token_volume": ("input_tokens", "output_tokens"),
     "fixed_parameters": ("temperature", "max_tokens"),
     "duplicate_requests": ("request_id",),
+    "attachments": ("n_images", "n_tool_results"),
 }
 
 
