@@ -194,3 +194,14 @@ def test_json_escapes_c1_controls(tmp_path: Path) -> None:
     out = _run("scan", str(path), "--format", "json", "--min-severity", "info").stdout
     assert "\x9b" not in out and "\\u009b" in out
     assert json.loads(out)["groups"][0]["accounts"] == ["evil\x9b2J"]
+
+
+def test_report_records_the_preset_and_notes_auto_detection() -> None:
+    fixture = str(Path(__file__).parent / "fixtures" / "presets" / "litellm.jsonl")
+    result = CliRunner().invoke(main, ["scan", fixture, "--format", "json", "--min-severity", "info"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["preset"] == "litellm" and "startTime" in summary["preset_reason"]
+    assert "read as litellm" in result.stderr
+    quiet = CliRunner().invoke(main, ["scan", fixture, "--format", "json", "-q"])
+    assert quiet.stderr == ""

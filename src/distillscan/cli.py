@@ -224,6 +224,8 @@ def scan(
             raise
         raise UsageError(f"cannot write {output}: {error.strerror or error}") from error
     summary = result.summary
+    if not quiet and summary.preset != "native" and options.preset in (None, "auto"):
+        _note(f"[+] read as {summary.preset} (auto-detected: {summary.preset_reason})")
     if summary.skipped and not quiet:
         _note(
             f"[!] skipped {summary.rows_skipped:,} of {summary.rows_in:,} input rows "

@@ -65,6 +65,9 @@ class ScanSummary:
     last_seen: datetime | None
     columns_available: tuple[str, ...]
     signals: dict[str, bool]
+    preset: str = "native"
+    preset_reason: str = ""
+    """Why that preset: named on the command line, or what auto-detection matched."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def scan(
 ) -> ScanResult:
     """Scan request logs and return ranked, explained account groups."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
-    preset, _ = choose_preset(sources, options)
+    preset, detection = choose_preset(sources, options)
     shards = iter_shards(
         sources,
         column_map=options.column_map,
@@ -185,5 +188,7 @@ def scan(
         last_seen=accounts["last_ts"].max() if accounts.height else None,  # type: ignore[arg-type]
         columns_available=tuple(sorted(tally.available)),
         signals=signals_available(tally.available),
+        preset=preset.name,
+        preset_reason=detection.reason,
     )
     return ScanResult(summary=summary, report=report, linkage=linkage)

@@ -133,6 +133,8 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
     return {
         "tool": {"name": "distillscan", "version": __version__},
         "files": list(summary.files),
+        "preset": summary.preset,
+        "preset_reason": summary.preset_reason,
         "rows_in": summary.rows_in,
         "rows_read": summary.rows_read,
         "rows_skipped": summary.rows_skipped,
@@ -318,7 +320,7 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
     )
     if summary.skipped:
         facts.append(f"; {summary.rows_skipped:,} rows skipped", style="bold yellow")
-    lines = [facts, severity_line]
+    lines = [facts, severity_line, Text(terminal_safe(f"read as {summary.preset}: {summary.preset_reason}"), style="dim")]
     lines.extend(Text(f"skipped: {skipped_location(record)}", style="yellow") for record in summary.skipped[:10])
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
     if unavailable:
