@@ -191,7 +191,7 @@ def scan(
       distillscan scan 'logs/day=*/part-*.parquet' --top 5 --min-severity high
       distillscan scan dump.jsonl.zst --format csv -o groups.csv --fail-on high
     """
-    from distillscan.pipeline import ScanOptions, scan as run_scan
+    from distillscan.pipeline import scan as run_scan
 
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")

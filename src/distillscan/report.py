@@ -13,7 +13,6 @@ import io
 import json
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -399,5 +398,3 @@ def write_text(text: str, output: Path | None, stdout: Any) -> None:
     else:
         output.write_text(text, encoding="utf-8")
 
-
-MACHINE_FORMATS: Final[Sequence[str]] = ("json", "jsonl", "csv", "parquet")
