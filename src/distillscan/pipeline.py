@@ -75,6 +75,10 @@ class ScanResult:
     summary: ScanSummary
     report: GroupReport
     linkage: Linkage
+    aggregates: Aggregates
+    """The merged per-account tables, for drill-down views and exports."""
+    templates: pl.DataFrame
+    """frame_fp → template_fp: which distinct frames were merged into one template."""
 
 
 @dataclass
@@ -126,20 +130,30 @@ def empty_requests() -> pl.DataFrame:
     return pl.DataFrame(schema=CANONICAL_SCHEMA)
 
 
-def analyse(aggregates: Aggregates) -> tuple[GroupReport, Linkage]:
+@dataclass(frozen=True)
+class Analysis:
+    """What the stages after the raw rows produce."""
+
+    report: GroupReport
+    linkage: Linkage
+    templates: pl.DataFrame
+
+
+def analyse(aggregates: Aggregates) -> Analysis:
     """Everything after the raw rows: templates, features, links, scores."""
     distinct_frames = aggregates.frames.rename({"n": "n_requests"})
     templates = cluster_templates(distinct_frames)
     account_features = profile(aggregates, templates)
     linkage = link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
     report = score_groups(aggregates, templates, linkage.membership, account_features)
-    return report, linkage
+    return Analysis(report=report, linkage=linkage, templates=templates)
 
 
 def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, Linkage]:
     """Run the detection stages over canonical requests already in memory."""
     lazy = requests.lazy() if isinstance(requests, pl.DataFrame) else requests
-    return analyse(shard_aggregates(lazy))
+    analysis = analyse(shard_aggregates(lazy))
+    return analysis.report, analysis.linkage
 
 
 def choose_preset(sources: Sequence[LogSource], options: ScanOptions) -> tuple[Preset, Detection]:
@@ -173,7 +187,7 @@ def scan(
         preset=preset,
     )
     aggregates, tally = aggregate_shards(shards, on_shard)
-    report, linkage = analyse(aggregates)
+    analysis = analyse(aggregates)
     skipped = merge_skipped(tally.skipped)
     rows_skipped = sum(record.rows for record in skipped)
     accounts = aggregates.accounts
@@ -191,4 +205,10 @@ def scan(
         preset=preset.name,
         preset_reason=detection.reason,
     )
-    return ScanResult(summary=summary, report=report, linkage=linkage)
+    return ScanResult(
+        summary=summary,
+        report=analysis.report,
+        linkage=analysis.linkage,
+        aggregates=aggregates,
+        templates=analysis.templates,
+    )
