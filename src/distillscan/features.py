@@ -173,41 +173,46 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     }
 
 
-def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
-    """Every aggregate table of one in-memory batch of annotated requests."""
-    queries = shard_queries(annotated.lazy())
-    tables = dict(zip(queries, pl.collect_all(list(queries.values()))))
-    tables["account_values"] = _with_subnets(tables["account_values"])
-    return Aggregates(**tables)
+def batch_aggregates(annotated: pl.LazyFrame) -> Aggregates:
+    """Every aggregate table of one batch of annotated requests (partial: no subnet rows,
+    unsorted; `merge_aggregates` completes them)."""
+    queries = shard_queries(annotated.cache())
+    return Aggregates(**dict(zip(queries, pl.collect_all(list(queries.values())))))
 
 
-def shard_aggregates(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Aggregates:
+def shard_aggregates(
+    requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS, *, complete: bool = True
+) -> Aggregates:
     """Stream one shard of canonical requests in batches, annotating each row once.
 
-    Batches are reduced to aggregates as they arrive and merged every MERGE_EVERY
-    batches, so memory holds one batch plus the running aggregates.
+    Batches are reduced to aggregates as they arrive and combined every MERGE_EVERY
+    batches, so memory holds one batch plus the running aggregates. With
+    `complete=False` the result is partial (see `combine_aggregates`): cheaper when many
+    shards are merged later.
     """
     parts: list[Aggregates] = []
     for batch in requests.collect_batches(chunk_size=batch_rows, maintain_order=True):
         if batch.height == 0:
             continue
-        parts.append(batch_aggregates(annotate_requests(batch.lazy()).collect()))
+        parts.append(batch_aggregates(annotate_requests(batch.lazy())))
         if len(parts) >= MERGE_EVERY:
-            parts = [merge_aggregates(parts)]
+            parts = [combine_aggregates(parts)]
     if not parts:
-        parts.append(batch_aggregates(annotate_requests(requests.clear().collect().lazy()).collect()))
-    return merge_aggregates(parts)
+        parts.append(batch_aggregates(annotate_requests(requests.clear())))
+    return merge_aggregates(parts) if complete else combine_aggregates(parts)
 
 
-def merge_aggregates(parts: list[Aggregates]) -> Aggregates:
-    """Combine shard aggregates into the aggregates of their union (exact)."""
-    merged: dict[str, pl.DataFrame] = {}
+def combine_aggregates(parts: list[Aggregates]) -> Aggregates:
+    """Sum partial aggregates into the partial aggregates of their union (exact, unsorted,
+    without derived subnet rows): the cheap step repeated while streaming."""
+    if len(parts) == 1:
+        return parts[0]
+    combined: dict[str, pl.DataFrame] = {}
     for field in fields(Aggregates):
-        tables = [getattr(part, field.name) for part in parts]
         keys = _MERGE_KEYS[field.name]
-        stacked = pl.concat(tables, how="vertical_relaxed")
+        stacked = pl.concat([getattr(part, field.name) for part in parts], how="vertical_relaxed")
         measures = [name for name in stacked.columns if name not in keys]
-        merged[field.name] = stacked.group_by(keys).agg(
+        combined[field.name] = stacked.group_by(keys).agg(
             [
                 pl.col(name).min()
                 if name in _MIN_COLUMNS
@@ -216,8 +221,19 @@ def merge_aggregates(parts: list[Aggregates]) -> Aggregates:
                 else pl.col(name).sum()
                 for name in measures
             ]
-        ).sort(keys, nulls_last=True)
-    return Aggregates(**merged)
+        )
+    return Aggregates(**combined)
+
+
+def merge_aggregates(parts: list[Aggregates]) -> Aggregates:
+    """Combine shard aggregates into the complete aggregates of their union (exact):
+    subnet rows derived from the IP rows, every table sorted by its keys."""
+    combined = combine_aggregates(parts)
+    tables = {field.name: getattr(combined, field.name) for field in fields(Aggregates)}
+    tables["account_values"] = _with_subnets(tables["account_values"])
+    return Aggregates(
+        **{name: table.sort(_MERGE_KEYS[name], nulls_last=True) for name, table in tables.items()}
+    )
 
 
 def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
@@ -230,27 +246,31 @@ def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
         hour=((pl.col("bucket") % BUCKETS_PER_DAY) // (3600 // BUCKET_SECONDS)).cast(pl.Int32)
     )
     profile = hourly.group_by(key, "hour").agg(n=pl.col("n").sum())
-    grid = profile.select(key).unique().join(
-        pl.DataFrame({"hour": list(range(24))}, schema={"hour": pl.Int32}), how="cross"
+    # Each hour's traffic counts toward the QUIET_WINDOW_HOURS windows (wrapping at
+    # midnight) that cover it; a window no traffic reaches is absent and counts 0.
+    window_starts = pl.concat_list(
+        [(pl.col("hour") + 24 - offset) % 24 for offset in range(QUIET_WINDOW_HOURS)]
     )
-    full = grid.join(profile, on=[key, "hour"], how="left").with_columns(
-        n=pl.col("n").fill_null(0)
-    ).sort(key, "hour")
-    windows = full.with_columns(
-        window=pl.sum_horizontal(
-            [pl.col("n").shift(-offset).over(key) for offset in range(QUIET_WINDOW_HOURS)]
-            + [
-                pl.col("n").shift(24 - offset).over(key)
-                for offset in range(1, QUIET_WINDOW_HOURS)
-            ]
-        )
+    windows = (
+        profile.with_columns(start=window_starts)
+        .explode("start")
+        .group_by(key, "start")
+        .agg(window=pl.col("n").sum())
+        .group_by(key)
+        .agg(quietest=pl.when(pl.len() < 24).then(0).otherwise(pl.col("window").min()))
     )
     total = pl.col("n").sum()
     share = pl.col("n") / total
     entropy = -(pl.when(share > 0).then(share * share.log()).otherwise(0.0)).sum() / math.log(24)
-    per_key_hours = windows.group_by(key).agg(
-        hour_entropy=entropy,
-        quiet_share=(pl.col("window").min() / total) * (24 / QUIET_WINDOW_HOURS),
+    per_key_hours = (
+        profile.group_by(key)
+        .agg(hour_entropy=entropy, total=total)
+        .join(windows, on=key)
+        .select(
+            key,
+            "hour_entropy",
+            quiet_share=(pl.col("quietest") / pl.col("total")) * (24 / QUIET_WINDOW_HOURS),
+        )
     )
     per_slot = buckets.group_by(key, "bucket").agg(n=pl.col("n").sum())
     activity = per_slot.group_by(key).agg(

@@ -17,6 +17,7 @@ import hashlib
 from typing import Final
 
 import polars as pl
+import polars.selectors as cs
 
 from distillscan.graph import component_roots
 
@@ -31,7 +32,9 @@ SKELETON_SYSTEM_WORDS: Final = 24
 # Words of the normalised system prompt compared when grouping paraphrased system prompts.
 SYSTEM_FAMILY_WORDS: Final = 96
 
-# Ordered masks: earlier ones must run first (code before numbers, ids before numbers).
+# Ordered masks over lower-cased text: earlier ones must run first (code before numbers,
+# ids before numbers). The last one folds whitespace; it matches only runs that are not
+# already a single space, which keeps the number of replacements (its cost) low.
 _MASKS: Final[tuple[tuple[str, str], ...]] = (
     (r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " "),
     (r"```[\s\S]*?```", " <code> "),
@@ -44,11 +47,13 @@ _MASKS: Final[tuple[tuple[str, str], ...]] = (
     (r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”", " <q> "),
     (r"[-+]?\d[\d,]*(?:\.\d+)?%?", "<n>"),
     (r"(?:<(?:n|id|q|code|url|email)>[\s,;:|/()\[\]{}-]*){2,}", "<v> "),
-    (r"\s+", " "),
+    (r"[^\S ]\s*| \s+", " "),
 )
 
+# Asks for chain-of-thought, matched against lower-cased text (no case-insensitive flag:
+# it doubles the regex's cost and lower-casing happens once anyway).
 COT_PATTERN: Final = (
-    r"(?i)step[- ]by[- ]step|chain[- ]of[- ](?:thought|reasoning)|let'?s think|<think>|thinking content"
+    r"step[- ]by[- ]step|chain[- ]of[- ](?:thought|reasoning)|let'?s think|<think>|thinking content"
     # an asking verb, a few words, then what is asked for: "explain every step of your
     # thinking", "show all of your work", "give a detailed chain of reasoning"
     r"|\b(?:explain|show|describe|detail|give|provide|write out|lay out|spell out|walk (?:me )?through"
@@ -58,15 +63,16 @@ COT_PATTERN: Final = (
     r"|before (?:giving |stating |writing )?(?:the |your )?final answer|thought process|justify (?:each|every|your)"
 )
 
-# Capability taxonomy, most specific first: a request takes the first topic that matches.
+# Capability taxonomy over lower-cased text, most specific first: a request takes the
+# first topic that matches anywhere in its system prompt or the ends of its user text.
 TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
-    ("grading", r"(?i)\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from|on a|out of|1-10|1 to 10)|evaluate the (?:following )?(?:response|answer|completion)s?\b|reward model|which (?:response|answer) is better"),
-    ("sensitive_rewrite", r"(?i)politically sensitive|censorship|\b(?:rewrite|rephrase|reword)\b.*\b(?:neutral|sensitive|censor\w*|politic\w*|controversial|government|acceptable)\b"),
-    ("vision", r"(?i)\b(?:image|photo|picture|screenshot|diagram|chart|figure|scan)s? (?:attached|above|below|provided|shows|of)\b|\battached (?:image|photo|picture|screenshot|chart)|\bin (?:this|the) (?:image|photo|picture|screenshot)|\bocr\b"),
-    ("agentic", r"(?i)\btools?\b[\w ]{0,20}(?:available|access|call)|function[_ ]call|tool[_ ]call|\"?parameters\"?\s*:|json schema|\bagent\b|\bshell command|execute (?:the|this|a) (?:plan|command|step)|multi-step plan|\bapi (?:call|endpoint)s?\b|<tool"),
-    ("coding", r"(?i)```|\bcode\b|\bfunction\b|\bpython\b|\bjavascript\b|\btypescript\b|\brust\b|\bjava\b|\bc\+\+|\bsql\b|\bregex\b|\bbug\b|\bcompile|\bstack trace|\bunit tests?\b|\brefactor|\bclass\b|\balgorithm|\bgit\b|\bdebug"),
-    ("data_analysis", r"(?i)\bdata ?set\b|\bcsv\b|\bspreadsheet|\bcolumns?\b|\bstatistic|\bregression\b|\bcorrelat|\bmedian\b|\baverage\b|\bpandas\b|\bpivot\b|\bcohort|\bkpi\b|\bquarterly\b|\bvariance\b"),
-    ("math_reasoning", r"(?i)\bsolve\b|\bequation|\bprove\b|\bproof\b|\bprobability|\bhow many\b|\bcalculate|\bpuzzle|\blogic\b|\btheorem|\binteger|\bderivative|\bintegral|\bremainder\b|\bsequence\b"),
+    ("grading", r"\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from|on a|out of|1-10|1 to 10)|evaluate the (?:following )?(?:response|answer|completion)s?\b|reward model|which (?:response|answer) is better"),
+    ("sensitive_rewrite", r"politically sensitive|censorship|\b(?:rewrite|rephrase|reword)\b.*\b(?:neutral|sensitive|censor\w*|politic\w*|controversial|government|acceptable)\b"),
+    ("vision", r"\b(?:image|photo|picture|screenshot|diagram|chart|figure|scan)s? (?:attached|above|below|provided|shows|of)\b|\battached (?:image|photo|picture|screenshot|chart)|\bin (?:this|the) (?:image|photo|picture|screenshot)|\bocr\b"),
+    ("agentic", r"\btools?\b[\w ]{0,20}(?:available|access|call)|function[_ ]call|tool[_ ]call|\"?parameters\"?\s*:|json schema|\bagent\b|\bshell command|execute (?:the|this|a) (?:plan|command|step)|multi-step plan|\bapi (?:call|endpoint)s?\b|<tool"),
+    ("coding", r"```|\bcode\b|\bfunction\b|\bpython\b|\bjavascript\b|\btypescript\b|\brust\b|\bjava\b|\bc\+\+|\bsql\b|\bregex\b|\bbug\b|\bcompile|\bstack trace|\bunit tests?\b|\brefactor|\bclass\b|\balgorithm|\bgit\b|\bdebug"),
+    ("data_analysis", r"\bdata ?set\b|\bcsv\b|\bspreadsheet|\bcolumns?\b|\bstatistic|\bregression\b|\bcorrelat|\bmedian\b|\baverage\b|\bpandas\b|\bpivot\b|\bcohort|\bkpi\b|\bquarterly\b|\bvariance\b"),
+    ("math_reasoning", r"\bsolve\b|\bequation|\bprove\b|\bproof\b|\bprobability|\bhow many\b|\bcalculate|\bpuzzle|\blogic\b|\btheorem|\binteger|\bderivative|\bintegral|\bremainder\b|\bsequence\b"),
 )
 GENERAL_TOPIC: Final = "general_chat"
 TOPICS: Final[tuple[str, ...]] = tuple(name for name, _ in TOPIC_PATTERNS) + (GENERAL_TOPIC,)
@@ -74,12 +80,15 @@ TOPICS: Final[tuple[str, ...]] = tuple(name for name, _ in TOPIC_PATTERNS) + (GE
 HIGH_VALUE_TOPICS: Final[frozenset[str]] = frozenset(TOPICS) - {GENERAL_TOPIC}
 
 
+def _mask(lowered: pl.Expr) -> pl.Expr:
+    for pattern, replacement in _MASKS:
+        lowered = lowered.str.replace_all(pattern, replacement)
+    return lowered.str.strip_chars()
+
+
 def normalise(text: pl.Expr) -> pl.Expr:
     """Lower-case, mask variable spans and fold whitespace; idempotent on its output."""
-    normalised = text.fill_null("").str.to_lowercase()
-    for pattern, replacement in _MASKS:
-        normalised = normalised.str.replace_all(pattern, replacement)
-    return normalised.str.strip_chars()
+    return _mask(text.fill_null("").str.to_lowercase())
 
 
 def _head_words(text: pl.Expr, words: int) -> pl.Expr:
@@ -90,24 +99,51 @@ def _tail_words(text: pl.Expr, words: int) -> pl.Expr:
     return text.str.extract(rf"(\S+(?:\s\S+){{0,{words - 1}}})$", 1).fill_null("")
 
 
-def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
-    """Add `frame_fp`, `system_fp`, `system_text`, `skeleton`, `has_slot`, `is_cot` and
-    `topic` to canonical requests.
+def _topic_bits(lowered: pl.Expr) -> pl.Expr:
+    """One bit per topic pattern that matches (bit i: TOPIC_PATTERNS[i])."""
+    return pl.sum_horizontal(
+        [lowered.str.contains(pattern).cast(pl.UInt8) * (1 << index)
+         for index, (_, pattern) in enumerate(TOPIC_PATTERNS)]
+    ).cast(pl.UInt8)
 
-    `frame_fp` hashes the normalised system prompt with the first and last
-    FRAME_EDGE_WORDS words of the normalised user text; `skeleton` is the readable
-    form of that frame. System prompts repeat heavily, so each distinct one is
-    normalised once and joined back. Hashes are Polars' (fast, stable within one Polars
-    version); user-facing fingerprints come from the skeleton text via `stable_fp`.
-    """
-    prompt = pl.col("prompt").fill_null("")
-    head_raw = prompt.str.slice(0, EDGE_CHARS)
-    tail_raw = prompt.str.slice(-EDGE_CHARS)
-    short_prompt = prompt.str.len_chars() <= 2 * EDGE_CHARS
-    systems = (
-        requests.select(pl.col("system"))
-        .unique()
-        .with_columns(_system_norm=normalise(pl.col("system").str.slice(0, SYSTEM_CHARS)))
+
+def _topic_of(bits: pl.Expr) -> pl.Expr:
+    """The most specific topic whose bit is set; general chat when none is."""
+    chain = pl.when((bits & 1) > 0).then(pl.lit(TOPIC_PATTERNS[0][0]))
+    for index, (name, _) in enumerate(TOPIC_PATTERNS[1:], start=1):
+        chain = chain.when((bits & (1 << index)) > 0).then(pl.lit(name))
+    return chain.otherwise(pl.lit(GENERAL_TOPIC))
+
+
+_PIECE_FIELDS: Final = ("cot", "bits", "first", "last", "masked", "wordy")
+
+
+def _annotate_pieces(pieces: pl.LazyFrame) -> pl.LazyFrame:
+    """Per distinct piece of user text (a short prompt, or one end of a long one): its
+    first and last frame words after masking, whether masks fired, its CoT ask and topic bits."""
+    return (
+        pieces.with_columns(_lowered=pl.col("piece").str.to_lowercase())
+        .with_columns(
+            _norm=_mask(pl.col("_lowered")),
+            cot=pl.col("_lowered").str.contains(COT_PATTERN),
+            bits=_topic_bits(pl.col("_lowered")),
+        )
+        .select(
+            "piece",
+            "cot",
+            "bits",
+            first=_head_words(pl.col("_norm"), FRAME_EDGE_WORDS),
+            last=_tail_words(pl.col("_norm"), FRAME_EDGE_WORDS),
+            masked=pl.col("_norm").str.contains("<", literal=True),
+            wordy=pl.col("_norm").str.count_matches(" ", literal=True) >= 2 * FRAME_EDGE_WORDS,
+        )
+    )
+
+
+def _annotate_systems(systems: pl.LazyFrame) -> pl.LazyFrame:
+    """Per distinct system prompt: its fingerprint, family text, skeleton head and topic bits."""
+    return (
+        systems.with_columns(_system_norm=normalise(pl.col("system").str.slice(0, SYSTEM_CHARS)))
         .with_columns(
             system_text=_head_words(pl.col("_system_norm"), SYSTEM_FAMILY_WORDS),
             _system_skeleton=_head_words(pl.col("_system_norm"), SKELETON_SYSTEM_WORDS),
@@ -115,57 +151,58 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
             .then(pl.col("_system_norm").hash(seed=11))
             .otherwise(None),
         )
-    )
-    return (
-        requests.join(systems, on="system", how="left", nulls_equal=True, maintain_order="left")
-        .with_columns(
-            # A short prompt is normalised once and serves as both ends of its frame.
-            _head_norm=normalise(pl.when(short_prompt).then(prompt).otherwise(head_raw)),
-            _tail_only=normalise(pl.when(short_prompt).then(pl.lit("")).otherwise(tail_raw)),
-            _user_probe=pl.when(short_prompt)
-            .then(prompt)
-            .otherwise(pl.concat_str([head_raw, tail_raw], separator="\n")),
-        )
-        .with_columns(
-            _tail_norm=pl.when(short_prompt).then(pl.col("_head_norm")).otherwise(pl.col("_tail_only"))
-        )
-        .with_columns(
-            _head=_head_words(pl.col("_head_norm"), FRAME_EDGE_WORDS),
-            _tail=_tail_words(pl.col("_tail_norm"), FRAME_EDGE_WORDS),
-        )
-        .with_columns(
-            skeleton=pl.concat_str(
-                [pl.col("_system_skeleton"), pl.lit(" ¶ "), pl.col("_head"), pl.lit(" … "), pl.col("_tail")]
-            ).str.strip_chars(" ¶"),
-            # A template frames varying content: the prompt runs past its frame, or the
-            # frame itself holds masked values. A short message repeated verbatim
-            # ("thanks, that fixed it") is a repeat, not a template.
-            has_slot=~short_prompt
-            | (pl.col("_head_norm").str.count_matches(" ") >= 2 * FRAME_EDGE_WORDS)
-            | pl.col("_head_norm").str.contains("<", literal=True)
-            | pl.col("_tail_norm").str.contains("<", literal=True),
-            # Chain-of-thought asks are counted in the user's text only: an instruction a
-            # product sets once in its system prompt is configuration, not a per-request ask.
-            is_cot=pl.col("_user_probe").str.contains(COT_PATTERN),
-            topic=_topic_expr(
-                pl.concat_str([pl.col("_system_skeleton"), pl.col("_user_probe")], separator="\n")
-            ),
-        )
-        .with_columns(
-            frame_fp=pl.concat_str(
-                [pl.col("_system_norm").fill_null(""), pl.col("_head"), pl.col("_tail")],
-                separator="\x1f",
-            ).hash(seed=7),
-        )
-        .drop("_head_norm", "_tail_only", "_tail_norm", "_system_norm", "_system_skeleton", "_user_probe", "_head", "_tail")
+        .with_columns(_system_bits=_topic_bits(pl.col("_system_skeleton")))
+        .drop("_system_norm")
     )
 
 
-def _topic_expr(probe: pl.Expr) -> pl.Expr:
-    chain = pl.when(probe.str.contains(TOPIC_PATTERNS[0][1])).then(pl.lit(TOPIC_PATTERNS[0][0]))
-    for name, pattern in TOPIC_PATTERNS[1:]:
-        chain = chain.when(probe.str.contains(pattern)).then(pl.lit(name))
-    return chain.otherwise(pl.lit(GENERAL_TOPIC))
+def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
+    """Add `frame_fp`, `system_fp`, `system_text`, `skeleton`, `has_slot`, `is_cot` and
+    `topic` to canonical requests.
+
+    `frame_fp` hashes the system prompt's fingerprint with the first and last
+    FRAME_EDGE_WORDS words of the normalised user text; `skeleton` is the readable form
+    of that frame. Only the ends of a prompt are read (EDGE_CHARS each), and each
+    distinct end and each distinct system prompt is normalised once and joined back:
+    templated traffic repeats its wrappers, so the regex work shrinks with repetition.
+    Rows keep their order. Hashes are Polars' (fast,
+    stable within one Polars version); user-facing fingerprints come from the skeleton
+    text via `stable_fp`.
+    """
+    prompt = pl.col("prompt").fill_null("")
+    short = prompt.str.len_chars() <= 2 * EDGE_CHARS
+    rows = requests.with_columns(
+        _short=short,
+        # A short prompt is one piece and serves as both ends of its frame.
+        _head_piece=pl.when(short).then(prompt).otherwise(prompt.str.slice(0, EDGE_CHARS)),
+        _tail_piece=pl.when(short).then(pl.lit("")).otherwise(prompt.str.slice(-EDGE_CHARS)),
+    )
+    pieces = _annotate_pieces(
+        pl.concat([rows.select(piece="_head_piece"), rows.select(piece="_tail_piece")]).unique()
+    )
+    systems = _annotate_systems(requests.select("system").unique())
+    joined = (
+        rows.join(systems, on="system", how="left", nulls_equal=True, maintain_order="left")
+        .join(pieces.rename({name: f"_h_{name}" for name in _PIECE_FIELDS}),
+              left_on="_head_piece", right_on="piece", how="left", maintain_order="left")
+        .join(pieces.rename({name: f"_t_{name}" for name in _PIECE_FIELDS}),
+              left_on="_tail_piece", right_on="piece", how="left", maintain_order="left")
+    )
+    tail_words = pl.when(pl.col("_short")).then(pl.col("_h_last")).otherwise(pl.col("_t_last"))
+    return joined.with_columns(
+        skeleton=pl.concat_str(
+            [pl.col("_system_skeleton"), pl.lit(" ¶ "), pl.col("_h_first"), pl.lit(" … "), tail_words]
+        ).str.strip_chars(" ¶"),
+        # A template frames varying content: the prompt runs past its frame, or the
+        # frame itself holds masked values. A short message repeated verbatim
+        # ("thanks, that fixed it") is a repeat, not a template.
+        has_slot=~pl.col("_short") | pl.col("_h_wordy") | pl.col("_h_masked") | pl.col("_t_masked"),
+        # Chain-of-thought asks are counted in the user's text only: an instruction a
+        # product sets once in its system prompt is configuration, not a per-request ask.
+        is_cot=pl.col("_h_cot") | pl.col("_t_cot"),
+        topic=_topic_of(pl.col("_system_bits").fill_null(0) | pl.col("_h_bits") | pl.col("_t_bits")),
+        frame_fp=pl.struct(pl.col("system_fp"), pl.col("_h_first"), tail_words).hash(seed=7),
+    ).drop(cs.starts_with("_"))
 
 
 def stable_fp(text: str) -> str:

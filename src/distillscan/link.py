@@ -11,8 +11,8 @@ subnet; payment and org) restate the same evidence, so a pair counts only the st
 of each family. No weak family can link two accounts alone; it takes a strong one, or
 several together.
 
-Candidate pairs come from a sorted-neighbourhood window inside each token rather than
-all pairs, so a token shared by 20,000 accounts costs 20,000 × window pairs, not 2·10⁸;
+Candidate pairs come from a sorted-neighbourhood window inside each token of the kinds
+a linked pair must share (see `anchor_kinds`) rather than all pairs, so a token shared by 20,000 accounts costs 20,000 × window pairs, not 2·10⁸;
 linked accounts still connect transitively. Groups are the connected components.
 """
 
@@ -158,36 +158,64 @@ def _token_weight() -> pl.Expr:
     return weight * rarity
 
 
-def candidate_pairs(tokens: pl.DataFrame) -> pl.DataFrame:
-    """Pairs (a < b) of accounts within NEIGHBOUR_WINDOW of each other inside some token."""
-    ordered = tokens.select("kind", "value", "account_id")
+def anchor_kinds() -> frozenset[str]:
+    """Kinds a linked pair must share at least one of.
+
+    The weakest kinds are set aside while the best a pair could score from them alone
+    (the strongest kind per family, summed) stays below LINK_THRESHOLD; a pair sharing
+    none of the rest can never link, so candidates are drawn from the rest only. Rarity
+    only lowers weights, so this is exact.
+    """
+    weak: set[str] = set()
+    for kind in sorted(EVIDENCE_WEIGHTS, key=lambda name: (EVIDENCE_WEIGHTS[name], name)):
+        trial = weak | {kind}
+        best_by_family: dict[str, float] = {}
+        for name in trial:
+            family = EVIDENCE_FAMILIES[name]
+            best_by_family[family] = max(best_by_family.get(family, 0.0), EVIDENCE_WEIGHTS[name])
+        if sum(best_by_family.values()) >= LINK_THRESHOLD:
+            break
+        weak = trial
+    return frozenset(EVIDENCE_WEIGHTS) - weak
+
+
+def candidate_pairs(tokens: pl.DataFrame, account: str = "account_id") -> pl.DataFrame:
+    """Pairs (a < b) of accounts within NEIGHBOUR_WINDOW of each other inside some anchor
+    token (see `anchor_kinds`); `tokens` must be sorted by kind, value, account."""
+    ordered = tokens.filter(pl.col("kind").is_in(sorted(anchor_kinds()))).select(
+        account,
+        token=(
+            (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
+        ).fill_null(True).cum_sum(),
+    )
     shifted = [
         ordered.select(
-            a=pl.col("account_id"),
-            b=pl.col("account_id").shift(-offset).over("kind", "value"),
-        ).drop_nulls()
+            a=pl.col(account),
+            b=pl.col(account).shift(-offset),
+            same=pl.col("token") == pl.col("token").shift(-offset),
+        )
+        .filter("same")
+        .drop("same")
         for offset in range(1, NEIGHBOUR_WINDOW + 1)
     ]
-    if not shifted:
-        return pl.DataFrame(schema={"a": pl.String, "b": pl.String})
-    pairs = pl.concat(shifted)
-    return pairs.select(
-        a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b")
-    ).unique()
+    pairs = pl.concat(shifted).drop_nulls()
+    return pairs.select(a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b")).unique()
 
 
-def score_pairs(pairs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+def score_pairs(pairs: pl.DataFrame, tokens: pl.DataFrame, account: str = "account_id") -> pl.DataFrame:
     """Weighted shared evidence of each pair: per family the strongest shared token, summed."""
-    weighted = tokens.with_columns(weight=_token_weight()).select(
-        "account_id", "kind", "value", "weight"
+    weighted = tokens.select(
+        account,
+        "value",
+        family=pl.col("kind").replace_strict(EVIDENCE_FAMILIES, return_dtype=pl.String),
+        kind="kind",
+        weight=_token_weight(),
     )
-    shared = pairs.join(weighted.rename({"account_id": "a"}), on="a").join(
-        weighted.select("account_id", "kind", "value").rename({"account_id": "b"}),
+    shared = pairs.join(weighted.rename({account: "a"}), on="a").join(
+        weighted.select(account, "kind", "value").rename({account: "b"}),
         on=["b", "kind", "value"],
     )
-    per_family = shared.with_columns(
-        family=pl.col("kind").replace_strict(EVIDENCE_FAMILIES, return_dtype=pl.String)
-    ).group_by("a", "b", "family").agg(
+    per_family = shared.group_by("a", "b", "family").agg(
         weight=pl.col("weight").max(), kinds=pl.col("kind").unique()
     )
     return (
@@ -205,15 +233,27 @@ def group_id_for(root_account: str) -> str:
 def link_accounts(
     aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
 ) -> Linkage:
-    """Link accounts by shared evidence and return the groups (components)."""
+    """Link accounts by shared evidence and return the groups (components).
+
+    Pairs are formed and scored over integer account codes (their rank in id order), so
+    the joins compare numbers rather than strings; ids come back for the edges.
+    """
     tokens = evidence_tokens(aggregates, templates, system_families)
-    pairs = candidate_pairs(tokens)
-    scored = score_pairs(pairs, tokens) if pairs.height else pl.DataFrame(
-        schema={"a": pl.String, "b": pl.String, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
-    )
-    edges = scored.filter(pl.col("similarity") >= LINK_THRESHOLD)
-    roots = component_roots(zip(edges["a"].to_list(), edges["b"].to_list()))
     accounts = aggregates.accounts.select("account_id").sort("account_id")
+    codes = accounts.with_row_index("code")
+    coded = tokens.join(codes, on="account_id", maintain_order="left")
+    pairs = candidate_pairs(coded, account="code")
+    scored = score_pairs(pairs, coded, account="code") if pairs.height else pl.DataFrame(
+        schema={"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
+    )
+    ids = codes.rename({"account_id": "id"})
+    edges = (
+        scored.filter(pl.col("similarity") >= LINK_THRESHOLD)
+        .join(ids.rename({"code": "a"}), on="a", maintain_order="left")
+        .join(ids.rename({"code": "b", "id": "id_b"}), on="b", maintain_order="left")
+        .select(a="id", b="id_b", similarity="similarity", kinds="kinds")
+    )
+    roots = component_roots(zip(edges["a"].to_list(), edges["b"].to_list()))
     membership = accounts.with_columns(
         root=pl.col("account_id").replace_strict(roots, default=pl.col("account_id"), return_dtype=pl.String)
     )

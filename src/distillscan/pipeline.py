@@ -17,6 +17,7 @@ import polars as pl
 from distillscan.features import (
     MERGE_EVERY,
     Aggregates,
+    combine_aggregates,
     merge_aggregates,
     profile,
     shard_aggregates,
@@ -109,12 +110,12 @@ def aggregate_shards(
     try:
         for shard in shards:
             current = shard.source.path
-            parts.append(shard_aggregates(shard.frame))
+            parts.append(shard_aggregates(shard.frame, complete=False))
             tally.add(shard)
             if on_shard is not None:
                 on_shard(shard)
             if len(parts) >= MERGE_EVERY:
-                parts = [merge_aggregates(parts)]
+                parts = [combine_aggregates(parts)]
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.

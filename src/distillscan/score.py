@@ -18,6 +18,7 @@ in the README and every component is reported with the group.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 import math
 from dataclasses import dataclass
 from typing import Final
@@ -91,8 +92,8 @@ class GroupReport:
     """One row per account: account features plus group_id."""
     templates: pl.DataFrame
     """Top templates per group: group_id, template, skeleton, n_requests, share, n_accounts."""
-    reasons: dict[str, list[str]]
-    """group_id → human-readable reasons, strongest first."""
+    reasons: Mapping[str, list[str]]
+    """group_id → human-readable reasons, strongest first (written when first read)."""
 
 
 def _clip(expr: pl.Expr) -> pl.Expr:
@@ -328,6 +329,29 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
     return [text for _, text in shown]
 
 
+class GroupReasons(Mapping[str, list[str]]):
+    """Reasons per group, written on first access: a report shows a few groups out of
+    (often) tens of thousands of singletons, so writing them all would be wasted work."""
+
+    def __init__(self, scored: pl.DataFrame, top_templates: pl.DataFrame) -> None:
+        self._scored = scored
+        self._row_of = {group_id: index for index, group_id in enumerate(scored["group_id"].to_list())}
+        self._template_counts = dict(top_templates.group_by("group_id").agg(pl.len()).iter_rows())
+        self._written: dict[str, list[str]] = {}
+
+    def __getitem__(self, group_id: str) -> list[str]:
+        if group_id not in self._written:
+            row = self._scored.row(self._row_of[group_id], named=True)
+            self._written[group_id] = group_reasons(row, self._template_counts.get(group_id, 0))
+        return self._written[group_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row_of)
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+
 def score_groups(
     aggregates: Aggregates,
     templates: pl.DataFrame,
@@ -346,13 +370,7 @@ def score_groups(
         ["score", "n_requests", "group_id"], descending=[True, True, False]
     ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32))
     top_templates = _group_templates(aggregates, templates, membership)
-    template_counts = dict(
-        top_templates.group_by("group_id").agg(pl.len()).iter_rows()
-    )
-    reasons = {
-        row["group_id"]: group_reasons(row, template_counts.get(row["group_id"], 0))
-        for row in scored.iter_rows(named=True)
-    }
+    reasons = GroupReasons(scored, top_templates)
     accounts = account_features.join(membership, on="account_id").join(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
