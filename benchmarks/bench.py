@@ -64,17 +64,30 @@ def run_measured(command: list[str]) -> Run:
 
 
 def ensure_log(rows: int, fmt: str, seed: int) -> Path:
-    """Generate (once) a labelled log of about `rows` requests in `fmt`."""
+    """Generate (once) a labelled log of about `rows` requests in `fmt`.
+
+    The generator writes Parquet; the JSONL copy is the same rows re-encoded by Polars
+    (streamed), so both formats are measured over identical requests.
+    """
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"synth_{rows}_{seed}.{ 'parquet' if fmt == 'parquet' else 'jsonl'}"
-    if not path.exists():
+    parquet = DATA / f"synth_{rows}_{seed}.parquet"
+    if not parquet.exists():
         subprocess.run(
-            [sys.executable, "-m", "distillscan", "synth", str(path), "--rows", str(rows),
-             "--seed", str(seed), "--truth", str(path.with_suffix(".truth.csv")),
-             "--format", fmt],
+            [sys.executable, "-m", "distillscan", "synth", str(parquet), "--rows", str(rows),
+             "--seed", str(seed), "--truth", str(parquet.with_suffix(".truth.csv")),
+             "--format", "parquet"],
             check=True,
         )
-    return path
+    if fmt == "parquet":
+        return parquet
+    jsonl = parquet.with_suffix(".jsonl")
+    if not jsonl.exists():
+        import polars as pl
+
+        partial = jsonl.with_suffix(".jsonl.partial")
+        pl.scan_parquet(parquet).sink_ndjson(partial)
+        partial.rename(jsonl)
+    return jsonl
 
 
 def count_rows(path: Path, fmt: str) -> int:

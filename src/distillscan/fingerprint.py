@@ -19,7 +19,7 @@ from typing import Final
 import polars as pl
 import polars.selectors as cs
 
-from distillscan.graph import component_roots
+from distillscan.graph import component_frame
 
 # Words of the normalised user text kept at each end of the frame.
 FRAME_EDGE_WORDS: Final = 6
@@ -265,23 +265,20 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     repeated = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
         "frame_fp", "skeleton"
     )
-    edges = (
-        _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
-        if repeated.height > 1
-        else []
-    )
-    representative = _union_find_representatives(frames, edges)
-    return frames.select("frame_fp").with_columns(
-        template_fp=pl.col("frame_fp").replace_strict(
-            representative, default=pl.col("frame_fp"), return_dtype=pl.UInt64
-        )
-    )
+    edges = _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
+    representative = _cluster_representatives(frames, edges)
+    return frames.select("frame_fp").join(
+        representative, on="frame_fp", how="left", maintain_order="left"
+    ).select("frame_fp", template_fp=pl.col("rep").fill_null(pl.col("frame_fp")))
 
 
-def _near_duplicate_edges(
-    items: pl.DataFrame, shingle_words: int, min_jaccard: float
-) -> list[tuple[int, int]]:
-    """Pairs of items (frame_fp ids) whose `skeleton` texts are near duplicates."""
+_NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
+
+
+def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: float) -> pl.DataFrame:
+    """Pairs (a, b) of items (frame_fp ids) whose `skeleton` texts are near duplicates."""
+    if items.height < 2:
+        return _NO_EDGES
     signatures = _minhash_signatures(items, shingle_words)
     hashes = [f"h{perm}" for perm in range(MINHASH_PERMUTATIONS)]
     bands = pl.concat(
@@ -315,39 +312,31 @@ def _near_duplicate_edges(
     side_a = signatures.rename({"frame_fp": "a"})
     side_b = signatures.rename({"frame_fp": "b", **{name: f"{name}_b" for name in hashes}})
     matches = pl.sum_horizontal([(pl.col(name) == pl.col(f"{name}_b")).cast(pl.UInt8) for name in hashes])
-    edges: list[tuple[int, int]] = []
     # Verify in chunks: each candidate carries both signatures, so memory is bounded by
     # the chunk, not by the candidate count.
-    for offset in range(0, candidates.height, VERIFY_CHUNK):
-        chunk = (
-            candidates.slice(offset, VERIFY_CHUNK)
-            .join(side_a, on="a")
-            .join(side_b, on="b")
-            .filter(matches >= min_jaccard * MINHASH_PERMUTATIONS)
-            .select("a", "b")
-        )
-        edges.extend(zip(chunk["a"].to_list(), chunk["b"].to_list()))
-    return sorted(edges)
+    verified = [
+        candidates.slice(offset, VERIFY_CHUNK)
+        .join(side_a, on="a")
+        .join(side_b, on="b")
+        .filter(matches >= min_jaccard * MINHASH_PERMUTATIONS)
+        .select("a", "b")
+        for offset in range(0, candidates.height, VERIFY_CHUNK)
+    ]
+    return pl.concat([_NO_EDGES, *verified]).sort("a", "b")
 
 
-def _union_find_representatives(
-    frames: pl.DataFrame, edges: list[tuple[int, int]]
-) -> dict[int, int]:
-    """Map each clustered frame to its cluster's most-requested frame."""
-    roots = component_roots(edges)
-    if not roots:
-        return {}
-    members = pl.DataFrame(
-        {"frame_fp": list(roots.keys()), "root": list(roots.values())},
-        schema={"frame_fp": pl.UInt64, "root": pl.UInt64},
-    ).join(frames.select("frame_fp", "skeleton", "n_requests"), on="frame_fp")
+def _cluster_representatives(frames: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """(frame_fp, rep): each clustered frame and its cluster's most-requested frame
+    (ties: smallest skeleton)."""
+    members = component_frame(edges).rename({"node": "frame_fp"}).join(
+        frames.select("frame_fp", "skeleton", "n_requests"), on="frame_fp"
+    )
     best = (
         members.sort(["root", "n_requests", "skeleton"], descending=[False, True, False])
         .group_by("root", maintain_order=True)
         .agg(rep=pl.col("frame_fp").first())
     )
-    mapping = members.join(best, on="root")
-    return dict(zip(mapping["frame_fp"].to_list(), mapping["rep"].to_list()))
+    return members.join(best, on="root").select("frame_fp", "rep")
 
 
 # System prompts reworded per account (a sentence swapped, synonyms) share most of their
@@ -370,17 +359,11 @@ def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
     ).select(frame_fp="system_fp", skeleton="system_text", n_requests="n")
     if eligible.height == 0:
         return pl.DataFrame(schema={"system_fp": pl.UInt64, "family_fp": pl.UInt64, "n_variants": pl.UInt32})
-    edges = (
-        _near_duplicate_edges(eligible.select("frame_fp", "skeleton"), SYSTEM_FAMILY_SHINGLE_WORDS,
-                              SYSTEM_FAMILY_JACCARD)
-        if eligible.height > 1
-        else []
+    edges = _near_duplicate_edges(
+        eligible.select("frame_fp", "skeleton"), SYSTEM_FAMILY_SHINGLE_WORDS, SYSTEM_FAMILY_JACCARD
     )
-    representative = _union_find_representatives(eligible, edges)
-    families = eligible.select(
-        system_fp="frame_fp",
-        family_fp=pl.col("frame_fp").replace_strict(
-            representative, default=pl.col("frame_fp"), return_dtype=pl.UInt64
-        ),
+    representative = _cluster_representatives(eligible, edges)
+    families = eligible.join(representative, on="frame_fp", how="left", maintain_order="left").select(
+        system_fp="frame_fp", family_fp=pl.col("rep").fill_null(pl.col("frame_fp"))
     )
     return families.with_columns(n_variants=pl.len().over("family_fp").cast(pl.UInt32))

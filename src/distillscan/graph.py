@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import TypeVar
-
-Node = TypeVar("Node", bound=Hashable)
+import polars as pl
 
 
-def component_roots(edges: Iterable[tuple[Node, Node]]) -> dict[Node, Node]:
-    """Map every node that appears in an edge to its component's smallest node.
+def component_frame(edges: pl.DataFrame, a: str = "a", b: str = "b") -> pl.DataFrame:
+    """(node, root) for every node in `edges`: its component's smallest node, which
+    makes the result independent of edge order (group ids stay deterministic).
 
-    Union-find with path halving; the smallest node as root makes the result
-    independent of edge order, which keeps group ids deterministic.
+    Computed with joins rather than a Python loop over edges: each round every node
+    takes the smallest root among its neighbours,
+    then jumps to its root's root (pointer jumping), so long chains settle in a
+    logarithmic number of rounds.
     """
-    parent: dict[Node, Node] = {}
-
-    def find(node: Node) -> Node:
-        while parent.setdefault(node, node) != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for a, b in edges:
-        root_a, root_b = find(a), find(b)
-        if root_a != root_b:
-            if root_b < root_a:  # type: ignore[operator]
-                root_a, root_b = root_b, root_a
-            parent[root_b] = root_a
-    return {node: find(node) for node in list(parent)}
+    both = pl.concat(
+        [edges.select(node=pl.col(a), other=pl.col(b)), edges.select(node=pl.col(b), other=pl.col(a))]
+    ).unique()
+    labels = both.group_by("node").agg(root=pl.min_horizontal(pl.col("node").first(), pl.col("other").min()))
+    while True:
+        from_neighbours = (
+            both.join(labels.rename({"node": "other", "root": "neighbour_root"}), on="other")
+            .group_by("node")
+            .agg(neighbour_root=pl.col("neighbour_root").min())
+        )
+        hooked = labels.join(from_neighbours, on="node").select(
+            "node", root=pl.min_horizontal("root", "neighbour_root")
+        )
+        jumped = hooked.join(
+            hooked.rename({"node": "root", "root": "root_of_root"}), on="root", how="left"
+        ).select("node", root=pl.min_horizontal("root", pl.col("root_of_root").fill_null(pl.col("root"))))
+        changed = jumped.join(labels, on="node", suffix="_before").filter(
+            pl.col("root") != pl.col("root_before")
+        ).height
+        labels = jumped
+        if changed == 0:
+            return labels.sort("node")

@@ -25,7 +25,7 @@ from typing import Final
 import polars as pl
 
 from distillscan.features import REPEATED_TEMPLATE_MIN_REQUESTS, Aggregates
-from distillscan.graph import component_roots
+from distillscan.graph import component_frame
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,
@@ -253,13 +253,12 @@ def link_accounts(
         .join(ids.rename({"code": "b", "id": "id_b"}), on="b", maintain_order="left")
         .select(a="id", b="id_b", similarity="similarity", kinds="kinds")
     )
-    roots = component_roots(zip(edges["a"].to_list(), edges["b"].to_list()))
-    membership = accounts.with_columns(
-        root=pl.col("account_id").replace_strict(roots, default=pl.col("account_id"), return_dtype=pl.String)
+    roots = component_frame(edges).rename({"node": "account_id"})
+    membership = accounts.join(roots, on="account_id", how="left", maintain_order="left").with_columns(
+        root=pl.col("root").fill_null(pl.col("account_id"))
     )
-    root_ids = membership["root"].unique().to_list()
-    group_ids = {root: group_id_for(root) for root in root_ids}
-    membership = membership.select(
-        "account_id", group_id=pl.col("root").replace_strict(group_ids, return_dtype=pl.String)
+    group_ids = membership.select("root").unique().with_columns(
+        group_id=pl.col("root").map_elements(group_id_for, return_dtype=pl.String)
     )
+    membership = membership.join(group_ids, on="root", maintain_order="left").select("account_id", "group_id")
     return Linkage(membership=membership, edges=edges, tokens=tokens)
