@@ -205,3 +205,41 @@ def test_report_records_the_preset_and_notes_auto_detection() -> None:
     assert "read as litellm" in result.stderr
     quiet = CliRunner().invoke(main, ["scan", fixture, "--format", "json", "-q"])
     assert quiet.stderr == ""
+
+
+def test_threads_are_read_from_argv_before_polars_starts(monkeypatch) -> None:
+    import distillscan.cli as cli_module
+    from distillscan import launch
+
+    assert launch.threads_from_argv(["scan", "x", "--threads", "3"]) == 3
+    assert launch.threads_from_argv(["scan", "--threads=2", "x"]) == 2
+    assert launch.threads_from_argv(["scan", "--threads", "zero"]) is None
+    assert launch.threads_from_argv(["scan", "--", "--threads", "2"]) is None
+    called: list[bool] = []
+    monkeypatch.setattr(cli_module, "main", lambda: called.append(True))
+    monkeypatch.setattr("sys.argv", ["distillscan", "scan", "x", "--threads", "2"])
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    launch.main()
+    import os
+
+    assert os.environ["POLARS_MAX_THREADS"] == "2" and called == [True]
+
+
+def test_progress_counts_files_and_rows_on_a_terminal() -> None:
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from distillscan.cli import ScanProgress
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120)
+    with ScanProgress(console, files=2) as progress:
+        progress.shard_done(SimpleNamespace(source=SimpleNamespace(path="a.jsonl"), rows_in=10))
+        progress.shard_done(SimpleNamespace(source=SimpleNamespace(path="a.jsonl"), rows_in=5))
+        progress.shard_done(SimpleNamespace(source=SimpleNamespace(path="b\x1b[2J.jsonl"), rows_in=7))
+        progress.stage("linking and scoring")
+        task = progress._progress.tasks[0]
+        assert (task.completed, task.total, task.fields["rows"]) == (2, 2, 22)
+    assert "\x1b[2J" not in buffer.getvalue()

@@ -1,6 +1,6 @@
 """`python -m distillscan` runs the command-line interface."""
 
-from distillscan.cli import main
+from distillscan.launch import main
 
 if __name__ == "__main__":
     main()

@@ -81,6 +81,63 @@ def handle_errors(command: F) -> F:
 PIPED_TABLE_WIDTH = 160
 
 
+def count_sources(paths: tuple[str, ...], options: Any) -> int | None:
+    """How many files a scan will read (None for stdin, whose size is unknown)."""
+    from distillscan.load import discover_sources
+
+    if "-" in paths:
+        return None
+    return len(discover_sources(list(paths), options.input_format))
+
+
+class ScanProgress:
+    """A progress bar on stderr: files done of all, rows read, the file being read."""
+
+    def __init__(self, console: Console, files: int | None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("files · {task.fields[rows]:,} rows"), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self._task = self._progress.add_task("reading", total=files, rows=0)
+        self._current: str | None = None
+        self._files_done = 0
+        self._rows = 0
+
+    def __enter__(self) -> ScanProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def shard_done(self, shard: Any) -> None:
+        """A shard was aggregated: count its rows, and its file once a new one starts."""
+        if shard.source.path != self._current:
+            if self._current is not None:
+                self._files_done += 1
+            self._current = shard.source.path
+        self._rows += shard.rows_in
+        self._progress.update(
+            self._task, completed=self._files_done, rows=self._rows,
+            description=Text(f"reading {terminal_safe(shard.source.path, 40)}").plain,
+        )
+
+    def stage(self, name: str) -> None:
+        """Reading is over; a later stage (linking, scoring) has started."""
+        self._files_done += self._current is not None
+        self._progress.update(self._task, completed=self._files_done, description=name)
+
+
 def _table_console(output: Path | None) -> Console:
     """A console for the table: the terminal's width, or a fixed wide one for files/pipes."""
     if output is not None:
@@ -161,6 +218,8 @@ def main() -> None:
               help="Config file with custom presets [default: ./distillscan.toml if present].")
 @click.option("--skip-errors", is_flag=True, help="Skip unreadable files and bad lines/rows, report them, exit 3.")
 @click.option("--fail-on", type=severity_choice, help="Exit 1 when a group at or above this severity is found.")
+@click.option("--threads", type=click.IntRange(min=1), metavar="N",
+              help="Worker threads for Polars [default: all cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @handle_errors
@@ -177,6 +236,7 @@ def scan(
     config_path: Path | None,
     skip_errors: bool,
     fail_on: str | None,
+    threads: int | None,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -196,15 +256,14 @@ def scan(
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
     options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    if threads is not None and not quiet and pl.thread_pool_size() != threads:
+        _note(f"[!] --threads {threads} not applied: Polars had already started with "
+              f"{pl.thread_pool_size()} threads")
     err = _stderr()
-    show_progress = not quiet and err.is_terminal
-    if show_progress:
-        with err.status("reading logs…") as status:
-            result = run_scan(
-                list(paths),
-                options,
-                on_shard=lambda shard: status.update(Text(f"read {terminal_safe(shard.source.path, 60)}")),
-            )
+    if not quiet and err.is_terminal:
+        with ScanProgress(err, count_sources(paths, options)) as progress:
+            result = run_scan(list(paths), options, on_shard=progress.shard_done,
+                              on_stage=progress.stage)
     else:
         result = run_scan(list(paths), options)
     default_top = 20 if output_format == "table" else None

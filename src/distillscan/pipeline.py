@@ -177,8 +177,12 @@ def scan(
     paths: Sequence[str],
     options: ScanOptions,
     on_shard: Callable[[Shard], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> ScanResult:
-    """Scan request logs and return ranked, explained account groups."""
+    """Scan request logs and return ranked, explained account groups.
+
+    `on_shard` is called after each shard is aggregated and `on_stage` when the work
+    after reading starts (for progress display)."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
     preset, detection = choose_preset(sources, options)
     shards = iter_shards(
@@ -188,6 +192,8 @@ def scan(
         preset=preset,
     )
     aggregates, tally = aggregate_shards(shards, on_shard)
+    if on_stage is not None:
+        on_stage("linking and scoring")
     analysis = analyse(aggregates)
     skipped = merge_skipped(tally.skipped)
     rows_skipped = sum(record.rows for record in skipped)
