@@ -173,10 +173,11 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     }
 
 
-def batch_aggregates(annotated: pl.LazyFrame) -> Aggregates:
+def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     """Every aggregate table of one batch of annotated requests (partial: no subnet rows,
-    unsorted; `merge_aggregates` completes them)."""
-    queries = shard_queries(annotated.cache())
+    unsorted; `merge_aggregates` completes them). The batch is annotated once, in memory,
+    before the eight queries read it."""
+    queries = shard_queries(annotated.lazy())
     return Aggregates(**dict(zip(queries, pl.collect_all(list(queries.values())))))
 
 
@@ -194,11 +195,11 @@ def shard_aggregates(
     for batch in requests.collect_batches(chunk_size=batch_rows, maintain_order=True):
         if batch.height == 0:
             continue
-        parts.append(batch_aggregates(annotate_requests(batch.lazy())))
+        parts.append(batch_aggregates(annotate_requests(batch.lazy()).collect()))
         if len(parts) >= MERGE_EVERY:
             parts = [combine_aggregates(parts)]
     if not parts:
-        parts.append(batch_aggregates(annotate_requests(requests.clear())))
+        parts.append(batch_aggregates(annotate_requests(requests.clear()).collect()))
     return merge_aggregates(parts) if complete else combine_aggregates(parts)
 
 
