@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from distillscan.allow import parse_allowlist
-from distillscan.baseline import compare, parse_baseline
+from distillscan.baseline import compare, parse_baseline, with_baseline
 from distillscan.cli import main
 from distillscan.errors import ExitCode, UsageError
 from distillscan.export import (
@@ -26,7 +26,7 @@ from distillscan.export import (
     export_documents,
     write_export,
 )
-from distillscan.gate import gate_failures
+from distillscan.gate import describe_failures, gate_failures
 from distillscan.pipeline import ScanOptions, ScanResult, scan
 from distillscan.report import (
     SCHEMA_VERSION,
@@ -36,6 +36,7 @@ from distillscan.report import (
     render_jsonl,
     render_table,
     select_groups,
+    select_suppressed,
 )
 
 SAMPLE = str(Path(__file__).resolve().parent.parent / "sample_logs" / "requests.parquet")
@@ -209,7 +210,8 @@ def test_allowlisted_group_is_suppressed_and_reported_as_such(allowed: ScanResul
     assert sorted(allowed.suppression.linkage.membership["account_id"]) == sorted(top_accounts)
     assert gate_failures(allowed, "critical")["group_id"].to_list() == ["G-9c463232da"]
     shown = select_groups(allowed, REPORTED)
-    suppressed = select_groups(replace(allowed, report=allowed.suppression.report), REPORTED)
+    suppressed = select_suppressed(allowed, REPORTED)
+    assert suppressed is not None
     document = json.loads(render_json(allowed, shown, suppressed))
     summary = document["summary"]["suppressed"]
     assert summary["accounts"] == len(top_accounts) and summary["groups"] == 1
@@ -332,3 +334,33 @@ def test_cli_export_into_foreign_files_fails_before_scanning(tmp_path: Path) -> 
     result = _run("scan", str(tmp_path / "no-such-log.parquet"), "--export", str(tmp_path))
     assert result.exit_code == ExitCode.USAGE_OR_INPUT
     assert "refusing to overwrite groups.json" in result.stderr  # not the missing-input error
+
+
+def test_hostile_baseline_and_allow_text_is_inert_in_the_terminal(
+    sample: ScanResult, sample_report: dict[str, Any], tmp_path: Path
+) -> None:
+    hostile = "G-\x1b]8;;http://evil\x07x\x1b]8;;\x07\x1b[2J[red]y[/red]"
+    extra = {**sample_report["groups"][0], "group_id": hostile, "rank": 99, "accounts": ["acct_gone"],
+             "n_accounts": 1, "templates": []}
+    baseline = parse_baseline({**sample_report, "groups": [extra]}, "b\x1b[31m.json", SCHEMA_VERSION)
+    result = with_baseline(sample, baseline)
+    buffer = io.StringIO()
+    render_table(result, select_groups(result, Selection(top=1)),
+                 Console(file=buffer, force_terminal=True, width=160, color_system="truecolor"))
+    rendered = buffer.getvalue()
+    assert "\x1b]8;" not in rendered and "\x1b[2J" not in rendered and "\x1b[31m.json" not in rendered
+    assert "[red]y[/red]" in rendered  # shown literally, not as markup
+    allow = tmp_path / "allow.txt"
+    allow.write_text("account:\x1b[2Jghost\n", encoding="utf-8")
+    cli = _run("scan", SAMPLE, "--allow", str(allow), "--format", "csv", "--top", "1")
+    assert "matches no account in this scan: account:ghost" in cli.stderr and "\x1b" not in cli.stderr
+
+
+def test_gate_failure_line_names_groups(sample: ScanResult) -> None:
+    failures = gate_failures(sample, "high")
+    line = describe_failures(failures, "high", only_new=False, limit=2)
+    assert line.startswith("--fail-on high: 7 group(s) at or above high: G-3e0ec5d522 (#1 critical)")
+    assert line.endswith("and 5 more")
+    assert gate_failures(sample, "critical")["group_id"].to_list() == ["G-3e0ec5d522", "G-9c463232da"]
+    with pytest.raises(UsageError, match="needs --baseline"):
+        gate_failures(sample, "high", only_new=True)

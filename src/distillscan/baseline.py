@@ -27,7 +27,7 @@ matched only by allowlisted groups is listed as ``now_suppressed`` instead.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from distillscan.allow import Suppression
+    from distillscan.pipeline import ScanResult
 
 MATCH_THRESHOLD: Final = 0.5
 GROWTH_PERCENT: Final = 20
@@ -288,6 +289,12 @@ def compare(
         source=baseline.source, baseline_groups=previous.height, statuses=statuses, gone=gone,
         now_suppressed=tuple(suppressed_ids),
     )
+
+
+def with_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:
+    """The scan result with every group's status against `baseline`."""
+    comparison = compare(result.report, result.linkage.membership, baseline, result.suppression)
+    return replace(result, baseline=comparison)
 
 
 def _candidates(report: GroupReport, membership: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:

@@ -29,6 +29,7 @@ from distillscan.report import (
     render_jsonl,
     render_table,
     select_groups,
+    select_suppressed,
     skipped_location,
     terminal_safe,
     write_parquet,
@@ -231,8 +232,8 @@ def scan(
       distillscan scan dump.jsonl.zst --format csv -o groups.csv --fail-on high
       distillscan scan today/ --baseline yesterday.json --fail-on-new --allow allow.txt --export evidence/
     """
-    from distillscan.baseline import compare, load_baseline
-    from distillscan.gate import FAIL_ON_NEW_DEFAULT, gate_failures
+    from distillscan.baseline import load_baseline, with_baseline
+    from distillscan.gate import FAIL_ON_NEW_DEFAULT, describe_failures, gate_failures
     from distillscan.pipeline import scan as run_scan
     from distillscan.report import SCHEMA_VERSION
 
@@ -263,14 +264,11 @@ def scan(
     else:
         result = run_scan(list(paths), options)
     if baseline is not None:
-        result = replace(result, baseline=compare(result.report, result.linkage.membership, baseline,
-                                                    result.suppression))
+        result = with_baseline(result, baseline)
     default_top = 20 if output_format == "table" else None
     selection = Selection(top=top or default_top, min_score=min_score, min_severity=min_severity.lower())
     shown = select_groups(result, selection)
-    suppressed = None
-    if show_suppressed and result.suppression is not None:
-        suppressed = select_groups(replace(result, report=result.suppression.report), selection)
+    suppressed = select_suppressed(result, selection) if show_suppressed else None
     try:
         if output_format == "table":
             render_table(result, shown, _table_console(output), suppressed=suppressed)
@@ -308,12 +306,7 @@ def scan(
         failures = gate_failures(result, severity, only_new=fail_on_new)
         if failures.height:
             if not quiet:
-                what = "new or grown group(s)" if fail_on_new else "group(s)"
-                listed = ", ".join(
-                    f"{row['group_id']} (#{row['rank']} {row['severity']}{' ' + row['status'] if row['status'] else ''})"
-                    for row in failures.head(5).iter_rows(named=True)
-                )
-                _note(f"[!] --fail-on {severity}: {failures.height} {what} at or above {severity}: {listed}")
+                _note(f"[!] {describe_failures(failures, severity, fail_on_new)}")
             sys.exit(int(ExitCode.FINDINGS))
     if summary.rows_skipped or any(record.rows == 0 for record in summary.skipped):
         sys.exit(int(ExitCode.PARTIAL))

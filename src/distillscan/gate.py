@@ -35,3 +35,14 @@ def gate_failures(result: ScanResult, severity: str, only_new: bool = False) -> 
     if only_new:
         with_status = with_status.filter(pl.col("status").is_in(list(FAILING_STATUSES)))
     return with_status.sort("rank")
+
+
+def describe_failures(failures: pl.DataFrame, severity: str, only_new: bool, limit: int = 5) -> str:
+    """One line naming the groups that failed the gate (ids, ranks, severities, statuses)."""
+    what = "new or grown group(s)" if only_new else "group(s)"
+    listed = ", ".join(
+        f"{row['group_id']} (#{row['rank']} {row['severity']}{' ' + row['status'] if row['status'] else ''})"
+        for row in failures.head(limit).iter_rows(named=True)
+    )
+    more = f" and {failures.height - limit} more" if failures.height > limit else ""
+    return f"--fail-on {severity}: {failures.height} {what} at or above {severity}: {listed}{more}"

@@ -91,6 +91,13 @@ def select_groups(result: ScanResult, selection: Selection) -> pl.DataFrame:
     return chosen.head(selection.top) if selection.top is not None else chosen
 
 
+def select_suppressed(result: ScanResult, selection: Selection) -> pl.DataFrame | None:
+    """The allowlisted groups that pass the selection (None without an allowlist)."""
+    if result.suppression is None:
+        return None
+    return select_groups(replace(result, report=result.suppression.report), selection)
+
+
 def skipped_location(record: Any) -> str:
     """One terminal-safe line for a skipped input record."""
     where = record.path
