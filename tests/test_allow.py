@@ -136,3 +136,12 @@ def test_allowing_everyone_leaves_an_empty_report() -> None:
     )
     assert analysis.report.groups.height == 0
     assert suppression.report.groups["n_accounts"].sum() == 3
+
+
+def test_allowlist_matching_nobody_changes_nothing() -> None:
+    aggregates = shard_aggregates(requests_frame(_campaign_next_to_partner()).lazy())
+    plain = analyse(aggregates)
+    analysis, suppression = analyse_allowing(aggregates, parse_allowlist("account:nobody\n", "a"))
+    assert analysis.report.groups.equals(plain.report.groups)
+    assert analysis.linkage.membership.equals(plain.linkage.membership)
+    assert suppression.report.groups.height == 0
