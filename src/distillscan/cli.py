@@ -11,6 +11,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -28,12 +29,13 @@ from distillscan.report import (
     render_jsonl,
     render_table,
     select_groups,
+    select_suppressed,
     skipped_location,
     terminal_safe,
     write_parquet,
     write_text,
 )
-from distillscan.score import SEVERITIES, severity_rank
+from distillscan.score import SEVERITIES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -164,6 +166,28 @@ def parse_column_map(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+def _allowlist(files: tuple[Path, ...], config_path: Path | None) -> Any:
+    """The allowlist from `--allow` files and the config's `allow = [...]`; None if neither."""
+    from distillscan.allow import combine, config_allowlist, read_allowlist
+    from distillscan.presets import load_config
+
+    from_config = config_allowlist(load_config(config_path).path)
+    if not files and from_config is None:
+        return None
+    return combine([from_config, *(read_allowlist(path) for path in files)])
+
+
+def _warn_unmatched(result: Any) -> None:
+    """Allow entries that matched no account: stale entries or typos, one line each."""
+    if result.suppression is None:
+        return
+    unmatched = result.suppression.unmatched
+    for entry in unmatched[:10]:
+        _note(f"[!] allowlist entry matches no account in this scan: {entry.label} ({entry.source})")
+    if len(unmatched) > 10:
+        _note(f"[!] ... and {len(unmatched) - 10} more allowlist entries match no account")
+
+
 def _scan_options(column_map: tuple[str, ...], input_format: str, preset: str | None,
                   config_path: Path | None, skip_errors: bool = False) -> Any:
     from distillscan.pipeline import ScanOptions
@@ -220,6 +244,16 @@ def main() -> None:
 @click.option("--fail-on", type=severity_choice, help="Exit 1 when a group at or above this severity is found.")
 @click.option("--threads", type=click.IntRange(min=1), metavar="N",
               help="Worker threads for Polars [default: all cores].")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PREVIOUS.json",
+              help="A previous --format json report (or export groups.json): mark groups new/grown/unchanged, list gone ones.")
+@click.option("--fail-on-new", is_flag=True,
+              help="With --baseline: exit 1 only for new or grown groups at or above --fail-on [default: high].")
+@click.option("--allow", "allow_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Allowlist of account:ID / org:ID lines; matches are suppressed. Repeatable.")
+@click.option("--show-suppressed", is_flag=True, help="Also list the allowlisted (suppressed) groups.")
+@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write groups.json, accounts.csv, templates.csv and indicators.json into DIR.")
+@click.option("--force", is_flag=True, help="With --export: overwrite files in DIR not written by distillscan.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @handle_errors
@@ -237,6 +271,12 @@ def scan(
     skip_errors: bool,
     fail_on: str | None,
     threads: int | None,
+    baseline_path: Path | None,
+    fail_on_new: bool,
+    allow_files: tuple[Path, ...],
+    show_suppressed: bool,
+    export_dir: Path | None,
+    force: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -250,15 +290,31 @@ def scan(
       distillscan scan sample_logs/
       distillscan scan 'logs/day=*/part-*.parquet' --top 5 --min-severity high
       distillscan scan dump.jsonl.zst --format csv -o groups.csv --fail-on high
+      distillscan scan today/ --baseline yesterday.json --fail-on-new --allow allow.txt --export evidence/
     """
+    from distillscan.baseline import load_baseline, with_baseline
+    from distillscan.gate import FAIL_ON_NEW_DEFAULT, describe_failures, gate_failures
     from distillscan.pipeline import scan as run_scan
+    from distillscan.report import SCHEMA_VERSION
 
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
+    if force and export_dir is None:
+        raise UsageError("--force only applies to --export DIR")
+    if fail_on_new and baseline_path is None:
+        raise UsageError("--fail-on-new needs --baseline PREVIOUS.json")
+    baseline = load_baseline(baseline_path, SCHEMA_VERSION) if baseline_path is not None else None
+    if export_dir is not None:
+        from distillscan.export import check_export_dir
+
+        check_export_dir(export_dir, force)
     options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
     if threads is not None and not quiet and pl.thread_pool_size() != threads:
         _note(f"[!] --threads {threads} not applied: Polars had already started with "
               f"{pl.thread_pool_size()} threads")
+    options = replace(options, allow=_allowlist(allow_files, config_path))
+    if show_suppressed and options.allow is None:
+        raise UsageError("--show-suppressed needs an allowlist (--allow FILE, or allow = [...] in the config)")
     err = _stderr()
     if not quiet and err.is_terminal:
         with ScanProgress(err, count_sources(paths, options)) as progress:
@@ -266,22 +322,34 @@ def scan(
                               on_stage=progress.stage)
     else:
         result = run_scan(list(paths), options)
+    if baseline is not None:
+        result = with_baseline(result, baseline)
     default_top = 20 if output_format == "table" else None
-    shown = select_groups(result, Selection(top=top or default_top, min_score=min_score,
-                                            min_severity=min_severity.lower()))
+    selection = Selection(top=top or default_top, min_score=min_score, min_severity=min_severity.lower())
+    shown = select_groups(result, selection)
+    suppressed = select_suppressed(result, selection) if show_suppressed else None
     try:
         if output_format == "table":
-            render_table(result, shown, _table_console(output))
+            render_table(result, shown, _table_console(output), suppressed=suppressed)
         elif output_format == "parquet":
             assert output is not None
             write_parquet(result, shown, output)
         else:
             renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
-            write_text(renderer(result, shown), output, sys.stdout)
+            write_text(renderer(result, shown, suppressed), output, sys.stdout)
     except OSError as error:
         if output is None:
             raise
         raise UsageError(f"cannot write {output}: {error.strerror or error}") from error
+    if export_dir is not None:
+        from distillscan.export import export_documents, write_export
+
+        written = write_export(export_dir, export_documents(result, shown, render_json(result, shown, suppressed)),
+                               force=force)
+        if not quiet:
+            _note(f"[+] exported {len(written)} files to {export_dir}")
+    if not quiet:
+        _warn_unmatched(result)
     summary = result.summary
     if not quiet and summary.preset != "native" and options.preset in (None, "auto"):
         _note(f"[+] read as {summary.preset} (auto-detected: {summary.preset_reason})")
@@ -292,9 +360,12 @@ def scan(
         )
         for record in summary.skipped[:5]:
             _note(f"[!] {skipped_location(record)}")
-    if fail_on is not None:
-        threshold = severity_rank(fail_on.lower())
-        if any(severity_rank(level) <= threshold for level in result.report.groups["severity"].to_list()):
+    if fail_on is not None or fail_on_new:
+        severity = (fail_on or FAIL_ON_NEW_DEFAULT).lower()
+        failures = gate_failures(result, severity, only_new=fail_on_new)
+        if failures.height:
+            if not quiet:
+                _note(f"[!] {describe_failures(failures, severity, fail_on_new)}")
             sys.exit(int(ExitCode.FINDINGS))
     if summary.rows_skipped or any(record.rows == 0 for record in summary.skipped):
         sys.exit(int(ExitCode.PARTIAL))

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
+
+from distillscan.allow import Allowlist, Suppression, match_allowlist, split_aggregates
 
 from distillscan.features import (
     MERGE_EVERY,
@@ -38,6 +40,9 @@ from distillscan.presets import BUILTIN, Detection, Preset, SchemaReport, descri
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score import GroupReport, score_groups
 
+if TYPE_CHECKING:
+    from distillscan.baseline import BaselineComparison
+
 
 @dataclass(frozen=True)
 class ScanOptions:
@@ -50,6 +55,8 @@ class ScanOptions:
     """A preset name; None (or 'auto') detects it from the first records."""
     presets: Mapping[str, Preset] | None = None
     """Presets to choose from (built-ins plus a config file's); None: the built-ins."""
+    allow: Allowlist | None = None
+    """Known legitimate accounts/orgs: kept out of linking, scored apart, reported suppressed."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ class ScanResult:
     """The merged per-account tables, for drill-down views and exports."""
     templates: pl.DataFrame
     """frame_fp → template_fp: which distinct frames were merged into one template."""
+    suppression: Suppression | None = None
+    """The allowlisted accounts' own groups, when an allowlist was given."""
+    baseline: BaselineComparison | None = None
+    """Each group's status against a previous report, once compared (`baseline.compare`)."""
 
 
 @dataclass
@@ -150,6 +161,20 @@ def analyse(aggregates: Aggregates) -> Analysis:
     return Analysis(report=report, linkage=linkage, templates=templates)
 
 
+def analyse_allowing(aggregates: Aggregates, allowlist: Allowlist) -> tuple[Analysis, Suppression]:
+    """Analyse the accounts the allowlist does not cover; the allowed ones are linked and
+    scored only among themselves, so no one can link to them to hide or to be shielded."""
+    matches = match_allowlist(aggregates, allowlist)
+    kept, allowed = split_aggregates(aggregates, matches["account_id"].unique())
+    analysis = analyse(kept)
+    allowed_analysis = analyse(allowed)
+    suppression = Suppression(
+        allowlist=allowlist, matches=matches, report=allowed_analysis.report,
+        linkage=allowed_analysis.linkage,
+    )
+    return analysis, suppression
+
+
 def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, Linkage]:
     """Run the detection stages over canonical requests already in memory."""
     lazy = requests.lazy() if isinstance(requests, pl.DataFrame) else requests
@@ -194,7 +219,10 @@ def scan(
     aggregates, tally = aggregate_shards(shards, on_shard)
     if on_stage is not None:
         on_stage("linking and scoring")
-    analysis = analyse(aggregates)
+    if options.allow is None:
+        analysis, suppression = analyse(aggregates), None
+    else:
+        analysis, suppression = analyse_allowing(aggregates, options.allow)
     skipped = merge_skipped(tally.skipped)
     rows_skipped = sum(record.rows for record in skipped)
     accounts = aggregates.accounts
@@ -218,4 +246,5 @@ def scan(
         linkage=analysis.linkage,
         aggregates=aggregates,
         templates=analysis.templates,
+        suppression=suppression,
     )

@@ -13,7 +13,7 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -91,6 +91,13 @@ def select_groups(result: ScanResult, selection: Selection) -> pl.DataFrame:
     return chosen.head(selection.top) if selection.top is not None else chosen
 
 
+def select_suppressed(result: ScanResult, selection: Selection) -> pl.DataFrame | None:
+    """The allowlisted groups that pass the selection (None without an allowlist)."""
+    if result.suppression is None:
+        return None
+    return select_groups(replace(result, report=result.suppression.report), selection)
+
+
 def skipped_location(record: Any) -> str:
     """One terminal-safe line for a skipped input record."""
     where = record.path
@@ -129,7 +136,7 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
     """The `summary` object of the JSON report."""
     summary = result.summary
     by_severity = dict(result.report.groups.group_by("severity").agg(pl.len()).iter_rows())
-    return {
+    document = {
         "tool": {"name": "distillscan", "version": __version__},
         "files": list(summary.files),
         "preset": summary.preset,
@@ -154,6 +161,11 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
         "signals_available": sorted(name for name, on in summary.signals.items() if on),
         "signals_unavailable": sorted(name for name, on in summary.signals.items() if not on),
     }
+    if result.baseline is not None:
+        document["baseline"] = result.baseline.summary_document(shown["group_id"].to_list())
+    if result.suppression is not None:
+        document["suppressed"] = result.suppression.summary_document()
+    return document
 
 
 def group_documents(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, Any]]:
@@ -202,25 +214,45 @@ def group_documents(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, A
                 "reasons": result.report.reasons.get(group_id, []),
             }
         )
+        if result.baseline is not None:
+            documents[-1]["baseline"] = result.baseline.group_document(group_id)
     return documents
 
 
-def render_json(result: ScanResult, shown: pl.DataFrame) -> str:
-    """The full report as one JSON document, with a trailing newline."""
-    document = {
+def suppressed_documents(result: ScanResult, suppressed: pl.DataFrame) -> list[dict[str, Any]]:
+    """Group objects for allowlisted groups (`--show-suppressed`), each marked
+    `suppressed` with the allow entries that matched its members."""
+    if result.suppression is None:
+        return []
+    view = replace(result, report=result.suppression.report, linkage=result.suppression.linkage,
+                   baseline=None, suppression=None)
+    entries = result.suppression.group_entries()
+    return [
+        {**document, "suppressed": True, "allowed_by": entries.get(document["group_id"], [])}
+        for document in group_documents(view, suppressed)
+    ]
+
+
+def render_json(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame | None = None) -> str:
+    """The full report as one JSON document, with a trailing newline; `suppressed`
+    (allowlisted groups to list) adds `suppressed_groups`."""
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "summary": summary_document(result, shown),
         "groups": group_documents(result, shown),
     }
+    if suppressed is not None:
+        document["suppressed_groups"] = suppressed_documents(result, suppressed)
     return _json_text(document, indent=2) + "\n"
 
 
-def render_jsonl(result: ScanResult, shown: pl.DataFrame) -> str:
-    """One group object per line (each with schema_version), trailing newline."""
-    lines = [
-        _json_text({"schema_version": SCHEMA_VERSION, **group})
-        for group in group_documents(result, shown)
-    ]
+def render_jsonl(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame | None = None) -> str:
+    """One group object per line (each with schema_version), trailing newline; listed
+    suppressed groups follow, marked `"suppressed": true`."""
+    groups = group_documents(result, shown)
+    if suppressed is not None:
+        groups += suppressed_documents(result, suppressed)
+    lines = [_json_text({"schema_version": SCHEMA_VERSION, **group}) for group in groups]
     return "".join(line + "\n" for line in lines)
 
 
@@ -230,9 +262,16 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 
-def _flat_rows(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, Any]]:
+BASELINE_CSV_COLUMNS: Final[tuple[str, ...]] = ("baseline_status", "baseline_group_id")
+SUPPRESSED_CSV_COLUMNS: Final[tuple[str, ...]] = ("suppressed", "allowed_by")
+
+
+def _flat_rows(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+    groups = group_documents(result, shown)
+    if suppressed is not None:
+        groups += suppressed_documents(result, suppressed)
     rows = []
-    for group in group_documents(result, shown):
+    for group in groups:
         top = group["templates"][0] if group["templates"] else {}
         rows.append(
             {
@@ -250,21 +289,35 @@ def _flat_rows(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, Any]]:
                 "accounts": ";".join(group["accounts"]),
             }
         )
+        if result.baseline is not None:
+            status = group.get("baseline", {})
+            rows[-1].update(baseline_status=status.get("status"), baseline_group_id=status.get("matched_group_id"))
+        if suppressed is not None:
+            rows[-1].update(suppressed=str(group.get("suppressed", False)).lower(),
+                            allowed_by=";".join(group.get("allowed_by", [])))
     return rows
 
 
-def render_csv(result: ScanResult, shown: pl.DataFrame) -> str:
-    """One row per group; lists joined with ';' (accounts) and ' | ' (reasons)."""
+def render_csv(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame | None = None) -> str:
+    """One row per group; lists joined with ';' (accounts) and ' | ' (reasons). A
+    baseline adds its status columns; listed suppressed groups follow, marked."""
+    columns = list(CSV_COLUMNS)
+    if result.baseline is not None:
+        columns += BASELINE_CSV_COLUMNS
+    if suppressed is not None:
+        columns += SUPPRESSED_CSV_COLUMNS
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_flat_rows(result, shown))
+    writer.writerows(_flat_rows(result, shown, suppressed))
     return buffer.getvalue()
 
 
 def write_parquet(result: ScanResult, shown: pl.DataFrame, path: Path) -> None:
     """Groups as a Parquet table, lists kept as list columns."""
     documents = group_documents(result, shown)
+    baseline_status = pl.Series("baseline_status", [group.get("baseline", {}).get("status") for group in documents],
+                                dtype=pl.String)
     frame = pl.DataFrame(
         [
             {
@@ -282,6 +335,8 @@ def write_parquet(result: ScanResult, shown: pl.DataFrame, path: Path) -> None:
             "reasons": pl.List(pl.String), "templates": pl.List(pl.String),
         },
     )
+    if result.baseline is not None:
+        frame = frame.with_columns(baseline_status)
     frame.write_parquet(path)
 
 
@@ -324,20 +379,83 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
     if unavailable:
         lines.append(Text("signals off (columns missing): " + ", ".join(unavailable), style="dim"))
+    lines.extend(_baseline_lines(result, shown))
+    lines.extend(_suppressed_lines(result))
     return lines
 
 
-def render_table(result: ScanResult, shown: pl.DataFrame, console: Console, reasons_per_group: int = 3) -> None:
-    """Print the ranked groups and a short summary for a person.
+def _baseline_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
+    """The baseline's status counts over the shown groups, and the groups gone."""
+    if result.baseline is None:
+        return []
+    document = result.baseline.summary_document(shown["group_id"].to_list())
+    counts = ", ".join(f"{count} {status}" for status, count in document["reported"].items())
+    suppressed = f"; {len(document['now_suppressed'])} now allowlisted" if document["now_suppressed"] else ""
+    line = Text(terminal_safe(f"baseline {document['file']}: {counts}; {len(document['gone'])} gone{suppressed}"))
+    lines = [line]
+    for gone in document["gone"][:10]:
+        lines.append(Text(terminal_safe(
+            f"gone: {gone['group_id']} (was #{gone['rank']} {gone['severity']}, {gone['n_accounts']:,} accounts, "
+            f"{gone['n_requests']:,} requests)"
+        ), style="dim"))
+    return lines
+
+
+def _suppressed_lines(result: ScanResult) -> list[Text]:
+    """What the allowlist suppressed: accounts, groups by severity, entries that matched."""
+    if result.suppression is None:
+        return []
+    document = result.suppression.summary_document()
+    severities = "  ".join(f"{name} {count}" for name, count in document["groups_by_severity"].items() if count)
+    entries = document["entries"]
+    shown_entries = ", ".join(f"{entry['entry']} ({entry['accounts']})" for entry in entries[:5])
+    more = f" and {len(entries) - 5} more" if len(entries) > 5 else ""
+    return [Text(terminal_safe(
+        f"suppressed (allowlisted): {document['accounts']:,} accounts in {document['groups']:,} group(s)"
+        f"{': ' + severities if severities else ''}; matched {shown_entries or 'nothing'}{more}"
+    ), style="magenta")]
+
+
+def render_table(result: ScanResult, shown: pl.DataFrame, console: Console, reasons_per_group: int = 3,
+                 suppressed: pl.DataFrame | None = None) -> None:
+    """Print the ranked groups and a short summary for a person; `suppressed` lists
+    allowlisted groups in a second table.
 
     Every log-derived string goes through `terminal_safe` into a `Text`, never markup.
     """
     summary_lines = _summary_lines(result, shown)
-    if shown.height == 0:
+    listed_suppressed = suppressed is not None and suppressed.height > 0 and result.suppression is not None
+    if shown.height == 0 and not listed_suppressed:
         console.print(Group(*summary_lines, Text("No groups at or above the chosen severity/score.")))
         return
+    statuses = result.baseline.status_of(shown["group_id"].to_list()) if result.baseline is not None else None
+    if shown.height:
+        _render_rows(_table_rows(result, shown, reasons_per_group), console, "Suspect account groups", statuses)
+    else:
+        console.print(Text("No groups at or above the chosen severity/score."))
+    if listed_suppressed:
+        assert suppressed is not None and result.suppression is not None
+        view = replace(result, report=result.suppression.report, linkage=result.suppression.linkage,
+                       baseline=None, suppression=None)
+        entries = result.suppression.group_entries()
+        rows = [
+            (row, skeleton, [_allowed_by(entries.get(row["group_id"], [])), *reasons])
+            for row, skeleton, reasons in _table_rows(view, suppressed, reasons_per_group)
+        ]
+        _render_rows(rows, console, "Suppressed groups (allowlisted; they never fail the gate)", None)
+    console.print(Group(*summary_lines))
+
+
+def _allowed_by(entries: list[str], limit: int = 3) -> str:
+    """'allowed by ...' for a suppressed group, terminal-safe (entries quote log ids)."""
+    more = f" and {len(entries) - limit} more" if len(entries) > limit else ""
+    return terminal_safe("allowed by " + ", ".join(entries[:limit]) + more)
+
+
+def _table_rows(result: ScanResult, shown: pl.DataFrame, reasons_per_group: int) -> list[tuple[dict[str, Any], Text, list[str]]]:
+    """Each shown group with its top template and first reasons, terminal-safe."""
     skeletons = _top_skeletons(result)
-    rows = [
+    return [
         (
             row,
             Text(terminal_safe(skeletons.get(row["group_id"], ""), limit=160), style="dim"),
@@ -345,24 +463,36 @@ def render_table(result: ScanResult, shown: pl.DataFrame, console: Console, reas
         )
         for row in shown.iter_rows(named=True)
     ]
+
+
+def _render_rows(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console, title: str,
+                 statuses: dict[str, str] | None) -> None:
     if console.width < TABLE_MIN_WIDTH:
-        _render_blocks(rows, console)
+        _render_blocks(rows, console, title, statuses)
     else:
-        _render_wide(rows, console)
-    console.print(Group(*summary_lines))
+        _render_wide(rows, console, title, statuses)
 
 
-def _render_wide(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console) -> None:
-    table = Table(title="Suspect account groups", box=box.SIMPLE_HEAVY, show_lines=True,
+BASELINE_STYLES: Final[dict[str, str]] = {"new": "bold red", "grown": "bold yellow", "unchanged": "dim"}
+
+
+def _render_wide(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console,
+                 title: str = "Suspect account groups", statuses: dict[str, str] | None = None) -> None:
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=True,
                   title_justify="left")
-    for name, justify in (("#", "right"), ("severity", "left"), ("score", "right"),
-                          ("accounts", "right"), ("requests", "right"), ("seen", "left")):
+    columns = [("#", "right"), ("severity", "left"), ("score", "right"),
+               ("accounts", "right"), ("requests", "right"), ("seen", "left")]
+    if statuses is not None:
+        columns.insert(1, ("baseline", "left"))
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("top template", ratio=2, overflow="fold")
     table.add_column("why", ratio=3, overflow="fold")
     for row, skeleton, reasons in rows:
+        status = [] if statuses is None else [_status_text(statuses, row["group_id"])]
         table.add_row(
             Text(str(row["rank"])),
+            *status,
             Text(row["severity"], style=SEVERITY_STYLES[row["severity"]]),
             Text(f"{row['score']:.2f}"),
             Text(f"{row['n_accounts']:,}"),
@@ -374,10 +504,18 @@ def _render_wide(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Co
     console.print(table)
 
 
-def _render_blocks(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console) -> None:
-    console.print(Text("Suspect account groups", style="italic"))
+def _status_text(statuses: dict[str, str], group_id: str) -> Text:
+    status = statuses.get(group_id, "new")
+    return Text(status, style=BASELINE_STYLES[status])
+
+
+def _render_blocks(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console,
+                   title: str = "Suspect account groups", statuses: dict[str, str] | None = None) -> None:
+    console.print(Text(title, style="italic"))
     for row, skeleton, reasons in rows:
         header = Text(f"#{row['rank']} ")
+        if statuses is not None:
+            header.append(_status_text(statuses, row["group_id"])).append(" ")
         header.append(row["severity"], style=SEVERITY_STYLES[row["severity"]])
         header.append(
             f" {row['score']:.2f}  {row['n_accounts']:,} accounts  {row['n_requests']:,} requests  "

@@ -1,0 +1,260 @@
+"""Allowlist: known legitimate customers and evaluation partners, reported as suppressed.
+
+An allowlist names identities the provider assigns — accounts and orgs — never content:
+anyone can send a given prompt template, so allowing a template would let any attacker
+hide behind it.
+
+File format (``--allow FILE``), one entry per line, ``#`` starts a comment (at the start
+of a line, or after whitespace)::
+
+    account:acct_0042         # evaluation partner
+    org:org_7f3a
+
+The same entries can sit in ``distillscan.toml`` as ``allow = ["account:...", ...]``.
+
+Allowed accounts are taken out *before* linking and are linked and scored only among
+themselves. So an attacker who shares an IP, a payment method or a template with an
+allowed account is neither hidden by it (their group is judged on their own traffic)
+nor able to drag it into a block list; the allowed accounts' own groups are reported
+as suppressed, with the entries that matched, and never trigger ``--fail-on``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from distillscan.errors import UsageError
+from distillscan.features import Aggregates
+from distillscan.link import Linkage
+from distillscan.score import SEVERITIES, GroupReport
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+ALLOW_KINDS: Final[tuple[str, ...]] = ("account", "org")
+CONFIG_KEY: Final = "allow"
+_INLINE_COMMENT: Final = re.compile(r"\s#.*$")
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    """One allowlist entry and where it was written (for warnings)."""
+
+    kind: str
+    value: str
+    source: str
+
+    @property
+    def label(self) -> str:
+        """The entry as written: `kind:value`."""
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Entries in the order first written; duplicates dropped."""
+
+    entries: tuple[AllowEntry, ...]
+    sources: tuple[str, ...] = ()
+    """The files the entries came from."""
+
+    def values(self, kind: str) -> list[str]:
+        """The values of one kind of entry."""
+        return [entry.value for entry in self.entries if entry.kind == kind]
+
+
+def parse_entry(text: str, source: str) -> AllowEntry:
+    """`kind:value` as an entry; UsageError naming `source` when malformed."""
+    kind, separator, value = text.strip().partition(":")
+    kind, value = kind.strip().lower(), value.strip()
+    if kind == "template":
+        raise UsageError(
+            f"{source}: template entries are not supported: anyone can send a template, so "
+            "allowing one would hide any attacker who copies it; allow the accounts or orgs "
+            "that run it instead"
+        )
+    if not separator or kind not in ALLOW_KINDS or not value:
+        raise UsageError(
+            f"{source}: expected KIND:VALUE with KIND one of {', '.join(ALLOW_KINDS)}, got {text.strip()!r}"
+        )
+    return AllowEntry(kind, value, source)
+
+
+def parse_allowlist(text: str, name: str) -> Allowlist:
+    """Entries of an allowlist file's text; `name` is used in messages."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = _INLINE_COMMENT.sub("", line).strip()
+        if not content or content.startswith("#"):
+            continue
+        entries.append(parse_entry(content, f"{name}:{number}"))
+    return combine([Allowlist(tuple(entries), (name,))])
+
+
+def read_allowlist(path: str | Path) -> Allowlist:
+    """The allowlist in a plain-text file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read allowlist {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"allowlist {path}: not UTF-8 text") from None
+    return parse_allowlist(text, str(path))
+
+
+def config_allowlist(config_path: str | Path | None) -> Allowlist | None:
+    """The `allow = [...]` entries of a config file (None when it has none)."""
+    if config_path is None:
+        return None
+    try:
+        with open(config_path, "rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+    except OSError as error:
+        raise UsageError(f"cannot read config {config_path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"config {config_path}: not valid TOML: {error}") from None
+    if CONFIG_KEY not in data:
+        return None
+    raw = data[CONFIG_KEY]
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise UsageError(f"config {config_path}: '{CONFIG_KEY}' must be a list of \"kind:value\" strings")
+    entries = tuple(parse_entry(item, f"{config_path} allow[{index}]") for index, item in enumerate(raw))
+    return combine([Allowlist(entries, (str(config_path),))])
+
+
+def combine(lists: Iterable[Allowlist | None]) -> Allowlist:
+    """Several allowlists as one; an entry written twice keeps its first source."""
+    seen: dict[str, AllowEntry] = {}
+    sources: list[str] = []
+    for allowlist in lists:
+        if allowlist is None:
+            continue
+        sources.extend(source for source in allowlist.sources if source not in sources)
+        for entry in allowlist.entries:
+            seen.setdefault(entry.label, entry)
+    return Allowlist(tuple(seen.values()), tuple(sources))
+
+
+def match_allowlist(aggregates: Aggregates, allowlist: Allowlist) -> pl.DataFrame:
+    """Allowed accounts and the entries that allow them: (account_id, entry), sorted.
+
+    An `org:` entry allows an account only when every org its traffic carries is
+    allowed, so an account that also works for another org is judged as usual.
+    """
+    accounts = aggregates.accounts.select("account_id")
+    by_account = accounts.filter(pl.col("account_id").is_in(allowlist.values("account"))).select(
+        "account_id", entry=pl.lit("account:") + pl.col("account_id")
+    )
+    allowed_orgs = allowlist.values("org")
+    orgs = aggregates.account_values.filter(pl.col("kind") == "org").select("account_id", "value")
+    fully_allowed = (
+        orgs.group_by("account_id")
+        .agg(all_allowed=pl.col("value").is_in(allowed_orgs).all())
+        .filter("all_allowed")
+        .select("account_id")
+    )
+    by_org = orgs.join(fully_allowed, on="account_id").select(
+        "account_id", entry=pl.lit("org:") + pl.col("value")
+    )
+    return pl.concat([by_account, by_org]).unique().sort("account_id", "entry")
+
+
+def unmatched_entries(allowlist: Allowlist, matches: pl.DataFrame) -> tuple[AllowEntry, ...]:
+    """Entries that allowed no account in this scan (stale, or a typo)."""
+    used = set(matches["entry"].to_list())
+    return tuple(entry for entry in allowlist.entries if entry.label not in used)
+
+
+def split_aggregates(aggregates: Aggregates, allowed: pl.Series) -> tuple[Aggregates, Aggregates]:
+    """The aggregates of the accounts not in `allowed`, and of those in it.
+
+    Per-account tables are filtered; the distinct frame and system-prompt tables are
+    recounted from each side's own requests, so a template's reach never includes the
+    other side's traffic.
+    """
+    wanted = allowed.implode()
+    return _side(aggregates, ~pl.col("account_id").is_in(wanted)), _side(
+        aggregates, pl.col("account_id").is_in(wanted)
+    )
+
+
+def _side(aggregates: Aggregates, keep: pl.Expr) -> Aggregates:
+    account_frames = aggregates.account_frames.filter(keep)
+    frame_counts = account_frames.group_by("frame_fp").agg(n=pl.col("n").sum())
+    system_counts = (
+        account_frames.drop_nulls("system_fp").group_by("system_fp").agg(n=pl.col("n").sum())
+    )
+    frames = aggregates.frames
+    systems = aggregates.systems
+    return Aggregates(
+        accounts=aggregates.accounts.filter(keep),
+        account_frames=account_frames,
+        account_topics=aggregates.account_topics.filter(keep),
+        frames=frames.drop("n")
+        .join(frame_counts, on="frame_fp")
+        .select(frames.columns)
+        .cast({"n": frames.schema["n"]})
+        .sort("frame_fp", "skeleton"),
+        systems=systems.drop("n")
+        .join(system_counts, on="system_fp")
+        .select(systems.columns)
+        .cast({"n": systems.schema["n"]})
+        .sort("system_fp", "system_text"),
+        account_buckets=aggregates.account_buckets.filter(keep),
+        account_values=aggregates.account_values.filter(keep),
+        account_params=aggregates.account_params.filter(keep),
+    )
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """What the allowlist took out of the report: the allowed accounts' own groups."""
+
+    allowlist: Allowlist
+    matches: pl.DataFrame
+    """account_id, entry: each allowed account and every entry that allows it."""
+    report: GroupReport
+    """The allowed accounts, linked and scored only among themselves."""
+    linkage: Linkage
+
+    @property
+    def unmatched(self) -> tuple[AllowEntry, ...]:
+        """Entries that matched no account in this scan."""
+        return unmatched_entries(self.allowlist, self.matches)
+
+    def group_entries(self) -> dict[str, list[str]]:
+        """group_id → the allow entries that matched its members, sorted."""
+        per_group = (
+            self.matches.join(self.linkage.membership, on="account_id")
+            .group_by("group_id")
+            .agg(pl.col("entry").unique().sort())
+        )
+        return {group_id: entries for group_id, entries in per_group.iter_rows()}
+
+    def summary_document(self) -> dict[str, Any]:
+        """The `suppressed` object of the report summary: counts and matched entries."""
+        groups = self.report.groups
+        by_severity = dict(groups.group_by("severity").agg(pl.len()).iter_rows())
+        per_entry = self.matches.group_by("entry").agg(accounts=pl.len())
+        counts = dict(per_entry.iter_rows())
+        return {
+            "allowlists": list(self.allowlist.sources),
+            "accounts": self.matches["account_id"].n_unique(),
+            "groups": groups.height,
+            "groups_by_severity": {name: int(by_severity.get(name, 0)) for name in SEVERITIES},
+            "entries": [
+                {"entry": entry.label, "accounts": int(counts[entry.label])}
+                for entry in self.allowlist.entries
+                if entry.label in counts
+            ],
+            "unmatched_entries": [entry.label for entry in self.unmatched],
+        }
