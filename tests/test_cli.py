@@ -134,6 +134,7 @@ def test_hostile_prompt_text_is_neutralised_in_table(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
+    assert {"scan", "explain", "templates", "accounts"} <= set(main.commands)
     for command in main.commands:
         result = _run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.output, command

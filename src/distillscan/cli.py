@@ -6,6 +6,7 @@ errors go to stderr. Errors are one line with a documented exit code (see ExitCo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -13,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 import polars as pl
@@ -22,6 +23,8 @@ from rich.text import Text
 
 from distillscan import __version__
 from distillscan.errors import DistillscanError, ExitCode, UsageError
+from distillscan.fingerprint import MIN_TEMPLATE_REQUESTS
+from distillscan.investigate import ACCOUNT_SORTS, TEMPLATE_SORTS
 from distillscan.report import (
     Selection,
     render_csv,
@@ -36,6 +39,9 @@ from distillscan.report import (
     write_text,
 )
 from distillscan.score import SEVERITIES
+
+if TYPE_CHECKING:
+    from distillscan.pipeline import ScanOptions, ScanResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -206,6 +212,94 @@ def _scan_options(column_map: tuple[str, ...], input_format: str, preset: str | 
 severity_choice = click.Choice(list(SEVERITIES), case_sensitive=False)
 
 
+def _check_threads(context: click.Context, parameter: click.Parameter, threads: int | None) -> None:
+    """--threads is applied by the entry point before Polars starts (see launch.py); say
+    so when it could not be (Polars already running, e.g. when called from Python)."""
+    if threads is not None and pl.thread_pool_size() != threads:
+        _note(f"[!] --threads {threads} not applied: Polars had already started with "
+              f"{pl.thread_pool_size()} threads")
+
+
+def input_options(command: F) -> F:
+    """The options of every command that reads logs, as one decorator (sqlite-utils
+    style), so scan, explain, templates and accounts read a log the same way."""
+    options = [
+        click.option("--map", "column_map", multiple=True, metavar="CANONICAL=SOURCE",
+                     help="Read canonical column CANONICAL from SOURCE (dotted paths reach into structs). "
+                          "Repeatable."),
+        click.option("--input-format", type=click.Choice(["auto", "parquet", "jsonl"]), default="auto",
+                     show_default=True, help="Input format; auto detects it from the content."),
+        click.option("--preset", metavar="NAME",
+                     help="Log format preset (see `distillscan schema`); default: detected, else native."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Config file with custom presets [default: ./distillscan.toml if present]."),
+        click.option("--skip-errors", is_flag=True,
+                     help="Skip unreadable files and bad lines/rows, report them, exit 3."),
+        click.option("--threads", type=click.IntRange(min=1), metavar="N", expose_value=False,
+                     callback=_check_threads, help="Worker threads [default: all cores]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_logs(paths: tuple[str, ...], options: ScanOptions, quiet: bool) -> ScanResult:
+    """Scan the logs, with a progress line on a terminal's stderr unless quiet."""
+    from distillscan.pipeline import scan as run_scan
+
+    err = _stderr()
+    if quiet or not err.is_terminal:
+        return run_scan(list(paths), options)
+    with ScanProgress(err, count_sources(paths, options)) as progress:
+        return run_scan(list(paths), options, on_shard=progress.shard_done, on_stage=progress.stage)
+
+
+def _read_notes(result: ScanResult, options: ScanOptions, quiet: bool) -> None:
+    """Say on stderr which preset was auto-detected and what input was skipped."""
+    summary = result.summary
+    if quiet:
+        return
+    if summary.preset != "native" and options.preset in (None, "auto"):
+        _note(f"[+] read as {summary.preset} (auto-detected: {summary.preset_reason})")
+    if summary.skipped:
+        _note(
+            f"[!] skipped {summary.rows_skipped:,} of {summary.rows_in:,} input rows "
+            f"({len(summary.skipped)} location(s)); see the report summary"
+        )
+        for record in summary.skipped[:5]:
+            _note(f"[!] {skipped_location(record)}")
+
+
+def _exit_if_partial(result: ScanResult) -> None:
+    """Exit 3 when --skip-errors dropped input."""
+    summary = result.summary
+    if summary.rows_skipped or any(record.rows == 0 for record in summary.skipped):
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    """A machine document to FILE or stdout; an unwritable FILE is a usage error."""
+    try:
+        write_text(text, output, sys.stdout)
+    except OSError as error:
+        if output is None:
+            raise
+        raise UsageError(f"cannot write {output}: {error.strerror or error}") from error
+
+
+def _write_html(path: Path, document: str) -> None:
+    try:
+        path.write_text(document, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+html_option = click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained HTML report (inline CSS and SVG, no scripts) to FILE.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="distillscan")
 def main() -> None:
@@ -218,6 +312,7 @@ def main() -> None:
       zcat dump.jsonl.gz | distillscan scan - --map account_id=user.id
       distillscan synth /tmp/synth.parquet --rows 200000 --truth /tmp/truth.csv
       distillscan evaluate /tmp/synth.parquet --truth /tmp/truth.csv
+      distillscan explain 1 sample_logs/ --html group.html
     """
 
 
@@ -232,18 +327,9 @@ def main() -> None:
               help="Report only groups scoring at least this.")
 @click.option("--min-severity", type=severity_choice, default="low", show_default=True,
               help="Report only groups at or above this severity.")
-@click.option("--map", "column_map", multiple=True, metavar="CANONICAL=SOURCE",
-              help="Read canonical column CANONICAL from SOURCE (dotted paths reach into structs). Repeatable.")
-@click.option("--input-format", type=click.Choice(["auto", "parquet", "jsonl"]), default="auto",
-              show_default=True, help="Input format; auto detects it from the content.")
-@click.option("--preset", metavar="NAME",
-              help="Log format preset (see `distillscan schema`); default: detected, else native.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file with custom presets [default: ./distillscan.toml if present].")
-@click.option("--skip-errors", is_flag=True, help="Skip unreadable files and bad lines/rows, report them, exit 3.")
+@input_options
+@html_option
 @click.option("--fail-on", type=severity_choice, help="Exit 1 when a group at or above this severity is found.")
-@click.option("--threads", type=click.IntRange(min=1), metavar="N",
-              help="Worker threads for Polars [default: all cores].")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PREVIOUS.json",
               help="A previous --format json report (or export groups.json): mark groups new/grown/unchanged, list gone ones.")
 @click.option("--fail-on-new", is_flag=True,
@@ -269,8 +355,8 @@ def scan(
     preset: str | None,
     config_path: Path | None,
     skip_errors: bool,
+    html_path: Path | None,
     fail_on: str | None,
-    threads: int | None,
     baseline_path: Path | None,
     fail_on_new: bool,
     allow_files: tuple[Path, ...],
@@ -291,10 +377,10 @@ def scan(
       distillscan scan 'logs/day=*/part-*.parquet' --top 5 --min-severity high
       distillscan scan dump.jsonl.zst --format csv -o groups.csv --fail-on high
       distillscan scan today/ --baseline yesterday.json --fail-on-new --allow allow.txt --export evidence/
+      distillscan scan sample_logs/ --html report.html
     """
     from distillscan.baseline import load_baseline, with_baseline
     from distillscan.gate import FAIL_ON_NEW_DEFAULT, describe_failures, gate_failures
-    from distillscan.pipeline import scan as run_scan
     from distillscan.report import SCHEMA_VERSION
 
     if output_format == "parquet" and output is None:
@@ -309,19 +395,10 @@ def scan(
 
         check_export_dir(export_dir, force)
     options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
-    if threads is not None and not quiet and pl.thread_pool_size() != threads:
-        _note(f"[!] --threads {threads} not applied: Polars had already started with "
-              f"{pl.thread_pool_size()} threads")
     options = replace(options, allow=_allowlist(allow_files, config_path))
     if show_suppressed and options.allow is None:
         raise UsageError("--show-suppressed needs an allowlist (--allow FILE, or allow = [...] in the config)")
-    err = _stderr()
-    if not quiet and err.is_terminal:
-        with ScanProgress(err, count_sources(paths, options)) as progress:
-            result = run_scan(list(paths), options, on_shard=progress.shard_done,
-                              on_stage=progress.stage)
-    else:
-        result = run_scan(list(paths), options)
+    result = _read_logs(paths, options, quiet)
     if baseline is not None:
         result = with_baseline(result, baseline)
     default_top = 20 if output_format == "table" else None
@@ -348,18 +425,15 @@ def scan(
                                force=force)
         if not quiet:
             _note(f"[+] exported {len(written)} files to {export_dir}")
+    if html_path is not None:
+        from distillscan.html import render_scan_html
+        from distillscan.investigate import group_view
+
+        views = [group_view(result, group_id) for group_id in shown["group_id"]]
+        _write_html(html_path, render_scan_html(result, shown, views))
     if not quiet:
         _warn_unmatched(result)
-    summary = result.summary
-    if not quiet and summary.preset != "native" and options.preset in (None, "auto"):
-        _note(f"[+] read as {summary.preset} (auto-detected: {summary.preset_reason})")
-    if summary.skipped and not quiet:
-        _note(
-            f"[!] skipped {summary.rows_skipped:,} of {summary.rows_in:,} input rows "
-            f"({len(summary.skipped)} location(s)); see the report summary"
-        )
-        for record in summary.skipped[:5]:
-            _note(f"[!] {skipped_location(record)}")
+    _read_notes(result, options, quiet)
     if fail_on is not None or fail_on_new:
         severity = (fail_on or FAIL_ON_NEW_DEFAULT).lower()
         failures = gate_failures(result, severity, only_new=fail_on_new)
@@ -367,8 +441,7 @@ def scan(
             if not quiet:
                 _note(f"[!] {describe_failures(failures, severity, fail_on_new)}")
             sys.exit(int(ExitCode.FINDINGS))
-    if summary.rows_skipped or any(record.rows == 0 for record in summary.skipped):
-        sys.exit(int(ExitCode.PARTIAL))
+    _exit_if_partial(result)
 
 
 @main.command()
@@ -494,3 +567,172 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
                 "pairwise_ranking_accuracy", "campaign_groups", "campaign_groups_above_all_benign",
                 "benign_groups", "top_benign_rank", "lowest_campaign_rank"):
         console.print(f"{key}: {figures[key]}", markup=False)
+
+
+@main.command()
+@click.argument("group")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")
+@click.option("--templates", "templates_limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Show the group's N busiest templates.")
+@click.option("--examples", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Example requests per shown template (a second read of the logs, filtered to the "
+                   "group's accounts); 0: none.")
+@input_options
+@html_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@handle_errors
+def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path | None,
+            templates_limit: int, examples: int, column_map: tuple[str, ...], input_format: str,
+            preset: str | None, config_path: Path | None, skip_errors: bool, html_path: Path | None,
+            quiet: bool, debug: bool) -> None:
+    """Show everything about one group: members, templates with example requests, topics,
+    activity by day and hour, shared infrastructure, model timeline and score components.
+
+    GROUP is a group id (G-…, from `scan --format csv/json`) or a rank from the scan
+    table (1 or '#1'). PATHS and the input options are those of `scan`.
+
+    \b
+    Examples:
+      distillscan explain 1 sample_logs/
+      distillscan explain G-3e0ec5d522 logs/ --examples 3 --html group.html
+      distillscan explain G-3e0ec5d522 logs/ --format json -o group.json
+    """
+    from distillscan.investigate import example_requests, group_view
+
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    result = _read_logs(paths, options, quiet)
+    view = group_view(result, group)
+    if examples and "-" in paths:
+        if not quiet:
+            _note("[!] no example requests: standard input cannot be read a second time (pass files)")
+    elif examples:
+        fetched = example_requests(list(paths), options, result, view, templates=templates_limit,
+                                   per_template=examples)
+        view = dataclasses.replace(view, examples=fetched)
+    if output_format == "json":
+        from distillscan.views import render_group_json
+
+        _write_output(render_group_json(result, view, templates_limit), output)
+    else:
+        from distillscan.views import render_group
+
+        render_group(view, _table_console(output), templates_limit=templates_limit)
+    if html_path is not None:
+        from distillscan.html import render_group_html
+
+        _write_html(html_path, render_group_html(result, view, templates_limit))
+    _read_notes(result, options, quiet)
+    _exit_if_partial(result)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")
+@click.option("--sort", "sort_by", type=click.Choice(list(TEMPLATE_SORTS)), default="requests",
+              show_default=True, help="Order: most requests, most accounts, or earliest first.")
+@click.option("--top", type=click.IntRange(min=1), help="Show at most N templates [table default: 20].")
+@click.option("--min-requests", type=click.IntRange(min=1), default=MIN_TEMPLATE_REQUESTS, show_default=True,
+              help="Only templates with at least this many requests.")
+@input_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@handle_errors
+def templates(paths: tuple[str, ...], output_format: str, output: Path | None, sort_by: str,
+              top: int | None, min_requests: int, column_map: tuple[str, ...], input_format: str,
+              preset: str | None, config_path: Path | None, skip_errors: bool, quiet: bool,
+              debug: bool) -> None:
+    """List the prompt templates across the logs: skeleton, requests, accounts, share of
+    traffic, first/last seen, reasoning-ask share and the groups that send them.
+
+    \b
+    Examples:
+      distillscan templates sample_logs/
+      distillscan templates logs/ --sort first-seen --top 50
+      distillscan templates logs/ --format csv -o templates.csv
+    """
+    from distillscan.investigate import sort_templates, template_catalog
+    from distillscan.views import render_templates, render_templates_csv, render_templates_json
+
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    result = _read_logs(paths, options, quiet)
+    catalog = sort_templates(template_catalog(result, min_requests), sort_by)
+    limit = top or (20 if output_format == "table" else None)
+    shown = catalog.head(limit) if limit is not None else catalog
+    if output_format == "table":
+        render_templates(shown, _table_console(output), catalog.height)
+    elif output_format == "json":
+        _write_output(render_templates_json(result, shown), output)
+    else:
+        _write_output(render_templates_csv(shown), output)
+    _read_notes(result, options, quiet)
+    _exit_if_partial(result)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--account", "account_ids", multiple=True, metavar="ID", help="Only this account. Repeatable.")
+@click.option("--group", "group_ids", multiple=True, metavar="GROUP",
+              help="Only members of this group (id or rank). Repeatable.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "parquet"]),
+              default="table", show_default=True, help="Output format (parquet needs -o).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")
+@click.option("--sort", "sort_by", type=click.Choice(list(ACCOUNT_SORTS)), default="score", show_default=True,
+              help="Order of the rows.")
+@click.option("--top", type=click.IntRange(min=1), help="Show at most N accounts [table default: 50].")
+@input_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@handle_errors
+def accounts(paths: tuple[str, ...], account_ids: tuple[str, ...], group_ids: tuple[str, ...],
+             output_format: str, output: Path | None, sort_by: str, top: int | None,
+             column_map: tuple[str, ...], input_format: str, preset: str | None,
+             config_path: Path | None, skip_errors: bool, quiet: bool, debug: bool) -> None:
+    """Per-account features (as the scan computes them) with each account's group,
+    severity and score.
+
+    \b
+    Examples:
+      distillscan accounts sample_logs/ --sort requests
+      distillscan accounts logs/ --account acct_0021e7fad3cc --account acct_01da93a8cdfd
+      distillscan accounts logs/ --group 1 --format parquet -o members.parquet
+    """
+    from distillscan.investigate import account_table, filter_accounts, resolve_group, sort_accounts
+    from distillscan.views import (
+        render_accounts,
+        render_accounts_csv,
+        render_accounts_json,
+        write_accounts_parquet,
+    )
+
+    if output_format == "parquet" and output is None:
+        raise UsageError("--format parquet needs -o FILE")
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    result = _read_logs(paths, options, quiet)
+    everyone = account_table(result)
+    groups = [resolve_group(result, group_id) for group_id in group_ids]
+    chosen = sort_accounts(filter_accounts(everyone, account_ids, groups), sort_by)
+    limit = top or (50 if output_format == "table" else None)
+    shown = chosen.head(limit) if limit is not None else chosen
+    if output_format == "table":
+        render_accounts(shown, _table_console(output), chosen.height, everyone.height)
+    elif output_format == "parquet":
+        assert output is not None
+        try:
+            write_accounts_parquet(shown, output)
+        except OSError as error:
+            raise UsageError(f"cannot write {output}: {error.strerror or error}") from error
+    elif output_format == "json":
+        _write_output(render_accounts_json(result, shown), output)
+    else:
+        _write_output(render_accounts_csv(shown), output)
+    _read_notes(result, options, quiet)
+    _exit_if_partial(result)
