@@ -197,3 +197,10 @@ def test_envelopes_stream_in_small_batches_with_flat_spans_mixed_in(tmp_path: Pa
                          batch_bytes=4096))
     assert caught.value.line == 19
     assert caught.value.field == "resourceSpans[0].resource.attributes[0].key"
+
+
+def test_text_survives_escapes_through_the_envelope(tmp_path: Path) -> None:
+    prompt = 'C:\\temp\\new\tfile "quoted" \u00e9 \U0001F600 \\u0041'
+    path = write(tmp_path / "a.jsonl", [envelope([chat("01", "u", prompt)])])
+    frame, _ = load_frame([path], preset=OTEL)
+    assert frame["prompt"].to_list() == [prompt]

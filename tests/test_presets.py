@@ -549,6 +549,19 @@ def test_langfuse_plain_prompt_that_looks_like_json(tmp_path: Path) -> None:
                                          "from messages", None]
 
 
+def test_langfuse_input_as_text_in_parquet(tmp_path: Path) -> None:
+    rows = {"id": ["1", "2", "3"], "traceId": ["t"] * 3, "userId": ["u"] * 3,
+            "startTime": ["2026-04-20T09:00:00Z"] * 3, "model": ["m"] * 3, "output": ["a"] * 3,
+            "input": ["plain prompt",
+                      json.dumps([{"role": "system", "content": "sys"},
+                                  {"role": "user", "content": "hi"}]),
+                      json.dumps({"messages": [{"role": "user", "content": "in an object"}]})]}
+    pl.DataFrame(rows).write_parquet(tmp_path / "lf.parquet")
+    frame, _ = load_frame([str(tmp_path / "lf.parquet")], preset=BUILTIN["langfuse"])
+    assert frame.select("prompt", "system").rows() == [
+        ("plain prompt", None), ("hi", "sys"), ("in an object", None)]
+
+
 def _batch_lines(joined: bool) -> list[dict[str, Any]]:
     lines = [json.loads(line) for line in _text("openai-batch").splitlines()]
     return lines if joined else [{k: v for k, v in line.items() if k != "response"}

@@ -1361,6 +1361,8 @@ class _Batch:
     line_numbers: list[int] | None = None
     """Input line of each non-blank line of `data`, when they are not consecutive (an
     expanded OTLP envelope gives one line per span, all numbered as the envelope)."""
+    selected: bool = False
+    """Lines hold every spec as a top-level key (an expanded batch): no raw paths."""
 
 
 def _line_batches(
@@ -1586,14 +1588,16 @@ class _JsonlFile:
         self.skip_errors = skip_errors
         self.schema = specs.jsonl_read_schema()
         self.raw_specs = specs.jsonl_raw_specs()
+        self.selected_schema = {spec: pl.String() for spec in specs.all()}
         self.required_checked = False
 
     # -- parsing ------------------------------------------------------------
 
     def parse(self, batch: _Batch, groups: _Groups) -> _Parsed:
         """The batch's rows; on the error path, bad lines are raised or recorded."""
+        schema = self.selected_schema if batch.selected else self.schema
         try:
-            frame = _read_ndjson(batch.data, self.schema)
+            frame = _read_ndjson(batch.data, schema)
             return _Parsed(frame, frame.height + groups.rows(), batch.line_numbers)
         except _PARSE_ERRORS:
             pass
@@ -1612,14 +1616,14 @@ class _JsonlFile:
                 good.append(raw)
                 numbers.append(number)
         try:
-            frame = _read_ndjson(b"\n".join(good), self.schema)
+            frame = _read_ndjson(b"\n".join(good), schema)
         except _PARSE_ERRORS:
             # Python's parser took a line Polars refuses: find it with Polars.
             kept: list[bytes] = []
             kept_numbers: list[int] = []
             for raw, number in zip(good, numbers, strict=True):
                 try:
-                    _read_ndjson(raw, self.schema)
+                    _read_ndjson(raw, schema)
                 except _PARSE_ERRORS as error:
                     self.bad_line(groups, f"malformed JSON: {_polars_message(error)}", "", number)
                     continue
@@ -1627,7 +1631,7 @@ class _JsonlFile:
                 kept_numbers.append(number)
             good, numbers = kept, kept_numbers
             try:
-                frame = _read_ndjson(b"\n".join(good), self.schema)
+                frame = _read_ndjson(b"\n".join(good), schema)
             except _PARSE_ERRORS as error:  # pragma: no cover - every line parsed alone
                 raise InputError(
                     self.path,
@@ -1637,11 +1641,13 @@ class _JsonlFile:
         return _Parsed(frame, len(good) + groups.rows(), numbers, good)
 
     def with_raw_specs(
-        self, frame: pl.DataFrame, data: bytes, lines: list[bytes] | None
+        self, frame: pl.DataFrame, data: bytes, lines: list[bytes] | None, selected: bool = False
     ) -> pl.DataFrame:
-        """Add the dotted-path columns and repair nested text, both from the raw lines."""
-        wanted = [spec for spec in self.raw_specs if _mentions_key(data, spec)]
-        absent = [pl.lit(None, pl.String()).alias(s) for s in self.raw_specs if s not in wanted]
+        """Add the dotted-path columns and repair nested text, both from the raw lines
+        (`selected`: the lines hold every spec as a top-level key, read already)."""
+        raw_specs = [] if selected else self.raw_specs
+        wanted = [spec for spec in raw_specs if _mentions_key(data, spec)]
+        absent = [pl.lit(None, pl.String()).alias(s) for s in raw_specs if s not in wanted]
         mspecs = [spec for spec in self.specs.messages if spec in frame.columns]
         repair = bool(mspecs) and _LOSSY_ESCAPE_BYTES.search(data) is not None
         if wanted or repair:
@@ -1674,17 +1680,20 @@ class _JsonlFile:
         groups.add(reason, field, line)
 
     def expand(self, batch: _Batch, groups: _Groups) -> _Batch:
-        """The batch with each OTLP envelope line replaced by its GenAI span records."""
-        expanded = otlp.expand_lines(batch.data, batch.first_line)
+        """The batch with each OTLP envelope line replaced by its GenAI span records,
+        every record reduced to the specs (see `otlp.expand_lines`)."""
+        expanded = otlp.expand_lines(batch.data, batch.first_line, self.specs.all())
         for line, field, reason in expanded.errors:
             self.bad_line(groups, f"malformed OTLP envelope: {reason}", "", line, field)
-        return _Batch(expanded.data, batch.first_line, expanded.line_numbers)
+        return _Batch(expanded.data, batch.first_line, expanded.line_numbers, selected=True)
 
     # -- canonicalising -----------------------------------------------------
 
     def shard(self, batch: _Batch) -> Shard | None:
         groups = _Groups(self.path)
-        if self.specs.envelope == "otlp" and otlp.ENVELOPE_MARK in batch.data:
+        if self.specs.envelope == "otlp":
+            # Also for flat spans: picking their many dotted paths in Python, once per
+            # line, is far cheaper than matching every path against every line.
             batch = self.expand(batch, groups)
             if not batch.data:  # no GenAI spans, or only malformed envelopes
                 rows = groups.rows()
@@ -1698,7 +1707,7 @@ class _JsonlFile:
             return Shard(self.source, _empty_frame(), rows_in, groups.records(), frozenset())
 
         specs = self.specs
-        sources = self.with_raw_specs(raw, batch.data, parsed.lines)
+        sources = self.with_raw_specs(raw, batch.data, parsed.lines, batch.selected)
         present = {name for name in sources.columns if sources[name].null_count() < sources.height}
 
         extra_checks: list[_Check] = []

@@ -6,11 +6,11 @@ request per line: `{"resourceSpans": [{"resource": {"attributes": [...]}, "scope
 {"stringValue" | "intValue" | "doubleValue" | "boolValue" | "arrayValue" |
 "kvlistValue" | "bytesValue": ...}}` and times are nanosecond strings.
 
-`expand_lines` rewrites every such line into one record per span that makes a model
-call (it has `gen_ai.request.model` or `gen_ai.operation.name`; tool and agent spans
-are not requests), in the shape of the OpenTelemetry SDK's own span JSON, which the
+`flatten` turns an envelope into one record per span that makes a model call (it
+has `gen_ai.request.model` or `gen_ai.operation.name`; tool and agent spans are not
+requests), in the shape of the OpenTelemetry SDK's own span JSON, which the
 `otel-genai` preset reads: `name`, `context.{trace_id, span_id}`, `start_time` (RFC
-3339, UTC), `attributes` (plain values; the resource's attributes apply to every span
+3339, UTC, to the microsecond), `attributes` (plain values; the resource's attributes apply to every span
 below them, the span's own win; message attributes are not repeated there),
 `resource.attributes`, `scope`, and `messages`: the request's messages as `{role,
 content: [{type, text}]}`, taken from the first of
@@ -22,13 +22,14 @@ content: [{type, text}]}`, taken from the first of
    attribute, or `gen_ai.content.prompt` with a `gen_ai.prompt` attribute.
 
 Image parts become `image` parts and tool results `tool_result` parts, so the loader
-counts them instead of mixing them into the text. Lines without an envelope pass
-through untouched, so a file may mix envelopes and flat spans.
+counts them instead of mixing them into the text.
 
+`expand_lines` does this for a batch of JSONL lines and keeps, of each record (and of
+each plain JSON object line, so a file may mix envelopes and flat spans), only the
+fields the loader asks for, as top-level keys named by their dotted paths: Polars then
+reads them as plain columns instead of matching every path against every line.
 Envelopes are parsed by Python's C JSON parser one line at a time: their typed,
-recursive attribute lists have no fixed schema Polars could read them with. Only a
-span's few fields survive into its flat record, which Polars then reads like any other
-JSONL line.
+recursive attribute lists have no fixed schema Polars could read them with.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Final
 
 ENVELOPE_KEY: Final = "resourceSpans"
@@ -59,7 +60,6 @@ _MESSAGE_KEYS: Final = frozenset({"gen_ai.input.messages", "gen_ai.system_instru
 _INDEXED_MESSAGE: Final = re.compile(r"gen_ai\.(prompt|completion)\.\d+\..+")
 _MEDIA_PARTS: Final = frozenset({"blob", "file", "uri"})
 _NON_FINITE: Final = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class EnvelopeError(ValueError):
@@ -76,7 +76,8 @@ class Expanded:
     """A batch of lines with every envelope replaced by its span records."""
 
     data: bytes
-    """Newline-terminated JSON lines: flat span records and untouched other lines."""
+    """Newline-terminated JSON lines: the selected fields of each record, and lines
+    that are not JSON objects, untouched."""
     line_numbers: list[int]
     """The input line of each output line."""
     errors: list[tuple[int, str, str]]
@@ -110,6 +111,8 @@ def _integer(value: Any, where: str) -> int:
     """An OTLP int64: a JSON number or (as written by OTLP/JSON) a string of digits."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return int(value)
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value):
         return int(value)
     raise EnvelopeError(where, f"expected an integer (a string of digits), got {value!r:.60}")
@@ -156,6 +159,11 @@ def key_values(items: Any, where: str) -> dict[str, Any]:
     """A list of OTLP `KeyValue`s as a dict (a repeated key: the last one wins)."""
     out: dict[str, Any] = {}
     for index, item in enumerate(_list(items, where)):
+        if type(item) is dict and type(key := item.get("key")) is str:
+            value = item.get("value")
+            if type(value) is dict and type(text := value.get("stringValue")) is str:
+                out[key] = text  # the common case, without the general checks below
+                continue
         entry = _object(item, f"{where}[{index}]")
         key = entry.get("key")
         if not isinstance(key, str):
@@ -174,10 +182,13 @@ def nanos_to_time(value: Any, where: str) -> str | None:
         return None
     seconds, rest = divmod(nanos, 1_000_000_000)
     try:
-        moment = datetime.fromtimestamp(seconds, timezone.utc)
+        t = time.gmtime(seconds)
     except (OverflowError, OSError, ValueError):
         raise EnvelopeError(where, f"time out of range: {value!r:.40}") from None
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{rest // 1000:06d}Z"
+    if not 1 <= t.tm_year <= 9999:
+        raise EnvelopeError(where, f"time out of range: {value!r:.40}")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
+        t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, rest // 1000)
 
 
 # ---------------------------------------------------------------------------
@@ -346,7 +357,6 @@ def _span_record(
         "context": {"trace_id": span.get("traceId"), "span_id": span.get("spanId")},
         "parent_id": span.get("parentSpanId") or None,
         "start_time": nanos_to_time(span.get("startTimeUnixNano"), where + ".startTimeUnixNano"),
-        "end_time": nanos_to_time(span.get("endTimeUnixNano"), where + ".endTimeUnixNano"),
         "attributes": {**resource, **{k: v for k, v in attrs.items() if not _is_message_key(k)}},
         "resource": {"attributes": resource},
         "scope": {"name": scope.get("name"), "version": scope.get("version")},
@@ -385,6 +395,39 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+_Prefixes = tuple[tuple[tuple[str, int], ...], ...]
+
+
+def _prefixes(path: str) -> _Prefixes:
+    """For each part of a dotted path, the keys that may start there (longest first)
+    with the part after each: a flat key holding dots may sit at any level."""
+    parts = path.split(".")
+    return tuple(
+        tuple((".".join(parts[start:end]), end) for end in range(len(parts), start, -1))
+        for start in range(len(parts))
+    )
+
+
+def _lookup(value: Any, prefixes: _Prefixes, start: int = 0) -> Any:
+    """The first non-null value a dotted path names, trying longer keys first (the
+    order in which the JSONL reader resolves dotted paths), else None."""
+    if not isinstance(value, dict):
+        return None
+    for key, end in prefixes[start]:
+        if key in value:
+            found = value[key] if end == len(prefixes) else _lookup(value[key], prefixes, end)
+            if found is not None:
+                return found
+    return None
+
+
 def _dump(record: dict[str, Any]) -> bytes:
     try:
         return json.dumps(record, ensure_ascii=False).encode()
@@ -392,12 +435,15 @@ def _dump(record: dict[str, Any]) -> bytes:
         return json.dumps(record).encode()
 
 
-def expand_lines(data: bytes, first_line: int) -> Expanded:
-    """Replace each envelope line of a batch by its span records (see module doc).
+def expand_lines(data: bytes, first_line: int, fields: Sequence[str]) -> Expanded:
+    """Each line of a batch as the selected `fields` (dotted paths) of its records.
 
-    A line that is not valid JSON, or not an envelope, passes through untouched for
-    the JSONL reader to read or report; a malformed envelope yields an error instead.
+    An envelope line gives one record
+    per GenAI request span; any other JSON object line is one record. A line that is
+    not a JSON object passes through untouched, for the JSONL reader to report; a
+    malformed envelope yields an error instead of records.
     """
+    paths = [(name, _prefixes(name)) for name in dict.fromkeys(fields)]
     out: list[bytes] = []
     numbers: list[int] = []
     errors: list[tuple[int, str, str]] = []
@@ -405,26 +451,32 @@ def expand_lines(data: bytes, first_line: int) -> Expanded:
         if not raw.strip():
             continue
         number = first_line + index
-        document: Any = None
-        if ENVELOPE_MARK in raw:
-            try:
-                document = json.loads(raw, parse_constant=_reject_constant)
-            except (ValueError, RecursionError):
-                document = None
-        if not is_envelope(document):
+        try:
+            document = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite)
+        except (ValueError, RecursionError):
+            document = None
+        if not isinstance(document, dict):
             out.append(raw)
             numbers.append(number)
             continue
-        try:
-            records = flatten(document)
-        except EnvelopeError as error:
-            errors.append((number, error.field, error.reason))
-            continue
-        except RecursionError:
-            errors.append((number, ENVELOPE_KEY, "nested too deeply"))
-            continue
-        out.extend(_dump(record) for record in records)
-        numbers.extend([number] * len(records))
+        records = [document]
+        if is_envelope(document):
+            try:
+                records = flatten(document)
+            except EnvelopeError as error:
+                errors.append((number, error.field, error.reason))
+                continue
+            except RecursionError:
+                errors.append((number, ENVELOPE_KEY, "nested too deeply"))
+                continue
+        for record in records:
+            selected = {}
+            for name, prefixes in paths:
+                value = _lookup(record, prefixes)
+                if value is not None:
+                    selected[name] = value
+            out.append(_dump(selected))
+            numbers.append(number)
     return Expanded(b"\n".join(out) + b"\n" if out else b"", numbers, errors)
 
 
