@@ -579,6 +579,8 @@ def test_openai_batch_input_lines_without_time_are_an_error_with_a_hint(tmp_path
     assert message.startswith(f"distillscan: error: {inputs}:1: field 'timestamp': "
                               "missing required column 'timestamp'")
     assert "response.body.created" in message and "see README" in message
+    shown = json.loads(CliRunner().invoke(main, ["schema", str(inputs), "--format", "json"]).stdout)
+    assert list(shown["missing_required"]) == ["timestamp"]
 
     outputs = tmp_path / "batch_output.jsonl"
     outputs.write_text("".join(json.dumps({"id": f"batch_req_{n}", "custom_id": line["custom_id"],
@@ -586,6 +588,8 @@ def test_openai_batch_input_lines_without_time_are_an_error_with_a_hint(tmp_path
                                for n, line in enumerate(_batch_lines(True))), encoding="utf-8")
     result = CliRunner().invoke(main, ["scan", str(outputs)])
     assert result.exit_code == 2 and "join them with their input lines on custom_id" in result.output
+    shown = json.loads(CliRunner().invoke(main, ["schema", str(outputs), "--format", "json"]).stdout)
+    assert list(shown["missing_required"]) == ["account_id", "prompt"]
 
     # Input lines among joined ones: the row is named, nothing is invented.
     mixed = _batch_lines(True)

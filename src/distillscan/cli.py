@@ -280,6 +280,9 @@ def schema(paths: tuple[str, ...], preset: str | None, config_path: Path | None,
         for path, name in info.presets_by_file.items():
             console.print(Text(terminal_safe(f"  {path}: {name}")))
     console.print(Text(terminal_safe(f"fields found: {', '.join(info.fields) or 'none'}")))
+    for name, hint in info.missing.items():
+        console.print(Text(terminal_safe(f"missing required column '{name}'"
+                                         + (f": {hint}" if hint else "")), style="yellow"))
     mapping = Table(title="Mapping (canonical column ← source fields found)")
     mapping.add_column("canonical")
     mapping.add_column("source")

@@ -15,7 +15,9 @@ the columns of `CANONICAL_SCHEMA`:
   from line to line never breaks the batch; the text is then cast per canonical
   column. Nested values whose text Polars would mangle, and dotted `--map` paths,
   are taken from the raw line instead (see `_LOSSY_ESCAPE`). Lines are only looked
-  at one by one when the batch fails to parse, to name the bad line.
+  at one by one when the batch fails to parse, to name the bad line. A preset with
+  an OTLP envelope (`otel-genai`) has each batch rewritten first: one line per GenAI
+  span, holding just the paths the preset reads (see `otlp.expand_lines`).
 
 Nothing is ever silently dropped: for every shard `rows_in` equals the rows in
 its frame plus the rows its `skipped` records account for.

@@ -525,6 +525,8 @@ class SchemaReport:
     signals: dict[str, bool]
     presets_by_file: dict[str, str] = field(default_factory=dict)
     """file → the preset a scan reads it with (auto-detection is per file)."""
+    missing: dict[str, str] = field(default_factory=dict)
+    """Required column not found → the preset's hint for it ('' when it has none)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -536,6 +538,7 @@ class SchemaReport:
             "columns_available": sorted(self.available),
             "signals": dict(self.signals),
             "presets_by_file": dict(self.presets_by_file),
+            "missing_required": dict(self.missing),
         }
 
 
@@ -545,7 +548,7 @@ def _path_found(path: str, fields: set[str]) -> bool:
 
 def describe(fields: Iterable[str], preset: Preset, detection: Detection) -> SchemaReport:
     """Which canonical columns (and so which signals) `preset` finds among `fields`."""
-    from distillscan.schema import signals_available
+    from distillscan.schema import REQUIRED_COLUMNS, signals_available
 
     found = set(fields)
     mapping: dict[str, tuple[str, ...]] = {}
@@ -558,5 +561,7 @@ def describe(fields: Iterable[str], preset: Preset, detection: Detection) -> Sch
         available.update(_DERIVED_FROM_MESSAGES)
     if "turn" in available:
         available.add("n_turns")
+    missing = {name: preset.hints.get(name, "") for name in REQUIRED_COLUMNS
+               if name not in available}
     return SchemaReport(tuple(fields), preset.name, detection, mapping, frozenset(available),
-                        signals_available(available))
+                        signals_available(available), missing=missing)
