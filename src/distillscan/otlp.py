@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 ENVELOPE_KEY: Final = "resourceSpans"
-ENVELOPE_MARK: Final = b'"resourceSpans"'
 _SCOPE_KEYS: Final = ("scopeSpans", "instrumentationLibrarySpans")
 _REQUEST_MARKERS: Final = ("gen_ai.request.model", "gen_ai.operation.name")
 _NOT_REQUESTS: Final = frozenset({"execute_tool", "invoke_agent", "create_agent"})
@@ -187,8 +186,8 @@ def nanos_to_time(value: Any, where: str) -> str | None:
         raise EnvelopeError(where, f"time out of range: {value!r:.40}") from None
     if not 1 <= t.tm_year <= 9999:
         raise EnvelopeError(where, f"time out of range: {value!r:.40}")
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
-        t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, rest // 1000)
+    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+            f"{t.tm_sec:02d}.{rest // 1000:06d}Z")
 
 
 # ---------------------------------------------------------------------------
@@ -482,7 +481,6 @@ def expand_lines(data: bytes, first_line: int, fields: Sequence[str]) -> Expande
 
 __all__ = [
     "ENVELOPE_KEY",
-    "ENVELOPE_MARK",
     "EnvelopeError",
     "Expanded",
     "any_value",
