@@ -2,8 +2,9 @@
 
 `REQUESTS` is one small, hand-written traffic sample (a templated campaign sharing a
 system prompt, parameters and infrastructure, plus benign users). `RENDER` writes it
-in each preset's format; the files under tests/fixtures/presets/ are that output
-(regenerate with `python tests/test_presets.py`), and a test checks they match.
+in each preset's format, record by record, and `_otlp_text` as OpenTelemetry OTLP/JSON
+envelopes; the files under tests/fixtures/presets/ are that output (regenerate with
+`python tests/test_presets.py`), and a test checks they match.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from distillscan.cli import main
-from distillscan.errors import UsageError
+from distillscan.errors import InputError, UsageError
 from distillscan.load import load_frame
 from distillscan.pipeline import ScanOptions, scan
 from distillscan.presets import BUILTIN, detect_preset, parse_presets
@@ -159,9 +160,18 @@ def _litellm(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _langfuse(r: dict[str, Any]) -> dict[str, Any]:
+    # `input` as Langfuse's integrations record it: the messages; a completion's plain
+    # prompt string; or, when tools are passed, an object holding the messages.
+    given: Any = _chat_messages(r)
+    if not r["system"] and not r["history"]:
+        given = r["prompt"]
+    elif r["account"] in ("acct-c2", "bruno"):
+        given = {"messages": given, "tools": [{"type": "function",
+                                               "function": {"name": "lookup"}}]}
+    output: Any = {"role": "assistant", "content": "ok"} if r["system"] else "ok"
     return {"id": r["rid"], "traceId": f"trace-{r['rid']}", "type": "GENERATION",
             "startTime": r["ts"].isoformat(), "userId": r["account"], "model": r["model"],
-            "input": _chat_messages(r), "output": {"role": "assistant", "content": "ok"},
+            "input": given, "output": output,
             "modelParameters": {"temperature": r["temperature"], "max_tokens": r["max_tokens"]},
             "usage": {"input": r["in_tok"], "output": r["out_tok"], "unit": "TOKENS"}}
 
@@ -187,6 +197,130 @@ def _gateway(r: dict[str, Any]) -> dict[str, Any]:
             "country_code": "NL", "asn_number": 64500, "asn_org": "Example Net"}
 
 
+def _kv(key: str, value: Any) -> dict[str, Any]:
+    """An OTLP/JSON KeyValue (int64 as a string, as the protobuf JSON mapping writes it)."""
+    if isinstance(value, bool):
+        typed: dict[str, Any] = {"boolValue": value}
+    elif isinstance(value, int):
+        typed = {"intValue": str(value)}
+    elif isinstance(value, float):
+        typed = {"doubleValue": value}
+    else:
+        typed = {"stringValue": value}
+    return {"key": key, "value": typed}
+
+
+def _nanos(ts: datetime, extra: int = 0) -> str:
+    return str(int(ts.timestamp()) * 1_000_000_000 + extra)
+
+
+# How each account's instrumentation records the prompt: current semantic conventions
+# (a), OpenLLMetry's indexed attributes (b), or span events (c).
+OTLP_FORM = {"acct-c0": "a", "acct-c1": "a", "acct-c2": "a", "acct-c3": "b", "acct-c4": "b",
+             "acct-c5": "c", "alice": "a", "bruno": "b", "chen": "c", "dara": "a"}
+
+
+def _otlp_span(r: dict[str, Any], index: int) -> dict[str, Any]:
+    form = OTLP_FORM[r["account"]]
+    attrs = [_kv("gen_ai.request.model", r["model"]),
+             _kv("gen_ai.request.temperature", r["temperature"]),
+             _kv("gen_ai.request.max_tokens", r["max_tokens"]),
+             _kv("client.address", r["ip"]), _kv("user_agent.original", r["ua"]),
+             _kv("server.address", "api.example.invalid")]
+    if r["account"] in BENIGN:  # the resource names the app; the span, its user
+        attrs.append(_kv("user.id", r["account"]))
+    history = [("user" if i % 2 == 0 else "assistant", text) for i, text in enumerate(r["history"])]
+    events: list[dict[str, Any]] = []
+    if form == "a":
+        attrs += [_kv("gen_ai.operation.name", "chat"), _kv("gen_ai.provider.name", "openai"),
+                  _kv("gen_ai.usage.input_tokens", r["in_tok"]),
+                  _kv("gen_ai.usage.output_tokens", r["out_tok"])]
+        if r["system"]:
+            attrs.append(_kv("gen_ai.system_instructions",
+                             json.dumps([{"type": "text", "content": r["system"]}])))
+        parts: list[dict[str, Any]] = [{"type": "text", "content": r["prompt"]}]
+        if r["account"] == "alice":  # an image is counted, never read as text
+            parts.append({"type": "blob", "modality": "image", "mime_type": "image/png",
+                          "content": "iVBORw0KGgo="})
+        messages = [{"role": role, "parts": [{"type": "text", "content": text}]}
+                    for role, text in history]
+        messages.append({"role": "user", "parts": parts})
+        attrs.append(_kv("gen_ai.input.messages", json.dumps(messages)))
+        attrs.append(_kv("gen_ai.output.messages", json.dumps(
+            [{"role": "assistant", "parts": [{"type": "text", "content": "ok"}],
+              "finish_reason": "stop"}])))
+    elif form == "b":
+        attrs += [_kv("gen_ai.system", "openai"), _kv("llm.request.type", "chat"),
+                  _kv("gen_ai.usage.prompt_tokens", r["in_tok"]),
+                  _kv("gen_ai.usage.completion_tokens", r["out_tok"])]
+        turns = ([("system", r["system"])] if r["system"] else []) + history
+        turns.append(("user", r["prompt"]))
+        for n, (role, text) in enumerate(turns):
+            attrs += [_kv(f"gen_ai.prompt.{n}.role", role), _kv(f"gen_ai.prompt.{n}.content", text)]
+        attrs += [_kv("gen_ai.completion.0.role", "assistant"),
+                  _kv("gen_ai.completion.0.content", "ok")]
+    else:
+        attrs += [_kv("gen_ai.operation.name", "chat"), _kv("gen_ai.system", "openai"),
+                  _kv("gen_ai.usage.input_tokens", r["in_tok"]),
+                  _kv("gen_ai.usage.output_tokens", r["out_tok"])]
+        turns = ([("system", r["system"])] if r["system"] else []) + history
+        turns.append(("user", r["prompt"]))
+        events = [{"timeUnixNano": _nanos(r["ts"], 500), "name": f"gen_ai.{role}.message",
+                   "attributes": [_kv("gen_ai.system", "openai"), _kv("content", text)]}
+                  for role, text in turns]
+        events.append({"timeUnixNano": _nanos(r["ts"], 900), "name": "gen_ai.choice",
+                       "attributes": [_kv("index", 0), _kv("finish_reason", "stop")]})
+    span: dict[str, Any] = {
+        "traceId": f"{index + 1:032x}", "spanId": f"{index + 1:016x}",
+        "parentSpanId": f"{index + 1:015x}f", "name": f"chat {r['model']}", "kind": 3,
+        "startTimeUnixNano": _nanos(r["ts"], 321), "endTimeUnixNano": _nanos(r["ts"] + timedelta(seconds=2)),
+        "attributes": attrs, "status": {}}
+    if events:
+        span["events"] = events
+    return span
+
+
+def _otlp_text(requests: list[dict[str, Any]]) -> str:
+    """OTLP/JSON as the Collector's file exporter writes it: one export per line, spans
+    under their resource (which carries `user.id` for the campaign's own service) and
+    instrumentation scope, next to an HTTP server span and a tool span that are not
+    model calls; one export holds no GenAI span at all."""
+    lines = [{"resourceSpans": [{"resource": {"attributes": [
+        _kv("service.name", "healthcheck")]}, "scopeSpans": [{"scope": {
+            "name": "opentelemetry.instrumentation.fastapi"}, "spans": [{
+                "traceId": "f" * 32, "spanId": "e" * 16, "name": "GET /healthz", "kind": 2,
+                "startTimeUnixNano": _nanos(START), "endTimeUnixNano": _nanos(START, 5000),
+                "attributes": [_kv("http.request.method", "GET")]}]}]}]}]
+    for start in range(0, len(requests), 6):
+        chunk = list(enumerate(requests))[start:start + 6]
+        resources: dict[str, list[dict[str, Any]]] = {}
+        for index, r in chunk:
+            owner = "consumer-app" if r["account"] in BENIGN else r["account"]
+            resources.setdefault(owner, []).append(_otlp_span(r, index))
+        resource_spans = []
+        for owner, spans in resources.items():
+            resource = [_kv("service.name", "consumer-app" if owner == "consumer-app" else "tutor-bot"),
+                        _kv("telemetry.sdk.language", "python")]
+            resource.append(_kv("user.id", "svc-consumer-app" if owner == "consumer-app" else owner))
+            tool = {"traceId": spans[0]["traceId"], "spanId": "d" * 16, "name": "execute_tool lookup",
+                    "kind": 1, "startTimeUnixNano": spans[0]["startTimeUnixNano"],
+                    "endTimeUnixNano": spans[0]["endTimeUnixNano"],
+                    "attributes": [_kv("gen_ai.operation.name", "execute_tool"),
+                                   _kv("gen_ai.tool.name", "lookup")]}
+            http = {"traceId": spans[0]["traceId"], "spanId": "c" * 16, "name": "POST /v1/chat",
+                    "kind": 2, "startTimeUnixNano": spans[0]["startTimeUnixNano"],
+                    "endTimeUnixNano": spans[0]["endTimeUnixNano"],
+                    "attributes": [_kv("http.request.method", "POST"),
+                                   _kv("http.response.status_code", 200)]}
+            resource_spans.append({"resource": {"attributes": resource}, "scopeSpans": [
+                {"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.1b0"},
+                 "spans": [*spans, tool]},
+                {"scope": {"name": "opentelemetry.instrumentation.fastapi", "version": "0.52b0"},
+                 "spans": [http]}], "schemaUrl": "https://opentelemetry.io/schemas/1.30.0"})
+        lines.append({"resourceSpans": resource_spans})
+    return "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+
+
 RENDER: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "openai-chat": _openai_chat,
     "openai-batch": _openai_batch,
@@ -198,14 +332,21 @@ RENDER: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def _text(preset: str) -> str:
-    return "".join(json.dumps(RENDER[preset](r)) + "\n" for r in REQUESTS)
+WHOLE_FILE: dict[str, Callable[[list[dict[str, Any]]], str]] = {"otel-genai-otlp": _otlp_text}
+FIXTURE_PRESET: dict[str, str] = {**{name: name for name in RENDER}, "otel-genai-otlp": "otel-genai"}
+"""Fixture name → the preset that reads it."""
+
+
+def _text(name: str) -> str:
+    if name in WHOLE_FILE:
+        return WHOLE_FILE[name](REQUESTS)
+    return "".join(json.dumps(RENDER[name](r)) + "\n" for r in REQUESTS)
 
 
 def write_fixtures() -> None:
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    for preset in RENDER:
-        (FIXTURES / f"{preset}.jsonl").write_text(_text(preset), encoding="utf-8")
+    for name in FIXTURE_PRESET:
+        (FIXTURES / f"{name}.jsonl").write_text(_text(name), encoding="utf-8")
 
 
 def _groups(path: Path, **options: Any) -> tuple[list[Any], list[Any]]:
@@ -215,14 +356,15 @@ def _groups(path: Path, **options: Any) -> tuple[list[Any], list[Any]]:
     return groups.rows(), members.rows()
 
 
-@pytest.mark.parametrize("preset", list(RENDER))
-def test_fixture_is_the_rendering(preset: str) -> None:
-    assert (FIXTURES / f"{preset}.jsonl").read_text(encoding="utf-8") == _text(preset)
+@pytest.mark.parametrize("name", list(FIXTURE_PRESET))
+def test_fixture_is_the_rendering(name: str) -> None:
+    assert (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8") == _text(name)
 
 
-@pytest.mark.parametrize("preset", list(RENDER))
-def test_preset_scans_like_native(preset: str, tmp_path: Path) -> None:
-    path = FIXTURES / f"{preset}.jsonl"
+@pytest.mark.parametrize("name", list(FIXTURE_PRESET))
+def test_preset_scans_like_native(name: str, tmp_path: Path) -> None:
+    path = FIXTURES / f"{name}.jsonl"
+    preset = FIXTURE_PRESET[name]
     frame, report = load_frame([str(path)], preset=BUILTIN[preset])
     assert frame.height == len(REQUESTS)
     by_id = {r["account"]: r for r in REQUESTS}
@@ -246,12 +388,12 @@ def test_preset_scans_like_native(preset: str, tmp_path: Path) -> None:
     assert _groups(path, preset=preset) == expected
 
 
-@pytest.mark.parametrize("preset", list(RENDER))
-def test_each_fixture_is_detected(preset: str) -> None:
+@pytest.mark.parametrize("name", list(FIXTURE_PRESET))
+def test_each_fixture_is_detected(name: str) -> None:
     from distillscan.load import discover_sources, sample_fields
 
-    fields = sample_fields(discover_sources([str(FIXTURES / f"{preset}.jsonl")]))
-    assert detect_preset(fields, BUILTIN).preset == preset
+    fields = sample_fields(discover_sources([str(FIXTURES / f"{name}.jsonl")]))
+    assert detect_preset(fields, BUILTIN).preset == FIXTURE_PRESET[name]
 
 
 def test_native_log_stays_native() -> None:
@@ -309,6 +451,168 @@ def test_schema_table_and_unknown_preset() -> None:
     assert shown.exit_code == 0 and "otel-genai" in shown.output and "ip_infrastructure" in shown.output
     bad = runner.invoke(main, ["scan", path, "--preset", "nope"])
     assert bad.exit_code != 0 and "unknown preset" in bad.output
+
+
+def _halves(tmp_path: Path, first: str, second: str) -> tuple[Path, Path]:
+    """A folder holding REQUESTS split between two formats, and its native equivalent."""
+    mixed, native = tmp_path / "mixed", tmp_path / "native"
+    mixed.mkdir()
+    native.mkdir()
+    for index, name in enumerate([first, second]):
+        lines = _text(name).splitlines(keepends=True)[index::2]
+        (mixed / f"{index}-{name}.jsonl").write_text("".join(lines), encoding="utf-8")
+        _, report = load_frame([str(mixed / f"{index}-{name}.jsonl")], preset=BUILTIN[name])
+        (native / f"{index}.jsonl").write_text("".join(
+            json.dumps(_native(r, set(report.available))) + "\n" for r in REQUESTS[index::2]),
+            encoding="utf-8")
+    return mixed, native
+
+
+def test_each_file_is_read_with_its_own_preset(tmp_path: Path) -> None:
+    from distillscan.load import discover_sources
+    from distillscan.pipeline import choose_preset
+
+    mixed, native = _halves(tmp_path, "litellm", "anthropic-messages")
+    assert _groups(mixed) == _groups(native)
+    with pytest.raises(UsageError, match="different formats.*litellm"):
+        choose_preset(discover_sources([str(mixed)]), ScanOptions())
+
+    document = json.loads(CliRunner().invoke(main, ["scan", str(mixed), "--format", "json"]).stdout)
+    assert document["summary"]["preset"] == "mixed"
+    assert "litellm (1 file(s)" in document["summary"]["preset_reason"]
+    assert document["summary"]["presets_by_file"] == {
+        str(mixed / "0-litellm.jsonl"): "litellm",
+        str(mixed / "1-anthropic-messages.jsonl"): "anthropic-messages"}
+    shown = CliRunner().invoke(main, ["schema", str(mixed), "--format", "json"])
+    assert json.loads(shown.stdout)["presets_by_file"] == document["summary"]["presets_by_file"]
+
+
+def test_an_ambiguous_file_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[presets.x]\ncolumns = {account_id = "user"}\n'
+                      'detect = [["startTime", "model", "prompt_tokens"]]\n', encoding="utf-8")
+    path = FIXTURES / "litellm.jsonl"
+    result = CliRunner().invoke(main, ["scan", str(path), "--config", str(config)])
+    assert result.exit_code == 2
+    assert f"error: {path}: the log format is ambiguous" in result.output
+
+
+def test_stdin_is_detected_and_nothing_is_lost(tmp_path: Path) -> None:
+    import gzip
+
+    text = _text("langfuse")
+    for data in (text.encode(), gzip.compress(text.encode())):
+        result = CliRunner().invoke(main, ["scan", "-", "--format", "json",
+                                           "--min-severity", "info"], input=data)
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout)["summary"]
+        assert summary["preset"] == "langfuse" and summary["rows_read"] == len(REQUESTS)
+    assert "read as langfuse (auto-detected" in result.stderr
+
+
+def test_stdin_longer_than_the_peek_is_replayed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from distillscan.load import STDIN_PATH, LogSource, sample_source_fields
+
+    pad = "x" * 300
+    rows = [{"account_id": f"a{i % 7}", "timestamp": 1776675600 + i, "prompt": f"{i} {pad}"}
+            for i in range(4000)]  # about 1.3 MB: more than the first read
+    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    fields = sample_source_fields(LogSource(STDIN_PATH, "jsonl", None))
+    assert fields == ["account_id", "timestamp", "prompt"]
+    frame, report = load_frame(["-"])
+    assert report.rows_in == 4000 and frame["prompt"][3999].startswith("3999 ")
+    assert frame["prompt"][0].startswith("0 ")
+
+
+def test_langfuse_input_and_output_in_every_recorded_shape() -> None:
+    frame, _ = load_frame([str(FIXTURES / "langfuse.jsonl")], preset=BUILTIN["langfuse"])
+    lines = [json.loads(line) for line in _text("langfuse").splitlines()]
+    assert {type(line["input"]).__name__ for line in lines} == {"str", "list", "dict"}
+    assert frame["prompt"].to_list() == [r["prompt"] for r in REQUESTS]
+    assert frame["response"].to_list() == ["ok"] * len(REQUESTS)
+
+
+def test_langfuse_plain_prompt_that_looks_like_json(tmp_path: Path) -> None:
+    base = {"id": "g1", "traceId": "t1", "startTime": "2026-04-20T09:00:00Z", "userId": "u",
+            "model": "m", "output": "done"}
+    inputs = ["[INST] summarise this [/INST]", "[1, 2, 3]",
+              {"messages": [{"role": "user", "content": "from messages"}], "tools": []},
+              {"question": "no messages here"}]
+    path = tmp_path / "lf.jsonl"
+    path.write_text("".join(json.dumps({**base, "input": given}) + "\n" for given in inputs),
+                    encoding="utf-8")
+    frame, _ = load_frame([str(path)], preset=BUILTIN["langfuse"])
+    assert frame["prompt"].to_list() == ["[INST] summarise this [/INST]", "[1, 2, 3]",
+                                         "from messages", None]
+
+
+def test_langfuse_input_as_text_in_parquet(tmp_path: Path) -> None:
+    rows = {"id": ["1", "2", "3"], "traceId": ["t"] * 3, "userId": ["u"] * 3,
+            "startTime": ["2026-04-20T09:00:00Z"] * 3, "model": ["m"] * 3, "output": ["a"] * 3,
+            "input": ["plain prompt",
+                      json.dumps([{"role": "system", "content": "sys"},
+                                  {"role": "user", "content": "hi"}]),
+                      json.dumps({"messages": [{"role": "user", "content": "in an object"}]})]}
+    pl.DataFrame(rows).write_parquet(tmp_path / "lf.parquet")
+    frame, _ = load_frame([str(tmp_path / "lf.parquet")], preset=BUILTIN["langfuse"])
+    assert frame.select("prompt", "system").rows() == [
+        ("plain prompt", None), ("hi", "sys"), ("in an object", None)]
+
+
+def _batch_lines(joined: bool) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in _text("openai-batch").splitlines()]
+    return lines if joined else [{k: v for k, v in line.items() if k != "response"}
+                                 for line in lines]
+
+
+def test_openai_batch_input_lines_without_time_are_an_error_with_a_hint(tmp_path: Path) -> None:
+    inputs = tmp_path / "batch_input.jsonl"
+    inputs.write_text("".join(json.dumps(line) + "\n" for line in _batch_lines(False)),
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(inputs)])
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert message.count("\n") == 0
+    assert message.startswith(f"distillscan: error: {inputs}:1: field 'timestamp': "
+                              "missing required column 'timestamp'")
+    assert "response.body.created" in message and "see README" in message
+    shown = json.loads(CliRunner().invoke(main, ["schema", str(inputs), "--format", "json"]).stdout)
+    assert list(shown["missing_required"]) == ["timestamp"]
+
+    outputs = tmp_path / "batch_output.jsonl"
+    outputs.write_text("".join(json.dumps({"id": f"batch_req_{n}", "custom_id": line["custom_id"],
+                                           "response": line["response"], "error": None}) + "\n"
+                               for n, line in enumerate(_batch_lines(True))), encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(outputs)])
+    assert result.exit_code == 2 and "join them with their input lines on custom_id" in result.output
+    shown = json.loads(CliRunner().invoke(main, ["schema", str(outputs), "--format", "json"]).stdout)
+    assert list(shown["missing_required"]) == ["account_id", "prompt"]
+
+    # Input lines among joined ones: the row is named, nothing is invented.
+    mixed = _batch_lines(True)
+    mixed[3] = _batch_lines(False)[3]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in mixed), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_frame([str(path)], preset=BUILTIN["openai-batch"])
+    assert caught.value.line == 4 and caught.value.field == "timestamp"
+    assert "Batch API input lines carry no time" in caught.value.reason
+
+
+def test_config_presets_inherit_the_envelope_and_hints() -> None:
+    presets = parse_presets({"presets": {
+        "spans": {"extends": "otel-genai", "columns": {"account_id": "resource.attributes.user.id"}},
+        "lf": {"extends": "langfuse", "messages": ["payload"]},
+    }})
+    assert presets["spans"].envelope == "otlp" and "account_id" in presets["spans"].hints
+    assert presets["lf"].loose_messages == frozenset()
+    frame, _ = load_frame([str(FIXTURES / "otel-genai-otlp.jsonl")], preset=presets["spans"])
+    assert "svc-consumer-app" in frame["account_id"].to_list()
+    with pytest.raises(UsageError, match="unknown envelope"):
+        parse_presets({"presets": {"bad": {"envelope": "zipkin"}}})
 
 
 if __name__ == "__main__":

@@ -477,7 +477,15 @@ def schema(paths: tuple[str, ...], preset: str | None, config_path: Path | None,
     console = Console(highlight=False)
     how = "given" if info.detection.reason == "given" else f"auto-detected: {info.detection.reason}"
     console.print(Text(terminal_safe(f"preset: {info.preset} ({how})")))
+    if len(set(info.presets_by_file.values())) > 1:
+        console.print("files differ in format; a scan reads each with its own preset "
+                      "(fields and mapping below are the first file's):", markup=False)
+        for path, name in info.presets_by_file.items():
+            console.print(Text(terminal_safe(f"  {path}: {name}")))
     console.print(Text(terminal_safe(f"fields found: {', '.join(info.fields) or 'none'}")))
+    for name, hint in info.missing.items():
+        console.print(Text(terminal_safe(f"missing required column '{name}'"
+                                         + (f": {hint}" if hint else "")), style="yellow"))
     mapping = Table(title="Mapping (canonical column ← source fields found)")
     mapping.add_column("canonical")
     mapping.add_column("source")

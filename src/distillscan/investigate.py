@@ -30,8 +30,8 @@ from distillscan.fingerprint import (
     annotate_requests,
     stable_fp,
 )
-from distillscan.load import discover_sources, iter_shards
-from distillscan.pipeline import ScanOptions, ScanResult, choose_preset
+from distillscan.load import discover_sources
+from distillscan.pipeline import ScanOptions, ScanResult, choose_presets, read_shards
 from distillscan.score import (
     ACCOUNTS_FOR_FULL_SCALE,
     BEHAVIOUR_WEIGHTS,
@@ -563,11 +563,11 @@ def example_requests(
     if "-" in paths:
         raise UsageError("examples need a second read of the logs, and standard input cannot be read twice")
     sources = discover_sources(paths, options.input_format)
-    preset, _ = choose_preset(sources, replace(options, preset=result.summary.preset))
+    choice = choose_presets(sources, options)
     members = view.accounts["account_id"].implode()
     need = dict.fromkeys(wanted["template_fp"].to_list(), per_template)
     found: list[pl.DataFrame] = []
-    shards = iter_shards(sources, column_map=options.column_map, skip_errors=options.skip_errors, preset=preset)
+    shards = read_shards(choice, options)
     for shard in shards:
         rows = shard.frame.filter(pl.col("account_id").is_in(members))
         for batch in rows.collect_batches(chunk_size=EXAMPLE_BATCH_ROWS, maintain_order=True):

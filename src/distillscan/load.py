@@ -15,7 +15,9 @@ the columns of `CANONICAL_SCHEMA`:
   from line to line never breaks the batch; the text is then cast per canonical
   column. Nested values whose text Polars would mangle, and dotted `--map` paths,
   are taken from the raw line instead (see `_LOSSY_ESCAPE`). Lines are only looked
-  at one by one when the batch fails to parse, to name the bad line.
+  at one by one when the batch fails to parse, to name the bad line. A preset with
+  an OTLP envelope (`otel-genai`) has each batch rewritten first: one line per GenAI
+  span, holding just the paths the preset reads (see `otlp.expand_lines`).
 
 Nothing is ever silently dropped: for every shard `rows_in` equals the rows in
 its frame plus the rows its `skipped` records account for.
@@ -31,8 +33,8 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import IO, Any, Final, Literal, cast
 
@@ -40,6 +42,7 @@ import polars as pl
 import zstandard
 from polars.datatypes import DataTypeClass
 
+from distillscan import otlp
 from distillscan.errors import InputError, UsageError
 from distillscan.presets import BUILTIN, NATIVE, Preset
 from distillscan.schema import CANONICAL_SCHEMA, MESSAGES_COLUMN, TIMESTAMP_DTYPE
@@ -353,6 +356,11 @@ class _Specs:
     explicit: frozenset[str]
     text_blocks: frozenset[str] = frozenset()
     """Text columns whose value may be a list of {type, text} blocks."""
+    loose_messages: frozenset[str] = frozenset()
+    """Messages specs whose value may be a plain prompt or an object holding messages."""
+    envelope: str | None = None
+    hints: Mapping[str, str] = field(default_factory=dict)
+    """Required column → what to do when it is missing (from the preset)."""
 
     @classmethod
     def build(cls, column_map: Mapping[str, str], preset: Preset | None = None) -> _Specs:
@@ -372,7 +380,14 @@ class _Specs:
             messages=preset.messages,
             explicit=frozenset(column_map),
             text_blocks=preset.text_blocks,
+            loose_messages=preset.loose_messages & frozenset(preset.messages),
+            envelope=preset.envelope,
+            hints=preset.hints,
         )
+
+    def hint(self, name: str) -> str:
+        """`; <the preset's hint>` for a missing required column, or ''."""
+        return f"; {self.hints[name]}" if name in self.hints else ""
 
     def all(self) -> list[str]:
         specs = [spec for specs in self.canonical.values() for spec in specs]
@@ -725,6 +740,8 @@ def _build_plan(
         mexpr, mdtype = columns[mspec]
         if isinstance(mdtype, pl.String):
             # JSON-encoded messages (a Parquet string column): decode lazily, once.
+            if mspec in specs.loose_messages:
+                mexpr = _loose_messages(mexpr)
             rewritten = mexpr.str.replace_all(_STRING_CONTENT_RE, _STRING_CONTENT_TO_PARTS)
             name = f"__messages{suffix}"
             decoded.append(rewritten.str.json_decode(_MESSAGES_DTYPE).alias(name))
@@ -794,11 +811,17 @@ def _build_plan(
     checks.append(
         _Check(
             "account_id",
-            "account id is missing or empty",
+            "account id is missing or empty" + specs.hint("account_id"),
             account_id.is_null() | (account_id.str.strip_chars() == ""),
         )
     )
-    checks.append(_Check("timestamp", "timestamp is missing", final["timestamp"].is_null()))
+    checks.append(
+        _Check(
+            "timestamp",
+            "timestamp is missing" + specs.hint("timestamp"),
+            final["timestamp"].is_null(),
+        )
+    )
     return _Plan(
         [decoded, list(stage1.values())], exprs, checks, frozenset(available), missing, decodes_json
     )
@@ -813,7 +836,26 @@ def _missing_message(specs: _Specs, name: str, found: Sequence[str]) -> str:
     hint = f"(columns found: {shown}; map one with {how})"
     if name in specs.explicit:
         return f"missing required column '{name}': mapped source '{spec}' not found {hint}"
-    return f"missing required column '{name}' {hint}"
+    return f"missing required column '{name}' {hint}{specs.hint(name)}"
+
+
+def _loose_messages(text: pl.Expr) -> pl.Expr:
+    """Messages text from a value that may also be a plain prompt (one user turn) or an
+    object holding `messages`; an object without them gives null (no messages)."""
+    head = text.str.strip_chars_start().str.slice(0, 1)
+    as_user_turn = pl.concat_str(
+        pl.lit('[{"role":"user",'), pl.struct(content=text).struct.json_encode().str.slice(1),
+        pl.lit("]"),
+    )
+    return (
+        pl.when(text.is_null())
+        .then(pl.lit(None, pl.String()))
+        .when(head == "[")
+        .then(text)
+        .when(head == "{")
+        .then(text.str.json_path_match("$.messages"))
+        .otherwise(as_user_turn)
+    )
 
 
 def _empty_frame() -> pl.LazyFrame:
@@ -921,25 +963,36 @@ _SAMPLE_ROWS: Final = 200
 
 
 def sample_fields(sources: Sequence[LogSource], rows: int = _SAMPLE_ROWS) -> list[str]:
-    """Field paths of the first records of the first source that has any (dotted for
-    nested objects; a flat key holding dots is listed as it is), for preset detection.
-
-    Standard input is not sampled (reading it would consume it): returns [].
-    """
+    """Field paths of the first records of the first source that has any (see
+    `sample_source_fields`)."""
     for source in sources:
-        if source.path == STDIN_PATH or not _is_regular_file(source.path):
-            continue
-        try:
-            found = (
-                _parquet_fields(source.path)
-                if source.format == "parquet"
-                else _jsonl_fields(source, rows)
-            )
-        except (_SkipFile, _StreamError, OSError, pl.exceptions.PolarsError):
-            continue
+        found = sample_source_fields(source, rows)
         if found:
             return found
     return []
+
+
+def sample_source_fields(source: LogSource, rows: int = _SAMPLE_ROWS) -> list[str]:
+    """Field paths of a source's first records, for preset detection: dotted for nested
+    objects (a flat key holding dots is listed as it is); an OTLP envelope adds the
+    paths of its GenAI span records. [] when nothing can be read.
+
+    Standard input is peeked: what is read is replayed when the scan reads it. A named
+    pipe is not sampled (reading it would consume it).
+    """
+    if source.path != STDIN_PATH and not _is_regular_file(source.path):
+        return []
+    try:
+        if source.format == "parquet":
+            return _parquet_fields(source.path)
+        if source.path == STDIN_PATH:
+            head = _decompressed_head(_STDIN.peek(lambda raw: _enough_lines(
+                _decompressed_head(raw), rows)))
+        else:
+            head = _jsonl_head(source, rows)
+    except (_SkipFile, _StreamError, OSError, pl.exceptions.PolarsError):
+        return []
+    return _fields_of(_sample_objects(head.removeprefix(_BOM), rows))
 
 
 def _object_paths(value: Mapping[str, Any], prefix: str, out: dict[str, None]) -> None:
@@ -950,20 +1003,91 @@ def _object_paths(value: Mapping[str, Any], prefix: str, out: dict[str, None]) -
             _object_paths(item, path + ".", out)
 
 
-def _jsonl_fields(source: LogSource, rows: int) -> list[str]:
-    head = b""
+def _fields_of(objects: Iterable[dict[str, Any]]) -> list[str]:
+    out: dict[str, None] = {}
+    for obj in objects:
+        _object_paths(obj, "", out)
+        if otlp.is_envelope(obj):
+            try:
+                spans = otlp.flatten(obj)
+            except (otlp.EnvelopeError, RecursionError):
+                spans = []
+            for span in spans:
+                _object_paths(span, "", out)
+    return list(out)
+
+
+_HEAD_BYTES: Final = _SNIFF_BYTES * 256
+"""A sample reads this much, or more until it holds one whole line (OTLP envelopes
+can be long), but never more than `_HEAD_MAX_BYTES`."""
+_HEAD_MAX_BYTES: Final = 64 << 20
+
+
+def _enough_lines(head: bytes, rows: int) -> bool:
+    newlines = head.count(b"\n")
+    return newlines >= rows or (newlines > 0 and len(head) >= _HEAD_BYTES)
+
+
+def _jsonl_head(source: LogSource, rows: int) -> bytes:
+    parts: list[bytes] = []
+    size = newlines = 0
     chunks = _decompressed_chunks(source, _READ_CHUNK)
     try:
         for chunk in chunks:
-            head += chunk
-            if head.count(b"\n") >= rows or len(head) >= _SNIFF_BYTES * 256:
+            parts.append(chunk)
+            size += len(chunk)
+            newlines += chunk.count(b"\n")
+            if newlines >= rows or (newlines and size >= _HEAD_BYTES) or size >= _HEAD_MAX_BYTES:
                 break
     finally:
         chunks.close()
-    out: dict[str, None] = {}
-    for obj in _sample_objects(head.removeprefix(_BOM), rows):
-        _object_paths(obj, "", out)
-    return list(out)
+    return b"".join(parts)
+
+
+def _decompressed_head(raw: bytes) -> bytes:
+    """The text a file's first (possibly compressed) bytes decompress to, as far as they go."""
+    try:
+        if raw.startswith(_GZIP_MAGIC):
+            return zlib.decompressobj(wbits=31).decompress(raw)
+        if raw.startswith(_ZSTD_MAGIC):
+            return zstandard.ZstdDecompressor().decompressobj().decompress(raw)
+    except (zlib.error, zstandard.ZstdError):
+        return b""
+    return raw
+
+
+class _StdinReplay:
+    """The first bytes of standard input, read to detect the log's format and replayed
+    to the reader so that nothing is lost. Kept for one stream object (tests and
+    embedding callers swap `sys.stdin`)."""
+
+    def __init__(self) -> None:
+        self._stream: object | None = None
+        self._head = b""
+
+    def peek(self, enough: Callable[[bytes], bool]) -> bytes:
+        """Read (and keep) stdin's raw bytes until `enough` of them, EOF or the cap."""
+        stream = sys.stdin.buffer
+        if self._stream is not stream:
+            self._stream, self._head = stream, b""
+        size = _READ_CHUNK
+        while len(self._head) < _HEAD_MAX_BYTES and not enough(self._head):
+            chunk = stream.read(size)  # doubling: `enough` looks at the whole head each time
+            if not chunk:
+                break
+            self._head += chunk
+            size *= 2
+        return self._head
+
+    def open(self) -> IO[bytes]:
+        """Standard input, with what was peeked put back in front (once)."""
+        stream = sys.stdin.buffer
+        head = self._head if self._stream is stream else b""
+        self._stream, self._head = None, b""
+        return cast(IO[bytes], _Prefixed(head, stream)) if head else stream
+
+
+_STDIN: Final = _StdinReplay()
 
 
 def _parquet_fields(path: str) -> list[str]:
@@ -1148,7 +1272,7 @@ def _read_at_least(raw: IO[bytes], size: int) -> bytes:
 
 def _open_stream(source: LogSource) -> tuple[IO[bytes], bool]:
     if source.path == STDIN_PATH:
-        return sys.stdin.buffer, False
+        return _STDIN.open(), False
     try:
         return open(source.path, "rb"), True
     except OSError as error:
@@ -1157,7 +1281,7 @@ def _open_stream(source: LogSource) -> tuple[IO[bytes], bool]:
         ) from None
 
 
-def _decompressed_chunks(source: LogSource, chunk_size: int) -> Iterator[bytes]:
+def _decompressed_chunks(source: LogSource, chunk_size: int) -> Generator[bytes, None, None]:
     """The file's bytes, decompressed (gzip/zstd detected from magic bytes)."""
     raw, owned = _open_stream(source)
     try:
@@ -1236,6 +1360,11 @@ def _zstd_chunks(stream: _Prefixed, chunk_size: int) -> Iterator[bytes]:
 class _Batch:
     data: bytes
     first_line: int
+    line_numbers: list[int] | None = None
+    """Input line of each non-blank line of `data`, when they are not consecutive (an
+    expanded OTLP envelope gives one line per span, all numbered as the envelope)."""
+    selected: bool = False
+    """Lines hold every spec as a top-level key (an expanded batch): no raw paths."""
 
 
 def _line_batches(
@@ -1461,24 +1590,27 @@ class _JsonlFile:
         self.skip_errors = skip_errors
         self.schema = specs.jsonl_read_schema()
         self.raw_specs = specs.jsonl_raw_specs()
+        self.selected_schema = {spec: pl.String() for spec in specs.all()}
         self.required_checked = False
 
     # -- parsing ------------------------------------------------------------
 
     def parse(self, batch: _Batch, groups: _Groups) -> _Parsed:
         """The batch's rows; on the error path, bad lines are raised or recorded."""
+        schema = self.selected_schema if batch.selected else self.schema
         try:
-            frame = _read_ndjson(batch.data, self.schema)
-            return _Parsed(frame, frame.height)
+            frame = _read_ndjson(batch.data, schema)
+            return _Parsed(frame, frame.height + groups.rows(), batch.line_numbers)
         except _PARSE_ERRORS:
             pass
         # Error path: find the bad lines, one by one.
         good: list[bytes] = []
         numbers: list[int] = []
+        given = iter(batch.line_numbers) if batch.line_numbers is not None else None
         for index, raw in enumerate(batch.data.split(b"\n")):
             if not raw.strip():
                 continue
-            number = batch.first_line + index
+            number = batch.first_line + index if given is None else next(given)
             reason, detail, _ = _diagnose_line(raw)
             if reason:
                 self.bad_line(groups, reason, detail, number)
@@ -1486,14 +1618,14 @@ class _JsonlFile:
                 good.append(raw)
                 numbers.append(number)
         try:
-            frame = _read_ndjson(b"\n".join(good), self.schema)
+            frame = _read_ndjson(b"\n".join(good), schema)
         except _PARSE_ERRORS:
             # Python's parser took a line Polars refuses: find it with Polars.
             kept: list[bytes] = []
             kept_numbers: list[int] = []
             for raw, number in zip(good, numbers, strict=True):
                 try:
-                    _read_ndjson(raw, self.schema)
+                    _read_ndjson(raw, schema)
                 except _PARSE_ERRORS as error:
                     self.bad_line(groups, f"malformed JSON: {_polars_message(error)}", "", number)
                     continue
@@ -1501,7 +1633,7 @@ class _JsonlFile:
                 kept_numbers.append(number)
             good, numbers = kept, kept_numbers
             try:
-                frame = _read_ndjson(b"\n".join(good), self.schema)
+                frame = _read_ndjson(b"\n".join(good), schema)
             except _PARSE_ERRORS as error:  # pragma: no cover - every line parsed alone
                 raise InputError(
                     self.path,
@@ -1511,11 +1643,13 @@ class _JsonlFile:
         return _Parsed(frame, len(good) + groups.rows(), numbers, good)
 
     def with_raw_specs(
-        self, frame: pl.DataFrame, data: bytes, lines: list[bytes] | None
+        self, frame: pl.DataFrame, data: bytes, lines: list[bytes] | None, selected: bool = False
     ) -> pl.DataFrame:
-        """Add the dotted-path columns and repair nested text, both from the raw lines."""
-        wanted = [spec for spec in self.raw_specs if _mentions_key(data, spec)]
-        absent = [pl.lit(None, pl.String()).alias(s) for s in self.raw_specs if s not in wanted]
+        """Add the dotted-path columns and repair nested text, both from the raw lines
+        (`selected`: the lines hold every spec as a top-level key, read already)."""
+        raw_specs = [] if selected else self.raw_specs
+        wanted = [spec for spec in raw_specs if _mentions_key(data, spec)]
+        absent = [pl.lit(None, pl.String()).alias(s) for s in raw_specs if s not in wanted]
         mspecs = [spec for spec in self.specs.messages if spec in frame.columns]
         repair = bool(mspecs) and _LOSSY_ESCAPE_BYTES.search(data) is not None
         if wanted or repair:
@@ -1540,15 +1674,33 @@ class _JsonlFile:
                     frame = frame.with_columns(repaired)
         return frame.with_columns(absent) if absent else frame
 
-    def bad_line(self, groups: _Groups, reason: str, detail: str, line: int) -> None:
+    def bad_line(
+        self, groups: _Groups, reason: str, detail: str, line: int, field: str | None = None
+    ) -> None:
         if not self.skip_errors:
-            raise InputError(self.path, reason + detail, line=line)
-        groups.add(reason, None, line)
+            raise InputError(self.path, reason + detail, line=line, field=field)
+        groups.add(reason, field, line)
+
+    def expand(self, batch: _Batch, groups: _Groups) -> _Batch:
+        """The batch with each OTLP envelope line replaced by its GenAI span records,
+        every record reduced to the specs (see `otlp.expand_lines`)."""
+        expanded = otlp.expand_lines(batch.data, batch.first_line, self.specs.all())
+        for line, path, reason in expanded.errors:
+            self.bad_line(groups, f"malformed OTLP envelope: {reason}", "", line, path)
+        return _Batch(expanded.data, batch.first_line, expanded.line_numbers, selected=True)
 
     # -- canonicalising -----------------------------------------------------
 
     def shard(self, batch: _Batch) -> Shard | None:
         groups = _Groups(self.path)
+        if self.specs.envelope == "otlp":
+            # Also for flat spans: picking their many dotted paths in Python, once per
+            # line, is far cheaper than matching every path against every line.
+            batch = self.expand(batch, groups)
+            if not batch.data:  # no GenAI spans, or only malformed envelopes
+                rows = groups.rows()
+                return Shard(self.source, _empty_frame(), rows, groups.records(),
+                             frozenset()) if rows else None
         parsed = self.parse(batch, groups)
         raw, rows_in, line_numbers = parsed.frame, parsed.rows_in, parsed.line_numbers
         if raw.height == 0:
@@ -1557,14 +1709,17 @@ class _JsonlFile:
             return Shard(self.source, _empty_frame(), rows_in, groups.records(), frozenset())
 
         specs = self.specs
-        sources = self.with_raw_specs(raw, batch.data, parsed.lines)
+        sources = self.with_raw_specs(raw, batch.data, parsed.lines, batch.selected)
         present = {name for name in sources.columns if sources[name].null_count() < sources.height}
 
         extra_checks: list[_Check] = []
         for index, mspec in enumerate(specs.messages):
             if mspec not in present:
                 continue
-            decoded, bad = _decode_messages(sources, mspec)
+            loose = mspec in specs.loose_messages
+            if loose:
+                sources = sources.with_columns(_loose_messages(pl.col(mspec)).alias(mspec))
+            decoded, bad = _decode_messages(sources, mspec, loose)
             sources = sources.with_columns(decoded.alias(mspec))
             if bad is not None:
                 sources = sources.with_columns(bad.alias(f"__messages_bad{index}"))
@@ -1606,8 +1761,10 @@ class _JsonlFile:
                 plan = plan_for(present)
                 if plan.missing:
                     name = plan.missing[0]
+                    first = (line_numbers or _nonblank_line_numbers(batch.data, batch.first_line))
                     raise _SkipFile(
-                        InputError(self.path, _missing_message(specs, name, found), field=name),
+                        InputError(self.path, _missing_message(specs, name, found),
+                                   line=first[0] if first else None, field=name),
                         None,
                     )
             self.required_checked = True
@@ -1646,11 +1803,14 @@ class _JsonlFile:
         return Shard(self.source, frame, rows_in, groups.records(), plan.available)
 
 
-def _decode_messages(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Series | None]:
+def _decode_messages(
+    frame: pl.DataFrame, name: str, loose: bool = False
+) -> tuple[pl.Series, pl.Series | None]:
     """Decode a column of JSON-encoded messages at Polars speed, else value by value.
 
     Returns the decoded column and, when some values are not messages, a mask of them.
-    (An expression in `select` decodes several times faster than `Series.str`.)
+    (An expression in `select` decodes several times faster than `Series.str`.) With
+    `loose`, a value that is not a messages list is a plain prompt (see `_loose_messages`).
     """
     text = pl.col(name)
     try:  # every content a string
@@ -1665,7 +1825,7 @@ def _decode_messages(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Seri
     values: list[list[dict[str, Any]] | None] = []
     bad: list[bool] = []
     for item in frame.get_column(name).to_list():
-        normalised = _normalise_messages(item)
+        normalised = _normalise_messages(item, loose)
         values.append(normalised if normalised is not False else None)
         bad.append(normalised is False)
     return pl.Series(name, values, dtype=_MESSAGES_DTYPE), pl.Series("__messages_bad", bad)
@@ -1698,16 +1858,32 @@ def _decode_text_blocks(column: pl.Series) -> pl.Series:
     return column.clone().scatter(rows, pl.Series(values, dtype=pl.String()))
 
 
-def _normalise_messages(item: str | None) -> list[dict[str, Any]] | Literal[False] | None:
-    """One messages value as {role, content: [{type, text}]}; False when it is not one."""
+def _normalise_messages(
+    item: str | None, loose: bool = False
+) -> list[dict[str, Any]] | Literal[False] | None:
+    """One messages value as {role, content: [{type, text}]}; False when it is not one.
+
+    With `loose`, text that is not a messages list is the prompt, one user turn, and an
+    object's `messages` are its messages (an object without them has none).
+    """
     if item is None:
         return None
     try:
         value = json.loads(item)
     except (ValueError, RecursionError):
-        return False
-    if not isinstance(value, list):
-        return False
+        value = None if loose else False
+    if loose and isinstance(value, dict):
+        value = value.get("messages")
+        if value is None:
+            return None
+    messages = _messages_of(value) if isinstance(value, list) else False
+    if messages is False and loose:
+        return [{"role": "user", "content": [{"type": "text", "text": item}]}]
+    return messages
+
+
+def _messages_of(value: list[Any]) -> list[dict[str, Any]] | Literal[False]:
+    """A decoded JSON list as {role, content: [{type, text}]} messages; False if it is not."""
     out: list[dict[str, Any]] = []
     for message in value:
         if not isinstance(message, dict):
@@ -1792,4 +1968,5 @@ __all__ = [
     "load_frame",
     "merge_skipped",
     "sample_fields",
+    "sample_source_fields",
 ]

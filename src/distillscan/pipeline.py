@@ -7,10 +7,10 @@ everything after that works on aggregates or on distinct templates, never on row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import polars as pl
 
@@ -26,7 +26,7 @@ from distillscan.features import (
 )
 from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import Linkage, link_accounts
-from distillscan.errors import InputError
+from distillscan.errors import InputError, UsageError
 from distillscan.load import (
     LogSource,
     Shard,
@@ -34,9 +34,10 @@ from distillscan.load import (
     discover_sources,
     iter_shards,
     merge_skipped,
-    sample_fields,
+    sample_source_fields,
 )
 from distillscan.presets import BUILTIN, Detection, Preset, SchemaReport, describe, resolve
+from distillscan.presets import NATIVE, detect_preset
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score import GroupReport, score_groups
 
@@ -52,7 +53,7 @@ class ScanOptions:
     skip_errors: bool = False
     input_format: Literal["parquet", "jsonl"] | None = None
     preset: str | None = None
-    """A preset name; None (or 'auto') detects it from the first records."""
+    """A preset name; None (or 'auto') detects it per file from its first records."""
     presets: Mapping[str, Preset] | None = None
     """Presets to choose from (built-ins plus a config file's); None: the built-ins."""
     allow: Allowlist | None = None
@@ -74,8 +75,11 @@ class ScanSummary:
     columns_available: tuple[str, ...]
     signals: dict[str, bool]
     preset: str = "native"
+    """The preset every file was read with, or `mixed` (see `presets_by_file`)."""
     preset_reason: str = ""
     """Why that preset: named on the command line, or what auto-detection matched."""
+    presets_by_file: Mapping[str, str] = field(default_factory=dict)
+    """file → the preset it was read with."""
 
 
 @dataclass(frozen=True)
@@ -182,20 +186,114 @@ def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, L
     return analysis.report, analysis.linkage
 
 
-def choose_preset(sources: Sequence[LogSource], options: ScanOptions) -> tuple[Preset, Detection]:
-    """The preset named in the options, or the one the first records point to."""
+MIXED: Final = "mixed"
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    """The preset each source is read with, and why."""
+
+    sources: tuple[tuple[LogSource, Preset, Detection], ...]
+
+    @property
+    def name(self) -> str:
+        """The preset all sources share, else `mixed`."""
+        names = {preset.name for _, preset, _ in self.sources}
+        return names.pop() if len(names) == 1 else (MIXED if names else NATIVE)
+
+    @property
+    def reason(self) -> str:
+        if not self.sources:
+            return ""
+        if self.name != MIXED:
+            return self.sources[0][2].reason
+        files: dict[str, list[str]] = {}
+        for source, preset, _ in self.sources:
+            files.setdefault(preset.name, []).append(source.path)
+        return "files differ: " + "; ".join(
+            f"{name} ({len(paths)} file(s): {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''})"
+            for name, paths in files.items()
+        )
+
+    def by_file(self) -> dict[str, str]:
+        return {source.path: preset.name for source, preset, _ in self.sources}
+
+
+def choose_presets(sources: Sequence[LogSource], options: ScanOptions) -> PresetChoice:
+    """The preset named in the options for every source, or each source's own.
+
+    Each file (standard input included) is detected from its first records, so a
+    folder of mixed gateway dumps is read file by file. A file that cannot be sampled
+    (a named pipe, an empty or unreadable file) takes the preset the others agree on,
+    else native; the reader reports why an unreadable one cannot be read.
+    """
     registry = options.presets if options.presets is not None else BUILTIN
-    auto = options.preset in (None, "auto")
-    return resolve(options.preset, registry, sample_fields(sources) if auto else None)
+    if options.preset not in (None, "auto"):
+        preset, detection = resolve(options.preset, registry, None)
+        return PresetChoice(tuple((source, preset, detection) for source in sources))
+    detected: dict[int, tuple[Preset, Detection]] = {}
+    for index, source in enumerate(sources):
+        fields = sample_source_fields(source)
+        if not fields:
+            continue
+        try:
+            detection = detect_preset(fields, registry)
+        except UsageError as error:
+            raise UsageError(f"{source.path}: {error}") from None
+        detected[index] = (registry[detection.preset], detection)
+    names = {preset.name for preset, _ in detected.values()}
+    if len(names) == 1:
+        fallback = next(iter(detected.values()))
+        fallback = (fallback[0], Detection(fallback[1].preset,
+                                           "not sampled: as the other files"))
+    else:
+        fallback = (registry[NATIVE], Detection(NATIVE, "not sampled: native schema"))
+    return PresetChoice(tuple(
+        (source, *detected.get(index, fallback)) for index, source in enumerate(sources)
+    ))
+
+
+def choose_preset(sources: Sequence[LogSource], options: ScanOptions) -> tuple[Preset, Detection]:
+    """The one preset all sources are read with; UsageError naming the files when
+    detection finds different formats (`scan` reads each file with its own instead)."""
+    choice = choose_presets(sources, options)
+    if choice.name == MIXED:
+        raise UsageError(f"the inputs are in different formats ({choice.reason}); "
+                         "scan them separately or pick one with --preset")
+    if not choice.sources:
+        registry = options.presets if options.presets is not None else BUILTIN
+        return resolve(options.preset, registry, ())
+    _, preset, detection = choice.sources[0]
+    return preset, detection
 
 
 def inspect_schema(paths: Sequence[str], options: ScanOptions) -> SchemaReport:
-    """The fields of a log, the preset a scan would use, and what it maps."""
+    """The fields of a log, the preset a scan would use, and what it maps.
+
+    Describes the first file; `presets_by_file` says what every file is read with.
+    """
     sources = discover_sources(paths, options.input_format)
-    fields = sample_fields(sources)
+    choice = choose_presets(sources, options)
     registry = options.presets if options.presets is not None else BUILTIN
-    preset, detection = resolve(options.preset, registry, fields)
-    return describe(fields, preset.with_overrides(options.column_map), detection)
+    if choice.sources:
+        first, preset, detection = choice.sources[0]
+        fields = sample_source_fields(first)
+    else:
+        preset, detection = resolve(options.preset, registry, ())
+        fields = []
+    report = describe(fields, preset.with_overrides(options.column_map), detection)
+    return replace(report, presets_by_file=choice.by_file())
+
+
+def read_shards(choice: PresetChoice, options: ScanOptions) -> Iterator[Shard]:
+    """Every source read with its own preset, in order."""
+    for source, preset, _ in choice.sources:
+        yield from iter_shards(
+            [source],
+            column_map=options.column_map,
+            skip_errors=options.skip_errors,
+            preset=preset,
+        )
 
 
 def scan(
@@ -209,14 +307,8 @@ def scan(
     `on_shard` is called after each shard is aggregated and `on_stage` when the work
     after reading starts (for progress display)."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
-    preset, detection = choose_preset(sources, options)
-    shards = iter_shards(
-        sources,
-        column_map=options.column_map,
-        skip_errors=options.skip_errors,
-        preset=preset,
-    )
-    aggregates, tally = aggregate_shards(shards, on_shard)
+    choice = choose_presets(sources, options)
+    aggregates, tally = aggregate_shards(read_shards(choice, options), on_shard)
     if on_stage is not None:
         on_stage("linking and scoring")
     if options.allow is None:
@@ -237,8 +329,9 @@ def scan(
         last_seen=accounts["last_ts"].max() if accounts.height else None,  # type: ignore[arg-type]
         columns_available=tuple(sorted(tally.available)),
         signals=signals_available(tally.available),
-        preset=preset.name,
-        preset_reason=detection.reason,
+        preset=choice.name,
+        preset_reason=choice.reason,
+        presets_by_file=choice.by_file(),
     )
     return ScanResult(
         summary=summary,

@@ -4,8 +4,11 @@ A preset is data, not code: for each canonical column, the source field paths to
 try in order (dotted paths reach into objects; a flat key holding dots, such as an
 OpenTelemetry attribute `gen_ai.request.model`, is found too), the paths that may
 hold a `messages` array (prompt, system and conversation depth are derived from it),
-and which text columns may be given as a list of text blocks. The loader reads every
-preset the same way; `--map` entries replace a preset's paths for their column.
+which of those may also hold a plain prompt string, which text columns may be given
+as a list of text blocks, whether records come wrapped in an envelope (OTLP/JSON:
+one request per GenAI span), and a hint to show when a required column is missing.
+The loader reads every preset the same way; `--map` entries replace a preset's paths
+for their column.
 
 Auto-detection looks at the field paths of the first records: each preset lists
 signatures (sets of paths that must all be present) and paths that rule it out. The
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,6 +34,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 CONFIG_FILE: Final = "distillscan.toml"
 NATIVE: Final = "native"
+ENVELOPES: Final = (None, "otlp")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ class Preset:
     """Signatures: the preset matches when every path of one is present."""
     exclude: frozenset[str] = frozenset()
     """Paths whose presence rules the preset out."""
+    loose_messages: frozenset[str] = frozenset()
+    """Messages paths whose value may also be a plain prompt string (one user turn) or
+    an object holding `messages` (as Langfuse records `input`)."""
+    envelope: str | None = None
+    """`otlp`: lines may be OTLP/JSON envelopes, read as one record per GenAI span."""
+    hints: Mapping[str, str] = field(default_factory=dict)
+    """Required column → what to do when a log in this format lacks it."""
 
     def sources(self, name: str) -> tuple[str, ...]:
         if name == MESSAGES_COLUMN:
@@ -64,8 +75,7 @@ class Preset:
                 messages = (source,)
             else:
                 columns[name] = (source,)
-        return Preset(self.name, self.description, columns, messages, self.text_blocks,
-                      self.detect, self.exclude)
+        return replace(self, columns=columns, messages=messages)
 
 
 def _preset(
@@ -76,10 +86,18 @@ def _preset(
     text_blocks: Iterable[str] = (),
     detect: Iterable[Iterable[str]] = (),
     exclude: Iterable[str] = (),
+    loose_messages: Iterable[str] = (),
+    envelope: str | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> Preset:
-    for column in [*columns, *text_blocks]:
+    for column in [*columns, *text_blocks, *(hints or {})]:
         if column not in CANONICAL_SCHEMA:
             raise UsageError(f"preset {name!r}: unknown canonical column {column!r}")
+    if envelope not in ENVELOPES:
+        raise UsageError(f"preset {name!r}: unknown envelope {envelope!r} (known: otlp)")
+    messages = tuple(messages)
+    if not set(loose_messages) <= set(messages):
+        raise UsageError(f"preset {name!r}: loose_messages must be listed in messages")
     normalised = {
         column: (paths,) if isinstance(paths, str) else tuple(paths)
         for column, paths in columns.items()
@@ -91,10 +109,13 @@ def _preset(
         name,
         description,
         normalised,
-        tuple(messages),
+        messages,
         frozenset(text_blocks),
         tuple(frozenset(signature) for signature in detect),
         frozenset(exclude),
+        frozenset(loose_messages),
+        envelope,
+        dict(hints or {}),
     )
 
 
@@ -151,6 +172,16 @@ BUILTIN: Final[dict[str, Preset]] = {
             detect=[{"custom_id", "body"}, {"custom_id", "method", "url"},
                     {"custom_id", "response.body"}],
             exclude={"params"},
+            hints={
+                "timestamp": "Batch API input lines carry no time; scan them joined with "
+                "their output lines, whose response.body.created is the time (see README, "
+                "openai-batch)",
+                "account_id": "Batch API output lines hold no user or prompt; join them "
+                "with their input lines on custom_id (see README, openai-batch); input "
+                "lines name the account in body.user or body.metadata.user_id",
+                "prompt": "Batch API output lines hold no prompt; join them with their "
+                "input lines on custom_id (see README, openai-batch)",
+            },
         ),
         _preset(
             "anthropic-messages",
@@ -213,35 +244,51 @@ BUILTIN: Final[dict[str, Preset]] = {
                 "response": ("output.content", "output"),
             },
             messages=["input", "input.messages"],
+            text_blocks=["response"],
             detect=[{"traceId", "startTime", "input"}, {"startTime", "userId", "input", "output"}],
             exclude={"attributes", "spend"},
+            loose_messages=["input"],
         ),
         _preset(
             "otel-genai",
-            "OpenTelemetry GenAI spans as JSON (attributes nested or flat dotted keys)",
+            "OpenTelemetry GenAI spans: OTLP/JSON envelopes (Collector file exporter, "
+            "OTLP/HTTP JSON; one row per GenAI span) or one span per line (attributes "
+            "nested or flat dotted keys)",
             {
-                "account_id": ("attributes.user.id", "attributes.enduser.id", "user.id",
-                               "enduser.id"),
+                "account_id": ("attributes.user.id", "attributes.enduser.id",
+                               "attributes.langfuse.user.id",
+                               "attributes.traceloop.association.properties.user_id",
+                               "user.id", "enduser.id"),
                 "timestamp": ("start_time", "startTime", "timestamp"),
-                "model": ("attributes.gen_ai.request.model", "gen_ai.request.model"),
+                "model": ("attributes.gen_ai.request.model", "gen_ai.request.model",
+                          "attributes.gen_ai.response.model"),
                 "request_id": ("context.span_id", "span_id", "spanId"),
                 "conversation_id": ("attributes.gen_ai.conversation.id",
-                                    "gen_ai.conversation.id"),
+                                    "gen_ai.conversation.id", "attributes.session.id"),
                 "ip": ("attributes.client.address", "client.address"),
                 "user_agent": ("attributes.user_agent.original", "user_agent.original"),
                 "input_tokens": ("attributes.gen_ai.usage.input_tokens",
-                                 "gen_ai.usage.input_tokens"),
+                                 "gen_ai.usage.input_tokens",
+                                 "attributes.gen_ai.usage.prompt_tokens"),
                 "output_tokens": ("attributes.gen_ai.usage.output_tokens",
-                                  "gen_ai.usage.output_tokens"),
+                                  "gen_ai.usage.output_tokens",
+                                  "attributes.gen_ai.usage.completion_tokens"),
                 "temperature": ("attributes.gen_ai.request.temperature",
                                 "gen_ai.request.temperature"),
                 "max_tokens": ("attributes.gen_ai.request.max_tokens",
                                "gen_ai.request.max_tokens"),
             },
-            messages=["attributes.gen_ai.prompt", "attributes.gen_ai.input.messages",
+            # `messages`: what an OTLP envelope's span holds, already normalised.
+            messages=["messages", "attributes.gen_ai.prompt", "attributes.gen_ai.input.messages",
                       "gen_ai.prompt", "gen_ai.input.messages"],
             detect=[{"attributes.gen_ai.request.model"}, {"gen_ai.request.model"},
-                    {"attributes.gen_ai.system"}, {"gen_ai.system"}],
+                    {"attributes.gen_ai.system"}, {"gen_ai.system"}, {"resourceSpans"}],
+            envelope="otlp",
+            hints={
+                "account_id": "GenAI spans name the account in the user.id or enduser.id "
+                "attribute (span or resource); map another one with "
+                "--map account_id=attributes.NAME",
+            },
         ),
         _preset(
             "gateway-jsonl",
@@ -393,7 +440,7 @@ def parse_presets(data: Mapping[str, Any], where: str = "config") -> dict[str, P
         if not isinstance(table, dict):
             raise UsageError(f"config {where}: presets.{name} must be a table")
         known = {"extends", "description", "columns", "messages", "text_blocks", "detect",
-                 "exclude"}
+                 "exclude", "loose_messages", "envelope", "hints"}
         unknown = set(table) - known
         if unknown:
             raise UsageError(f"config {where}: presets.{name}: unknown keys {sorted(unknown)}")
@@ -421,6 +468,9 @@ def parse_presets(data: Mapping[str, Any], where: str = "config") -> dict[str, P
             detect = [set(_paths(s, f"{where}: presets.{name}.detect")) for s in detect_value]
         else:
             raise UsageError(f"config {where}: presets.{name}.detect must be a list of lists")
+        hints = table.get("hints", dict(base.hints) if base else {})
+        if not isinstance(hints, dict) or not all(isinstance(v, str) for v in hints.values()):
+            raise UsageError(f"config {where}: presets.{name}.hints must map columns to text")
         presets[name] = _preset(
             name,
             str(table.get("description", f"custom preset from {where}")),
@@ -429,6 +479,12 @@ def parse_presets(data: Mapping[str, Any], where: str = "config") -> dict[str, P
             table.get("text_blocks", sorted(base.text_blocks) if base else []),
             detect,
             table.get("exclude", sorted(base.exclude) if base else []),
+            (_paths(table["loose_messages"], f"{where}: presets.{name}.loose_messages")
+             if "loose_messages" in table
+             else sorted(base.loose_messages & set(messages)) if base else []),
+            _opt_str(table.get("envelope", base.envelope if base else None), where,
+                     f"presets.{name}.envelope"),
+            hints,
         )
     return presets
 
@@ -467,6 +523,10 @@ class SchemaReport:
     """canonical column (and `messages`) → the source paths found for it."""
     available: frozenset[str]
     signals: dict[str, bool]
+    presets_by_file: dict[str, str] = field(default_factory=dict)
+    """file → the preset a scan reads it with (auto-detection is per file)."""
+    missing: dict[str, str] = field(default_factory=dict)
+    """Required column not found → the preset's hint for it ('' when it has none)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -477,6 +537,8 @@ class SchemaReport:
             "mapping": {name: list(paths) for name, paths in self.mapping.items()},
             "columns_available": sorted(self.available),
             "signals": dict(self.signals),
+            "presets_by_file": dict(self.presets_by_file),
+            "missing_required": dict(self.missing),
         }
 
 
@@ -486,7 +548,7 @@ def _path_found(path: str, fields: set[str]) -> bool:
 
 def describe(fields: Iterable[str], preset: Preset, detection: Detection) -> SchemaReport:
     """Which canonical columns (and so which signals) `preset` finds among `fields`."""
-    from distillscan.schema import signals_available
+    from distillscan.schema import REQUIRED_COLUMNS, signals_available
 
     found = set(fields)
     mapping: dict[str, tuple[str, ...]] = {}
@@ -499,5 +561,7 @@ def describe(fields: Iterable[str], preset: Preset, detection: Detection) -> Sch
         available.update(_DERIVED_FROM_MESSAGES)
     if "turn" in available:
         available.add("n_turns")
+    missing = {name: preset.hints.get(name, "") for name in REQUIRED_COLUMNS
+               if name not in available}
     return SchemaReport(tuple(fields), preset.name, detection, mapping, frozenset(available),
-                        signals_available(available))
+                        signals_available(available), missing=missing)

@@ -141,6 +141,7 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
         "files": list(summary.files),
         "preset": summary.preset,
         "preset_reason": summary.preset_reason,
+        "presets_by_file": dict(summary.presets_by_file),
         "rows_in": summary.rows_in,
         "rows_read": summary.rows_read,
         "rows_skipped": summary.rows_skipped,
