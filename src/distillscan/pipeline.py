@@ -14,7 +14,9 @@ from typing import Literal
 
 import polars as pl
 
+from distillscan.dedupe import SeenRequests, unique_batches
 from distillscan.features import (
+    BATCH_ROWS,
     MERGE_EVERY,
     Aggregates,
     merge_aggregates,
@@ -68,6 +70,9 @@ class ScanSummary:
     preset: str = "native"
     preset_reason: str = ""
     """Why that preset: named on the command line, or what auto-detection matched."""
+    rows_duplicate: int = 0
+    """Rows dropped as repeats of an earlier request (see `dedupe`):
+    rows_in = rows_read + rows_skipped + rows_duplicate."""
 
 
 @dataclass(frozen=True)
@@ -100,21 +105,27 @@ class InputTally:
 
 
 def aggregate_shards(
-    shards: Iterable[Shard], on_shard: Callable[[Shard], None] | None = None
+    shards: Iterable[Shard],
+    on_shard: Callable[[Shard], None] | None = None,
+    seen: SeenRequests | None = None,
 ) -> tuple[Aggregates, InputTally]:
-    """Reduce each shard to aggregates as it arrives and merge them."""
+    """Reduce each shard to aggregates as it arrives and merge them.
+
+    Repeats of a request already counted (in this shard or an earlier one) are dropped
+    first and counted in `seen.dropped`; shards without request ids pass untouched.
+    """
+    seen = SeenRequests() if seen is None else seen
     parts: list[Aggregates] = []
     tally = InputTally()
     current = "input"
     try:
         for shard in shards:
             current = shard.source.path
-            parts.append(shard_aggregates(shard.frame))
+            for piece in _without_repeats(shard, seen):
+                parts = _fold(parts, piece)
             tally.add(shard)
             if on_shard is not None:
                 on_shard(shard)
-            if len(parts) >= MERGE_EVERY:
-                parts = [merge_aggregates(parts)]
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.
@@ -123,6 +134,19 @@ def aggregate_shards(
     if not parts:
         parts.append(shard_aggregates(empty_requests().lazy()))
     return merge_aggregates(parts), tally
+
+
+def _fold(parts: list[Aggregates], piece: pl.LazyFrame) -> list[Aggregates]:
+    """Aggregate one piece into the running parts, merged every MERGE_EVERY pieces."""
+    parts.append(shard_aggregates(piece))
+    return [merge_aggregates(parts)] if len(parts) >= MERGE_EVERY else parts
+
+
+def _without_repeats(shard: Shard, seen: SeenRequests) -> Iterable[pl.LazyFrame]:
+    """The shard's rows as lazy pieces, repeated requests removed (see `dedupe`)."""
+    if "request_id" not in shard.available:
+        return [shard.frame]
+    return (batch.lazy() for batch in unique_batches(shard.frame, seen, BATCH_ROWS))
 
 
 def empty_requests() -> pl.DataFrame:
@@ -150,9 +174,13 @@ def analyse(aggregates: Aggregates) -> Analysis:
 
 
 def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, Linkage]:
-    """Run the detection stages over canonical requests already in memory."""
+    """Run the detection stages over canonical requests already in memory (repeated
+    requests counted once, as in `scan`)."""
     lazy = requests.lazy() if isinstance(requests, pl.DataFrame) else requests
-    analysis = analyse(shard_aggregates(lazy))
+    parts: list[Aggregates] = []
+    for batch in unique_batches(lazy, SeenRequests(), BATCH_ROWS):
+        parts = _fold(parts, batch.lazy())
+    analysis = analyse(merge_aggregates(parts) if parts else shard_aggregates(lazy.clear()))
     return analysis.report, analysis.linkage
 
 
@@ -186,7 +214,8 @@ def scan(
         skip_errors=options.skip_errors,
         preset=preset,
     )
-    aggregates, tally = aggregate_shards(shards, on_shard)
+    seen = SeenRequests()
+    aggregates, tally = aggregate_shards(shards, on_shard, seen)
     analysis = analyse(aggregates)
     skipped = merge_skipped(tally.skipped)
     rows_skipped = sum(record.rows for record in skipped)
@@ -204,6 +233,7 @@ def scan(
         signals=signals_available(tally.available),
         preset=preset.name,
         preset_reason=detection.reason,
+        rows_duplicate=seen.dropped,
     )
     return ScanResult(
         summary=summary,

@@ -137,6 +137,7 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
         "rows_in": summary.rows_in,
         "rows_read": summary.rows_read,
         "rows_skipped": summary.rows_skipped,
+        "rows_duplicate": summary.rows_duplicate,
         "skipped": [
             {
                 "path": record.path, "line": record.line, "row": record.row,
@@ -319,6 +320,8 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
     )
     if summary.skipped:
         facts.append(f"; {summary.rows_skipped:,} rows skipped", style="bold yellow")
+    if summary.rows_duplicate:
+        facts.append(f"; {summary.rows_duplicate:,} duplicate rows dropped")
     lines = [facts, severity_line, Text(terminal_safe(f"read as {summary.preset}: {summary.preset_reason}"), style="dim")]
     lines.extend(Text(f"skipped: {skipped_location(record)}", style="yellow") for record in summary.skipped[:10])
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
