@@ -26,7 +26,9 @@ rows in the summary shows it).
 
 **Memory and time.** Keys live in sorted runs of UInt64, each at most half the size of
 the one before, merged when a new run outgrows that bound (a log-structured merge):
-8 bytes per distinct request plus, while two runs merge, a copy of them. A batch costs
+8 bytes per distinct request plus, while two runs merge, a copy of them (and, while
+a file is read, the runs merged since it began, so that a read that fails part-way can
+be undone: at most twice the keys). A batch costs
 one hash per column and a binary search per row in each of the ≤ log₂(n / batch) runs.
 """
 
@@ -74,6 +76,15 @@ class SeenRequests:
     def memory_bytes(self) -> int:
         """Bytes held by the remembered keys."""
         return sum(run.estimated_size() for run in self._runs)
+
+    def checkpoint(self) -> tuple[tuple[pl.Series, ...], int]:
+        """The current state, for `restore` (runs are never modified in place)."""
+        return tuple(self._runs), self.dropped
+
+    def restore(self, state: tuple[tuple[pl.Series, ...], int]) -> None:
+        """Forget everything remembered since `checkpoint` (a shard that failed part-way)."""
+        runs, self.dropped = state
+        self._runs = list(runs)
 
     def first_sightings(self, batch: pl.DataFrame) -> pl.DataFrame:
         """The rows of `batch` (in order) that repeat no earlier row of this batch or of

@@ -7,6 +7,7 @@ everything after that works on aggregates or on distinct templates, never on row
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,11 +109,16 @@ def aggregate_shards(
     shards: Iterable[Shard],
     on_shard: Callable[[Shard], None] | None = None,
     seen: SeenRequests | None = None,
+    reread: Callable[[LogSource], Iterable[Shard]] | None = None,
 ) -> tuple[Aggregates, InputTally]:
     """Reduce each shard to aggregates as it arrives and merge them.
 
     Repeats of a request already counted (in this shard or an earlier one) are dropped
     first and counted in `seen.dropped`; shards without request ids pass untouched.
+    A Parquet shard whose read fails part-way (a damaged page in a column the loader's
+    checking pass did not decode) is rolled back and read again with `reread`, which
+    locates the damaged row groups: it raises an InputError naming them, or, skipping
+    errors, gives the file without them.
     """
     seen = SeenRequests() if seen is None else seen
     parts: list[Aggregates] = []
@@ -121,11 +127,21 @@ def aggregate_shards(
     try:
         for shard in shards:
             current = shard.source.path
-            for piece in _without_repeats(shard, seen):
-                parts = _fold(parts, piece)
-            tally.add(shard)
-            if on_shard is not None:
-                on_shard(shard)
+            read = [shard]
+            try:
+                aggregates = _aggregate_shard(shard, seen)
+            except pl.exceptions.PolarsError:
+                if reread is None or shard.source.format != "parquet":
+                    raise
+                read = list(reread(shard.source))
+                aggregates = merge_aggregates([_aggregate_shard(again, seen) for again in read])
+            parts.append(aggregates)
+            if len(parts) >= MERGE_EVERY:
+                parts = [merge_aggregates(parts)]
+            for done in read:
+                tally.add(done)
+                if on_shard is not None:
+                    on_shard(done)
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.
@@ -134,6 +150,19 @@ def aggregate_shards(
     if not parts:
         parts.append(shard_aggregates(empty_requests().lazy()))
     return merge_aggregates(parts), tally
+
+
+def _aggregate_shard(shard: Shard, seen: SeenRequests) -> Aggregates:
+    """One shard's aggregates without repeats; a read error leaves `seen` as it was."""
+    state = seen.checkpoint()
+    parts: list[Aggregates] = []
+    try:
+        for piece in _without_repeats(shard, seen):
+            parts = _fold(parts, piece)
+    except pl.exceptions.PolarsError:
+        seen.restore(state)
+        raise
+    return merge_aggregates(parts) if parts else shard_aggregates(shard.frame.clear())
 
 
 def _fold(parts: list[Aggregates], piece: pl.LazyFrame) -> list[Aggregates]:
@@ -208,14 +237,13 @@ def scan(
     """Scan request logs and return ranked, explained account groups."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
     preset, detection = choose_preset(sources, options)
-    shards = iter_shards(
-        sources,
-        column_map=options.column_map,
-        skip_errors=options.skip_errors,
-        preset=preset,
+    read = functools.partial(
+        iter_shards, column_map=options.column_map, skip_errors=options.skip_errors, preset=preset
     )
     seen = SeenRequests()
-    aggregates, tally = aggregate_shards(shards, on_shard, seen)
+    aggregates, tally = aggregate_shards(
+        read(sources), on_shard, seen, reread=lambda source: read([source], decode_all=True)
+    )
     analysis = analyse(aggregates)
     skipped = merge_skipped(tally.skipped)
     rows_skipped = sum(record.rows for record in skipped)
