@@ -73,6 +73,20 @@ def terminal_safe(value: object, limit: int | None = None) -> str:
     return text
 
 
+# Cells a spreadsheet would evaluate as a formula start with one of these (OWASP,
+# "CSV Injection"); C0/C1 controls, DEL and bidi overrides have no place in a cell.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+_CELL_UNSAFE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV text cell that a spreadsheet shows as text and never runs: control and
+    bidi characters become U+FFFD (tabs and newlines stay, quoted), and a cell
+    starting like a formula gets a leading apostrophe. Exact values: JSON/Parquet."""
+    text = _CELL_UNSAFE.sub("\ufffd", text)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which groups a report shows."""
@@ -255,11 +269,21 @@ def _flat_rows(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def render_csv(result: ScanResult, shown: pl.DataFrame) -> str:
-    """One row per group; lists joined with ';' (accounts) and ' | ' (reasons)."""
+    """One row per group; lists joined with ';' (accounts) and ' | ' (reasons).
+
+    CSV is read by spreadsheets, which run cells that look like formulas: every text
+    cell passes through `spreadsheet_safe` and is quoted (so a carriage return inside
+    one cannot end the row); numbers are written as they are.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     writer.writeheader()
-    writer.writerows(_flat_rows(result, shown))
+    writer.writerows(
+        {key: spreadsheet_safe(value) if isinstance(value, str) else value for key, value in row.items()}
+        for row in _flat_rows(result, shown)
+    )
     return buffer.getvalue()
 
 
