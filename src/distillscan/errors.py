@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     """The scan ran under `--skip-errors` and skipped some input; the summary says what."""
     INTERNAL = 70
     """A bug in distillscan (EX_SOFTWARE); rerun with `--debug` and report it."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT): no report was written, nothing was found or cleared."""
 
 
 class DistillscanError(Exception):
