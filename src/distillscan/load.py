@@ -39,12 +39,12 @@ from typing import IO, Any, Final, Literal, cast
 
 import polars as pl
 import zstandard
-from pyarrow import ArrowException
 from polars.datatypes import DataTypeClass
+from pyarrow import ArrowException
 
 from distillscan.errors import InputError, UsageError
-from distillscan.rowgroups import ROW_NUMBER, Damage, RowGroup, readable_rows, row_groups, unreadable_row_groups
 from distillscan.presets import BUILTIN, NATIVE, Preset
+from distillscan.rowgroups import ROW_NUMBER, Damage, RowGroup, readable_rows, row_groups, unreadable_row_groups
 from distillscan.schema import CANONICAL_SCHEMA, MESSAGES_COLUMN, TIMESTAMP_DTYPE
 
 Format = Literal["parquet", "jsonl"]
