@@ -61,8 +61,8 @@ def _fail(message: str, code: ExitCode) -> None:
 
 
 def handle_errors(command: F) -> F:
-    """Turn domain errors into one line on stderr and their exit code; no traceback
-    unless --debug (then bugs show theirs)."""
+    """Turn every error into one line on stderr and its exit code; the traceback is
+    printed first only with --debug. Polars panics (a BaseException) count as bugs."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -73,13 +73,19 @@ def handle_errors(command: F) -> F:
             if debug:
                 traceback.print_exc()
             _fail(str(error), error.exit_code)
-        except (BrokenPipeError, KeyboardInterrupt):
-            sys.exit(int(ExitCode.OK))
-        except Exception as error:  # a bug: say so, and how to report it
+        except BrokenPipeError:
+            sys.exit(int(ExitCode.OK))  # the reader went away (`| head`): stop quietly
+        except KeyboardInterrupt:
             if debug:
                 traceback.print_exc()
+            _fail("interrupted", ExitCode.INTERRUPTED)
+        except (Exception, pl.exceptions.PanicException) as error:  # a bug: say so, and how to report it
+            if debug:
+                traceback.print_exc()
+            first = str(error).strip().splitlines()
             _fail(
-                f"internal error ({type(error).__name__}: {error}); rerun with --debug and report it",
+                f"internal error ({type(error).__name__}: {first[0] if first else ''}); "
+                "rerun with --debug and report it",
                 ExitCode.INTERNAL,
             )
 
@@ -528,7 +534,11 @@ def synth(output: Path, rows: int, seed: int, days: int, output_format: str | No
         else "parquet"
     )
     config = SynthConfig(n_requests=rows, seed=seed, days=days, new_model_day=min(10, days // 2))
-    summary = write_synthetic(config, output, fmt=fmt, truth_path=truth)
+    try:
+        summary = write_synthetic(config, output, fmt=fmt, truth_path=truth)
+    except OSError as error:
+        where = error.filename or output
+        raise UsageError(f"cannot write {where}: {error.strerror or error}") from error
     _note(f"wrote {summary.rows:,} requests from {summary.accounts:,} accounts to {output}")
 
 
@@ -551,10 +561,11 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
       distillscan evaluate /tmp/logs.parquet --truth /tmp/truth.csv
     """
     from distillscan.evaluate import evaluate as run_evaluation
+    from distillscan.evaluate import read_truth
     from distillscan.pipeline import ScanOptions, scan as run_scan
 
+    truth_frame = read_truth(truth)
     result = run_scan(list(paths), ScanOptions())
-    truth_frame = pl.read_csv(truth, schema_overrides={"account_id": pl.String})
     evaluation = run_evaluation(result.report.groups, result.linkage.membership, truth_frame,
                                 flag_severity.lower())
     if output_format == "json":

@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     """The scan ran under `--skip-errors` and skipped some input; the summary says what."""
     INTERNAL = 70
     """A bug in distillscan (EX_SOFTWARE); rerun with `--debug` and report it."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT): no report was written, nothing was found or cleared."""
 
 
 class DistillscanError(Exception):
@@ -40,7 +42,8 @@ class InputError(DistillscanError):
     """Input that cannot be read as a request log.
 
     The message names the file and, where known, the line (JSONL, 1-based) or row
-    (Parquet, 0-based) and the field.
+    (Parquet, 0-based) and the field; a damaged Parquet row group is named with its
+    rows (`row` to `last_row`) and index.
     """
 
     exit_code = ExitCode.USAGE_OR_INPUT
@@ -53,19 +56,26 @@ class InputError(DistillscanError):
         line: int | None = None,
         row: int | None = None,
         field: str | None = None,
+        last_row: int | None = None,
+        row_group: int | None = None,
     ) -> None:
         self.path = path
         self.reason = reason
         self.line = line
         self.row = row
         self.field = field
+        self.last_row = last_row
+        self.row_group = row_group
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        """One line: `path:line: field 'x': reason`."""
+        """One line: `path:line: field 'x': reason`, or `path rows a–b (row group k): reason`."""
         location = path_label = self.path
         if self.line is not None:
             location = f"{path_label}:{self.line}"
+        elif self.row is not None and self.last_row is not None:
+            group = f" (row group {self.row_group})" if self.row_group is not None else ""
+            location = f"{path_label} rows {self.row}–{self.last_row}{group}"
         elif self.row is not None:
             location = f"{path_label} row {self.row}"
         field = f" field '{self.field}':" if self.field else ""

@@ -9,11 +9,33 @@ group's severity is at or above `flag_severity` (default medium).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import polars as pl
 
+from distillscan.errors import InputError
 from distillscan.score import SEVERITIES, severity_rank
+
+TRUTH_COLUMNS: Final = ("account_id", "label", "kind")
+
+
+def read_truth(path: Path) -> pl.DataFrame:
+    """The ground-truth CSV; InputError (file named) when it is unreadable or lacks a
+    column the evaluation needs."""
+    try:
+        truth = pl.read_csv(path, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        lines = str(error).strip().splitlines()
+        raise InputError(str(path), f"cannot read ground truth CSV: {lines[0] if lines else type(error).__name__}") from None
+    missing = [name for name in TRUTH_COLUMNS if name not in truth.columns]
+    if missing:
+        found = ", ".join(truth.columns[:20]) or "none"
+        raise InputError(
+            str(path), f"ground truth CSV lacks column(s) {', '.join(missing)} (columns found: {found})",
+            field=missing[0],
+        )
+    return truth
 
 
 @dataclass(frozen=True)

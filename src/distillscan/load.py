@@ -25,6 +25,7 @@ its frame plus the rows its `skipped` records account for.
 
 from __future__ import annotations
 
+import functools
 import glob as globlib
 import gzip
 import json
@@ -41,10 +42,12 @@ from typing import IO, Any, Final, Literal, cast
 import polars as pl
 import zstandard
 from polars.datatypes import DataTypeClass
+from pyarrow import ArrowException
 
 from distillscan import otlp
 from distillscan.errors import InputError, UsageError
 from distillscan.presets import BUILTIN, NATIVE, Preset
+from distillscan.rowgroups import ROW_NUMBER, Damage, RowGroup, readable_rows, row_groups, unreadable_row_groups
 from distillscan.schema import CANONICAL_SCHEMA, MESSAGES_COLUMN, TIMESTAMP_DTYPE
 
 Format = Literal["parquet", "jsonl"]
@@ -888,18 +891,24 @@ def iter_shards(
     skip_errors: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     preset: Preset | None = None,
+    decode_all: bool = False,
 ) -> Iterator[Shard]:
     """Read sources as canonical shards, streaming.
 
     `preset` says where each canonical column is found (default: the native schema);
     `column_map` entries override it. Without `skip_errors` the first bad file, line or row raises InputError; with it,
-    they are dropped and recorded in the shard's `skipped`.
+    they are dropped and recorded in the shard's `skipped`. With `decode_all`, the
+    Parquet checking pass decodes every column it maps, not only the checked ones, so
+    a damaged row group anywhere is found and located here (see `rowgroups`); scans
+    use it to re-read a file whose later read failed.
     """
     if batch_bytes < 1:
         raise UsageError(f"batch size must be positive, got {batch_bytes}")
     specs = _Specs.build(column_map, preset)
     for source in sources:
         reader = _parquet_shards if source.format == "parquet" else _jsonl_shards
+        if decode_all and source.format == "parquet":
+            reader = functools.partial(_parquet_shards, decode_all=True)
         try:
             yield from reader(source, specs, skip_errors, batch_bytes)
         except _SkipFile as skipped:
@@ -1136,7 +1145,7 @@ def _polars_message(error: BaseException) -> str:
 
 
 def _parquet_shards(
-    source: LogSource, specs: _Specs, skip_errors: bool, batch_bytes: int
+    source: LogSource, specs: _Specs, skip_errors: bool, batch_bytes: int, decode_all: bool = False
 ) -> Iterator[Shard]:
     path = source.path
     try:
@@ -1166,23 +1175,30 @@ def _parquet_shards(
         is_this = pl.col("__code") == index
         aggregations.append(is_this.sum().cast(pl.Int64).alias(f"__count{index}"))
         aggregations.append(
-            pl.col("__row").filter(is_this).min().cast(pl.Int64).alias(f"__first{index}")
+            pl.col(ROW_NUMBER).filter(is_this).min().cast(pl.Int64).alias(f"__first{index}")
         )
-    touched = [pl.col("__row"), code]
+    touched = [pl.col(ROW_NUMBER), code]
     if plan.decodes_json:
         # Decode JSON messages here, so a bad one is an input error now, not a crash later.
         touched.extend(
             pl.col(name).is_null().alias(f"__decoded{index}")
             for index, name in enumerate(e.meta.output_name() for e in plan.stage1[0])
         )
-    try:
-        stats = (
-            plan.prepare(scan.with_row_index("__row"))
-            .select(touched)
-            .select(aggregations)
-            .collect(engine="streaming")
-            .row(0, named=True)
+    if decode_all:
+        for index, (expr, _) in enumerate(columns.values()):
+            touched.append(expr.is_null().alias(f"__read{index}"))
+            aggregations.append(pl.col(f"__read{index}").sum().alias(f"__read{index}"))
+
+    def check(rows: pl.LazyFrame) -> dict[str, Any]:
+        """One streaming pass: row count, and count and first row of each failed check."""
+        return (
+            plan.prepare(rows).select(touched).select(aggregations).collect(engine="streaming").row(0, named=True)
         )
+
+    numbered = scan.with_row_index(ROW_NUMBER)
+    damaged: list[Damage] = []
+    try:
+        stats = check(numbered)
     except (pl.exceptions.PolarsError, OSError) as error:
         reason = f"cannot read Parquet data: {_polars_message(error)}"
         if plan.decodes_json and "json" in str(error).lower():
@@ -1190,16 +1206,35 @@ def _parquet_shards(
             raise _SkipFile(
                 InputError(path, reason, field=MESSAGES_COLUMN), _parquet_row_count(scan)
             ) from None
-        raise _SkipFile(InputError(path, reason), _parquet_row_count(scan)) from None
+        groups, damaged = _damaged_row_groups(path, scan, check)
+        if not damaged:
+            raise _SkipFile(InputError(path, reason), _parquet_row_count(scan)) from None
+        if not skip_errors:
+            group = damaged[0].group
+            raise InputError(
+                path, f"cannot read Parquet data: {damaged[0].reason}",
+                row=group.first_row, last_row=group.last_row, row_group=group.index,
+            ) from None
+        numbered = readable_rows(scan, groups, damaged)
+        try:
+            stats = check(numbered)
+        except (pl.exceptions.PolarsError, OSError):
+            raise _SkipFile(InputError(path, reason), _parquet_row_count(scan)) from None
 
-    rows_in = int(stats["__rows"])
+    rows_in = int(stats["__rows"]) + sum(damage.group.rows for damage in damaged)
     bad = [
         (int(stats[f"__first{i}"]), i, int(stats[f"__count{i}"]))
         for i in range(len(plan.checks))
         if stats[f"__count{i}"]
     ]
-    skipped: list[SkippedInput] = []
-    frame = plan.prepare(scan)
+    skipped = [
+        SkippedInput(
+            path, f"{damage.group.describe()} cannot be read: {damage.reason}",
+            row=damage.group.first_row, rows=damage.group.rows,
+        )
+        for damage in damaged
+    ]
+    frame = plan.prepare(numbered if damaged else scan)
     if bad:
         if not skip_errors:
             first_row, index, _ = min(bad)
@@ -1216,6 +1251,21 @@ def _parquet_shards(
             )
         frame = frame.filter(plan.code().is_null())
     yield Shard(source, frame.select(plan.exprs), rows_in, tuple(skipped), plan.available)
+
+
+def _damaged_row_groups(
+    path: str, scan: pl.LazyFrame, check: Callable[[pl.LazyFrame], object]
+) -> tuple[list[RowGroup], list[Damage]]:
+    """The file's row groups and those that fail `check` read alone ([] if unknown)."""
+    try:
+        groups = row_groups(path)
+    except (OSError, ArrowException):
+        return [], []
+
+    def probe(first: int, rows: int) -> object:
+        return check(scan.slice(first, rows).with_row_index(ROW_NUMBER, offset=first))
+
+    return groups, unreadable_row_groups(groups, probe, _polars_message)
 
 
 def _parquet_row_count(scan: pl.LazyFrame) -> int | None:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Final, Literal
 import polars as pl
 
 from distillscan.allow import Allowlist, Suppression, match_allowlist, split_aggregates
-
+from distillscan.dedupe import SeenRequests, unique_batches
 from distillscan.features import (
+    BATCH_ROWS,
     MERGE_EVERY,
     Aggregates,
     combine_aggregates,
@@ -80,6 +81,9 @@ class ScanSummary:
     """Why that preset: named on the command line, or what auto-detection matched."""
     presets_by_file: Mapping[str, str] = field(default_factory=dict)
     """file → the preset it was read with."""
+    rows_duplicate: int = 0
+    """Rows dropped as repeats of an earlier request (see `dedupe`):
+    rows_in = rows_read + rows_skipped + rows_duplicate."""
 
 
 @dataclass(frozen=True)
@@ -116,21 +120,42 @@ class InputTally:
 
 
 def aggregate_shards(
-    shards: Iterable[Shard], on_shard: Callable[[Shard], None] | None = None
+    shards: Iterable[Shard],
+    on_shard: Callable[[Shard], None] | None = None,
+    seen: SeenRequests | None = None,
+    reread: Callable[[LogSource], Iterable[Shard]] | None = None,
 ) -> tuple[Aggregates, InputTally]:
-    """Reduce each shard to aggregates as it arrives and merge them."""
+    """Reduce each shard to aggregates as it arrives and merge them.
+
+    Repeats of a request already counted (in this shard or an earlier one) are dropped
+    first and counted in `seen.dropped`; shards without request ids pass untouched.
+    A Parquet shard whose read fails part-way (a damaged page in a column the loader's
+    checking pass did not decode) is rolled back and read again with `reread`, which
+    locates the damaged row groups: it raises an InputError naming them, or, skipping
+    errors, gives the file without them.
+    """
+    seen = SeenRequests() if seen is None else seen
     parts: list[Aggregates] = []
     tally = InputTally()
     current = "input"
     try:
         for shard in shards:
             current = shard.source.path
-            parts.append(shard_aggregates(shard.frame, complete=False))
-            tally.add(shard)
-            if on_shard is not None:
-                on_shard(shard)
+            read = [shard]
+            try:
+                aggregates = _aggregate_shard(shard, seen)
+            except pl.exceptions.PolarsError:
+                if reread is None or shard.source.format != "parquet":
+                    raise
+                read = list(reread(shard.source))
+                aggregates = combine_aggregates([_aggregate_shard(again, seen) for again in read])
+            parts.append(aggregates)
             if len(parts) >= MERGE_EVERY:
                 parts = [combine_aggregates(parts)]
+            for done in read:
+                tally.add(done)
+                if on_shard is not None:
+                    on_shard(done)
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.
@@ -139,6 +164,33 @@ def aggregate_shards(
     if not parts:
         parts.append(shard_aggregates(empty_requests().lazy()))
     return merge_aggregates(parts), tally
+
+
+def _aggregate_shard(shard: Shard, seen: SeenRequests) -> Aggregates:
+    """One shard's aggregates without repeats; a read error leaves `seen` as it was."""
+    state = seen.checkpoint()
+    parts: list[Aggregates] = []
+    try:
+        for piece in _without_repeats(shard, seen):
+            parts = _fold(parts, piece)
+    except pl.exceptions.PolarsError:
+        seen.restore(state)
+        raise
+    return combine_aggregates(parts) if parts else shard_aggregates(shard.frame.clear(), complete=False)
+
+
+def _fold(parts: list[Aggregates], piece: pl.LazyFrame) -> list[Aggregates]:
+    """Aggregate one piece into the running partial parts, combined every MERGE_EVERY
+    pieces (`merge_aggregates` completes them once at the end)."""
+    parts.append(shard_aggregates(piece, complete=False))
+    return [combine_aggregates(parts)] if len(parts) >= MERGE_EVERY else parts
+
+
+def _without_repeats(shard: Shard, seen: SeenRequests) -> Iterable[pl.LazyFrame]:
+    """The shard's rows as lazy pieces, repeated requests removed (see `dedupe`)."""
+    if "request_id" not in shard.available:
+        return [shard.frame]
+    return (batch.lazy() for batch in unique_batches(shard.frame, seen, BATCH_ROWS))
 
 
 def empty_requests() -> pl.DataFrame:
@@ -180,9 +232,13 @@ def analyse_allowing(aggregates: Aggregates, allowlist: Allowlist) -> tuple[Anal
 
 
 def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, Linkage]:
-    """Run the detection stages over canonical requests already in memory."""
+    """Run the detection stages over canonical requests already in memory (repeated
+    requests counted once, as in `scan`)."""
     lazy = requests.lazy() if isinstance(requests, pl.DataFrame) else requests
-    analysis = analyse(shard_aggregates(lazy))
+    parts: list[Aggregates] = []
+    for batch in unique_batches(lazy, SeenRequests(), BATCH_ROWS):
+        parts = _fold(parts, batch.lazy())
+    analysis = analyse(merge_aggregates(parts) if parts else shard_aggregates(lazy.clear()))
     return analysis.report, analysis.linkage
 
 
@@ -308,7 +364,15 @@ def scan(
     after reading starts (for progress display)."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
     choice = choose_presets(sources, options)
-    aggregates, tally = aggregate_shards(read_shards(choice, options), on_shard)
+    preset_of = {source.path: preset for source, preset, _ in choice.sources}
+    seen = SeenRequests()
+    aggregates, tally = aggregate_shards(
+        read_shards(choice, options), on_shard, seen,
+        reread=lambda source: iter_shards(
+            [source], column_map=options.column_map, skip_errors=options.skip_errors,
+            preset=preset_of[source.path], decode_all=True,
+        ),
+    )
     if on_stage is not None:
         on_stage("linking and scoring")
     if options.allow is None:
@@ -332,6 +396,7 @@ def scan(
         preset=choice.name,
         preset_reason=choice.reason,
         presets_by_file=choice.by_file(),
+        rows_duplicate=seen.dropped,
     )
     return ScanResult(
         summary=summary,

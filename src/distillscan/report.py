@@ -73,6 +73,20 @@ def terminal_safe(value: object, limit: int | None = None) -> str:
     return text
 
 
+# Cells a spreadsheet would evaluate as a formula start with one of these (OWASP,
+# "CSV Injection"); C0/C1 controls, DEL and bidi overrides have no place in a cell.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+_CELL_UNSAFE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV text cell that a spreadsheet shows as text and never runs: control and
+    bidi characters become U+FFFD (tabs and newlines stay, quoted), and a cell
+    starting like a formula gets a leading apostrophe. Exact values: JSON/Parquet."""
+    text = _CELL_UNSAFE.sub("\ufffd", text)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which groups a report shows."""
@@ -145,6 +159,7 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
         "rows_in": summary.rows_in,
         "rows_read": summary.rows_read,
         "rows_skipped": summary.rows_skipped,
+        "rows_duplicate": summary.rows_duplicate,
         "skipped": [
             {
                 "path": record.path, "line": record.line, "row": record.row,
@@ -301,16 +316,26 @@ def _flat_rows(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame
 
 def render_csv(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame | None = None) -> str:
     """One row per group; lists joined with ';' (accounts) and ' | ' (reasons). A
-    baseline adds its status columns; listed suppressed groups follow, marked."""
+    baseline adds its status columns; listed suppressed groups follow, marked.
+
+    CSV is read by spreadsheets, which run cells that look like formulas: every text
+    cell passes through `spreadsheet_safe` and is quoted (so a carriage return inside
+    one cannot end the row); numbers are written as they are.
+    """
     columns = list(CSV_COLUMNS)
     if result.baseline is not None:
         columns += BASELINE_CSV_COLUMNS
     if suppressed is not None:
         columns += SUPPRESSED_CSV_COLUMNS
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     writer.writeheader()
-    writer.writerows(_flat_rows(result, shown, suppressed))
+    writer.writerows(
+        {key: spreadsheet_safe(value) if isinstance(value, str) else value for key, value in row.items()}
+        for row in _flat_rows(result, shown, suppressed)
+    )
     return buffer.getvalue()
 
 
@@ -375,6 +400,8 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
     )
     if summary.skipped:
         facts.append(f"; {summary.rows_skipped:,} rows skipped", style="bold yellow")
+    if summary.rows_duplicate:
+        facts.append(f"; {summary.rows_duplicate:,} duplicate rows dropped")
     lines = [facts, severity_line, Text(terminal_safe(f"read as {summary.preset}: {summary.preset_reason}"), style="dim")]
     lines.extend(Text(f"skipped: {skipped_location(record)}", style="yellow") for record in summary.skipped[:10])
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
