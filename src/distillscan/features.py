@@ -263,7 +263,8 @@ def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
     hourly = buckets.with_columns(
         hour=((pl.col("bucket") % BUCKETS_PER_DAY) // (3600 // BUCKET_SECONDS)).cast(pl.Int32)
     )
-    profile = hourly.group_by(key, "hour").agg(n=pl.col("n").sum())
+    # Sorted, so float sums below add in one order whatever order the rows came in.
+    profile = hourly.group_by(key, "hour").agg(n=pl.col("n").sum()).sort(key, "hour")
     # Each hour's traffic counts toward the QUIET_WINDOW_HOURS windows (wrapping at
     # midnight) that cover it; a window no traffic reaches is absent and counts 0.
     window_starts = pl.concat_list(
@@ -281,7 +282,7 @@ def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
     share = pl.col("n") / total
     entropy = -(pl.when(share > 0).then(share * share.log()).otherwise(0.0)).sum() / math.log(24)
     per_key_hours = (
-        profile.group_by(key)
+        profile.group_by(key, maintain_order=True)
         .agg(hour_entropy=entropy, total=total)
         .join(windows, on=key)
         .select(

@@ -259,17 +259,17 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
 
     `frames` holds one row per distinct frame: frame_fp, skeleton, n_requests.
     Only frames seen in at least MIN_TEMPLATE_REQUESTS requests take part (a one-off
-    prompt is no template). Returns frame_fp → template_fp for every input frame, where the
-    template is represented by its most-requested member (ties: smallest skeleton).
+    prompt is no template). Returns frame_fp → template_fp for the frames merged into a
+    cluster of two or more (the template is represented by its most-requested member,
+    ties: smallest skeleton); any other frame is its own template. The map stays as small
+    as the clusters, so joining it (left, then `fill_null(frame_fp)`) is cheap even when
+    millions of one-off frames exist.
     """
     repeated = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
         "frame_fp", "skeleton"
     )
     edges = _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
-    representative = _cluster_representatives(frames, edges)
-    return frames.select("frame_fp").join(
-        representative, on="frame_fp", how="left", maintain_order="left"
-    ).select("frame_fp", template_fp=pl.col("rep").fill_null(pl.col("frame_fp")))
+    return _cluster_representatives(frames, edges).select("frame_fp", template_fp="rep")
 
 
 _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
