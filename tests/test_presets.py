@@ -470,12 +470,12 @@ def _halves(tmp_path: Path, first: str, second: str) -> tuple[Path, Path]:
 
 def test_each_file_is_read_with_its_own_preset(tmp_path: Path) -> None:
     from distillscan.load import discover_sources
-    from distillscan.pipeline import choose_preset
+    from distillscan.pipeline import choose_presets
 
     mixed, native = _halves(tmp_path, "litellm", "anthropic-messages")
     assert _groups(mixed) == _groups(native)
-    with pytest.raises(UsageError, match="different formats.*litellm"):
-        choose_preset(discover_sources([str(mixed)]), ScanOptions())
+    choice = choose_presets(discover_sources([str(mixed)]), ScanOptions())
+    assert choice.name == "mixed" and "litellm" in choice.reason
 
     document = json.loads(CliRunner().invoke(main, ["scan", str(mixed), "--format", "json"]).stdout)
     assert document["summary"]["preset"] == "mixed"

@@ -309,20 +309,6 @@ def choose_presets(sources: Sequence[LogSource], options: ScanOptions) -> Preset
     ))
 
 
-def choose_preset(sources: Sequence[LogSource], options: ScanOptions) -> tuple[Preset, Detection]:
-    """The one preset all sources are read with; UsageError naming the files when
-    detection finds different formats (`scan` reads each file with its own instead)."""
-    choice = choose_presets(sources, options)
-    if choice.name == MIXED:
-        raise UsageError(f"the inputs are in different formats ({choice.reason}); "
-                         "scan them separately or pick one with --preset")
-    if not choice.sources:
-        registry = options.presets if options.presets is not None else BUILTIN
-        return resolve(options.preset, registry, ())
-    _, preset, detection = choice.sources[0]
-    return preset, detection
-
-
 def inspect_schema(paths: Sequence[str], options: ScanOptions) -> SchemaReport:
     """The fields of a log, the preset a scan would use, and what it maps.
 
