@@ -317,7 +317,8 @@ def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, ke
         rank=pl.col("n").rank("ordinal", descending=True).over(key),
         share=pl.col("n") / pl.col("n").sum().over(key),
     )
-    return ranked.group_by(key).agg(
+    # Sorted, so float sums add in one order whatever order the rows came in.
+    return ranked.sort(key, "template_fp").group_by(key, maintain_order=True).agg(
         n_templates=pl.len(),
         top_template_share=pl.col("share").max(),
         top3_template_share=pl.col("share").filter(pl.col("rank") <= 3).sum(),
@@ -362,7 +363,7 @@ def _topic_features(account_topics: pl.DataFrame, key: str) -> pl.DataFrame:
     ).agg(top_topic=pl.col("topic").first(), topic_focus=pl.col("share").first())
     high_value = pl.sum_horizontal([pl.col(f"topic_{topic}") for topic in sorted(HIGH_VALUE_TOPICS)])
     share = pl.col("share")
-    coverage = shares.group_by(key).agg(
+    coverage = shares.sort(key, "topic").group_by(key, maintain_order=True).agg(
         # Topics with a real share of the traffic, and how evenly it spreads over them
         # (0: one topic only, 1: all topics equally).
         n_topics=(share >= MIN_TOPIC_SHARE).sum(),

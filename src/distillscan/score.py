@@ -103,10 +103,11 @@ def _clip(expr: pl.Expr) -> pl.Expr:
 def _member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
     """Group features that must be judged per member (a group of people in many time zones
     has a flat *combined* hour profile, but each person still sleeps)."""
-    members = account_features.join(membership, on="account_id")
+    # Sorted, so float sums add in one order whatever order the rows came in.
+    members = account_features.join(membership, on="account_id").sort("group_id", "account_id")
     weight = pl.col("n_requests").cast(pl.Float64)
     age_days = (pl.col("first_seen") - pl.col("created_first")).dt.total_seconds() / 86_400
-    return members.group_by("group_id").agg(
+    return members.group_by("group_id", maintain_order=True).agg(
         member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
         account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
         # Over all members: an account without a creation date is not counted as fresh.
