@@ -25,7 +25,7 @@ from distillscan.errors import UsageError
 from distillscan.features import REPEATED_TEMPLATE_MIN_REQUESTS
 from distillscan.fingerprint import stable_fp
 from distillscan.pipeline import ScanResult
-from distillscan.report import _iso, _json_text
+from distillscan.report import iso_utc, json_text
 
 GROUPS_FILE: Final = "groups.json"
 ACCOUNTS_FILE: Final = "accounts.csv"
@@ -175,13 +175,13 @@ def indicators_document(result: ScanResult, shown: pl.DataFrame, templates: pl.D
         "schema": INDICATORS_SCHEMA,
         "schema_version": INDICATORS_VERSION,
         "generated_by": {"name": "distillscan", "version": __version__},
-        "window": {"first_seen": _iso(summary.first_seen), "last_seen": _iso(summary.last_seen)},
+        "window": {"first_seen": iso_utc(summary.first_seen), "last_seen": iso_utc(summary.last_seen)},
         "groups": [
             {
                 "group_id": row["group_id"], "rank": row["rank"], "severity": row["severity"],
                 "score": round(row["score"], DECIMALS), "n_accounts": row["n_accounts"],
-                "n_requests": row["n_requests"], "first_seen": _iso(row["first_seen"]),
-                "last_seen": _iso(row["last_seen"]),
+                "n_requests": row["n_requests"], "first_seen": iso_utc(row["first_seen"]),
+                "last_seen": iso_utc(row["last_seen"]),
             }
             for row in shown.iter_rows(named=True)
         ],
@@ -196,7 +196,7 @@ def export_documents(result: ScanResult, shown: pl.DataFrame, groups_json: str) 
         GROUPS_FILE: groups_json,
         ACCOUNTS_FILE: accounts_table(result, shown).write_csv(line_terminator="\n"),
         TEMPLATES_FILE: templates.write_csv(line_terminator="\n"),
-        INDICATORS_FILE: _json_text(indicators_document(result, shown, templates), indent=2) + "\n",
+        INDICATORS_FILE: json_text(indicators_document(result, shown, templates), indent=2) + "\n",
     }
 
 

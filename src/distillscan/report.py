@@ -126,23 +126,24 @@ def skipped_location(record: Any) -> str:
 _C1_CONTROLS: Final = re.compile(r"[\x80-\x9f]")
 
 
-def _json_text(document: Any, indent: int | None = None) -> str:
+def json_text(document: Any, indent: int | None = None) -> str:
     """JSON with non-ASCII text kept readable, but C1 controls (which terminals obey,
     e.g. U+009B as CSI) escaped; the decoded data is unchanged."""
     text = json.dumps(document, ensure_ascii=False, indent=indent)
     return _C1_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_utc(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a Z suffix; None stays None."""
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """JSON-ready value: floats rounded, NaN/inf as null, datetimes as RFC 3339."""
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else round(value, 4)
     if isinstance(value, datetime):
-        return _iso(value)
+        return iso_utc(value)
     return value
 
 
@@ -171,8 +172,8 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
         "groups_total": result.report.groups.height,
         "groups_reported": shown.height,
         "groups_by_severity": {name: int(by_severity.get(name, 0)) for name in SEVERITIES},
-        "first_seen": _iso(summary.first_seen),
-        "last_seen": _iso(summary.last_seen),
+        "first_seen": iso_utc(summary.first_seen),
+        "last_seen": iso_utc(summary.last_seen),
         "columns_available": list(summary.columns_available),
         "signals_available": sorted(name for name, on in summary.signals.items() if on),
         "signals_unavailable": sorted(name for name, on in summary.signals.items() if not on),
@@ -202,7 +203,7 @@ def group_documents(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, A
                 "skeleton": row["skeleton"],
                 "n_requests": row["n_requests"],
                 "n_accounts": row["n_accounts"],
-                "share": _plain(row["share"]),
+                "share": plain_value(row["share"]),
             }
         )
     documents = []
@@ -212,20 +213,20 @@ def group_documents(result: ScanResult, shown: pl.DataFrame) -> list[dict[str, A
             {
                 "group_id": group_id,
                 "rank": row["rank"],
-                "score": _plain(row["score"]),
+                "score": plain_value(row["score"]),
                 "severity": row["severity"],
                 "n_accounts": row["n_accounts"],
                 "n_requests": row["n_requests"],
-                "first_seen": _iso(row["first_seen"]),
-                "last_seen": _iso(row["last_seen"]),
+                "first_seen": iso_utc(row["first_seen"]),
+                "last_seen": iso_utc(row["last_seen"]),
                 "accounts": accounts_by_group.get(group_id, []),
                 "templates": templates_by_group.get(group_id, []),
                 "topics": topic_mix(row),
-                "features": {name: _plain(row.get(name)) for name in FEATURE_COLUMNS},
+                "features": {name: plain_value(row.get(name)) for name in FEATURE_COLUMNS},
                 "components": {
-                    "content": _plain(row["content"]),
-                    "behaviour": _plain(row["behaviour"]),
-                    **{name: _plain(row[f"c_{name}"]) for name in COMPONENT_COLUMNS},
+                    "content": plain_value(row["content"]),
+                    "behaviour": plain_value(row["behaviour"]),
+                    **{name: plain_value(row[f"c_{name}"]) for name in COMPONENT_COLUMNS},
                 },
                 "reasons": result.report.reasons.get(group_id, []),
             }
@@ -259,7 +260,7 @@ def render_json(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFram
     }
     if suppressed is not None:
         document["suppressed_groups"] = suppressed_documents(result, suppressed)
-    return _json_text(document, indent=2) + "\n"
+    return json_text(document, indent=2) + "\n"
 
 
 def render_jsonl(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFrame | None = None) -> str:
@@ -268,7 +269,7 @@ def render_jsonl(result: ScanResult, shown: pl.DataFrame, suppressed: pl.DataFra
     groups = group_documents(result, shown)
     if suppressed is not None:
         groups += suppressed_documents(result, suppressed)
-    lines = [_json_text({"schema_version": SCHEMA_VERSION, **group}) for group in groups]
+    lines = [json_text({"schema_version": SCHEMA_VERSION, **group}) for group in groups]
     return "".join(line + "\n" for line in lines)
 
 

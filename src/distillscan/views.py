@@ -27,8 +27,8 @@ from distillscan.pipeline import ScanResult
 from distillscan.report import (
     SCHEMA_VERSION,
     SEVERITY_STYLES,
-    _json_text,
-    _plain,
+    json_text,
+    plain_value,
     group_documents,
     summary_document,
     terminal_safe,
@@ -54,7 +54,7 @@ def _json_ready(value: Any) -> Any:
         return {key: _json_ready(item) for key, item in value.items()}
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
-    return _plain(value)
+    return plain_value(value)
 
 
 def _records(frame: pl.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -362,7 +362,7 @@ def group_document(result: ScanResult, view: GroupView, templates_limit: int | N
 
 
 def render_group_json(result: ScanResult, view: GroupView, templates_limit: int | None = None) -> str:
-    return _json_text(group_document(result, view, templates_limit), indent=2) + "\n"
+    return json_text(group_document(result, view, templates_limit), indent=2) + "\n"
 
 
 def _groups_cell(groups: list[str] | None, severity: str | None, limit: int = 2) -> Text:
@@ -407,7 +407,7 @@ def render_templates_json(result: ScanResult, catalog: pl.DataFrame) -> str:
         "summary": summary_document(result, result.report.groups),
         "templates": _records(catalog, list(TEMPLATE_CSV_COLUMNS)),
     }
-    return _json_text(document, indent=2) + "\n"
+    return json_text(document, indent=2) + "\n"
 
 
 def render_templates_csv(catalog: pl.DataFrame) -> str:
@@ -466,7 +466,7 @@ def render_accounts_json(result: ScanResult, accounts: pl.DataFrame) -> str:
         "summary": summary_document(result, shown),
         "accounts": _records(accounts),
     }
-    return _json_text(document, indent=2) + "\n"
+    return json_text(document, indent=2) + "\n"
 
 
 def render_accounts_csv(accounts: pl.DataFrame) -> str:
