@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from pathlib import Path
 
 import pytest
@@ -84,8 +86,10 @@ def test_split_recounts_frames_per_side() -> None:
         aggregates, parse_allowlist("account:a1\n", "x"))["account_id"])
     assert sorted(kept.accounts["account_id"]) == ["a2", "a3"]
     assert allowed.accounts["account_id"].to_list() == ["a1"]
-    assert kept.frames["n"].sum() == 3 and allowed.frames["n"].sum() == 1
+    # Only "hello there" is sent twice; the one-off prompts live in account_frames only.
+    assert kept.frames["n"].sum() == 1 and allowed.frames["n"].sum() == 1
     assert kept.frames["n"].sum() + allowed.frames["n"].sum() == aggregates.frames["n"].sum()
+    assert kept.account_frames.filter(pl.col("frame_fp").is_null())["n_frames"].sum() == 2
 
 
 def _campaign_next_to_partner() -> list[dict]:

@@ -22,14 +22,14 @@ def _rows() -> list[dict]:
     return rows
 
 
-def _aggregate(frame: pl.DataFrame):
-    return shard_aggregates(frame.lazy())
+def _aggregate(frame: pl.DataFrame, *, complete: bool = True):
+    return shard_aggregates(frame.lazy(), complete=complete)
 
 
 def test_shard_merge_equals_single_pass() -> None:
     frame = requests_frame(_rows())
-    whole = merge_aggregates([_aggregate(frame)])
-    halves = merge_aggregates([_aggregate(frame[::2]), _aggregate(frame[1::2])])
+    whole = merge_aggregates([_aggregate(frame, complete=False)])
+    halves = merge_aggregates([_aggregate(frame[::2], complete=False), _aggregate(frame[1::2], complete=False)])
     for name in whole.__dataclass_fields__:
         assert_frame_equal(getattr(whole, name), getattr(halves, name), check_row_order=True)
 

@@ -96,6 +96,8 @@ def templates_table(result: ScanResult, shown: pl.DataFrame) -> pl.DataFrame:
         frames.group_by("group_id", "rank", "template_fp")
         .agg(n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique())
         .with_columns(share=(pl.col("n_requests") / pl.col("n_requests").sum().over("group_id")).round(DECIMALS))
+        # Shares count one-off prompts (null: frames seen once), which are no template.
+        .drop_nulls("template_fp")
         .sort(["group_id", "n_requests", "template_fp"], descending=[False, True, False])
         .with_columns(order=pl.int_range(1, pl.len() + 1).over("group_id"))
         .filter((pl.col("order") <= TOP_TEMPLATES) | (pl.col("n_requests") >= REPEATED_TEMPLATE_MIN_REQUESTS))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Final
 
@@ -36,6 +36,9 @@ REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
 MERGE_EVERY: Final = 8
+# A frame seen fewer times than this in the whole log is a one-off prompt: completed
+# aggregates fold it into its account's one-off row instead of keeping a row per frame.
+REPEATED_FRAME_MIN_REQUESTS: Final = 2
 # A topic counts toward an account's coverage once it carries this share of its traffic.
 MIN_TOPIC_SHARE: Final = 0.05
 # Infrastructure values kept per account: kind name -> canonical column (subnets are
@@ -58,11 +61,15 @@ class Aggregates:
     input_tokens, output_tokens, first_ts, last_ts, created_at."""
     account_frames: pl.DataFrame
     """(account_id, frame_fp, system_fp) → n, n_slotted (first-turn requests whose prompt
-    runs past the frame), n_cot, first_ts, last_ts."""
+    runs past the frame), n_cot, first_ts, last_ts, n_frames. Complete tables fold the
+    frames seen once in the whole log (one-off prompts, most of a log's distinct frames)
+    into one row per (account, system prompt) with a null frame_fp; n_frames says how
+    many distinct frames a row stands for (1 for any other row)."""
     account_topics: pl.DataFrame
     """(account_id, topic) → n."""
     frames: pl.DataFrame
-    """frame_fp → skeleton, n (requests)."""
+    """frame_fp → skeleton, n (requests); complete tables keep the frames seen at least
+    REPEATED_FRAME_MIN_REQUESTS times (partial ones keep every frame)."""
     systems: pl.DataFrame
     """system_fp → system_text (normalised head of the system prompt), n."""
     account_buckets: pl.DataFrame
@@ -200,57 +207,119 @@ def read_batches(requests: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFra
         offset += batch_rows
 
 
+def batch_parts(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Iterator[Aggregates]:
+    """The partial aggregates of each batch of a shard, each batch annotated once."""
+    for batch in read_batches(requests, batch_rows):
+        yield batch_aggregates(annotate_requests(batch.lazy()).collect())
+
+
+def empty_part(requests: pl.LazyFrame) -> Aggregates:
+    """Partial aggregates with no rows, shaped like those of `requests`."""
+    return batch_aggregates(annotate_requests(requests.clear()).collect())
+
+
 def shard_aggregates(
     requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS, *, complete: bool = True
 ) -> Aggregates:
     """Stream one shard of canonical requests in batches, annotating each row once.
 
     Batches are reduced to aggregates as they arrive and combined every MERGE_EVERY
-    batches, so memory holds one batch plus the running aggregates. With
-    `complete=False` the result is partial (see `combine_aggregates`): cheaper when many
-    shards are merged later.
+    batches. With `complete=False` the result is partial (see `combine_aggregates`):
+    what separate shards are merged from. Scans of large logs go through
+    `spill.PartialStore` instead, which keeps memory to a few batches.
     """
     parts: list[Aggregates] = []
-    for batch in read_batches(requests, batch_rows):
-        parts.append(batch_aggregates(annotate_requests(batch.lazy()).collect()))
+    for part in batch_parts(requests, batch_rows):
+        parts.append(part)
         if len(parts) >= MERGE_EVERY:
             parts = [combine_aggregates(parts)]
     if not parts:
-        parts.append(batch_aggregates(annotate_requests(requests.clear()).collect()))
+        parts.append(empty_part(requests))
     return merge_aggregates(parts) if complete else combine_aggregates(parts)
+
+
+def _measures(columns: list[str], keys: tuple[str, ...]) -> list[pl.Expr]:
+    """How each measure column merges: minimum, maximum or sum."""
+    return [
+        pl.col(name).min() if name in _MIN_COLUMNS
+        else pl.col(name).max() if name in _MAX_COLUMNS
+        else pl.col(name).sum()
+        for name in columns
+        if name not in keys
+    ]
 
 
 def combine_aggregates(parts: list[Aggregates]) -> Aggregates:
     """Sum partial aggregates into the partial aggregates of their union (exact, unsorted,
-    without derived subnet rows): the cheap step repeated while streaming."""
+    without derived subnet rows or folded one-off frames): the cheap step repeated while
+    streaming, and what shards computed apart (files, days, machines) are merged with."""
     if len(parts) == 1:
         return parts[0]
     combined: dict[str, pl.DataFrame] = {}
     for field in fields(Aggregates):
         keys = _MERGE_KEYS[field.name]
         stacked = pl.concat([getattr(part, field.name) for part in parts], how="vertical_relaxed")
-        measures = [name for name in stacked.columns if name not in keys]
-        combined[field.name] = stacked.group_by(keys).agg(
-            [
-                pl.col(name).min()
-                if name in _MIN_COLUMNS
-                else pl.col(name).max()
-                if name in _MAX_COLUMNS
-                else pl.col(name).sum()
-                for name in measures
-            ]
-        )
+        combined[field.name] = stacked.group_by(keys).agg(_measures(stacked.columns, keys))
     return Aggregates(**combined)
 
 
 def merge_aggregates(parts: list[Aggregates]) -> Aggregates:
-    """Combine shard aggregates into the complete aggregates of their union (exact):
-    subnet rows derived from the IP rows, every table sorted by its keys."""
-    combined = combine_aggregates(parts)
-    tables = {field.name: getattr(combined, field.name) for field in fields(Aggregates)}
+    """Complete the union of partial aggregates (see `complete_aggregates`)."""
+    return complete_aggregates(
+        {field.name: [getattr(part, field.name).lazy() for part in parts] for field in fields(Aggregates)}
+    )
+
+
+def _summed(sources: list[pl.LazyFrame], keys: tuple[str, ...]) -> pl.LazyFrame:
+    stacked = pl.concat(sources, how="vertical_relaxed")
+    return stacked.group_by(keys).agg(_measures(stacked.collect_schema().names(), keys))
+
+
+def _collect(query: pl.LazyFrame) -> pl.DataFrame:
+    return query.collect(engine="streaming")
+
+
+def complete_aggregates(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> Aggregates:
+    """The complete aggregates of the union of partial tables (in memory or spilled to
+    Parquet), exactly: each table summed by its keys with the streaming engine, frames
+    seen once folded into their account's one-off row, subnet rows derived from the IP
+    rows, and every table sorted by its keys.
+
+    Folding needs the whole log's frame counts, so complete tables no longer merge with
+    each other: merge partial ones, then complete once.
+    """
+    tables: dict[str, pl.DataFrame] = {}
+    for name in ("accounts", "account_topics", "systems", "account_buckets", "account_values", "account_params"):
+        tables[name] = _collect(_summed(list(sources[name]), _MERGE_KEYS[name]))
+    frames = pl.concat(list(sources["frames"]), how="vertical_relaxed")
+    frame_counts = _collect(frames.group_by("frame_fp").agg(frame_n=pl.col("n").sum()))
+    repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
+    tables["frames"] = _collect(
+        frames.join(repeated.lazy(), on="frame_fp", how="semi").group_by(_MERGE_KEYS["frames"]).agg(n=pl.col("n").sum())
+    )
+    one_off = pl.col("frame_n") < REPEATED_FRAME_MIN_REQUESTS
+    account_frames = pl.concat(list(sources["account_frames"]), how="vertical_relaxed")
+    keys = _MERGE_KEYS["account_frames"]
+    folded = (
+        account_frames.join(frame_counts.lazy(), on="frame_fp", how="left")
+        .with_columns(
+            frame_fp=pl.when(one_off).then(None).otherwise(pl.col("frame_fp")),
+            n_frames=one_off.cast(pl.UInt32),
+        )
+        .drop("frame_n")
+    )
+    tables["account_frames"] = _collect(
+        folded.group_by(keys).agg(_measures(folded.collect_schema().names(), keys))
+    ).with_columns(
+        # A one-off frame is in one partial row only, so counting them is exact.
+        n_frames=pl.when(pl.col("frame_fp").is_null()).then(pl.col("n_frames")).otherwise(pl.lit(1, pl.UInt32))
+    )
     tables["account_values"] = _with_subnets(tables["account_values"])
     return Aggregates(
-        **{name: table.sort(_MERGE_KEYS[name], nulls_last=True) for name, table in tables.items()}
+        **{
+            field.name: tables[field.name].sort(_MERGE_KEYS[field.name], nulls_last=True)
+            for field in fields(Aggregates)
+        }
     )
 
 
@@ -301,7 +370,11 @@ def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
 
 
 def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Per key: how concentrated its traffic is on a few repeated templates."""
+    """Per key: how concentrated its traffic is on a few repeated templates.
+
+    One-off frames (null frame_fp, `n_frames` of them per row) count as templates of
+    one request each, exactly as if each had kept its own row.
+    """
     per_template = (
         account_frames.join(templates, on="frame_fp", how="left")
         .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
@@ -311,36 +384,30 @@ def _template_features(account_frames: pl.DataFrame, templates: pl.DataFrame, ke
             n_slotted=pl.col("n_slotted").sum(),
             n_cot=pl.col("n_cot").sum(),
             n_members=pl.col("account_id").n_unique(),
+            n_frames=pl.col("n_frames").sum(),
         )
     )
-    ranked = per_template.with_columns(
-        rank=pl.col("n").rank("ordinal", descending=True).over(key),
-        share=pl.col("n") / pl.col("n").sum().over(key),
-    )
-    # Sorted, so float sums add in one order whatever order the rows came in.
-    return ranked.sort(key, "template_fp").group_by(key, maintain_order=True).agg(
-        n_templates=pl.len(),
-        top_template_share=pl.col("share").max(),
-        top3_template_share=pl.col("share").filter(pl.col("rank") <= 3).sum(),
-        templated_share=pl.col("n_slotted")
-        .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
-        .sum()
-        / pl.col("n").sum(),
+    real = pl.col("template_fp").is_not_null()
+    real_n = pl.col("n").filter(real).cast(pl.Int64)
+    one_offs = pl.col("n_frames").filter(~real).sum().cast(pl.Int64)
+    total = pl.col("n").sum()
+    repeated = real & (pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+    return per_template.sort(key, "template_fp", nulls_last=True).group_by(key, maintain_order=True).agg(
+        n_templates=real.sum().cast(pl.Int64) + one_offs,
+        top_template_share=pl.max_horizontal(real_n.max().fill_null(0), one_offs.clip(upper_bound=1)) / total,
+        top3_template_share=(
+            real_n.top_k(3).sum()
+            + pl.min_horizontal(one_offs, 3 - real_n.len().cast(pl.Int64).clip(upper_bound=3))
+        ) / total,
+        templated_share=pl.col("n_slotted").filter(repeated).sum() / total,
         # Templated requests that also ask for reasoning: a campaign routed through a
         # reseller shows up as such a stream inside otherwise ordinary traffic.
-        templated_cot_share=pl.col("n_cot")
-        .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
-        .sum()
-        / pl.col("n").sum(),
-        templated_cot_requests=pl.col("n_cot")
-        .filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
-        .sum(),
+        templated_cot_share=pl.col("n_cot").filter(repeated).sum() / total,
+        templated_cot_requests=pl.col("n_cot").filter(repeated).sum(),
         # ... and how much of that stream several accounts send (0 for a lone account).
         shared_cot_share=(
-            pl.col("n_cot")
-            .filter((pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS) & (pl.col("n_members") >= 2))
-            .sum()
-            / pl.col("n_cot").filter(pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS).sum()
+            pl.col("n_cot").filter(repeated & (pl.col("n_members") >= 2)).sum()
+            / pl.col("n_cot").filter(repeated).sum()
         ).fill_nan(0.0),
     )
 

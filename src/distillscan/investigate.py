@@ -130,6 +130,8 @@ class GroupView:
     log_first_seen (the model's first slot anywhere in the log), lag_hours."""
     release: ModelRelease | None
     components: list[ScoreComponent]
+    one_off_requests: int = 0
+    """Requests whose frame appears once in the whole log: no template, not listed."""
     examples: pl.DataFrame | None = None
     """template_fp, template, account_id, timestamp, model, system, prompt, prompt_chars
     (text cut to EXAMPLE_CHARS); None when not fetched."""
@@ -238,7 +240,8 @@ def template_catalog(result: ScanResult, min_requests: int = MIN_TEMPLATE_REQUES
             first_seen=pl.col("first_ts").min(),
             last_seen=pl.col("last_ts").max(),
         )
-        .filter(pl.col("n_requests") >= min_requests)
+        # One-off prompts (null: frames seen once) are no template.
+        .filter(pl.col("template_fp").is_not_null() & (pl.col("n_requests") >= min_requests))
     )
     ranks = result.report.groups.select("group_id", "rank", "severity")
     groups = (
@@ -313,11 +316,19 @@ def _members(result: ScanResult, group_id: str) -> pl.DataFrame:
     return result.linkage.membership.filter(pl.col("group_id") == group_id).select("account_id")
 
 
+def _one_off_requests(result: ScanResult, members: pl.DataFrame) -> int:
+    """The members' requests whose frame appears once in the whole log."""
+    one_offs = result.aggregates.account_frames.filter(pl.col("frame_fp").is_null())
+    return int(one_offs.join(members, on="account_id", how="semi")["n"].sum())
+
+
 def _group_templates(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
     """Every template the members send, with its reach inside and outside the group."""
     frames = _with_templates(result.aggregates.account_frames, result.templates)
     mine = frames.join(members, on="account_id", how="semi")
-    per_template = mine.group_by("template_fp").agg(
+    # Shares count one-off prompts (null: frames seen once), which are listed as no template.
+    group_requests = max(int(mine["n"].sum()), 1)
+    per_template = mine.drop_nulls("template_fp").group_by("template_fp").agg(
         n_requests=pl.col("n").sum(),
         n_accounts=pl.col("account_id").n_unique(),
         n_cot=pl.col("n_cot").sum(),
@@ -332,7 +343,7 @@ def _group_templates(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
     with_text = _template_text(result, per_template).join(reach, on="template_fp", how="left")
     return with_text.select(
         "template_fp", "template", "skeleton", "n_requests", "n_accounts", "n_accounts_total",
-        share=pl.col("n_requests") / pl.col("n_requests").sum(),
+        share=pl.col("n_requests") / group_requests,
         cot_share=pl.col("n_cot") / pl.col("n_requests"),
         first_seen="first_seen", last_seen="last_seen",
     ).sort(["n_requests", "template", "skeleton"], descending=[True, False, False], nulls_last=True)
@@ -497,6 +508,7 @@ def group_view(result: ScanResult, group_id: str) -> GroupView:
         reasons=list(result.report.reasons.get(group_id, [])),
         accounts=accounts,
         templates=_group_templates(result, members),
+        one_off_requests=_one_off_requests(result, members),
         topics=_group_topics(result, members),
         activity=activity,
         model_days=model_days,

@@ -146,6 +146,8 @@ def _share_tokens(
             (pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
             & (pl.col("n") / pl.col("total") >= min_share)
         )
+        # One-off frames (null) count toward an account's total but are no shared value.
+        .drop_nulls("value")
         .select("account_id", kind=pl.lit(kind), value="value")
     )
 

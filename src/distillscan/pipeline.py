@@ -16,15 +16,7 @@ import polars as pl
 
 from distillscan.allow import Allowlist, Suppression, match_allowlist, split_aggregates
 from distillscan.dedupe import SeenRequests, unique_batches
-from distillscan.features import (
-    BATCH_ROWS,
-    MERGE_EVERY,
-    Aggregates,
-    combine_aggregates,
-    merge_aggregates,
-    profile,
-    shard_aggregates,
-)
+from distillscan.features import BATCH_ROWS, Aggregates, batch_parts, empty_part, profile
 from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import Linkage, link_accounts
 from distillscan.errors import InputError, UsageError
@@ -41,6 +33,7 @@ from distillscan.presets import BUILTIN, Detection, Preset, SchemaReport, descri
 from distillscan.presets import NATIVE, detect_preset
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score import GroupReport, score_groups
+from distillscan.spill import PartialStore
 
 if TYPE_CHECKING:
     from distillscan.baseline import BaselineComparison
@@ -124,66 +117,55 @@ def aggregate_shards(
     on_shard: Callable[[Shard], None] | None = None,
     seen: SeenRequests | None = None,
     reread: Callable[[LogSource], Iterable[Shard]] | None = None,
+    store: PartialStore | None = None,
 ) -> tuple[Aggregates, InputTally]:
-    """Reduce each shard to aggregates as it arrives and merge them.
+    """Reduce each shard to partial aggregates as it arrives, then complete them.
 
     Repeats of a request already counted (in this shard or an earlier one) are dropped
     first and counted in `seen.dropped`; shards without request ids pass untouched.
-    A Parquet shard whose read fails part-way (a damaged page in a column the loader's
-    checking pass did not decode) is rolled back and read again with `reread`, which
-    locates the damaged row groups: it raises an InputError naming them, or, skipping
-    errors, gives the file without them.
+    Partial aggregates go to `store` (default: in memory; `scan` spills them to a
+    temporary folder). A Parquet shard whose read fails part-way (a damaged page in a
+    column the loader's checking pass did not decode) is rolled back and read again
+    with `reread`, which locates the damaged row groups: it raises an InputError naming
+    them, or, skipping errors, gives the file without them.
     """
     seen = SeenRequests() if seen is None else seen
-    parts: list[Aggregates] = []
+    store = PartialStore() if store is None else store
     tally = InputTally()
     current = "input"
     try:
         for shard in shards:
             current = shard.source.path
             read = [shard]
+            mark, state = store.checkpoint(), seen.checkpoint()
             try:
-                aggregates = _aggregate_shard(shard, seen)
+                _add_shard(shard, seen, store)
             except pl.exceptions.PolarsError:
+                store.restore(mark)
+                seen.restore(state)
                 if reread is None or shard.source.format != "parquet":
                     raise
                 read = list(reread(shard.source))
-                aggregates = combine_aggregates([_aggregate_shard(again, seen) for again in read])
-            parts.append(aggregates)
-            if len(parts) >= MERGE_EVERY:
-                parts = [combine_aggregates(parts)]
+                for again in read:
+                    _add_shard(again, seen, store)
             for done in read:
                 tally.add(done)
                 if on_shard is not None:
                     on_shard(done)
+        store.add(empty_part(empty_requests().lazy()))
+        return store.finish(), tally
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.
         lines = str(error).strip().splitlines()
         raise InputError(current, f"could not read: {lines[0] if lines else type(error).__name__}") from error
-    if not parts:
-        parts.append(shard_aggregates(empty_requests().lazy()))
-    return merge_aggregates(parts), tally
 
 
-def _aggregate_shard(shard: Shard, seen: SeenRequests) -> Aggregates:
-    """One shard's aggregates without repeats; a read error leaves `seen` as it was."""
-    state = seen.checkpoint()
-    parts: list[Aggregates] = []
-    try:
-        for piece in _without_repeats(shard, seen):
-            parts = _fold(parts, piece)
-    except pl.exceptions.PolarsError:
-        seen.restore(state)
-        raise
-    return combine_aggregates(parts) if parts else shard_aggregates(shard.frame.clear(), complete=False)
-
-
-def _fold(parts: list[Aggregates], piece: pl.LazyFrame) -> list[Aggregates]:
-    """Aggregate one piece into the running partial parts, combined every MERGE_EVERY
-    pieces (`merge_aggregates` completes them once at the end)."""
-    parts.append(shard_aggregates(piece, complete=False))
-    return [combine_aggregates(parts)] if len(parts) >= MERGE_EVERY else parts
+def _add_shard(shard: Shard, seen: SeenRequests, store: PartialStore) -> None:
+    """Add one shard's partial aggregates, without repeats, batch by batch."""
+    for piece in _without_repeats(shard, seen):
+        for part in batch_parts(piece):
+            store.add(part)
 
 
 def _without_repeats(shard: Shard, seen: SeenRequests) -> Iterable[pl.LazyFrame]:
@@ -235,10 +217,12 @@ def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, L
     """Run the detection stages over canonical requests already in memory (repeated
     requests counted once, as in `scan`)."""
     lazy = requests.lazy() if isinstance(requests, pl.DataFrame) else requests
-    parts: list[Aggregates] = []
+    store = PartialStore()
     for batch in unique_batches(lazy, SeenRequests(), BATCH_ROWS):
-        parts = _fold(parts, batch.lazy())
-    analysis = analyse(merge_aggregates(parts) if parts else shard_aggregates(lazy.clear()))
+        for part in batch_parts(batch.lazy()):
+            store.add(part)
+    store.add(empty_part(lazy))
+    analysis = analyse(store.finish())
     return analysis.report, analysis.linkage
 
 
@@ -352,13 +336,15 @@ def scan(
     choice = choose_presets(sources, options)
     preset_of = {source.path: preset for source, preset, _ in choice.sources}
     seen = SeenRequests()
-    aggregates, tally = aggregate_shards(
-        read_shards(choice, options), on_shard, seen,
-        reread=lambda source: iter_shards(
-            [source], column_map=options.column_map, skip_errors=options.skip_errors,
-            preset=preset_of[source.path], decode_all=True,
-        ),
-    )
+    with PartialStore.temporary() as store:
+        aggregates, tally = aggregate_shards(
+            read_shards(choice, options), on_shard, seen,
+            reread=lambda source: iter_shards(
+                [source], column_map=options.column_map, skip_errors=options.skip_errors,
+                preset=preset_of[source.path], decode_all=True,
+            ),
+            store=store,
+        )
     if on_stage is not None:
         on_stage("linking and scoring")
     if options.allow is None:

@@ -255,7 +255,8 @@ def _group_templates(
         n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique()
     ).with_columns(share=pl.col("n_requests") / pl.col("n_requests").sum().over("group_id"))
     top_rows = (
-        per_template.sort(["group_id", "n_requests", "template_fp"], descending=[False, True, False])
+        # Shares count one-off prompts (null: frames seen once), which are no template.
+        per_template.drop_nulls("template_fp").sort(["group_id", "n_requests", "template_fp"], descending=[False, True, False])
         .group_by("group_id", maintain_order=True)
         .head(top)
     )

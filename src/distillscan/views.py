@@ -295,6 +295,9 @@ def render_group(view: GroupView, console: Console, accounts_limit: int = 15, te
     shown = min(templates_limit, view.templates.height)
     console.print(_title(f"Templates ({view.templates.height:,}; top {shown} by requests)"))
     console.print(_templates_table(view, templates_limit))
+    if view.one_off_requests:
+        console.print(Text(f"  plus {view.one_off_requests:,} one-off request(s): prompts whose frame "
+                           "appears once in the log", style="dim"))
     console.print(_title("Topic mix"))
     for line in _topic_lines(view):
         console.print(line)
@@ -345,6 +348,7 @@ def group_document(result: ScanResult, view: GroupView, templates_limit: int | N
         "members": _records(view.accounts),
         "templates_total": view.templates.height,
         "templates": template_docs,
+        "one_off_requests": view.one_off_requests,
         "topics": _records(view.topics),
         "activity": {
             "timezone": "UTC",

@@ -1,0 +1,122 @@
+"""Partial aggregates held while a scan streams, spilled to disk so memory stays flat.
+
+Each batch of requests becomes a small partial `Aggregates`. Summing them in memory as
+they arrive makes the running tables (one row per account × frame, most of them
+one-off prompts) grow with the log, and re-summing that growing table every few batches
+makes time grow faster than the log. `PartialStore` instead sums every MERGE_EVERY
+batches into a chunk and, given a folder, writes the chunk to Parquet and forgets it:
+memory holds a few batches' aggregates while reading. `finish` sums all chunks once
+with the streaming engine (`features.complete_aggregates`), so the completed tables are
+the only thing that must fit, and they are bounded by accounts and repeated frames.
+
+A store can be rolled back to a checkpoint (a file that fails part-way is read again),
+and it removes its folder when closed, whatever happened.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+import polars as pl
+
+from distillscan.features import MERGE_EVERY, Aggregates, combine_aggregates, complete_aggregates
+
+SPILL_COMPRESSION: Final = "lz4"
+"""Spilled chunks are read back once; lz4 writes several times faster than zstd."""
+
+Mark = tuple[int, int]
+"""A checkpoint: chunks spilled and parts held at the time."""
+
+
+class PartialStore:
+    """Partial aggregates of one scan: held in memory, chunked, spilled under `folder`.
+
+    With `folder=None` nothing is written and chunks stay in memory (small inputs,
+    tests, notebooks); with a folder (a fresh temporary one by default, see
+    `temporary`) each chunk goes to disk.
+    """
+
+    def __init__(self, folder: Path | None = None, merge_every: int = MERGE_EVERY) -> None:
+        self._folder = folder
+        self._merge_every = merge_every
+        self._held: list[Aggregates] = []
+        self._chunks: list[Path] = []
+        self._committed = 0
+        """Held parts before this index predate the last checkpoint and are never
+        combined with later ones, so a restore can drop exactly what came after."""
+
+    @classmethod
+    def temporary(cls, merge_every: int = MERGE_EVERY) -> PartialStore:
+        """A store spilling to a new folder under the system's temporary directory
+        ($TMPDIR), removed on `close`."""
+        return cls(Path(tempfile.mkdtemp(prefix="distillscan-")), merge_every)
+
+    def __enter__(self) -> PartialStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def chunks_spilled(self) -> int:
+        return len(self._chunks)
+
+    def add(self, part: Aggregates) -> None:
+        """Hold one partial aggregate; every `merge_every` parts since the last
+        checkpoint are summed into one chunk (and spilled, given a folder)."""
+        self._held.append(part)
+        if len(self._held) - self._committed >= self._merge_every:
+            self._chunk(self._committed)
+
+    def checkpoint(self) -> Mark:
+        """Commit what is held; `restore` with the result forgets everything added since."""
+        if len(self._held) >= self._merge_every:
+            self._chunk(0)
+        self._committed = len(self._held)
+        return len(self._chunks), self._committed
+
+    def restore(self, mark: Mark) -> None:
+        """Drop the parts and chunks added since the checkpoint `mark`."""
+        chunks, held = mark
+        for chunk in self._chunks[chunks:]:
+            shutil.rmtree(chunk, ignore_errors=True)
+        self._chunks = self._chunks[:chunks]
+        self._held = self._held[:held]
+        self._committed = held
+
+    def finish(self) -> Aggregates:
+        """The completed aggregates of everything added (exact: see `complete_aggregates`)."""
+        sources: dict[str, list[pl.LazyFrame]] = {}
+        for field in fields(Aggregates):
+            held = [getattr(part, field.name).lazy() for part in self._held]
+            spilled = [pl.scan_parquet(chunk / f"{field.name}.parquet") for chunk in self._chunks]
+            sources[field.name] = held + spilled
+        return complete_aggregates(sources)
+
+    def close(self) -> None:
+        """Forget everything and remove the spill folder."""
+        self._held, self._chunks, self._committed = [], [], 0
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _chunk(self, start: int) -> None:
+        """Sum the held parts from `start` on into one chunk, spilled when there is a folder."""
+        combined = combine_aggregates(self._held[start:])
+        if self._folder is None:
+            self._held[start:] = [combined]
+            return
+        chunk = self._folder / f"chunk-{len(self._chunks):06d}"
+        chunk.mkdir()
+        for field in fields(Aggregates):
+            getattr(combined, field.name).write_parquet(
+                chunk / f"{field.name}.parquet", compression=SPILL_COMPRESSION, statistics=False
+            )
+        self._chunks.append(chunk)
+        del self._held[start:]

@@ -1,0 +1,106 @@
+"""Partial aggregates spilled to disk complete to exactly what memory gives; one-off
+frames fold without changing any feature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from distillscan.features import Aggregates, batch_parts, empty_part, profile
+from distillscan.fingerprint import cluster_templates
+from distillscan.spill import PartialStore
+from tests.helpers import at, requests_frame
+
+
+def _rows() -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for i in range(120):
+        rows.append({"request_id": f"c{i}", "account_id": f"bot-{i % 3}", "timestamp": at(hours=i % 40, minutes=i),
+                     "prompt": f"Solve task {i} step by step. Show your reasoning before the final answer.",
+                     "ip": f"10.0.{i % 2}.7"})
+    for i in range(60):
+        rows.append({"request_id": f"p{i}", "account_id": f"person-{i % 4}", "timestamp": at(days=i % 5, hours=9),
+                     "prompt": f"{['why', 'how', 'when', 'what'][i % 4]} is the sky blue {'!' * (i % 7)} {i}?"})
+    return rows
+
+
+def _complete(store: PartialStore, frame: pl.DataFrame, batch_rows: int) -> Aggregates:
+    for part in batch_parts(frame.lazy(), batch_rows):
+        store.add(part)
+    store.add(empty_part(frame.lazy()))
+    return store.finish()
+
+
+def _assert_same(left: Aggregates, right: Aggregates) -> None:
+    for name in left.__dataclass_fields__:
+        assert_frame_equal(getattr(left, name), getattr(right, name), check_row_order=True)
+
+
+def test_spilled_chunks_complete_to_the_in_memory_result(tmp_path: Path) -> None:
+    frame = requests_frame(_rows())
+    in_memory = _complete(PartialStore(), frame, batch_rows=1_000)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    with PartialStore(folder, merge_every=2) as store:
+        spilled = _complete(store, frame, batch_rows=17)
+        assert store.chunks_spilled >= 4
+        assert any(folder.iterdir())
+    assert not folder.exists()
+    _assert_same(in_memory, spilled)
+
+
+def test_restore_forgets_what_came_after_the_checkpoint(tmp_path: Path) -> None:
+    frame = requests_frame(_rows())
+    expected = _complete(PartialStore(), frame, batch_rows=1_000)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    with PartialStore(folder, merge_every=2) as store:
+        for part in batch_parts(frame.head(50).lazy(), 10):
+            store.add(part)
+        mark = store.checkpoint()
+        for part in batch_parts(frame.tail(130).lazy(), 9):
+            store.add(part)
+        store.restore(mark)
+        assert len(list(folder.iterdir())) == mark[0]
+        got = _complete(store, frame.tail(130), batch_rows=13)
+    _assert_same(expected, got)
+
+
+def test_temporary_store_is_removed_even_when_the_scan_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    with pytest.raises(RuntimeError), PartialStore.temporary(merge_every=1) as store:
+        for part in batch_parts(requests_frame(_rows()).lazy(), 50):
+            store.add(part)
+        assert store.chunks_spilled and any(tmp_path.iterdir())
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _graded(answer: int) -> str:
+    return f"Grade this answer: {answer * 7919}. " + "It argues at length. " * 40 + "Reply with a score."
+
+
+def test_one_off_frames_fold_into_one_row_without_changing_features() -> None:
+    rows = [
+        # a shared template, 5 times, and two prompts no one else sends
+        *[{"account_id": "a", "timestamp": at(hours=h), "prompt": _graded(h)}
+          for h in range(5)],
+        {"account_id": "a", "timestamp": at(hours=6), "prompt": "what time is it in tokyo"},
+        {"account_id": "a", "timestamp": at(hours=7), "prompt": "recommend a novel about whales"},
+        *[{"account_id": "b", "timestamp": at(hours=h), "prompt": _graded(10 + h)}
+          for h in range(3)],
+    ]
+    aggregates = _complete(PartialStore(), requests_frame(rows), batch_rows=1_000)
+    one_offs = aggregates.account_frames.filter(pl.col("frame_fp").is_null())
+    assert one_offs.select("account_id", "n", "n_frames").rows() == [("a", 2, 2)]
+    assert aggregates.frames["n"].to_list() == [8]
+    features = profile(aggregates, cluster_templates(aggregates.frames.rename({"n": "n_requests"})))
+    a = features.filter(pl.col("account_id") == "a").row(0, named=True)
+    assert a["n_templates"] == 3
+    assert a["top_template_share"] == pytest.approx(5 / 7)
+    assert a["top3_template_share"] == pytest.approx(1.0)
+    assert a["templated_share"] == pytest.approx(5 / 7)
