@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Final
+from functools import reduce
+from typing import Final, Literal
 
 import polars as pl
 
@@ -329,36 +331,23 @@ def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
     `quiet_share` is the share of traffic in the key's quietest 6 consecutive hours,
     scaled so that a flat profile scores 1 and someone who sleeps scores near 0.
     """
-    hourly = buckets.with_columns(
-        hour=((pl.col("bucket") % BUCKETS_PER_DAY) // (3600 // BUCKET_SECONDS)).cast(pl.Int32)
+    hour = ((pl.col("bucket") % BUCKETS_PER_DAY) // (3600 // BUCKET_SECONDS)).cast(pl.Int32)
+    # One row per key, one column per hour of the day (0 where it sent nothing).
+    by_hour = buckets.group_by(key).agg(
+        [pl.col("n").filter(hour == h).sum().cast(pl.Int64).alias(f"h{h}") for h in range(24)]
     )
-    # Sorted, so float sums below add in one order whatever order the rows came in.
-    profile = hourly.group_by(key, "hour").agg(n=pl.col("n").sum()).sort(key, "hour")
-    # Each hour's traffic counts toward the QUIET_WINDOW_HOURS windows (wrapping at
-    # midnight) that cover it; a window no traffic reaches is absent and counts 0.
-    window_starts = pl.concat_list(
-        [(pl.col("hour") + 24 - offset) % 24 for offset in range(QUIET_WINDOW_HOURS)]
-    )
-    windows = (
-        profile.with_columns(start=window_starts)
-        .explode("start")
-        .group_by(key, "start")
-        .agg(window=pl.col("n").sum())
-        .group_by(key)
-        .agg(quietest=pl.when(pl.len() < 24).then(0).otherwise(pl.col("window").min()))
-    )
-    total = pl.col("n").sum()
-    share = pl.col("n") / total
-    entropy = -(pl.when(share > 0).then(share * share.log()).otherwise(0.0)).sum() / math.log(24)
-    per_key_hours = (
-        profile.group_by(key, maintain_order=True)
-        .agg(hour_entropy=entropy, total=total)
-        .join(windows, on=key)
-        .select(
-            key,
-            "hour_entropy",
-            quiet_share=(pl.col("quietest") / pl.col("total")) * (24 / QUIET_WINDOW_HOURS),
-        )
+    hours = [pl.col(f"h{h}") for h in range(24)]
+    total = pl.sum_horizontal(hours)
+    # Each window of QUIET_WINDOW_HOURS consecutive hours, wrapping at midnight.
+    windows = [pl.sum_horizontal(hours[(start + offset) % 24] for offset in range(QUIET_WINDOW_HOURS))
+               for start in range(24)]
+    # Hours add left to right (0 to 23): `sum_horizontal` over floats was measured to
+    # vary in the last bit from run to run, a chain of additions does not.
+    plogp = [pl.when(h > 0).then((h / total) * (h / total).log()).otherwise(0.0) for h in hours]
+    per_key_hours = by_hour.select(
+        key,
+        hour_entropy=-reduce(operator.add, plogp) / math.log(24),
+        quiet_share=(pl.min_horizontal(windows) / total) * (24 / QUIET_WINDOW_HOURS),
     )
     per_slot = buckets.group_by(key, "bucket").agg(n=pl.col("n").sum())
     activity = per_slot.group_by(key).agg(
@@ -428,7 +417,9 @@ def _topic_features(account_topics: pl.DataFrame, key: str) -> pl.DataFrame:
     top = shares.sort([key, "share", "topic"], descending=[False, True, False]).group_by(
         key, maintain_order=True
     ).agg(top_topic=pl.col("topic").first(), topic_focus=pl.col("share").first())
-    high_value = pl.sum_horizontal([pl.col(f"topic_{topic}") for topic in sorted(HIGH_VALUE_TOPICS)])
+    # A chain of additions in topic order (see the hour entropy: `sum_horizontal` over
+    # floats is not reproducible to the last bit).
+    high_value = reduce(operator.add, [pl.col(f"topic_{topic}") for topic in sorted(HIGH_VALUE_TOPICS)])
     share = pl.col("share")
     coverage = shares.sort(key, "topic").group_by(key, maintain_order=True).agg(
         # Topics with a real share of the traffic, and how evenly it spreads over them
@@ -475,11 +466,10 @@ def newest_model_release(account_buckets: pl.DataFrame) -> tuple[str, int] | Non
     return newest["model"], newest["first"]
 
 
-def _pivot_features(account_buckets: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Per key: the share of its traffic on the newest model in the 24 h after release
+def _pivot_features(account_buckets: pl.DataFrame, key: str, release: tuple[str, int] | None) -> pl.DataFrame:
+    """Per key: the share of its traffic on the newest model in the 24 h after `release`
     (0 for every key when the log shows no release, see `newest_model_release`)."""
     empty = account_buckets.select(key).unique().with_columns(new_model_share_24h=pl.lit(0.0))
-    release = newest_model_release(account_buckets)
     if release is None:
         return empty
     model, first = release
@@ -492,8 +482,19 @@ def _pivot_features(account_buckets: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def profile(aggregates: Aggregates, templates: pl.DataFrame, key: str = "account_id") -> pl.DataFrame:
-    """Behavioural features per `key` ('account_id', or 'group_id' if the tables carry it)."""
+def profile(
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    key: str = "account_id",
+    release: tuple[str, int] | None | Literal["detect"] = "detect",
+) -> pl.DataFrame:
+    """Behavioural features per `key` ('account_id', or 'group_id' if the tables carry it).
+
+    `release` is the model release the pivot feature measures against; by default it
+    is detected in these tables, so pass the whole log's when they hold part of it.
+    """
+    if release == "detect":
+        release = newest_model_release(aggregates.account_buckets)
     base = aggregates.accounts.group_by(key).agg(
         n_accounts=pl.col("account_id").n_unique(),
         n_requests=pl.col("n").sum(),
@@ -514,7 +515,7 @@ def profile(aggregates: Aggregates, templates: pl.DataFrame, key: str = "account
         _topic_features(aggregates.account_topics, key),
         _value_features(aggregates.account_values, key),
         _parameter_features(aggregates.account_params, key),
-        _pivot_features(aggregates.account_buckets, key),
+        _pivot_features(aggregates.account_buckets, key, release),
     ]
     features = base
     for part in parts:
@@ -523,13 +524,14 @@ def profile(aggregates: Aggregates, templates: pl.DataFrame, key: str = "account
 
 
 def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
-    """Add membership's extra column (e.g. group_id) to every per-account table."""
+    """Add membership's extra column (e.g. group_id) to every per-account table; accounts
+    membership does not name are left out."""
     return Aggregates(
         **{
             field.name: (
                 getattr(aggregates, field.name)
                 if field.name in {"frames", "systems"}
-                else getattr(aggregates, field.name).join(membership, on="account_id", how="left")
+                else getattr(aggregates, field.name).join(membership, on="account_id")
             )
             for field in fields(Aggregates)
         }

@@ -308,7 +308,8 @@ def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: 
         .filter(pl.col("frame_fp") != pl.col("anchor"))
         .select(a=pl.col("anchor"), b=pl.col("frame_fp"))
     )
-    candidates = pl.concat([all_pairs, stars]).unique().sort("a", "b")
+    # Verification is per pair and its result sorted, so candidates need no order.
+    candidates = pl.concat([all_pairs, stars]).unique()
     side_a = signatures.rename({"frame_fp": "a"})
     side_b = signatures.rename({"frame_fp": "b", **{name: f"{name}_b" for name in hashes}})
     matches = pl.sum_horizontal([(pl.col(name) == pl.col(f"{name}_b")).cast(pl.UInt8) for name in hashes])

@@ -9,30 +9,54 @@ def component_frame(edges: pl.DataFrame, a: str = "a", b: str = "b") -> pl.DataF
     """(node, root) for every node in `edges`: its component's smallest node, which
     makes the result independent of edge order (group ids stay deterministic).
 
-    Computed with joins rather than a Python loop over edges: each round every node
-    takes the smallest root among its neighbours,
-    then jumps to its root's root (pointer jumping), so long chains settle in a
-    logarithmic number of rounds.
+    Computed with joins rather than a Python loop over edges, by hooking and
+    contraction: each round every node hooks to its smallest neighbour, pointer jumping
+    takes every node to the root of its tree, and the edges are rewritten between
+    roots, dropping those inside one tree. Every round merges each component's
+    smallest node with a neighbour, and the edge list shrinks as components close, so
+    later rounds are cheap.
     """
-    both = pl.concat(
-        [edges.select(node=pl.col(a), other=pl.col(b)), edges.select(node=pl.col(b), other=pl.col(a))]
-    ).unique()
-    labels = both.group_by("node").agg(root=pl.min_horizontal(pl.col("node").first(), pl.col("other").min()))
-    while True:
-        from_neighbours = (
-            both.join(labels.rename({"node": "other", "root": "neighbour_root"}), on="other")
+    labels = (
+        pl.concat([edges.select(node=pl.col(a)), edges.select(node=pl.col(b))])
+        .unique()
+        .with_columns(root=pl.col("node"))
+    )
+    pairs = _between_roots(edges.select(a=pl.col(a), b=pl.col(b)))
+    while pairs.height:
+        hooks = (
+            pl.concat([pairs.select(node="a", root="b"), pairs.select(node="b", root="a")])
             .group_by("node")
-            .agg(neighbour_root=pl.col("neighbour_root").min())
+            .agg(root=pl.col("root").min())
+            .select("node", root=pl.min_horizontal("node", "root"))
         )
-        hooked = labels.join(from_neighbours, on="node").select(
-            "node", root=pl.min_horizontal("root", "neighbour_root")
+        roots = _jump_to_roots(hooks)
+        pairs = _between_roots(
+            pairs.join(roots.rename({"node": "a", "root": "root_a"}), on="a", how="left")
+            .join(roots.rename({"node": "b", "root": "root_b"}), on="b", how="left")
+            .select(a=pl.col("root_a").fill_null(pl.col("a")), b=pl.col("root_b").fill_null(pl.col("b")))
         )
-        jumped = hooked.join(
-            hooked.rename({"node": "root", "root": "root_of_root"}), on="root", how="left"
-        ).select("node", root=pl.min_horizontal("root", pl.col("root_of_root").fill_null(pl.col("root"))))
-        changed = jumped.join(labels, on="node", suffix="_before").filter(
-            pl.col("root") != pl.col("root_before")
-        ).height
-        labels = jumped
-        if changed == 0:
-            return labels.sort("node")
+        labels = labels.join(roots.rename({"node": "root", "root": "new_root"}), on="root", how="left").select(
+            "node", root=pl.col("new_root").fill_null(pl.col("root"))
+        )
+    return labels.sort("node")
+
+
+def _between_roots(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Distinct (smaller, larger) pairs of different nodes."""
+    return (
+        pairs.select(a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b"))
+        .filter(pl.col("a") != pl.col("b"))
+        .unique()
+    )
+
+
+def _jump_to_roots(parents: pl.DataFrame) -> pl.DataFrame:
+    """(node, root) from (node, parent) where every parent is no larger than its node:
+    follow parents (doubling the stride each round) until each node reaches a root."""
+    while True:
+        jumped = parents.join(
+            parents.rename({"node": "root", "root": "grand"}), on="root", how="left", maintain_order="left"
+        ).select("node", root=pl.col("grand").fill_null(pl.col("root")))
+        if not (jumped["root"] != parents["root"]).any():
+            return jumped
+        parents = jumped

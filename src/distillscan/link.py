@@ -204,27 +204,41 @@ def candidate_pairs(tokens: pl.DataFrame, account: str = "account_id") -> pl.Dat
     return pairs.select(a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b")).unique()
 
 
-def score_pairs(pairs: pl.DataFrame, tokens: pl.DataFrame, account: str = "account_id") -> pl.DataFrame:
-    """Weighted shared evidence of each pair: per family the strongest shared token, summed."""
-    weighted = tokens.select(
+def score_pairs(
+    pairs: pl.DataFrame, tokens: pl.DataFrame, account: str = "account_id", min_similarity: float = 0.0
+) -> pl.DataFrame:
+    """Weighted shared evidence of each pair: per family the strongest shared token,
+    summed; only pairs reaching `min_similarity`, with the kinds they share.
+
+    Tokens are compared as integer ids, and kinds are listed only for the pairs kept:
+    most candidate pairs fall short, and listing costs more than scoring.
+    """
+    ids = tokens.select("kind", "value").unique().sort("kind", "value").with_row_index("token")
+    weighted = tokens.join(ids, on=["kind", "value"]).select(
         account,
-        "value",
+        "token",
         family=pl.col("kind").replace_strict(EVIDENCE_FAMILIES, return_dtype=pl.String),
         kind="kind",
         weight=_token_weight(),
     )
     shared = pairs.join(weighted.rename({account: "a"}), on="a").join(
-        weighted.select(account, "kind", "value").rename({account: "b"}),
-        on=["b", "kind", "value"],
+        weighted.select(account, "token").rename({account: "b"}), on=["b", "token"]
     )
-    per_family = shared.group_by("a", "b", "family").agg(
-        weight=pl.col("weight").max(), kinds=pl.col("kind").unique()
+    # Sorted, so each pair's float sum adds its families in one order.
+    similarity = (
+        shared.group_by("a", "b", "family")
+        .agg(weight=pl.col("weight").max())
+        .sort("a", "b", "family")
+        .group_by("a", "b", maintain_order=True)
+        .agg(similarity=pl.col("weight").sum())
+        .filter(pl.col("similarity") >= min_similarity)
     )
-    return (
-        per_family.group_by("a", "b")
-        .agg(similarity=pl.col("weight").sum(), kinds=pl.col("kinds").list.explode(keep_nulls=False, empty_as_null=False).unique().sort())
-        .sort("a", "b")
+    kinds = (
+        shared.join(similarity.select("a", "b"), on=["a", "b"], how="semi")
+        .group_by("a", "b")
+        .agg(kinds=pl.col("kind").unique().sort())
     )
+    return similarity.join(kinds, on=["a", "b"], how="left").sort("a", "b")
 
 
 def group_id_for(root_account: str) -> str:
@@ -245,8 +259,12 @@ def link_accounts(
     codes = accounts.with_row_index("code")
     coded = tokens.join(codes, on="account_id", maintain_order="left")
     pairs = candidate_pairs(coded, account="code")
-    scored = score_pairs(pairs, coded, account="code") if pairs.height else pl.DataFrame(
-        schema={"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
+    scored = (
+        score_pairs(pairs, coded, account="code", min_similarity=LINK_THRESHOLD)
+        if pairs.height
+        else pl.DataFrame(
+            schema={"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
+        )
     )
     ids = codes.rename({"account_id": "id"})
     edges = (

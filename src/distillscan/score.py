@@ -354,6 +354,22 @@ class GroupReasons(Mapping[str, list[str]]):
         return len(self._row_of)
 
 
+def _group_features(
+    aggregates: Aggregates, templates: pl.DataFrame, membership: pl.DataFrame, account_features: pl.DataFrame
+) -> pl.DataFrame:
+    """`profile` per group. A group of one account has exactly its account's features
+    (same formulas over the same rows), so only groups of several are profiled again:
+    in a large log most groups are single accounts."""
+    sizes = membership.group_by("group_id").agg(n_members=pl.len())
+    shared = membership.join(sizes.filter(pl.col("n_members") > 1), on="group_id", how="semi")
+    several = profile(
+        attach_key(aggregates, shared), templates, key="group_id",
+        release=newest_model_release(aggregates.account_buckets),
+    )
+    alone = account_features.join(membership.join(shared, on="account_id", how="anti"), on="account_id")
+    return pl.concat([several, alone.select(several.columns)]).sort("group_id")
+
+
 def score_groups(
     aggregates: Aggregates,
     templates: pl.DataFrame,
@@ -361,8 +377,7 @@ def score_groups(
     account_features: pl.DataFrame,
 ) -> GroupReport:
     """Score every group and rank them (score, then requests, then id — deterministic)."""
-    keyed = attach_key(aggregates, membership)
-    group_features = profile(keyed, templates, key="group_id")
+    group_features = _group_features(aggregates, templates, membership, account_features)
     groups = (
         group_features.join(_member_features(account_features, membership), on="group_id")
         .join(_creation_burst(aggregates, membership), on="group_id", how="left")
