@@ -112,6 +112,10 @@ def network_of(ip: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4: Final = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"
+
+
 def _with_subnets(account_values: pl.DataFrame) -> pl.DataFrame:
     """Derive (account, 'subnet', network) rows from the (account, 'ip', address) rows.
 
@@ -119,9 +123,18 @@ def _with_subnets(account_values: pl.DataFrame) -> pl.DataFrame:
     IPv4-mapped IPv6 spellings of one network agree.
     """
     ips = account_values.filter(pl.col("kind") == "ip")
-    networks = ips.select("value").unique().with_columns(
-        network=pl.col("value").map_elements(network_of, return_dtype=pl.String)
-    )
+    addresses = ips.select("value").unique()
+    # Canonical dotted quads (nearly every address) take their /24 with string
+    # operations; anything else (IPv6, odd spellings) goes through `network_of`.
+    canonical = addresses["value"].str.contains(_CANONICAL_IPV4)
+    networks = pl.concat([
+        addresses.filter(canonical).with_columns(
+            network=pl.col("value").str.extract(r"^(\d+\.\d+\.\d+)\.", 1) + ".0/24"
+        ),
+        addresses.filter(~canonical).with_columns(
+            network=pl.col("value").map_elements(network_of, return_dtype=pl.String)
+        ),
+    ])
     subnets = (
         ips.join(networks, on="value")
         .drop_nulls("network")
