@@ -1700,7 +1700,12 @@ class _JsonlFile:
         raw_specs = [] if selected else self.raw_specs
         wanted = [spec for spec in raw_specs if _mentions_key(data, spec)]
         absent = [pl.lit(None, pl.String()).alias(s) for s in raw_specs if s not in wanted]
-        mspecs = [spec for spec in self.specs.messages if spec in frame.columns]
+        # Only message columns that hold something can need repairing (a column the
+        # schema asked for but no line has is all null).
+        mspecs = [
+            spec for spec in self.specs.messages
+            if spec in frame.columns and frame.get_column(spec).null_count() < frame.height
+        ]
         repair = bool(mspecs) and _LOSSY_ESCAPE_BYTES.search(data) is not None
         if wanted or repair:
             if lines is None:
