@@ -56,6 +56,8 @@ RARITY_PIVOT: Final = 100
 RARITY_POWER: Final = 0.25
 # Each account is paired with this many neighbours inside every token it holds.
 NEIGHBOUR_WINDOW: Final = 24
+# Candidate pairs scored at a time (memory: about 100 bytes per pair and shared token).
+PAIR_CHUNK: Final = 1_000_000
 # A template or system prompt is evidence for an account once it carries this share
 # of the account's requests.
 MIN_TEMPLATE_SHARE: Final = 0.1
@@ -90,18 +92,21 @@ def evidence_tokens(
     """
     # Only slotted first-turn requests make a template: "continue" typed by two strangers,
     # or two image-only prompts, share a frame but are no evidence of a common operator.
+    # Values stay integers until the (few) tokens are chosen: the (account, frame) table
+    # has millions of rows in a large log, and a string per row is what memory peaks on.
     template_tokens = _share_tokens(
-        aggregates.account_frames.join(templates, on="frame_fp", how="left").with_columns(
-            value=pl.col("template_fp").fill_null(pl.col("frame_fp")).cast(pl.String)
-        ),
+        aggregates.account_frames.select("account_id", "frame_fp", "n", "n_slotted")
+        .join(templates, on="frame_fp", how="left")
+        .select("account_id", "n", "n_slotted", value=pl.col("template_fp").fill_null(pl.col("frame_fp"))),
         kind="template",
         min_share=MIN_TEMPLATE_SHARE,
         count_column="n_slotted",
     )
-    with_family = aggregates.account_frames.drop_nulls("system_fp").join(
-        system_families, on="system_fp", how="left"
-    ).with_columns(
-        value=pl.col("family_fp").fill_null(pl.col("system_fp")).cast(pl.String),
+    account_systems = (
+        aggregates.account_frames.drop_nulls("system_fp").group_by("account_id", "system_fp").agg(n=pl.col("n").sum())
+    )
+    with_family = account_systems.join(system_families, on="system_fp", how="left").with_columns(
+        value=pl.col("family_fp").fill_null(pl.col("system_fp")),
         paraphrased=pl.col("n_variants").fill_null(1) >= PARAPHRASE_MIN_VARIANTS,
     )
     system_tokens = _share_tokens(with_family, kind="system", min_share=MIN_SYSTEM_SHARE)
@@ -113,7 +118,9 @@ def evidence_tokens(
         variant_share=pl.col("n").max() / pl.col("n").sum()
     ).filter(pl.col("variant_share") >= MIN_PARAPHRASE_SHARE)
     paraphrase_tokens = (
-        system_tokens.join(stable_variant.select("account_id", "value"), on=["account_id", "value"])
+        system_tokens.join(
+            stable_variant.select("account_id", value=pl.col("value").cast(pl.String)), on=["account_id", "value"]
+        )
         .with_columns(kind=pl.lit("paraphrased_system"))
     )
     value_tokens = aggregates.account_values.select("account_id", "kind", "value")
@@ -148,7 +155,7 @@ def _share_tokens(
         )
         # One-off frames (null) count toward an account's total but are no shared value.
         .drop_nulls("value")
-        .select("account_id", kind=pl.lit(kind), value="value")
+        .select("account_id", kind=pl.lit(kind), value=pl.col("value").cast(pl.String))
     )
 
 
@@ -211,34 +218,46 @@ def score_pairs(
     summed; only pairs reaching `min_similarity`, with the kinds they share.
 
     Tokens are compared as integer ids, and kinds are listed only for the pairs kept:
-    most candidate pairs fall short, and listing costs more than scoring.
+    most candidate pairs fall short, and listing costs more than scoring. Pairs are
+    scored PAIR_CHUNK at a time: each on its own, so chunks bound memory and change
+    nothing.
     """
     ids = tokens.select("kind", "value").unique().sort("kind", "value").with_row_index("token")
+    kind_names = sorted(EVIDENCE_WEIGHTS)
+    families = sorted(set(EVIDENCE_FAMILIES.values()))
+    # Kinds and families as small integers: the joins below carry a row per pair and
+    # token of its first account, tens of millions of rows in a large log.
     weighted = tokens.join(ids, on=["kind", "value"]).select(
         account,
         "token",
-        family=pl.col("kind").replace_strict(EVIDENCE_FAMILIES, return_dtype=pl.String),
-        kind="kind",
+        family=pl.col("kind").replace_strict(
+            {kind: families.index(family) for kind, family in EVIDENCE_FAMILIES.items()}, return_dtype=pl.UInt8
+        ),
+        kind=pl.col("kind").replace_strict({kind: code for code, kind in enumerate(kind_names)}, return_dtype=pl.UInt8),
         weight=_token_weight(),
     )
-    shared = pairs.join(weighted.rename({account: "a"}), on="a").join(
-        weighted.select(account, "token").rename({account: "b"}), on=["b", "token"]
-    )
-    # Sorted, so each pair's float sum adds its families in one order.
-    similarity = (
-        shared.group_by("a", "b", "family")
-        .agg(weight=pl.col("weight").max())
-        .sort("a", "b", "family")
-        .group_by("a", "b", maintain_order=True)
-        .agg(similarity=pl.col("weight").sum())
-        .filter(pl.col("similarity") >= min_similarity)
-    )
-    kinds = (
-        shared.join(similarity.select("a", "b"), on=["a", "b"], how="semi")
-        .group_by("a", "b")
-        .agg(kinds=pl.col("kind").unique().sort())
-    )
-    return similarity.join(kinds, on=["a", "b"], how="left").sort("a", "b")
+    first, second = weighted.rename({account: "a"}), weighted.select(account, "token").rename({account: "b"})
+    scored: list[pl.DataFrame] = []
+    for offset in range(0, max(pairs.height, 1), PAIR_CHUNK):
+        shared = pairs.slice(offset, PAIR_CHUNK).join(first, on="a").join(second, on=["b", "token"])
+        # Sorted, so each pair's float sum adds its families in one order.
+        similarity = (
+            shared.group_by("a", "b", "family")
+            .agg(weight=pl.col("weight").max())
+            .sort("a", "b", "family")
+            .group_by("a", "b", maintain_order=True)
+            .agg(similarity=pl.col("weight").sum())
+            .filter(pl.col("similarity") >= min_similarity)
+        )
+        kinds = (
+            shared.join(similarity.select("a", "b"), on=["a", "b"], how="semi")
+            .group_by("a", "b")
+            .agg(kinds=pl.col("kind").unique().sort())
+        )
+        scored.append(similarity.join(kinds, on=["a", "b"], how="left"))
+    return pl.concat(scored).with_columns(
+        kinds=pl.col("kinds").list.eval(pl.element().replace_strict(dict(enumerate(kind_names)), return_dtype=pl.String))
+    ).sort("a", "b")
 
 
 def group_id_for(root_account: str) -> str:

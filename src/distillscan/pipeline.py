@@ -345,6 +345,8 @@ def scan(
             ),
             store=store,
         )
+    rows_duplicate = seen.dropped
+    del seen  # 8 bytes per distinct request: not needed past reading
     if on_stage is not None:
         on_stage("linking and scoring")
     if options.allow is None:
@@ -368,7 +370,7 @@ def scan(
         preset=choice.name,
         preset_reason=choice.reason,
         presets_by_file=choice.by_file(),
-        rows_duplicate=seen.dropped,
+        rows_duplicate=rows_duplicate,
     )
     return ScanResult(
         summary=summary,
