@@ -303,14 +303,21 @@ def complete_aggregates(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> Aggreg
     Folding needs the whole log's frame counts, so complete tables no longer merge with
     each other: merge partial ones, then complete once.
     """
+    def sorted_by_keys(name: str, query: pl.LazyFrame) -> pl.DataFrame:
+        # Sorting inside the streaming query is about twice as fast as sorting after it.
+        return _collect(query.sort(_MERGE_KEYS[name], nulls_last=True))
+
     tables: dict[str, pl.DataFrame] = {}
-    for name in ("accounts", "account_topics", "systems", "account_buckets", "account_values", "account_params"):
-        tables[name] = _collect(_summed(list(sources[name]), _MERGE_KEYS[name]))
+    for name in ("accounts", "account_topics", "systems", "account_buckets", "account_params"):
+        tables[name] = sorted_by_keys(name, _summed(list(sources[name]), _MERGE_KEYS[name]))
+    values = _collect(_summed(list(sources["account_values"]), _MERGE_KEYS["account_values"]))
+    tables["account_values"] = _with_subnets(values).sort(_MERGE_KEYS["account_values"], nulls_last=True)
     frames = pl.concat(list(sources["frames"]), how="vertical_relaxed")
     frame_counts = _collect(frames.group_by("frame_fp").agg(frame_n=pl.col("n").sum()))
     repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
-    tables["frames"] = _collect(
-        frames.join(repeated.lazy(), on="frame_fp", how="semi").group_by(_MERGE_KEYS["frames"]).agg(n=pl.col("n").sum())
+    tables["frames"] = sorted_by_keys(
+        "frames",
+        frames.join(repeated.lazy(), on="frame_fp", how="semi").group_by(_MERGE_KEYS["frames"]).agg(n=pl.col("n").sum()),
     )
     one_off = pl.col("frame_n") < REPEATED_FRAME_MIN_REQUESTS
     account_frames = pl.concat(list(sources["account_frames"]), how="vertical_relaxed")
@@ -323,19 +330,14 @@ def complete_aggregates(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> Aggreg
         )
         .drop("frame_n")
     )
-    tables["account_frames"] = _collect(
-        folded.group_by(keys).agg(_measures(folded.collect_schema().names(), keys))
-    ).with_columns(
-        # A one-off frame is in one partial row only, so counting them is exact.
-        n_frames=pl.when(pl.col("frame_fp").is_null()).then(pl.col("n_frames")).otherwise(pl.lit(1, pl.UInt32))
+    tables["account_frames"] = sorted_by_keys(
+        "account_frames",
+        folded.group_by(keys).agg(_measures(folded.collect_schema().names(), keys)).with_columns(
+            # A one-off frame is in one partial row only, so counting them is exact.
+            n_frames=pl.when(pl.col("frame_fp").is_null()).then(pl.col("n_frames")).otherwise(pl.lit(1, pl.UInt32))
+        ),
     )
-    tables["account_values"] = _with_subnets(tables["account_values"])
-    return Aggregates(
-        **{
-            field.name: tables[field.name].sort(_MERGE_KEYS[field.name], nulls_last=True)
-            for field in fields(Aggregates)
-        }
-    )
+    return Aggregates(**{field.name: tables[field.name] for field in fields(Aggregates)})
 
 
 def _hour_profile_features(buckets: pl.DataFrame, key: str) -> pl.DataFrame:
