@@ -21,7 +21,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,15 +51,25 @@ class Run:
     peak_rss_mb: float
 
 
+# Started by a small interpreter that imports nothing big: on Linux a child's ru_maxrss
+# starts at the peak of the process it was forked from, so a parent that once held a
+# large frame (counting rows of a multi-GB JSONL, say) would inflate every later peak.
+RUNNER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(process.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(command: list[str]) -> Run:
     """Run a command, returning its wall time and the peak RSS of the child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"benchmark command failed ({status}): {' '.join(command)}")
-    return Run(wall_s=wall, peak_rss_mb=usage.ru_maxrss / 1024)
+    result = subprocess.run([sys.executable, "-c", RUNNER, *command], capture_output=True, text=True, check=True)
+    wall, peak_kb, code = result.stdout.split()
+    if int(code) not in (0, 3):
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
+    return Run(wall_s=float(wall), peak_rss_mb=int(peak_kb) / 1024)
 
 
 def ensure_log(rows: int, fmt: str, seed: int) -> Path:
@@ -82,28 +91,28 @@ def ensure_log(rows: int, fmt: str, seed: int) -> Path:
         return parquet
     jsonl = parquet.with_suffix(".jsonl")
     if not jsonl.exists():
-        import polars as pl
-
         partial = jsonl.with_suffix(".jsonl.partial")
-        pl.scan_parquet(parquet).sink_ndjson(partial)
+        code = "import polars as pl, sys; pl.scan_parquet(sys.argv[1]).sink_ndjson(sys.argv[2])"
+        subprocess.run([sys.executable, "-c", code, str(parquet), str(partial)], check=True)
         partial.rename(jsonl)
     return jsonl
 
 
 def count_rows(path: Path, fmt: str) -> int:
-    import polars as pl
-
-    scan = pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ndjson(path)
-    return int(scan.select(pl.len()).collect(engine="streaming").item())
+    """Rows in the log, counted in a child process (see RUNNER: this one stays small)."""
+    scan = "scan_parquet" if fmt == "parquet" else "scan_ndjson"
+    code = f"import polars as pl, sys; print(pl.{scan}(sys.argv[1]).select(pl.len()).collect(engine='streaming').item())"
+    return int(subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                              check=True).stdout)
 
 
 def machine() -> str:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import polars as pl
-
+    polars = subprocess.run([sys.executable, "-c", "import polars; print(polars.__version__)"],
+                            capture_output=True, text=True, check=True).stdout.strip()
     return (
         f"{platform.machine()}, {os.cpu_count()} CPUs, {memory_gb:.0f} GB RAM, "
-        f"Python {platform.python_version()}, Polars {pl.__version__}"
+        f"Python {platform.python_version()}, Polars {polars}"
     )
 
 

@@ -1,12 +1,15 @@
 """Stage 3: reduce annotated requests to compact aggregates, then to behavioural features.
 
-The raw rows are touched once, by `shard_aggregates`, which streams one shard (a file
-or a batch of lines) in batches, annotates each row once and reduces it to small
-tables keyed by account. Every table is a group-by with
-sums, minimums and maximums, so tables from separate shards merge exactly with
-`merge_aggregates` — one pass, many files, or many machines give the same result.
+The raw rows are touched once: each batch of a shard (a file, or a batch of lines) is
+annotated once and reduced by `batch_aggregates` to *partial* tables keyed by account.
+Every partial table is a group-by with sums, minimums and maximums, so partial tables
+from separate batches, files, days or machines merge exactly (`combine_aggregates`):
+one pass, many files, or many machines give the same result. `complete_aggregates`
+then finishes the union once — summed, one-off frames folded, subnets derived, sorted
+— and `spill.PartialStore` keeps the partial tables on disk meanwhile, so a scan's
+memory follows the completed tables (accounts and repeated frames), not the rows.
 
-`profile` then computes features from the merged tables for any key: per account, or
+`profile` then computes features from the completed tables for any key: per account, or
 per group once accounts carry a `group_id`. Accounts and groups are described by the
 same formulas, so a group is judged on exactly the evidence its members hold.
 """
@@ -198,7 +201,7 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
 
 def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     """Every aggregate table of one batch of annotated requests (partial: no subnet rows,
-    unsorted; `merge_aggregates` completes them). The batch is annotated once, in memory,
+    unsorted; `complete_aggregates` completes them). The batch is annotated once, in memory,
     before the eight queries read it."""
     queries = shard_queries(annotated.lazy())
     return Aggregates(**dict(zip(queries, pl.collect_all(list(queries.values())))))
