@@ -3,13 +3,14 @@ frames fold without changing any feature."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from distillscan.features import Aggregates, batch_parts, empty_part, profile
+from distillscan.features import Aggregates, batch_parts, completion_queries, empty_part, frame_count_query, profile
 from distillscan.fingerprint import cluster_templates
 from distillscan.spill import PartialStore
 from tests.helpers import at, requests_frame
@@ -104,3 +105,28 @@ def test_one_off_frames_fold_into_one_row_without_changing_features() -> None:
     assert a["top_template_share"] == pytest.approx(5 / 7)
     assert a["top3_template_share"] == pytest.approx(1.0)
     assert a["templated_share"] == pytest.approx(5 / 7)
+
+
+def _fallback_nodes(query: pl.LazyFrame) -> list[str]:
+    """Nodes of the streaming physical plan that fall back to the in-memory engine."""
+    dot = query.show_graph(engine="streaming", plan_stage="physical", raw_output=True)
+    legend = re.search(r'COLOR="([^"]+)">⬤</FONT> in-memory engine fallback', dot)
+    assert legend is not None, "the plan legend changed: update this check"
+    return re.findall(rf'label="([^"\n]*)[^"]*",style=filled,fillcolor="{re.escape(legend.group(1))}"', dot)
+
+
+def test_the_fallback_check_sees_a_fallback() -> None:
+    assert _fallback_nodes(pl.LazyFrame({"a": [1]}).map_batches(lambda frame: frame))
+
+
+def test_completing_spilled_tables_streams_without_in_memory_fallback(tmp_path: Path) -> None:
+    frame = requests_frame(_rows())
+    with PartialStore(tmp_path / "spill", merge_every=1) as store:
+        (tmp_path / "spill").mkdir()
+        for part in batch_parts(frame.lazy(), 60):
+            store.add(part)
+        sources = {name: [pl.scan_parquet(chunk / f"{name}.parquet") for chunk in sorted((tmp_path / "spill").iterdir())]
+                   for name in Aggregates.__dataclass_fields__}
+        queries = {"frame counts": frame_count_query(sources),
+                   **completion_queries(sources, frame_count_query(sources))}
+        assert {name: _fallback_nodes(query) for name, query in queries.items()} == {name: [] for name in queries}
