@@ -147,8 +147,10 @@ class ScanProgress:
         )
 
     def stage(self, name: str) -> None:
-        """Reading is over; a later stage (linking, scoring) has started."""
-        self._files_done += self._current is not None
+        """Reading is over; a later stage (completing the aggregates, linking) has started."""
+        if self._current is not None:
+            self._files_done += 1
+            self._current = None
         self._progress.update(self._task, completed=self._files_done, description=name)
 
 

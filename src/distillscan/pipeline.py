@@ -118,6 +118,7 @@ def aggregate_shards(
     seen: SeenRequests | None = None,
     reread: Callable[[LogSource], Iterable[Shard]] | None = None,
     store: PartialStore | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> tuple[Aggregates, InputTally]:
     """Reduce each shard to partial aggregates as it arrives, then complete them.
 
@@ -153,6 +154,8 @@ def aggregate_shards(
                 if on_shard is not None:
                     on_shard(done)
         store.add(empty_part(empty_requests().lazy()))
+        if on_stage is not None:
+            on_stage("summing aggregates")
         return store.finish(), tally
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
@@ -330,7 +333,7 @@ def scan(
 ) -> ScanResult:
     """Scan request logs and return ranked, explained account groups.
 
-    `on_shard` is called after each shard is aggregated and `on_stage` when the work
+    `on_shard` is called after each shard is aggregated and `on_stage` as each stage
     after reading starts (for progress display)."""
     sources: list[LogSource] = discover_sources(paths, options.input_format)
     choice = choose_presets(sources, options)
@@ -344,6 +347,7 @@ def scan(
                 preset=preset_of[source.path], decode_all=True,
             ),
             store=store,
+            on_stage=on_stage,
         )
     rows_duplicate = seen.dropped
     del seen  # 8 bytes per distinct request: not needed past reading
