@@ -248,3 +248,21 @@ def test_progress_counts_files_and_rows_on_a_terminal() -> None:
         assert (task.completed, task.total, task.fields["rows"]) == (2, 2, 22)
         assert task.description == "linking and scoring"
     assert "\x1b[2J" not in buffer.getvalue()
+
+
+@pytest.mark.parametrize(("extra", "expected"), [([], 0), (["--fail-on", "high"], 1), (["--format", "csv"], 0)])
+def test_a_reader_that_goes_away_keeps_the_exit_code(extra: list[str], expected: int) -> None:
+    """`distillscan scan … | head -1`: no traceback, no message, and the --fail-on verdict
+    (not Rich's or click's broken-pipe exit 1) decides the code."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "distillscan", "scan", str(Path(__file__).parents[1] / "sample_logs"), "-q", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(1)
+    process.stdout.close()
+    error = process.stderr.read()
+    assert (process.wait(timeout=120), error) == (expected, b"")

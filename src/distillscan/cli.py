@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -60,6 +61,14 @@ def _fail(message: str, code: ExitCode) -> None:
     sys.exit(int(code))
 
 
+def silence_stdout() -> None:
+    """Send what is still to be written to stdout to /dev/null (its reader is gone), so
+    neither later output nor the interpreter's last flush fails again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def handle_errors(command: F) -> F:
     """Turn every error into one line on stderr and its exit code; the traceback is
     printed first only with --debug. Polars panics (a BaseException) count as bugs."""
@@ -68,13 +77,18 @@ def handle_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug"))
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            # Flush here, so a reader that went away is noticed inside this handler and
+            # not at exit, where click would turn it into exit code 1 ("--fail-on hit").
+            sys.stdout.flush()
+            return result
         except DistillscanError as error:
             if debug:
                 traceback.print_exc()
             _fail(str(error), error.exit_code)
         except BrokenPipeError:
-            sys.exit(int(ExitCode.OK))  # the reader went away (`| head`): stop quietly
+            silence_stdout()  # the reader went away (`| head`): stop quietly
+            sys.exit(int(ExitCode.OK))
         except KeyboardInterrupt:
             if debug:
                 traceback.print_exc()
@@ -154,13 +168,21 @@ class ScanProgress:
         self._progress.update(self._task, completed=self._files_done, description=name)
 
 
+class StdoutConsole(Console):
+    """A Rich console whose closed pipe (`| head`) reaches `handle_errors` as a
+    BrokenPipeError: Rich's own handling exits with 1, which is `--fail-on`'s code."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def _table_console(output: Path | None) -> Console:
     """A console for the table: the terminal's width, or a fixed wide one for files/pipes."""
     if output is not None:
         return Console(file=output.open("w", encoding="utf-8"), width=PIPED_TABLE_WIDTH,
                        highlight=False, no_color=True)
-    console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=PIPED_TABLE_WIDTH)
+    console = StdoutConsole(highlight=False)
+    return console if console.is_terminal else StdoutConsole(highlight=False, width=PIPED_TABLE_WIDTH)
 
 
 def parse_column_map(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -422,6 +444,13 @@ def scan(
         else:
             renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
             write_text(renderer(result, shown, suppressed), output, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        if output is not None:
+            raise
+        # The reader went away (`| head`): the export and the --fail-on verdict still
+        # stand, so finish the run without writing more to stdout.
+        silence_stdout()
     except OSError as error:
         if output is None:
             raise
@@ -482,7 +511,7 @@ def schema(paths: tuple[str, ...], preset: str | None, config_path: Path | None,
         return
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = StdoutConsole(highlight=False)
     how = "given" if info.detection.reason == "given" else f"auto-detected: {info.detection.reason}"
     console.print(Text(terminal_safe(f"preset: {info.preset} ({how})")))
     if len(set(info.presets_by_file.values())) > 1:
@@ -575,7 +604,7 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
         return
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = StdoutConsole(highlight=False)
     table = Table(title=f"Detection quality (flagged = severity ≥ {evaluation.flag_severity})")
     for column in ("label", "kind", "accounts", "flagged", "flag rate"):
         table.add_column(column, justify="left" if column in {"label", "kind"} else "right")
