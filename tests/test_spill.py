@@ -4,6 +4,7 @@ frames fold without changing any feature."""
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -130,3 +131,34 @@ def test_completing_spilled_tables_streams_without_in_memory_fallback(tmp_path: 
         queries = {"frame counts": frame_count_query(sources),
                    **completion_queries(sources, frame_count_query(sources))}
         assert {name: _fallback_nodes(query) for name, query in queries.items()} == {name: [] for name in queries}
+
+
+def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample log (39k requests) read in 2,000-row batches, two batches a chunk: the
+    scan spills ~10 chunks to $TMPDIR, removes them, and ranks the same groups."""
+    import distillscan.pipeline as pipeline
+    from distillscan.report import render_json
+
+    sample = str(Path(__file__).parents[1] / "sample_logs")
+    whole = pipeline.scan([sample], pipeline.ScanOptions())
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spills))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.setattr(pipeline, "batch_parts", lambda piece: batch_parts(piece, 2_000))
+    chunks: list[int] = []
+    original = PartialStore.finish
+
+    def finish(store: PartialStore) -> Aggregates:
+        chunks.append(store.chunks_spilled)
+        return original(store)
+
+    monkeypatch.setattr(PartialStore, "finish", finish)
+    monkeypatch.setattr(PartialStore, "temporary", classmethod(
+        lambda cls, merge_every=2: cls(Path(tempfile.mkdtemp(dir=spills)), 2)))
+    spilled = pipeline.scan([sample], pipeline.ScanOptions())
+    assert chunks and chunks[0] >= 8
+    assert list(spills.iterdir()) == []
+    assert render_json(spilled, spilled.report.groups, None) == render_json(whole, whole.report.groups, None)
