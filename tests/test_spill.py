@@ -162,3 +162,21 @@ def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
     assert chunks and chunks[0] >= 8
     assert list(spills.iterdir()) == []
     assert render_json(spilled, spilled.report.groups, None) == render_json(whole, whole.report.groups, None)
+
+
+def test_a_full_spill_disk_is_a_usage_error_naming_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from distillscan.errors import UsageError
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", disk_full)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    with pytest.raises(UsageError, match=r"spill folder .*spill: No space left on device; set TMPDIR"), \
+            PartialStore(folder, merge_every=1) as store:
+        for part in batch_parts(requests_frame(_rows()).lazy(), 50):
+            store.add(part)
+    assert not folder.exists()

@@ -24,6 +24,7 @@ from typing import Final
 
 import polars as pl
 
+from distillscan.errors import UsageError
 from distillscan.features import MERGE_EVERY, Aggregates, combine_aggregates, complete_aggregates
 
 SPILL_COMPRESSION: Final = "lz4"
@@ -31,6 +32,15 @@ SPILL_COMPRESSION: Final = "lz4"
 
 Mark = tuple[int, int]
 """A checkpoint: chunks spilled and parts held at the time."""
+
+
+def _spill_error(folder: str, error: BaseException) -> UsageError:
+    """A full or unwritable temporary disk: the environment's fault, and what to do."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
+    return UsageError(
+        f"cannot write the scan's spill folder {folder}: {reason}; set TMPDIR to a folder "
+        "with room (about 55 bytes per request read)"
+    )
 
 
 class PartialStore:
@@ -54,7 +64,10 @@ class PartialStore:
     def temporary(cls, merge_every: int = MERGE_EVERY) -> PartialStore:
         """A store spilling to a new folder under the system's temporary directory
         ($TMPDIR), removed on `close`."""
-        return cls(Path(tempfile.mkdtemp(prefix="distillscan-")), merge_every)
+        try:
+            return cls(Path(tempfile.mkdtemp(prefix="distillscan-")), merge_every)
+        except OSError as error:
+            raise _spill_error(tempfile.gettempdir(), error) from error
 
     def __enter__(self) -> PartialStore:
         return self
@@ -116,9 +129,13 @@ class PartialStore:
             self._held[start:] = [combine_aggregates(parts)]
             return
         chunk = self._folder / f"chunk-{len(self._chunks):06d}"
-        chunk.mkdir()
-        for field in fields(Aggregates):
-            stacked = pl.concat([getattr(part, field.name) for part in parts], how="vertical_relaxed")
-            stacked.write_parquet(chunk / f"{field.name}.parquet", compression=SPILL_COMPRESSION, statistics=False)
-        self._chunks.append(chunk)
+        self._chunks.append(chunk)  # before writing, so a failed chunk is removed with the rest
+        try:
+            chunk.mkdir()
+            for field in fields(Aggregates):
+                stacked = pl.concat([getattr(part, field.name) for part in parts], how="vertical_relaxed")
+                stacked.write_parquet(chunk / f"{field.name}.parquet", compression=SPILL_COMPRESSION,
+                                      statistics=False)
+        except (OSError, pl.exceptions.PolarsError) as error:
+            raise _spill_error(str(self._folder), error) from error
         del self._held[start:]
