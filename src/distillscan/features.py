@@ -317,6 +317,8 @@ def completion_queries(
     }
     queries["account_values"] = _summed(list(sources["account_values"]), _MERGE_KEYS["account_values"])
     repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
+    # The frames are read twice on purpose (counts first, then text for the repeated
+    # ones): one group-by over frame and skeleton would hold every one-off frame's text.
     queries["frames"] = (
         pl.concat(list(sources["frames"]), how="vertical_relaxed")
         .join(repeated, on="frame_fp", how="semi")
