@@ -69,3 +69,27 @@ def test_subnet_rows_agree_with_network_of_on_every_spelling() -> None:
     got = dict(zip(subnets["account_id"], subnets["value"], strict=True))
     expected = {f"a{i}": network_of(ip) for i, ip in enumerate(spellings) if network_of(ip) is not None}
     assert got == expected
+
+
+def test_activity_spread_counts_each_slot_once_across_models() -> None:
+    # Slot 1 holds 1 request, slot 2 holds 3 (split over two models): mean 2, std 1.
+    rows = [{"account_id": "a", "timestamp": at(hours=1), "prompt": "hi", "model": "atlas-2"}]
+    rows += [{"account_id": "a", "timestamp": at(hours=5), "prompt": "hi", "model": model}
+             for model in ("atlas-2", "atlas-2", "atlas-3")]
+    rows += [{"account_id": "b", "timestamp": at(hours=2), "prompt": "hey", "model": "atlas-2"}] * 4
+    aggregates = _aggregate(requests_frame(rows))
+    features = {row["account_id"]: row for row in profile(aggregates, cluster_templates(
+        aggregates.frames.rename({"n": "n_requests"}))).iter_rows(named=True)}
+    assert features["a"]["active_slots"] == 2 and features["a"]["slot_cv"] == 0.5
+    assert features["b"]["active_slots"] == 1 and features["b"]["slot_cv"] == 0.0
+
+
+def test_infrastructure_counts_are_zero_when_missing_and_null_when_never_logged() -> None:
+    rows = [{"account_id": "a", "timestamp": at(), "prompt": "hi", "ip": "10.0.0.1", "payment_fingerprint": "card_1"},
+            {"account_id": "b", "timestamp": at(), "prompt": "hi", "ip": "10.0.0.2"}]
+    aggregates = _aggregate(requests_frame(rows))
+    features = {row["account_id"]: row for row in profile(aggregates, cluster_templates(
+        aggregates.frames.rename({"n": "n_requests"}))).iter_rows(named=True)}
+    assert features["a"]["n_payments"] == 1
+    assert features["b"]["n_payments"] == 0
+    assert features["a"]["n_orgs"] is None and features["b"]["n_orgs"] is None
