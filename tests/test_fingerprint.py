@@ -19,6 +19,13 @@ def test_normalise_masks_variable_spans() -> None:
     assert out == "price <n> at <url> id <id> and <q> mail <email> or <code>"
 
 
+def test_normalise_masks_ids_beside_non_ascii_text() -> None:
+    # Id masks use ASCII word boundaries (for speed); a neighbouring CJK word or curly
+    # quote still bounds the id.
+    [a, b] = _normalise(["订单 a1b2c3d4 已发货 user_20931 “ok”", "订单 f00d9e 已发货 user_55512 “ok”"])
+    assert a == b == "订单 <id> 已发货 <v>"  # id and quote fold into one value run
+
+
 def test_normalise_folds_case_whitespace_and_null() -> None:
     assert _normalise(["  Hello\n\n  WORLD\t", None]) == ["hello world", ""]
 

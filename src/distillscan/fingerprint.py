@@ -35,15 +35,19 @@ SYSTEM_FAMILY_WORDS: Final = 96
 # Ordered masks over lower-cased text: earlier ones must run first (code before numbers,
 # ids before numbers). The last one folds whitespace; it matches only runs that are not
 # already a single space, which keeps the number of replacements (its cost) low.
+# Id masks use ASCII word boundaries (`_B`): with Unicode ones the regex engine leaves
+# its fast automaton on any text with a non-ASCII character (a curly quote, any CJK),
+# measured 2.6x slower on real English prompts and 20x on text with CJK characters.
+_B: Final = r"(?-u:\b)"
 _MASKS: Final[tuple[tuple[str, str], ...]] = (
     (r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " "),
     (r"```[\s\S]*?```", " <code> "),
     (r"`[^`\n]{1,200}`", " <code> "),
     (r"https?://\S+|www\.\S+", " <url> "),
     (r"[\w.+-]+@[\w-]+\.[\w.-]+", " <email> "),
-    (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", " <id> "),
-    (r"\b(?:[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*)\b", "<id>"),
-    (r"\b[a-z]+[_-]?\d{3,}\w*\b", "<id>"),
+    (rf"{_B}[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}{_B}", " <id> "),
+    (rf"{_B}(?:[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*){_B}", "<id>"),
+    (rf"{_B}[a-z]+[_-]?\d{{3,}}\w*{_B}", "<id>"),
     (r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”", " <q> "),
     (r"[-+]?\d[\d,]*(?:\.\d+)?%?", "<n>"),
     (r"(?:<(?:n|id|q|code|url|email)>[\s,;:|/()\[\]{}-]*){2,}", "<v> "),
