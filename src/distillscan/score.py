@@ -248,8 +248,10 @@ def _group_templates(
     aggregates: Aggregates, templates: pl.DataFrame, membership: pl.DataFrame, top: int = 3
 ) -> pl.DataFrame:
     """The top templates of each group with their skeleton and reach."""
-    frames = aggregates.account_frames.join(membership, on="account_id").join(
-        templates, on="frame_fp", how="left"
+    # Lazy up to the top rows: the (account, frame) table has millions of rows in a large
+    # log, and the engine's joins and group-bys were measured 2-3x faster than eager ones.
+    frames = aggregates.account_frames.lazy().join(membership.lazy(), on="account_id").join(
+        templates.lazy(), on="frame_fp", how="left"
     ).with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
     per_template = frames.group_by("group_id", "template_fp").agg(
         n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique()
@@ -259,6 +261,7 @@ def _group_templates(
         per_template.drop_nulls("template_fp").sort(["group_id", "n_requests", "template_fp"], descending=[False, True, False])
         .group_by("group_id", maintain_order=True)
         .head(top)
+        .collect(engine="streaming")
     )
     skeletons = aggregates.frames.select(
         template_fp=pl.col("frame_fp"), skeleton=pl.col("skeleton")
