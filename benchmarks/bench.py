@@ -12,6 +12,14 @@ ratio scan/floor, prints a table and appends it, with the machine, to
 benchmarks/results.md.
 
     python benchmarks/bench.py --sizes 1000000 10000000 --formats parquet jsonl
+
+`--repeat K` measures a longer log of the same accounts: the generated log of each size
+repeated K times, each copy shifted in time by the log's span (request ids made
+unique). Every prompt is then sent K times, so no prompt stays a one-off: a worst case
+for the memory that follows repeated frames, not a same-population log with fresh text
+(the generator grows its population with its rows and has no option for that yet).
+
+    python benchmarks/bench.py --sizes 10000000 --repeat 3
 """
 
 from __future__ import annotations
@@ -98,6 +106,25 @@ def ensure_log(rows: int, fmt: str, seed: int) -> Path:
     return jsonl
 
 
+def repeated_log(source: Path, copies: int) -> Path:
+    """`source` (Parquet) repeated `copies` times, each copy later by the log's span."""
+    target = source.with_name(f"{source.stem}_x{copies}.parquet")
+    if not target.exists():
+        code = (
+            "import polars as pl, sys\n"
+            "source, target, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
+            "log = pl.scan_parquet(source)\n"
+            "first, last = log.select(first=pl.col('timestamp').min(), last=pl.col('timestamp').max()).collect().row(0)\n"
+            "span = pl.duration(days=(last - first).days + 1)\n"
+            "pl.concat([log.with_columns(timestamp=pl.col('timestamp') + span * copy,\n"
+            "                            request_id=pl.col('request_id') + f'-{copy}')\n"
+            "           for copy in range(copies)]).sink_parquet(sys.argv[2] + '.partial')\n"
+        )
+        subprocess.run([sys.executable, "-c", code, str(source), str(target), str(copies)], check=True)
+        Path(f"{target}.partial").rename(target)
+    return target
+
+
 def count_rows(path: Path, fmt: str) -> int:
     """Rows in the log, counted in a child process (see RUNNER: this one stays small)."""
     scan = "scan_parquet" if fmt == "parquet" else "scan_ndjson"
@@ -121,7 +148,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--formats", nargs="+", choices=["parquet", "jsonl"], default=["parquet"])
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="repeat each generated log this many times, shifted in time (Parquet only)")
     args = parser.parse_args()
+    if args.repeat > 1 and args.formats != ["parquet"]:
+        parser.error("--repeat works on Parquet logs only")
     lines = [
         f"\n## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC — {machine()}\n",
         "| rows | format | size MB | floor s | floor rows/s | floor peak MB | scan s | scan rows/s | scan peak MB | scan/floor |",
@@ -131,6 +162,8 @@ def main() -> None:
     for rows in args.sizes:
         for fmt in args.formats:
             path = ensure_log(rows, fmt, args.seed)
+            if args.repeat > 1:
+                path = repeated_log(path, args.repeat)
             actual = count_rows(path, fmt)
             floor = run_measured([sys.executable, "-c", FLOOR_QUERY, str(path), fmt])
             out = DATA / f"{path.stem}.report.json"
@@ -138,7 +171,7 @@ def main() -> None:
                 [sys.executable, "-m", "distillscan", "scan", str(path), "--format", "json", "-o", str(out), "-q"]
             )
             line = (
-                f"| {actual:,} | {fmt} | {path.stat().st_size / 2**20:,.0f} | {floor.wall_s:.1f} | "
+                f"| {actual:,}{f' ({rows:,} ×{args.repeat})' if args.repeat > 1 else ''} | {fmt} | {path.stat().st_size / 2**20:,.0f} | {floor.wall_s:.1f} | "
                 f"{actual / floor.wall_s:,.0f} | {floor.peak_rss_mb:,.0f} | {scan.wall_s:.1f} | "
                 f"{actual / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {scan.wall_s / floor.wall_s:.1f}× |"
             )
