@@ -26,6 +26,12 @@ def _aggregate(frame: pl.DataFrame, *, complete: bool = True):
     return shard_aggregates(frame.lazy(), complete=complete)
 
 
+def _features_by_account(rows: list[dict]) -> dict[str, dict]:
+    aggregates = _aggregate(requests_frame(rows))
+    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    return {row["account_id"]: row for row in profile(aggregates, templates).iter_rows(named=True)}
+
+
 def test_shard_merge_equals_single_pass() -> None:
     frame = requests_frame(_rows())
     whole = merge_aggregates([_aggregate(frame, complete=False)])
@@ -35,9 +41,7 @@ def test_shard_merge_equals_single_pass() -> None:
 
 
 def test_profile_separates_script_from_person() -> None:
-    aggregates = _aggregate(requests_frame(_rows()))
-    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
-    features = {row["account_id"]: row for row in profile(aggregates, templates).iter_rows(named=True)}
+    features = _features_by_account(_rows())
     bot, person = features["bot"], features["person"]
     assert bot["n_requests"] == 48 and person["n_requests"] == 6
     assert bot["quiet_share"] > 0.9 and person["quiet_share"] == 0.0
@@ -77,9 +81,7 @@ def test_activity_spread_counts_each_slot_once_across_models() -> None:
     rows += [{"account_id": "a", "timestamp": at(hours=5), "prompt": "hi", "model": model}
              for model in ("atlas-2", "atlas-2", "atlas-3")]
     rows += [{"account_id": "b", "timestamp": at(hours=2), "prompt": "hey", "model": "atlas-2"}] * 4
-    aggregates = _aggregate(requests_frame(rows))
-    features = {row["account_id"]: row for row in profile(aggregates, cluster_templates(
-        aggregates.frames.rename({"n": "n_requests"}))).iter_rows(named=True)}
+    features = _features_by_account(rows)
     assert features["a"]["active_slots"] == 2 and features["a"]["slot_cv"] == 0.5
     assert features["b"]["active_slots"] == 1 and features["b"]["slot_cv"] == 0.0
 
@@ -87,9 +89,7 @@ def test_activity_spread_counts_each_slot_once_across_models() -> None:
 def test_infrastructure_counts_are_zero_when_missing_and_null_when_never_logged() -> None:
     rows = [{"account_id": "a", "timestamp": at(), "prompt": "hi", "ip": "10.0.0.1", "payment_fingerprint": "card_1"},
             {"account_id": "b", "timestamp": at(), "prompt": "hi", "ip": "10.0.0.2"}]
-    aggregates = _aggregate(requests_frame(rows))
-    features = {row["account_id"]: row for row in profile(aggregates, cluster_templates(
-        aggregates.frames.rename({"n": "n_requests"}))).iter_rows(named=True)}
+    features = _features_by_account(rows)
     assert features["a"]["n_payments"] == 1
     assert features["b"]["n_payments"] == 0
     assert features["a"]["n_orgs"] is None and features["b"]["n_orgs"] is None
