@@ -252,7 +252,12 @@ def score_pairs(
     total = reduce(operator.add, [pl.col(f"_family{code}") for code in range(len(families))])
     scored: list[pl.DataFrame] = []
     for offset in range(0, max(pairs.height, 1), PAIR_CHUNK):
-        shared = pairs.slice(offset, PAIR_CHUNK).lazy().join(first, on="a").join(second, on=["b", "token"])
+        # Joined once per chunk: both the scores and the kinds of kept pairs read it.
+        shared = (
+            pairs.slice(offset, PAIR_CHUNK).lazy().join(first, on="a").join(second, on=["b", "token"])
+            .collect(engine="streaming")
+            .lazy()
+        )
         similarity = (
             shared.group_by("a", "b")
             .agg(strongest)
