@@ -13,11 +13,17 @@ benchmarks/results.md.
 
     python benchmarks/bench.py --sizes 1000000 10000000 --formats parquet jsonl
 
-`--repeat K` measures a longer log of the same accounts: the generated log of each size
-repeated K times, each copy shifted in time by the log's span (request ids made
-unique). Every prompt is then sent K times, so no prompt stays a one-off: a worst case
-for the memory that follows repeated frames, not a same-population log with fresh text
-(the generator grows its population with its rows and has no option for that yet).
+`--volume K` measures a larger log of the same population: the generator builds the
+accounts of each size and has each of them send K times its traffic with fresh text
+(`distillscan synth --volume`), so rows grow K-fold while accounts stay fixed. This is
+how to check that memory follows accounts and templates, not rows:
+
+    python benchmarks/bench.py --sizes 10000000 --volume 3
+
+`--repeat K` is a harsher variant: the generated log repeated K times, each copy
+shifted in time by the log's span (request ids made unique). Every prompt is then sent
+K times, so no prompt stays a one-off: a worst case for the memory that follows
+repeated frames, not a plausible log.
 
     python benchmarks/bench.py --sizes 10000000 --repeat 3
 """
@@ -80,21 +86,24 @@ def run_measured(command: list[str]) -> Run:
     return Run(wall_s=float(wall), peak_rss_mb=int(peak_kb) / 1024)
 
 
-def ensure_log(rows: int, fmt: str, seed: int) -> Path:
-    """Generate (once) a labelled log of about `rows` requests in `fmt`.
+def ensure_log(rows: int, fmt: str, seed: int, volume: int = 1) -> Path:
+    """Generate (once) a labelled log of about `rows` × `volume` requests in `fmt`, from
+    the accounts of `rows` (see `--volume`).
 
     The generator writes Parquet; the JSONL copy is the same rows re-encoded by Polars
     (streamed), so both formats are measured over identical requests.
     """
     DATA.mkdir(parents=True, exist_ok=True)
-    parquet = DATA / f"synth_{rows}_{seed}.parquet"
+    parquet = DATA / f"synth_{rows}_{seed}{f'_v{volume}' if volume > 1 else ''}.parquet"
     if not parquet.exists():
+        partial = parquet.with_suffix(".parquet.partial")
         subprocess.run(
-            [sys.executable, "-m", "distillscan", "synth", str(parquet), "--rows", str(rows),
-             "--seed", str(seed), "--truth", str(parquet.with_suffix(".truth.csv")),
-             "--format", "parquet"],
+            [sys.executable, "-m", "distillscan", "synth", str(partial), "--rows", str(rows),
+             "--seed", str(seed), "--volume", str(volume),
+             "--truth", str(parquet.with_suffix(".truth.csv")), "--format", "parquet"],
             check=True,
         )
+        partial.rename(parquet)
     if fmt == "parquet":
         return parquet
     jsonl = parquet.with_suffix(".jsonl")
@@ -125,6 +134,15 @@ def repeated_log(source: Path, copies: int) -> Path:
     return target
 
 
+def describe_size(rows: int, volume: int, repeat: int) -> str:
+    """How a benchmark log was made, when it is not a plain generated log."""
+    if volume > 1:
+        return f" (accounts of {rows:,}, volume ×{volume})"
+    if repeat > 1:
+        return f" ({rows:,} ×{repeat})"
+    return ""
+
+
 def count_rows(path: Path, fmt: str) -> int:
     """Rows in the log, counted in a child process (see RUNNER: this one stays small)."""
     scan = "scan_parquet" if fmt == "parquet" else "scan_ndjson"
@@ -148,11 +166,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--formats", nargs="+", choices=["parquet", "jsonl"], default=["parquet"])
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--volume", type=int, default=1,
+                        help="each account of a size sends this many times its traffic, fresh text")
     parser.add_argument("--repeat", type=int, default=1,
                         help="repeat each generated log this many times, shifted in time (Parquet only)")
     args = parser.parse_args()
     if args.repeat > 1 and args.formats != ["parquet"]:
         parser.error("--repeat works on Parquet logs only")
+    if args.repeat > 1 and args.volume > 1:
+        parser.error("--repeat and --volume are separate measurements: give one")
     lines = [
         f"\n## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC — {machine()}\n",
         "| rows | format | size MB | floor s | floor rows/s | floor peak MB | scan s | scan rows/s | scan peak MB | scan/floor |",
@@ -161,7 +183,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     for rows in args.sizes:
         for fmt in args.formats:
-            path = ensure_log(rows, fmt, args.seed)
+            path = ensure_log(rows, fmt, args.seed, args.volume)
             if args.repeat > 1:
                 path = repeated_log(path, args.repeat)
             actual = count_rows(path, fmt)
@@ -171,7 +193,7 @@ def main() -> None:
                 [sys.executable, "-m", "distillscan", "scan", str(path), "--format", "json", "-o", str(out), "-q"]
             )
             line = (
-                f"| {actual:,}{f' ({rows:,} ×{args.repeat})' if args.repeat > 1 else ''} | {fmt} | {path.stat().st_size / 2**20:,.0f} | {floor.wall_s:.1f} | "
+                f"| {actual:,}{describe_size(rows, args.volume, args.repeat)} | {fmt} | {path.stat().st_size / 2**20:,.0f} | {floor.wall_s:.1f} | "
                 f"{actual / floor.wall_s:,.0f} | {floor.peak_rss_mb:,.0f} | {scan.wall_s:.1f} | "
                 f"{actual / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {scan.wall_s / floor.wall_s:.1f}× |"
             )

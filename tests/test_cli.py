@@ -266,3 +266,17 @@ def test_a_reader_that_goes_away_keeps_the_exit_code(extra: list[str], expected:
     process.stdout.close()
     error = process.stderr.read()
     assert (process.wait(timeout=120), error) == (expected, b"")
+
+
+def test_synth_volume_keeps_the_accounts_and_multiplies_the_rows(tmp_path: Path) -> None:
+    counts = {}
+    for volume in ("1", "2"):
+        out, truth = tmp_path / f"v{volume}.parquet", tmp_path / f"v{volume}.csv"
+        result = _run("synth", str(out), "--rows", "10000", "--seed", "4", "--volume", volume,
+                      "--truth", str(truth))
+        assert result.exit_code == 0, result.output
+        counts[volume] = pl.read_parquet(out).height
+        assert f"{counts[volume]:,} requests" in result.stderr
+    assert (tmp_path / "v1.csv").read_bytes() == (tmp_path / "v2.csv").read_bytes()
+    assert 1.8 * counts["1"] <= counts["2"] <= 2.2 * counts["1"]
+    assert _run("synth", str(tmp_path / "x.parquet"), "--volume", "0").exit_code == ExitCode.USAGE_OR_INPUT

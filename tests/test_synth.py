@@ -82,6 +82,25 @@ def test_worker_processes_produce_the_same_rows() -> None:
     assert single.equals(parallel)
 
 
+def test_volume_multiplies_each_accounts_traffic_with_fresh_text() -> None:
+    once = pl.concat(list(generate_batches(SMALL)))
+    config = SynthConfig(n_requests=SMALL.n_requests, seed=SMALL.seed, volume=3)
+    thrice = pl.concat(list(generate_batches(config)))
+    assert ground_truth(config).equals(ground_truth(SMALL))
+    assert set(thrice["account_id"]) == set(once["account_id"])
+    assert 2.7 * once.height <= thrice.height <= 3.3 * once.height
+    per_account = (
+        once.group_by("account_id").len()
+        .join(thrice.group_by("account_id").len(), on="account_id", suffix="_thrice")
+    )
+    # Every account's volume grows: the rows are not piled onto a few of them.
+    assert (per_account["len_thrice"] > per_account["len"]).mean() > 0.9
+    # Fresh draws, not copies: distinct prompts grow with the rows.
+    assert thrice["prompt"].n_unique() > 2.2 * once["prompt"].n_unique()
+    assert thrice["request_id"].n_unique() > 0.99 * thrice.height
+    assert pl.concat(list(generate_batches(config, batch_rows=7_000))).equals(thrice)
+
+
 def test_ground_truth_covers_exactly_the_accounts_in_the_log(log: pl.DataFrame, truth: pl.DataFrame) -> None:
     assert truth.columns == ["account_id", "label", "kind", "entity_id"]
     assert truth["account_id"].is_unique().all()
@@ -291,6 +310,8 @@ def test_invalid_settings_are_refused() -> None:
         SynthConfig(n_requests=10)
     with pytest.raises(ValueError):
         SynthConfig(new_model_day=30)
+    with pytest.raises(ValueError):
+        SynthConfig(volume=0)
     with pytest.raises(ValueError):
         next(generate_batches(SMALL, batch_rows=0))
     with pytest.raises(ValueError):

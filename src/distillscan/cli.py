@@ -544,13 +544,17 @@ def schema(paths: tuple[str, ...], preset: str | None, config_path: Path | None,
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same log).")
 @click.option("--days", type=click.IntRange(min=8), default=21, show_default=True,
               help="Days of traffic; the new model appears on day min(10, DAYS // 2).")
+@click.option("--volume", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Each account sends this many times its traffic, with fresh text "
+                   "(about ROWS x VOLUME rows from the accounts of ROWS): for measuring what "
+                   "grows with rows, not accounts.")
 @click.option("--format", "output_format", type=click.Choice(["parquet", "jsonl"]), default=None,
               help="Output format [default: from OUTPUT's extension, else parquet].")
 @click.option("--truth", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the ground truth (account → campaign/benign, kind) as CSV.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @handle_errors
-def synth(output: Path, rows: int, seed: int, days: int, output_format: str | None,
+def synth(output: Path, rows: int, seed: int, days: int, volume: int, output_format: str | None,
           truth: Path | None, debug: bool) -> None:
     """Generate a labelled synthetic request log (campaigns and hard benign look-alikes).
 
@@ -564,7 +568,8 @@ def synth(output: Path, rows: int, seed: int, days: int, output_format: str | No
         "jsonl" if (output_format or "").startswith("jsonl") or output.suffix in {".jsonl", ".ndjson"}
         else "parquet"
     )
-    config = SynthConfig(n_requests=rows, seed=seed, days=days, new_model_day=min(10, days // 2))
+    config = SynthConfig(n_requests=rows, seed=seed, days=days, new_model_day=min(10, days // 2),
+                         volume=volume)
     try:
         summary = write_synthetic(config, output, fmt=fmt, truth_path=truth)
     except OSError as error:

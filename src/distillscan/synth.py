@@ -101,6 +101,12 @@ class SynthConfig:
     index on which `atlas-3` is released (at 17:00 UTC); `campaign_share` is the share of rows
     sent by campaign accounts; `duplicate_rate` is the share of rows repeated verbatim, as a
     gateway retry logs them twice.
+
+    `volume` multiplies every entity's traffic without adding accounts: each planned
+    unit (a person's day, a scheduler window, an eval run) is emitted `volume` times with
+    fresh draws, so about `volume × n_requests` rows come from the accounts of
+    `n_requests` with fresh prompt text. It measures what grows with rows and not with
+    accounts (a longer dump of one population); detection quality is calibrated at 1.
     """
 
     n_requests: int = 100_000
@@ -110,6 +116,7 @@ class SynthConfig:
     new_model_day: int = 10
     campaign_share: float = 0.25
     duplicate_rate: float = _DUPLICATE_RATE
+    volume: int = 1
 
     def __post_init__(self) -> None:
         if self.n_requests < 10_000:
@@ -124,6 +131,8 @@ class SynthConfig:
             raise ValueError("duplicate_rate must be between 0 and 0.05")
         if self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
+        if not 1 <= self.volume <= 64:
+            raise ValueError("volume must be between 1 and 64")
 
 
 @dataclass(frozen=True)
@@ -2706,12 +2715,14 @@ def _segments(world: _World) -> Iterator[Segment]:
     A unit is (entity index, payload). Segments are emitted independently, each with its
     own random stream and id range, so their rows do not depend on who emits them.
     """
-    per_day = min(max(1, round(world.config.n_requests / world.days / _SEGMENT_ROWS)), (1 << 14) - 1)
+    volume = world.config.volume
+    rows_per_day = world.config.n_requests * volume / world.days
+    per_day = min(max(1, round(rows_per_day / _SEGMENT_ROWS)), (1 << 14) - 1)
     for day in range(world.days):
         rng = random.Random(f"{world.config.seed}:day:{day}")
         units: list[tuple[int, object]] = []
         for index, entity in enumerate(world.entities):
-            units.extend((index, payload) for payload in entity.units(world, day, rng))
+            units.extend((index, payload) for payload in entity.units(world, day, rng) for _ in range(volume))
         rng.shuffle(units)
         size = math.ceil(len(units) / per_day)
         for seg in range(per_day):
