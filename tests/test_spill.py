@@ -11,7 +11,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from distillscan.features import Aggregates, batch_parts, completion_queries, empty_part, frame_count_query, profile
+from distillscan.features import (
+    Aggregates,
+    account_ranges,
+    batch_parts,
+    completion_queries,
+    empty_part,
+    frame_count_query,
+    profile,
+)
 from distillscan.fingerprint import cluster_templates
 from distillscan.spill import PartialStore
 from tests.helpers import at, requests_frame
@@ -52,6 +60,29 @@ def test_spilled_chunks_complete_to_the_in_memory_result(tmp_path: Path) -> None
         assert any(folder.iterdir())
     assert not folder.exists()
     _assert_same(in_memory, spilled)
+
+
+@pytest.mark.parametrize("partition_rows", [1, 25, 10**9])
+def test_completing_a_range_of_accounts_at_a_time_gives_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partition_rows: int
+) -> None:
+    frame = requests_frame(_rows())
+    expected = _complete(PartialStore(), frame, batch_rows=1_000)
+    monkeypatch.setattr("distillscan.features.PARTITION_ROWS", partition_rows)
+    with PartialStore(tmp_path, merge_every=2) as store:
+        _assert_same(_complete(store, frame, batch_rows=17), expected)
+
+
+def test_account_ranges_cover_every_id_once_and_balance_requests() -> None:
+    accounts = pl.DataFrame({"account_id": ["a", "b", "c", "d", "e"], "n": [50, 10, 10, 10, 20]})
+    ranges = account_ranges(accounts, 2)
+    ids = pl.DataFrame({"account_id": ["", "a", "aa", "b", "c", "cc", "d", "e", "z"]})
+    membership = ids.select([r.alias(f"r{index}") for index, r in enumerate(ranges)])
+    assert membership.select(pl.sum_horizontal(pl.all())).to_series().to_list() == [1] * ids.height
+    # "a" alone holds half the requests: it ends the first range.
+    assert ids.filter(ranges[0])["account_id"].to_list() == ["", "a", "aa"]
+    assert len(account_ranges(accounts, 99)) == accounts.height
+    assert len(account_ranges(accounts, 1)) == 1
 
 
 def test_restore_forgets_what_came_after_the_checkpoint(tmp_path: Path) -> None:
