@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
+from polars.testing import assert_frame_equal
 from hypothesis import strategies as st
 
+from distillscan import fingerprint
 from distillscan.fingerprint import annotate_requests, cluster_templates, normalise, stable_fp
 from tests.helpers import at, requests_frame
 
@@ -84,6 +87,23 @@ def test_cluster_templates_merges_paraphrases_only() -> None:
     assert mapping[1] == mapping[2] == 1  # the most-requested frame represents the cluster
     assert 3 not in mapping  # a frame with no near duplicate is its own template
     assert 4 not in mapping  # one-off frames are never merged
+
+
+def test_near_duplicate_edges_do_not_depend_on_how_the_work_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    wrappers = ["you are a careful analyst", "you are a careful reviewer", "act as a strict grader",
+                "you are a senior engineer"]
+    tasks = ["summarise the report and list every risk", "summarise the report and list each risk",
+             "grade the answer against the rubric below", "grade the answers against the rubric below",
+             "fix the failing unit test in this module", "write a poem about autumn leaves"]
+    skeletons = [f"{wrapper} ¶ {task} … show your reasoning step by step" for wrapper in wrappers for task in tasks]
+    items = pl.DataFrame({"frame_fp": range(1, len(skeletons) + 1), "skeleton": skeletons},
+                         schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
+    whole = fingerprint._near_duplicate_edges(items, 3, 0.5)
+    assert whole.height > len(wrappers)  # paraphrases pair up, within and across wrappers
+    monkeypatch.setattr(fingerprint, "SIGNATURE_CHUNK", 5)
+    monkeypatch.setattr(fingerprint, "BANDS_PER_PASS", 3)
+    monkeypatch.setattr(fingerprint, "VERIFY_CHUNK", 4)
+    assert_frame_equal(fingerprint._near_duplicate_edges(items, 3, 0.5), whole)
 
 
 def test_stable_fp_is_pinned_across_versions() -> None:
