@@ -392,7 +392,7 @@ def complete_aggregates(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> Aggreg
         tables[name] = pl.concat(
             [_collect(completion_queries(sources, frame_counts, accounts)[name]) for accounts in ranges],
             how="vertical_relaxed",
-        ) if len(ranges) > 1 else _collect(queries[name])
+        )
     tables["account_values"] = _with_subnets(tables["account_values"]).sort(
         _MERGE_KEYS["account_values"], nulls_last=True
     )
