@@ -280,3 +280,27 @@ def test_synth_volume_keeps_the_accounts_and_multiplies_the_rows(tmp_path: Path)
     assert (tmp_path / "v1.csv").read_bytes() == (tmp_path / "v2.csv").read_bytes()
     assert 1.8 * counts["1"] <= counts["2"] <= 2.2 * counts["1"]
     assert _run("synth", str(tmp_path / "x.parquet"), "--volume", "0").exit_code == ExitCode.USAGE_OR_INPUT
+
+
+def test_temp_dir_holds_the_spill_folder_and_is_left_empty(
+    log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distillscan.spill
+
+    made: list[str] = []
+    mkdtemp = distillscan.spill.tempfile.mkdtemp
+
+    def recording_mkdtemp(*args: object, **kwargs: object) -> str:
+        folder = mkdtemp(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(folder)
+        return folder
+
+    monkeypatch.setattr(distillscan.spill.tempfile, "mkdtemp", recording_mkdtemp)
+    spill_parent = tmp_path / "big-disk"
+    spill_parent.mkdir()
+    result = _run("scan", str(log_path), "--format", "json", "--temp-dir", str(spill_parent))
+    assert result.exit_code == 0, result.output
+    assert [Path(folder).parent for folder in made] == [spill_parent]
+    assert list(spill_parent.iterdir()) == []
+    missing = _run("scan", str(log_path), "--temp-dir", str(tmp_path / "nowhere"))
+    assert missing.exit_code == ExitCode.USAGE_OR_INPUT and "nowhere" in missing.output

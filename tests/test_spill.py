@@ -186,7 +186,7 @@ def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
 
     monkeypatch.setattr(PartialStore, "finish", finish)
     monkeypatch.setattr(PartialStore, "temporary", classmethod(
-        lambda cls, merge_every=2: cls(Path(tempfile.mkdtemp(dir=spills)), 2)))
+        lambda cls, merge_every=2, parent=None: cls(Path(tempfile.mkdtemp(dir=spills)), 2)))
     spilled = pipeline.scan([sample], pipeline.ScanOptions())
     assert chunks and chunks[0] >= 8
     assert list(spills.iterdir()) == []
@@ -204,7 +204,7 @@ def test_a_full_spill_disk_is_a_usage_error_naming_the_folder(tmp_path: Path, mo
     monkeypatch.setattr(pl.DataFrame, "write_parquet", disk_full)
     folder = tmp_path / "spill"
     folder.mkdir()
-    with pytest.raises(UsageError, match=r"spill folder .*spill: No space left on device; set TMPDIR"), \
+    with pytest.raises(UsageError, match=r"spill folder .*spill: No space left on device; pass --temp-dir \(or set TMPDIR\)"), \
             PartialStore(folder, merge_every=1) as store:
         for part in batch_parts(requests_frame(_rows()).lazy(), 50):
             store.add(part)

@@ -225,7 +225,7 @@ def _warn_unmatched(result: Any) -> None:
 
 
 def _scan_options(column_map: tuple[str, ...], input_format: str, preset: str | None,
-                  config_path: Path | None, skip_errors: bool = False) -> Any:
+                  config_path: Path | None, skip_errors: bool = False, temp_dir: Path | None = None) -> Any:
     from distillscan.pipeline import ScanOptions
     from distillscan.presets import load_config
 
@@ -236,6 +236,7 @@ def _scan_options(column_map: tuple[str, ...], input_format: str, preset: str | 
         input_format=None if input_format == "auto" else input_format,  # type: ignore[arg-type]
         preset=preset or config.default,
         presets=config.presets,
+        temp_dir=temp_dir,
     )
 
 
@@ -267,6 +268,9 @@ def input_options(command: F) -> F:
                      help="Skip unreadable files and bad lines/rows, report them, exit 3."),
         click.option("--threads", type=click.IntRange(min=1), metavar="N", expose_value=False,
                      callback=_check_threads, help="Worker threads [default: all cores]."),
+        click.option("--temp-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     metavar="DIR", help="Where the scan spills its partial tables (about 55 bytes "
+                                          "per request, removed at the end) [default: $TMPDIR]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -385,6 +389,7 @@ def scan(
     preset: str | None,
     config_path: Path | None,
     skip_errors: bool,
+    temp_dir: Path | None,
     html_path: Path | None,
     fail_on: str | None,
     baseline_path: Path | None,
@@ -424,7 +429,7 @@ def scan(
         from distillscan.export import check_export_dir
 
         check_export_dir(export_dir, force)
-    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors, temp_dir)
     options = replace(options, allow=_allowlist(allow_files, config_path))
     if show_suppressed and options.allow is None:
         raise UsageError("--show-suppressed needs an allowlist (--allow FILE, or allow = [...] in the config)")
@@ -643,7 +648,8 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
 @handle_errors
 def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path | None,
             templates_limit: int, examples: int, column_map: tuple[str, ...], input_format: str,
-            preset: str | None, config_path: Path | None, skip_errors: bool, html_path: Path | None,
+            preset: str | None, config_path: Path | None, skip_errors: bool, temp_dir: Path | None,
+            html_path: Path | None,
             quiet: bool, debug: bool) -> None:
     """Show everything about one group: members, templates with example requests, topics,
     activity by day and hour, shared infrastructure, model timeline and score components.
@@ -659,7 +665,7 @@ def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path
     """
     from distillscan.investigate import example_requests, group_view
 
-    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors, temp_dir)
     result = _read_logs(paths, options, quiet)
     view = group_view(result, group)
     if examples and "-" in paths:
@@ -702,7 +708,7 @@ def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path
 @handle_errors
 def templates(paths: tuple[str, ...], output_format: str, output: Path | None, sort_by: str,
               top: int | None, min_requests: int, column_map: tuple[str, ...], input_format: str,
-              preset: str | None, config_path: Path | None, skip_errors: bool, quiet: bool,
+              preset: str | None, config_path: Path | None, skip_errors: bool, temp_dir: Path | None, quiet: bool,
               debug: bool) -> None:
     """List the prompt templates across the logs: skeleton, requests, accounts, share of
     traffic, first/last seen, reasoning-ask share and the groups that send them.
@@ -716,7 +722,7 @@ def templates(paths: tuple[str, ...], output_format: str, output: Path | None, s
     from distillscan.investigate import sort_templates, template_catalog
     from distillscan.views import render_templates, render_templates_csv, render_templates_json
 
-    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors, temp_dir)
     result = _read_logs(paths, options, quiet)
     catalog = sort_templates(template_catalog(result, min_requests), sort_by)
     limit = top or (20 if output_format == "table" else None)
@@ -750,7 +756,8 @@ def templates(paths: tuple[str, ...], output_format: str, output: Path | None, s
 def accounts(paths: tuple[str, ...], account_ids: tuple[str, ...], group_ids: tuple[str, ...],
              output_format: str, output: Path | None, sort_by: str, top: int | None,
              column_map: tuple[str, ...], input_format: str, preset: str | None,
-             config_path: Path | None, skip_errors: bool, quiet: bool, debug: bool) -> None:
+             config_path: Path | None, skip_errors: bool, temp_dir: Path | None, quiet: bool,
+             debug: bool) -> None:
     """Per-account features (as the scan computes them) with each account's group,
     severity and score.
 
@@ -770,7 +777,7 @@ def accounts(paths: tuple[str, ...], account_ids: tuple[str, ...], group_ids: tu
 
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
-    options = _scan_options(column_map, input_format, preset, config_path, skip_errors)
+    options = _scan_options(column_map, input_format, preset, config_path, skip_errors, temp_dir)
     result = _read_logs(paths, options, quiet)
     everyone = account_table(result)
     groups = [resolve_group(result, group_id) for group_id in group_ids]

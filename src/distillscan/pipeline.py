@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 import polars as pl
@@ -52,6 +53,8 @@ class ScanOptions:
     """Presets to choose from (built-ins plus a config file's); None: the built-ins."""
     allow: Allowlist | None = None
     """Known legitimate accounts/orgs: kept out of linking, scored apart, reported suppressed."""
+    temp_dir: Path | None = None
+    """The folder the spill folder is made in; None: the system's ($TMPDIR)."""
 
 
 @dataclass(frozen=True)
@@ -339,7 +342,7 @@ def scan(
     choice = choose_presets(sources, options)
     preset_of = {source.path: preset for source, preset, _ in choice.sources}
     seen = SeenRequests()
-    with PartialStore.temporary() as store:
+    with PartialStore.temporary(parent=options.temp_dir) as store:
         aggregates, tally = aggregate_shards(
             read_shards(choice, options), on_shard, seen,
             reread=lambda source: iter_shards(

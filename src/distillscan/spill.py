@@ -38,8 +38,8 @@ def _spill_error(folder: str, error: BaseException) -> UsageError:
     """A full or unwritable temporary disk: the environment's fault, and what to do."""
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
     return UsageError(
-        f"cannot write the scan's spill folder {folder}: {reason}; set TMPDIR to a folder "
-        "with room (about 55 bytes per request read)"
+        f"cannot write the scan's spill folder {folder}: {reason}; pass --temp-dir (or set "
+        "TMPDIR) to a folder with room (about 55 bytes per request read)"
     )
 
 
@@ -61,13 +61,13 @@ class PartialStore:
         combined with later ones, so a restore can drop exactly what came after."""
 
     @classmethod
-    def temporary(cls, merge_every: int = MERGE_EVERY) -> PartialStore:
-        """A store spilling to a new folder under the system's temporary directory
-        ($TMPDIR), removed on `close`."""
+    def temporary(cls, merge_every: int = MERGE_EVERY, parent: Path | None = None) -> PartialStore:
+        """A store spilling to a new folder (mode 0700) under `parent`, by default the
+        system's temporary directory ($TMPDIR), removed on `close`."""
         try:
-            return cls(Path(tempfile.mkdtemp(prefix="distillscan-")), merge_every)
+            return cls(Path(tempfile.mkdtemp(prefix="distillscan-", dir=parent)), merge_every)
         except OSError as error:
-            raise _spill_error(tempfile.gettempdir(), error) from error
+            raise _spill_error(str(parent) if parent is not None else tempfile.gettempdir(), error) from error
 
     def __enter__(self) -> PartialStore:
         return self
