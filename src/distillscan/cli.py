@@ -649,8 +649,7 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
 def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path | None,
             templates_limit: int, examples: int, column_map: tuple[str, ...], input_format: str,
             preset: str | None, config_path: Path | None, skip_errors: bool, temp_dir: Path | None,
-            html_path: Path | None,
-            quiet: bool, debug: bool) -> None:
+            html_path: Path | None, quiet: bool, debug: bool) -> None:
     """Show everything about one group: members, templates with example requests, topics,
     activity by day and hour, shared infrastructure, model timeline and score components.
 
@@ -708,8 +707,8 @@ def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path
 @handle_errors
 def templates(paths: tuple[str, ...], output_format: str, output: Path | None, sort_by: str,
               top: int | None, min_requests: int, column_map: tuple[str, ...], input_format: str,
-              preset: str | None, config_path: Path | None, skip_errors: bool, temp_dir: Path | None, quiet: bool,
-              debug: bool) -> None:
+              preset: str | None, config_path: Path | None, skip_errors: bool, temp_dir: Path | None,
+              quiet: bool, debug: bool) -> None:
     """List the prompt templates across the logs: skeleton, requests, accounts, share of
     traffic, first/last seen, reasoning-ask share and the groups that send them.
 

@@ -412,11 +412,11 @@ def account_ranges(accounts: pl.DataFrame, parts: int) -> list[pl.Expr]:
         .with_columns(part=(pl.col("before") * parts // max(total, 1)))
         .filter(pl.col("part") != pl.col("part").shift(1, fill_value=0))
     )["account_id"].to_list()
-    account_id = pl.col("account_id")
-    bounds: list[str | None] = [None, *cuts, None]
+    from_cut = [pl.col("account_id") >= cut for cut in cuts]
+    before_cut = [pl.col("account_id") < cut for cut in cuts]
     return [
-        (account_id >= low if low is not None else pl.lit(True)) & (account_id < high if high is not None else pl.lit(True))
-        for low, high in zip(bounds[:-1], bounds[1:], strict=True)
+        low & high
+        for low, high in zip([pl.lit(True), *from_cut], [*before_cut, pl.lit(True)], strict=True)
     ]
 
 
