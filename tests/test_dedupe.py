@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,9 @@ from polars.testing import assert_frame_equal
 
 from distillscan.cli import main
 from distillscan.dedupe import SeenRequests, request_keys, unique_batches
-from distillscan.features import Aggregates
 from distillscan.load import discover_sources, iter_shards
 from distillscan.pipeline import ScanOptions, aggregate_shards, analyse_frame, scan
-from tests.helpers import at, requests_frame
+from tests.helpers import assert_same_aggregates, at, requests_frame
 
 
 def _row(request_id: str | None, account: str = "a", prompt: str = "solve 1", hours: float = 0, **extra: Any) -> dict[str, Any]:
@@ -132,11 +130,6 @@ def _log_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def _assert_same_aggregates(left: Aggregates, right: Aggregates) -> None:
-    for field in fields(Aggregates):
-        assert_frame_equal(getattr(left, field.name), getattr(right, field.name), check_row_order=True)
-
-
 def test_duplicates_across_files_and_orders_give_identical_aggregates(tmp_path: Path) -> None:
     rows = _log_rows()
     unique = requests_frame(rows)
@@ -153,7 +146,7 @@ def test_duplicates_across_files_and_orders_give_identical_aggregates(tmp_path: 
         summary = result.summary
         assert summary.rows_read == len(rows), paths
         assert summary.rows_in == summary.rows_read + summary.rows_skipped + summary.rows_duplicate, paths
-        _assert_same_aggregates(result.aggregates, baseline.aggregates)
+        assert_same_aggregates(result.aggregates, baseline.aggregates)
         assert result.report.groups.equals(baseline.report.groups), paths
 
 
@@ -166,6 +159,7 @@ def test_duplicates_across_jsonl_shards_count_once(tmp_path: Path) -> None:
     aggregates, tally = aggregate_shards(shards, seen=seen)
     assert tally.rows_in == 2 * len(rows)
     assert seen.dropped == len(rows)
+    assert len(seen) == 0  # its keys are no use once every shard is read
     assert aggregates.accounts["n"].sum() == len(rows)
 
 

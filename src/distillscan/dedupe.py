@@ -105,6 +105,11 @@ class SeenRequests:
         self.dropped += batch.height - kept.height
         return kept
 
+    def forget(self) -> None:
+        """Drop the remembered keys once every input is read (`dropped` stays): 8 bytes
+        per distinct request that the stages after reading have no use for."""
+        self._runs = []
+
     def _contains(self, keys: pl.Series) -> pl.Series:
         """Whether each key is in some run (binary search in each sorted run)."""
         found = pl.repeat(False, keys.len(), eager=True)

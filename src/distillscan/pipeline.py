@@ -96,6 +96,11 @@ class ScanResult:
     baseline: BaselineComparison | None = None
     """Each group's status against a previous report, once compared (`baseline.compare`)."""
 
+    def close(self) -> None:
+        """Remove the files the large tables are read from (see `Aggregates.folder`); they
+        go anyway once the result is garbage, this says when."""
+        self.aggregates.close()
+
 
 @dataclass
 class InputTally:
@@ -128,7 +133,8 @@ def aggregate_shards(
     Repeats of a request already counted (in this shard or an earlier one) are dropped
     first and counted in `seen.dropped`; shards without request ids pass untouched.
     Partial aggregates go to `store` (default: in memory; `scan` spills them to a
-    temporary folder). A Parquet shard whose read fails part-way (a damaged page in a
+    temporary folder). Once every shard is read, `seen` forgets its keys (its count of
+    repeats stays), so completion does not hold them. A Parquet shard whose read fails part-way (a damaged page in a
     column the loader's checking pass did not decode) is rolled back and read again
     with `reread`, which locates the damaged row groups: it raises an InputError naming
     them, or, skipping errors, gives the file without them.
@@ -140,23 +146,12 @@ def aggregate_shards(
     try:
         for shard in shards:
             current = shard.source.path
-            read = [shard]
-            mark, state = store.checkpoint(), seen.checkpoint()
-            try:
-                _add_shard(shard, seen, store)
-            except pl.exceptions.PolarsError:
-                store.restore(mark)
-                seen.restore(state)
-                if reread is None or shard.source.format != "parquet":
-                    raise
-                read = list(reread(shard.source))
-                for again in read:
-                    _add_shard(again, seen, store)
-            for done in read:
+            for done in _read_shard(shard, seen, store, reread):
                 tally.add(done)
                 if on_shard is not None:
                     on_shard(done)
         store.add(empty_part(empty_requests().lazy()))
+        seen.forget()
         if on_stage is not None:
             on_stage("summing aggregates")
         return store.finish(), tally
@@ -165,6 +160,29 @@ def aggregate_shards(
         # surfaces while streaming: it is the input's fault, and the file is named.
         lines = str(error).strip().splitlines()
         raise InputError(current, f"could not read: {lines[0] if lines else type(error).__name__}") from error
+
+
+def _read_shard(
+    shard: Shard,
+    seen: SeenRequests,
+    store: PartialStore,
+    reread: Callable[[LogSource], Iterable[Shard]] | None,
+) -> list[Shard]:
+    """Add one shard (see `aggregate_shards`); the shards read, which are the shard
+    itself unless it was rolled back and read again."""
+    mark, state = store.checkpoint(), seen.checkpoint()
+    try:
+        _add_shard(shard, seen, store)
+        return [shard]
+    except pl.exceptions.PolarsError:
+        store.restore(mark)
+        seen.restore(state)
+        if reread is None or shard.source.format != "parquet":
+            raise
+    read = list(reread(shard.source))
+    for again in read:
+        _add_shard(again, seen, store)
+    return read
 
 
 def _add_shard(shard: Shard, seen: SeenRequests, store: PartialStore) -> None:
@@ -353,7 +371,6 @@ def scan(
             on_stage=on_stage,
         )
     rows_duplicate = seen.dropped
-    del seen  # 8 bytes per distinct request: not needed past reading
     if on_stage is not None:
         on_stage("linking and scoring")
     if options.allow is None:
