@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
+from distillscan.features import TABLES, Aggregates
 from distillscan.schema import CANONICAL_SCHEMA
 
 START = datetime(2026, 4, 20, tzinfo=timezone.utc)
@@ -20,3 +22,11 @@ def requests_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
     return START + timedelta(days=days, hours=hours, minutes=minutes)
+
+
+def assert_same_aggregates(left: Aggregates, right: Aggregates) -> None:
+    """Every table equal, rows in the same order, whether held in memory or read from disk."""
+    for name in TABLES:
+        assert_frame_equal(
+            getattr(left, name).lazy().collect(), getattr(right, name).lazy().collect(), check_row_order=True
+        )

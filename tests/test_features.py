@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import polars as pl
-from polars.testing import assert_frame_equal
 
 from distillscan.features import merge_aggregates, network_of, profile, shard_aggregates
 from distillscan.fingerprint import cluster_templates
-from tests.helpers import at, requests_frame
+from tests.helpers import assert_same_aggregates, at, requests_frame
 
 
 def _rows() -> list[dict]:
@@ -36,8 +35,7 @@ def test_shard_merge_equals_single_pass() -> None:
     frame = requests_frame(_rows())
     whole = merge_aggregates([_aggregate(frame, complete=False)])
     halves = merge_aggregates([_aggregate(frame[::2], complete=False), _aggregate(frame[1::2], complete=False)])
-    for name in whole.__dataclass_fields__:
-        assert_frame_equal(getattr(whole, name), getattr(halves, name), check_row_order=True)
+    assert_same_aggregates(whole, halves)
 
 
 def test_profile_separates_script_from_person() -> None:

@@ -44,6 +44,8 @@ def cli(sample: ScanResult, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         return real_scan(paths, options, on_shard)
 
     monkeypatch.setattr(pipeline, "scan", scan_once)
+    # The one scan serves every command here: a command must not remove its tables.
+    monkeypatch.setattr(ScanResult, "close", lambda self: None)
 
     def run(*args: str, input: str | None = None) -> Result:
         return CliRunner().invoke(main, list(args), input=input)

@@ -189,13 +189,17 @@ def split_aggregates(aggregates: Aggregates, allowed: pl.Series) -> tuple[Aggreg
 
 def _side(aggregates: Aggregates, keep: pl.Expr) -> Aggregates:
     account_frames = aggregates.account_frames.filter(keep)
-    frame_counts = account_frames.group_by("frame_fp").agg(n=pl.col("n").sum())
-    system_counts = (
-        account_frames.drop_nulls("system_fp").group_by("system_fp").agg(n=pl.col("n").sum())
+    frame_counts, system_counts = pl.collect_all(
+        [
+            account_frames.lazy().group_by("frame_fp").agg(n=pl.col("n").sum()),
+            account_frames.lazy().drop_nulls("system_fp").group_by("system_fp").agg(n=pl.col("n").sum()),
+        ],
+        engine="streaming",
     )
     frames = aggregates.frames
     systems = aggregates.systems
     return Aggregates(
+        folder=aggregates.folder,
         accounts=aggregates.accounts.filter(keep),
         account_frames=account_frames,
         account_topics=aggregates.account_topics.filter(keep),

@@ -283,9 +283,13 @@ def _read_logs(paths: tuple[str, ...], options: ScanOptions, quiet: bool) -> Sca
 
     err = _stderr()
     if quiet or not err.is_terminal:
-        return run_scan(list(paths), options)
-    with ScanProgress(err, count_sources(paths, options)) as progress:
-        return run_scan(list(paths), options, on_shard=progress.shard_done, on_stage=progress.stage)
+        result = run_scan(list(paths), options)
+    else:
+        with ScanProgress(err, count_sources(paths, options)) as progress:
+            result = run_scan(list(paths), options, on_shard=progress.shard_done, on_stage=progress.stage)
+    # The command's views read the large tables from disk until it ends.
+    click.get_current_context().call_on_close(result.close)
+    return result
 
 
 def _read_notes(result: ScanResult, options: ScanOptions, quiet: bool) -> None:
@@ -609,6 +613,7 @@ def evaluate(paths: tuple[str, ...], truth: Path, flag_severity: str, output_for
     result = run_scan(list(paths), ScanOptions())
     evaluation = run_evaluation(result.report.groups, result.linkage.membership, truth_frame,
                                 flag_severity.lower())
+    result.close()
     if output_format == "json":
         sys.stdout.write(json.dumps(evaluation.as_dict(), indent=2) + "\n")
         return

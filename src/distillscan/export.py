@@ -87,10 +87,11 @@ def templates_table(result: ScanResult, shown: pl.DataFrame) -> pl.DataFrame:
     """Each shown group's templates (fingerprint of the skeleton, reach and share), by
     group rank, then requests, then fingerprint."""
     frames = (
-        result.aggregates.account_frames.select("account_id", "frame_fp", "n")
-        .join(_members(result, shown), on="account_id")
-        .join(result.templates, on="frame_fp", how="left")
+        result.aggregates.account_frames.lazy().select("account_id", "frame_fp", "n")
+        .join(_members(result, shown).lazy(), on="account_id")
+        .join(result.templates.lazy(), on="frame_fp", how="left")
         .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        .collect(engine="streaming")
     )
     per_template = (
         frames.group_by("group_id", "rank", "template_fp")
@@ -118,12 +119,13 @@ def _template_accounts_in_scan(result: ScanResult, wanted: pl.DataFrame) -> pl.D
         value=pl.col("skeleton").map_elements(stable_fp, return_dtype=pl.String)
     ).join(wanted.select("value").unique(), on="value")
     return (
-        result.aggregates.account_frames.select("account_id", "frame_fp")
-        .join(result.templates, on="frame_fp", how="left")
+        result.aggregates.account_frames.lazy().select("account_id", "frame_fp")
+        .join(result.templates.lazy(), on="frame_fp", how="left")
         .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
-        .join(keyed.select("template_fp", "value"), on="template_fp")
+        .join(keyed.lazy().select("template_fp", "value"), on="template_fp")
         .group_by("value")
         .agg(accounts_in_scan=pl.col("account_id").n_unique())
+        .collect(engine="streaming")
     )
 
 

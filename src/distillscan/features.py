@@ -19,9 +19,11 @@ from __future__ import annotations
 import ipaddress
 import math
 import operator
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from functools import reduce
+from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
@@ -57,14 +59,23 @@ VALUE_COLUMNS: Final[dict[str, str]] = {
 }
 
 
+Table = pl.DataFrame | pl.LazyFrame
+"""A table held in memory, or read from Parquet files each time it is queried."""
+
+
 @dataclass(frozen=True)
 class Aggregates:
-    """Per-account tables that summarise the whole log; each merges exactly across shards."""
+    """Per-account tables that summarise the whole log; each merges exactly across shards.
+
+    The two tables that grow with traffic, `account_frames` and `account_buckets`, may
+    be lazy scans of completed Parquet files (see `complete_aggregates`): read them
+    with `.lazy()` and collect what is needed, never the whole table.
+    """
 
     accounts: pl.DataFrame
     """account_id → n, n_multi_turn, n_cot, n_with_images, n_with_tool_results,
     input_tokens, output_tokens, first_ts, last_ts, created_at."""
-    account_frames: pl.DataFrame
+    account_frames: Table
     """(account_id, frame_fp, system_fp) → n, n_slotted (first-turn requests whose prompt
     runs past the frame), n_cot, first_ts, last_ts, n_frames. Complete tables fold the
     frames seen once in the whole log (one-off prompts, most of a log's distinct frames)
@@ -77,13 +88,32 @@ class Aggregates:
     REPEATED_FRAME_MIN_REQUESTS times (partial ones keep every frame)."""
     systems: pl.DataFrame
     """system_fp → system_text (normalised head of the system prompt), n."""
-    account_buckets: pl.DataFrame
+    account_buckets: Table
     """(account_id, bucket, model) → n, where bucket is the 10-minute slot since the epoch."""
     account_values: pl.DataFrame
     """(account_id, kind, value) → n for ip, subnet (/24, or /48 for IPv6), user agent,
     payment, org."""
     account_params: pl.DataFrame
     """(account_id, temperature, max_tokens) → n."""
+    folder: tempfile.TemporaryDirectory[str] | None = field(default=None, compare=False, repr=False)
+    """The folder the lazy tables read from, if any: held here so that it is removed
+    only once no Aggregates reads from it."""
+
+    def close(self) -> None:
+        """Remove the folder the lazy tables read from (they cannot be read after)."""
+        if self.folder is not None:
+            self.folder.cleanup()
+
+    def with_tables(self, **tables: Table) -> Aggregates:
+        """These aggregates with some tables replaced, keeping the folder they read from."""
+        return Aggregates(**{name: tables.get(name, getattr(self, name)) for name in TABLES}, folder=self.folder)
+
+
+TABLES: Final[tuple[str, ...]] = (
+    "accounts", "account_frames", "account_topics", "frames", "systems",
+    "account_buckets", "account_values", "account_params",
+)
+"""The tables of `Aggregates`, in order."""
 
 
 _MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -279,17 +309,17 @@ def combine_aggregates(parts: list[Aggregates]) -> Aggregates:
     if len(parts) == 1:
         return parts[0]
     combined: dict[str, pl.DataFrame] = {}
-    for field in fields(Aggregates):
-        keys = _MERGE_KEYS[field.name]
-        stacked = pl.concat([getattr(part, field.name) for part in parts], how="vertical_relaxed")
-        combined[field.name] = stacked.group_by(keys).agg(_measures(stacked.columns, keys))
+    for name in TABLES:
+        keys = _MERGE_KEYS[name]
+        stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
+        combined[name] = stacked.group_by(keys).agg(_measures(stacked.columns, keys))
     return Aggregates(**combined)
 
 
 def merge_aggregates(parts: list[Aggregates]) -> Aggregates:
     """Complete the union of partial aggregates (see `complete_aggregates`)."""
     return complete_aggregates(
-        {field.name: [getattr(part, field.name).lazy() for part in parts] for field in fields(Aggregates)}
+        {name: [getattr(part, name).lazy() for part in parts] for name in TABLES}
     )
 
 
@@ -365,13 +395,15 @@ def completion_queries(
     return queries
 
 
-def complete_aggregates(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> Aggregates:
+def complete_aggregates(
+    sources: Mapping[str, Sequence[pl.LazyFrame]],
+    folder: tempfile.TemporaryDirectory[str] | None = None,
+) -> Aggregates:
     """The complete aggregates of the union of partial tables (in memory or spilled to
     Parquet), exactly: each table summed by its keys with the streaming engine, frames
     seen once folded into their account's one-off row, subnet rows derived from the IP
     rows, and every table sorted by its keys (inside the streaming query, about twice
-    as fast as after it). Tables are completed one at a time, so memory holds the
-    finished tables plus one query's state.
+    as fast as after it). Tables are completed one at a time.
 
     A group-by's state is several times its result (measured 4.2 GB while summing 30M
     partial rows into a 1 GB account × frame table), so the two tables that grow with
@@ -380,23 +412,42 @@ def complete_aggregates(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> Aggreg
     sorted, so their concatenation is the table one query would give. Each range reads
     the partial rows again, a little time for a peak several times smaller.
 
+    Given a `folder`, each range of those two tables is written to a Parquet file in
+    it and the table is a lazy scan of the files, so memory holds neither: it follows
+    the accounts and distinct frames, not the traffic. Without one they are collected.
+
     Folding needs the whole log's frame counts, so complete tables no longer merge with
     each other: merge partial ones, then complete once.
     """
     frame_counts = _collect(frame_count_query(sources)).lazy()
     queries = completion_queries(sources, frame_counts)
     tables = {name: _collect(query) for name, query in queries.items() if name not in _PARTITIONED}
+    partitioned: dict[str, Table] = {}
     for name in _PARTITIONED:
         partial_rows = _collect(pl.concat(list(sources[name]), how="vertical_relaxed").select(pl.len())).item()
         ranges = account_ranges(tables["accounts"], math.ceil(partial_rows / PARTITION_ROWS))
-        tables[name] = pl.concat(
-            [_collect(completion_queries(sources, frame_counts, accounts)[name]) for accounts in ranges],
-            how="vertical_relaxed",
+        per_range = [completion_queries(sources, frame_counts, accounts)[name] for accounts in ranges]
+        partitioned[name] = (
+            pl.concat([_collect(query) for query in per_range], how="vertical_relaxed") if folder is None
+            else _sink_ranges(per_range, Path(folder.name) / name)
         )
     tables["account_values"] = _with_subnets(tables["account_values"]).sort(
         _MERGE_KEYS["account_values"], nulls_last=True
     )
-    return Aggregates(**{field.name: tables[field.name] for field in fields(Aggregates)})
+    return Aggregates(**tables, **partitioned, folder=folder)
+
+
+TABLE_COMPRESSION: Final = "lz4"
+"""Completed tables on disk are read several times; lz4 decodes fastest."""
+
+
+def _sink_ranges(per_range: Sequence[pl.LazyFrame], stem: Path) -> pl.LazyFrame:
+    """Write each range's query to its own Parquet file, in order; a lazy scan of them
+    all is the concatenated table (files are read in the order given)."""
+    paths = [stem.with_name(f"{stem.name}-{index:04d}.parquet") for index in range(len(per_range))]
+    for query, path in zip(per_range, paths, strict=True):
+        query.sink_parquet(path, compression=TABLE_COMPRESSION, maintain_order=True)
+    return pl.scan_parquet(paths)
 
 
 def account_ranges(accounts: pl.DataFrame, parts: int) -> list[pl.Expr]:
@@ -558,15 +609,21 @@ def _parameter_features(account_params: pl.LazyFrame, key: str) -> pl.LazyFrame:
     )
 
 
-def newest_model_release(account_buckets: pl.DataFrame) -> tuple[str, int] | None:
+def newest_model_release(account_buckets: Table) -> tuple[str, int] | None:
     """The newest model and the 10-minute slot it first appears in, if it appears after
     the log's first day (a model present from the start was not released during it)."""
-    with_model = account_buckets.drop_nulls("model")
-    if with_model.height == 0:
+    buckets = account_buckets.lazy()
+    firsts, log_first = pl.collect_all(
+        [
+            buckets.drop_nulls("model").group_by("model").agg(first=pl.col("bucket").min()),
+            buckets.select(first=pl.col("bucket").min()),
+        ],
+        engine="streaming",
+    )
+    if firsts.height == 0:
         return None
-    firsts = with_model.group_by("model").agg(first=pl.col("bucket").min())
     newest = firsts.sort("first", "model", descending=[True, False]).row(0, named=True)
-    if newest["first"] - account_buckets["bucket"].min() < BUCKETS_PER_DAY:
+    if newest["first"] - log_first.item() < BUCKETS_PER_DAY:
         return None
     return newest["model"], newest["first"]
 
@@ -602,7 +659,7 @@ def profile(
         release = newest_model_release(aggregates.account_buckets)
     # One lazy plan, collected once: the engine runs the parts side by side, and its
     # group-bys were measured 2-4x faster than the same steps run eagerly.
-    tables = {field.name: getattr(aggregates, field.name).lazy() for field in fields(Aggregates)}
+    tables = {name: getattr(aggregates, name).lazy() for name in TABLES}
     base = tables["accounts"].group_by(key).agg(
         n_accounts=pl.col("account_id").n_unique(),
         n_requests=pl.col("n").sum(),
@@ -633,15 +690,15 @@ def profile(
 
 def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
     """Add membership's extra column (e.g. group_id) to every per-account table; accounts
-    membership does not name are left out."""
-    return Aggregates(
-        **{
-            field.name: (
-                getattr(aggregates, field.name)
-                if field.name in {"frames", "systems"}
-                else getattr(aggregates, field.name).join(membership, on="account_id")
-            )
-            for field in fields(Aggregates)
-        }
-    )
+    membership does not name are left out. Lazy tables stay lazy."""
+    return aggregates.with_tables(**{
+        name: _joined(getattr(aggregates, name), membership)
+        for name in TABLES
+        if name not in {"frames", "systems"}
+    })
 
+
+def _joined(table: Table, membership: pl.DataFrame) -> Table:
+    if isinstance(table, pl.LazyFrame):
+        return table.join(membership.lazy(), on="account_id")
+    return table.join(membership, on="account_id")

@@ -22,6 +22,7 @@ from distillscan.features import (
     BUCKET_SECONDS,
     BUCKETS_PER_DAY,
     VALUE_COLUMNS,
+    Table,
     newest_model_release,
 )
 from distillscan.fingerprint import (
@@ -157,9 +158,10 @@ class ActivityGrid:
         return max((max(row) for row in self.cells), default=0)
 
 
-def _with_templates(account_frames: pl.DataFrame, templates: pl.DataFrame) -> pl.DataFrame:
-    """Account frames with the template each frame was merged into."""
-    return account_frames.join(templates, on="frame_fp", how="left", maintain_order="left").with_columns(
+def _with_templates(account_frames: Table, templates: pl.DataFrame) -> pl.LazyFrame:
+    """Account frames with the template each frame was merged into, as a query: the table
+    may be a scan of files larger than memory, so callers collect what they need."""
+    return account_frames.lazy().join(templates.lazy(), on="frame_fp", how="left", maintain_order="left").with_columns(
         template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp"))
     )
 
@@ -242,13 +244,15 @@ def template_catalog(result: ScanResult, min_requests: int = MIN_TEMPLATE_REQUES
         )
         # One-off prompts (null: frames seen once) are no template.
         .filter(pl.col("template_fp").is_not_null() & (pl.col("n_requests") >= min_requests))
+        .collect(engine="streaming")
     )
     ranks = result.report.groups.select("group_id", "rank", "severity")
     groups = (
-        frames.join(per_template.select("template_fp"), on="template_fp", how="semi")
-        .join(result.linkage.membership, on="account_id")
+        frames.join(per_template.lazy().select("template_fp"), on="template_fp", how="semi")
+        .join(result.linkage.membership.lazy(), on="account_id")
         .select("template_fp", "group_id")
         .unique()
+        .collect(engine="streaming")
         .join(ranks, on="group_id")
         .sort("template_fp", "rank")
         .group_by("template_fp", maintain_order=True)
@@ -318,14 +322,17 @@ def _members(result: ScanResult, group_id: str) -> pl.DataFrame:
 
 def _one_off_requests(result: ScanResult, members: pl.DataFrame) -> int:
     """The members' requests whose frame appears once in the whole log."""
-    one_offs = result.aggregates.account_frames.filter(pl.col("frame_fp").is_null())
-    return int(one_offs.join(members, on="account_id", how="semi")["n"].sum())
+    one_offs = result.aggregates.account_frames.lazy().filter(pl.col("frame_fp").is_null())
+    mine = one_offs.join(members.lazy(), on="account_id", how="semi")
+    return int(mine.select(pl.col("n").sum()).collect(engine="streaming").item() or 0)
 
 
 def _group_templates(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
     """Every template the members send, with its reach inside and outside the group."""
     frames = _with_templates(result.aggregates.account_frames, result.templates)
-    mine = frames.join(members, on="account_id", how="semi")
+    mine = frames.join(members.lazy(), on="account_id", how="semi", maintain_order="left").collect(
+        engine="streaming"
+    )
     # Shares count one-off prompts (null: frames seen once), which are listed as no template.
     group_requests = max(int(mine["n"].sum()), 1)
     per_template = mine.drop_nulls("template_fp").group_by("template_fp").agg(
@@ -336,9 +343,10 @@ def _group_templates(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
         last_seen=pl.col("last_ts").max(),
     )
     reach = (
-        frames.join(per_template.select("template_fp"), on="template_fp", how="semi")
+        frames.join(per_template.lazy().select("template_fp"), on="template_fp", how="semi")
         .group_by("template_fp")
         .agg(n_accounts_total=pl.col("account_id").n_unique())
+        .collect(engine="streaming")
     )
     with_text = _template_text(result, per_template).join(reach, on="template_fp", how="left")
     return with_text.select(
@@ -384,9 +392,9 @@ def _group_infrastructure(result: ScanResult, members: pl.DataFrame) -> pl.DataF
 
 def _group_models(result: ScanResult, buckets: pl.DataFrame) -> pl.DataFrame:
     """Per model the group used: volume, share, its first use and the lag behind the log's."""
-    log_first = result.aggregates.account_buckets.drop_nulls("model").group_by("model").agg(
+    log_first = result.aggregates.account_buckets.lazy().drop_nulls("model").group_by("model").agg(
         log_first=pl.col("bucket").min()
-    )
+    ).collect(engine="streaming")
     per_model = buckets.group_by("model").agg(
         n_requests=pl.col("n").sum(), first=pl.col("bucket").min(), last=pl.col("bucket").max()
     )
@@ -413,7 +421,7 @@ def _group_release(result: ScanResult, buckets: pl.DataFrame) -> ModelRelease | 
     model, first = release
     in_window = pl.col("bucket").is_between(first, first + BUCKETS_PER_DAY - 1)
     on_model = pl.col("model") == model
-    platform = result.aggregates.account_buckets.filter(in_window)
+    platform = result.aggregates.account_buckets.lazy().filter(in_window).collect(engine="streaming")
     platform_share = platform.filter(on_model)["n"].sum() / max(int(platform["n"].sum()), 1)
     window = buckets.filter(in_window)
     window_total = float(window["n"].sum())
@@ -481,7 +489,11 @@ def group_view(result: ScanResult, group_id: str) -> GroupView:
     group_id = resolve_group(result, group_id)
     group = result.report.groups.filter(pl.col("group_id") == group_id).row(0, named=True)
     members = _members(result, group_id)
-    buckets = result.aggregates.account_buckets.join(members, on="account_id", how="semi")
+    buckets = (
+        result.aggregates.account_buckets.lazy()
+        .join(members.lazy(), on="account_id", how="semi", maintain_order="left")
+        .collect(engine="streaming")
+    )
     accounts = (
         result.report.accounts.join(members, on="account_id", how="semi")
         .select(MEMBER_COLUMNS)

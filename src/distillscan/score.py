@@ -150,23 +150,28 @@ def _pivot_lift(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFram
     """Per group: how much more of its traffic moved to the newest model in the 24 h after
     that model appeared than the platform as a whole, counted only for groups already
     active in the week before (an operation that *moved*, not an eval that started)."""
-    buckets = aggregates.account_buckets.join(membership, on="account_id")
     groups = membership.select("group_id").unique()
     zero = groups.with_columns(pivot_lift=pl.lit(0.0), new_model=pl.lit(None, dtype=pl.String))
     newest = newest_model_release(aggregates.account_buckets)
     if newest is None:
         return zero
     model, release = newest
-    window = buckets.filter(pl.col("bucket").is_between(release, release + BUCKETS_PER_DAY - 1))
+    # Only the day after the release and the week before it are read (the table may be
+    # a scan of files much larger than memory).
+    buckets = aggregates.account_buckets.lazy().join(membership.lazy(), on="account_id")
+    window, before = pl.collect_all(
+        [
+            buckets.filter(pl.col("bucket").is_between(release, release + BUCKETS_PER_DAY - 1)),
+            buckets.filter(
+                pl.col("bucket").is_between(release - PIVOT_LOOKBACK_DAYS * BUCKETS_PER_DAY, release - 1)
+            )
+            .select("group_id")
+            .unique(),
+        ],
+        engine="streaming",
+    )
     platform_share = (
         window.filter(pl.col("model") == model)["n"].sum() / max(window["n"].sum(), 1)
-    )
-    before = (
-        buckets.filter(
-            pl.col("bucket").is_between(release - PIVOT_LOOKBACK_DAYS * BUCKETS_PER_DAY, release - 1)
-        )
-        .select("group_id")
-        .unique()
     )
     lift = (
         window.join(before, on="group_id")

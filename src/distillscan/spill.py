@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -25,7 +24,7 @@ from typing import Final
 import polars as pl
 
 from distillscan.errors import UsageError
-from distillscan.features import MERGE_EVERY, Aggregates, combine_aggregates, complete_aggregates
+from distillscan.features import MERGE_EVERY, TABLES, Aggregates, combine_aggregates, complete_aggregates
 
 SPILL_COMPRESSION: Final = "lz4"
 """Spilled chunks are read back once; lz4 writes several times faster than zstd."""
@@ -105,13 +104,29 @@ class PartialStore:
         self._committed = held
 
     def finish(self) -> Aggregates:
-        """The completed aggregates of everything added (exact: see `complete_aggregates`)."""
+        """The completed aggregates of everything added (exact: see `complete_aggregates`).
+
+        A store with a folder writes the two tables that grow with traffic to a new
+        temporary folder beside its own, which lives as long as the aggregates read from
+        it: they are lazy scans, so memory holds neither table."""
         sources: dict[str, list[pl.LazyFrame]] = {}
-        for field in fields(Aggregates):
-            held = [getattr(part, field.name).lazy() for part in self._held]
-            spilled = [pl.scan_parquet(chunk / f"{field.name}.parquet") for chunk in self._chunks]
-            sources[field.name] = held + spilled
-        return complete_aggregates(sources)
+        for name in TABLES:
+            held = [getattr(part, name).lazy() for part in self._held]
+            spilled = [pl.scan_parquet(chunk / f"{name}.parquet") for chunk in self._chunks]
+            sources[name] = held + spilled
+        if self._folder is None:
+            return complete_aggregates(sources)
+        parent = self._folder.parent
+        try:
+            tables = tempfile.TemporaryDirectory(prefix="distillscan-tables-", dir=parent)
+            return complete_aggregates(sources, tables)
+        except OSError as error:
+            raise _spill_error(str(parent), error) from error
+        except pl.exceptions.PolarsError as error:
+            # A write that fails for want of room surfaces as the OS's error, wrapped.
+            if "os error" not in str(error):
+                raise
+            raise _spill_error(str(parent), error) from error
 
     def close(self) -> None:
         """Forget everything and remove the spill folder."""
@@ -132,9 +147,9 @@ class PartialStore:
         self._chunks.append(chunk)  # before writing, so a failed chunk is removed with the rest
         try:
             chunk.mkdir()
-            for field in fields(Aggregates):
-                stacked = pl.concat([getattr(part, field.name) for part in parts], how="vertical_relaxed")
-                stacked.write_parquet(chunk / f"{field.name}.parquet", compression=SPILL_COMPRESSION,
+            for name in TABLES:
+                stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
+                stacked.write_parquet(chunk / f"{name}.parquet", compression=SPILL_COMPRESSION,
                                       statistics=False)
         except (OSError, pl.exceptions.PolarsError) as error:
             raise _spill_error(str(self._folder), error) from error
