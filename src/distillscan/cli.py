@@ -269,8 +269,9 @@ def input_options(command: F) -> F:
         click.option("--threads", type=click.IntRange(min=1), metavar="N", expose_value=False,
                      callback=_check_threads, help="Worker threads [default: all cores]."),
         click.option("--temp-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     metavar="DIR", help="Where the scan spills its partial tables (about 55 bytes "
-                                          "per request, removed at the end) [default: $TMPDIR]."),
+                     metavar="DIR", help="Where the scan spills its partial and completed tables "
+                                          "(about 55 + 13 bytes per request, removed at the end) "
+                                          "[default: $TMPDIR]."),
     ]
     for option in reversed(options):
         command = option(command)

@@ -6,8 +6,10 @@ one-off prompts) grow with the log, and re-summing that growing table every few 
 makes time grow faster than the log. `PartialStore` instead gathers every MERGE_EVERY
 batches into a chunk and, given a folder, writes the chunk to Parquet and forgets it:
 memory holds a few batches' aggregates while reading. `finish` sums all chunks once
-with the streaming engine (`features.complete_aggregates`), so the completed tables are
-the only thing that must fit, and they are bounded by accounts and repeated frames.
+with the streaming engine (`features.complete_aggregates`); the two completed tables
+that grow with traffic (account × frame, account × 10-minute slot) are written to a
+second temporary folder and read from there, so what stays in memory is bounded by
+accounts and repeated frames.
 
 A store can be rolled back to a checkpoint (a file that fails part-way is read again),
 and it removes its folder when closed, whatever happened.
@@ -38,7 +40,7 @@ def _spill_error(folder: str, error: BaseException) -> UsageError:
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
     return UsageError(
         f"cannot write the scan's spill folder {folder}: {reason}; pass --temp-dir (or set "
-        "TMPDIR) to a folder with room (about 55 bytes per request read)"
+        "TMPDIR) to a folder with room (about 70 bytes per request read)"
     )
 
 
