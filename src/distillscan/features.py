@@ -6,8 +6,9 @@ Every partial table is a group-by with sums, minimums and maximums, so partial t
 from separate batches, files, days or machines merge exactly (`combine_aggregates`):
 one pass, many files, or many machines give the same result. `complete_aggregates`
 then finishes the union once — summed, one-off frames folded, subnets derived, sorted
-— and `spill.PartialStore` keeps the partial tables on disk meanwhile, so a scan's
-memory follows the completed tables (accounts and repeated frames), not the rows.
+— and `spill.PartialStore` keeps the partial tables on disk meanwhile, and the two
+completed tables that grow with traffic after, so a scan's memory follows accounts and
+repeated frames, not rows.
 
 `profile` then computes features from the completed tables for any key: per account, or
 per group once accounts carry a `group_id`. Accounts and groups are described by the
@@ -362,12 +363,15 @@ def completion_queries(
         for name in ("accounts", "account_topics", "systems", "account_buckets", "account_params")
     }
     queries["account_values"] = _summed(list(sources["account_values"]), _MERGE_KEYS["account_values"])
-    repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
     # The frames are read twice on purpose (counts first, then text for the repeated
     # ones): one group-by over frame and skeleton would hold every one-off frame's text.
+    # The repeated ones are picked by a list of their ids (8 bytes each) rather than a
+    # semi-join, measured 0.27 GB lighter on the 1.1M repeated frames of a 30M-row log.
+    repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
+    repeated_ids = repeated.collect(engine="streaming").to_series().implode()
     queries["frames"] = (
         pl.concat(list(sources["frames"]), how="vertical_relaxed")
-        .join(repeated, on="frame_fp", how="semi")
+        .filter(pl.col("frame_fp").is_in(repeated_ids))
         .group_by(_MERGE_KEYS["frames"])
         .agg(n=pl.col("n").sum())
         .sort(_MERGE_KEYS["frames"], nulls_last=True)
