@@ -332,7 +332,7 @@ def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: 
             for offset in range(0, items.height, SIGNATURE_CHUNK)
         ],
         rechunk=True,  # one chunk per column: `_agreeing` gathers from them by row number
-    )
+    ).with_row_index("row")
     hashes = [f"h{perm}" for perm in range(MINHASH_PERMUTATIONS)]
     starts = list(range(0, MINHASH_PERMUTATIONS, MINHASH_BAND_ROWS))
     verified = [
@@ -390,14 +390,17 @@ def _verified_pairs(
     )
 
 
-def _agreeing(candidates: pl.DataFrame, signatures: pl.DataFrame, hashes: list[str], min_jaccard: float) -> pl.DataFrame:
-    """The candidate pairs whose signatures agree on at least `min_jaccard` of their hashes.
+def _agreeing(
+    candidates: pl.DataFrame, signatures: pl.DataFrame, hashes: list[str], min_jaccard: float
+) -> pl.DataFrame:
+    """The candidate pairs whose signatures (frame_fp, row: its row number, and the
+    hashes) agree on at least `min_jaccard` of their hashes.
 
     Each pair's two signatures are gathered one hash column at a time by row number and
     only a running count of agreements is kept: joining the pairs to whole signatures
     built two copies of the signature table and carried 64 hashes per pair (+0.4 GB on
     the 609k repeated frames of a 30M-row log)."""
-    rows = signatures.select("frame_fp", row=pl.int_range(pl.len(), dtype=pl.UInt32))
+    rows = signatures.select("frame_fp", "row")
     located = (
         candidates.join(rows.rename({"frame_fp": "a", "row": "row_a"}), on="a")
         .join(rows.rename({"frame_fp": "b", "row": "row_b"}), on="b")
