@@ -198,8 +198,7 @@ def _side(aggregates: Aggregates, keep: pl.Expr) -> Aggregates:
     )
     frames = aggregates.frames
     systems = aggregates.systems
-    return Aggregates(
-        folder=aggregates.folder,
+    return aggregates.with_tables(
         accounts=aggregates.accounts.filter(keep),
         account_frames=account_frames,
         account_topics=aggregates.account_topics.filter(keep),

@@ -17,7 +17,14 @@ import polars as pl
 
 from distillscan.allow import Allowlist, Suppression, match_allowlist, split_aggregates
 from distillscan.dedupe import SeenRequests, unique_batches
-from distillscan.features import BATCH_ROWS, Aggregates, batch_parts, empty_part, profile
+from distillscan.features import (
+    BATCH_ROWS,
+    Aggregates,
+    batch_parts,
+    empty_part,
+    newest_model_release,
+    profile,
+)
 from distillscan.fingerprint import cluster_system_prompts, cluster_templates
 from distillscan.link import Linkage, link_accounts
 from distillscan.errors import InputError, UsageError
@@ -134,10 +141,10 @@ def aggregate_shards(
     first and counted in `seen.dropped`; shards without request ids pass untouched.
     Partial aggregates go to `store` (default: in memory; `scan` spills them to a
     temporary folder). Once every shard is read, `seen` forgets its keys (its count of
-    repeats stays), so completion does not hold them. A Parquet shard whose read fails part-way (a damaged page in a
-    column the loader's checking pass did not decode) is rolled back and read again
-    with `reread`, which locates the damaged row groups: it raises an InputError naming
-    them, or, skipping errors, gives the file without them.
+    repeats stays), so completion does not hold them. A Parquet shard whose read fails
+    part-way (a damaged page in a column the loader's checking pass did not decode) is
+    rolled back and read again with `reread`, which locates the damaged row groups: it
+    raises an InputError naming them, or, skipping errors, gives the file without them.
     """
     seen = SeenRequests() if seen is None else seen
     store = PartialStore() if store is None else store
@@ -217,9 +224,10 @@ def analyse(aggregates: Aggregates) -> Analysis:
     """Everything after the raw rows: templates, features, links, scores."""
     distinct_frames = aggregates.frames.rename({"n": "n_requests"})
     templates = cluster_templates(distinct_frames)
-    account_features = profile(aggregates, templates)
+    release = newest_model_release(aggregates.account_buckets)
+    account_features = profile(aggregates, templates, release=release)
     linkage = link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
-    report = score_groups(aggregates, templates, linkage.membership, account_features)
+    report = score_groups(aggregates, templates, linkage.membership, account_features, release=release)
     return Analysis(report=report, linkage=linkage, templates=templates)
 
 

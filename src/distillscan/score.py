@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import polars as pl
 
@@ -146,13 +146,15 @@ def _creation_burst(aggregates: Aggregates, membership: pl.DataFrame) -> pl.Data
     )
 
 
-def _pivot_lift(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFrame:
+def _pivot_lift(
+    aggregates: Aggregates, membership: pl.DataFrame, newest: tuple[str, int] | None
+) -> pl.DataFrame:
     """Per group: how much more of its traffic moved to the newest model in the 24 h after
     that model appeared than the platform as a whole, counted only for groups already
-    active in the week before (an operation that *moved*, not an eval that started)."""
+    active in the week before (an operation that *moved*, not an eval that started).
+    `newest` is the log's newest model release (`newest_model_release`)."""
     groups = membership.select("group_id").unique()
     zero = groups.with_columns(pivot_lift=pl.lit(0.0), new_model=pl.lit(None, dtype=pl.String))
-    newest = newest_model_release(aggregates.account_buckets)
     if newest is None:
         return zero
     model, release = newest
@@ -363,7 +365,11 @@ class GroupReasons(Mapping[str, list[str]]):
 
 
 def _group_features(
-    aggregates: Aggregates, templates: pl.DataFrame, membership: pl.DataFrame, account_features: pl.DataFrame
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    membership: pl.DataFrame,
+    account_features: pl.DataFrame,
+    release: tuple[str, int] | None,
 ) -> pl.DataFrame:
     """`profile` per group. A group of one account has exactly its account's features
     (same formulas over the same rows), so only groups of several are profiled again:
@@ -371,8 +377,7 @@ def _group_features(
     sizes = membership.group_by("group_id").agg(n_members=pl.len())
     shared = membership.join(sizes.filter(pl.col("n_members") > 1), on="group_id", how="semi")
     several = profile(
-        attach_key(aggregates, shared), templates, key="group_id",
-        release=newest_model_release(aggregates.account_buckets),
+        attach_key(aggregates, shared), templates, key="group_id", release=release,
     )
     alone = account_features.join(membership.join(shared, on="account_id", how="anti"), on="account_id")
     return pl.concat([several, alone.select(several.columns)]).sort("group_id")
@@ -383,13 +388,19 @@ def score_groups(
     templates: pl.DataFrame,
     membership: pl.DataFrame,
     account_features: pl.DataFrame,
+    release: tuple[str, int] | None | Literal["detect"] = "detect",
 ) -> GroupReport:
-    """Score every group and rank them (score, then requests, then id — deterministic)."""
-    group_features = _group_features(aggregates, templates, membership, account_features)
+    """Score every group and rank them (score, then requests, then id — deterministic).
+
+    `release` is the log's newest model release, as for `features.profile`; by default
+    it is detected (one pass over the account × slot table, which may be on disk)."""
+    if release == "detect":
+        release = newest_model_release(aggregates.account_buckets)
+    group_features = _group_features(aggregates, templates, membership, account_features, release)
     groups = (
         group_features.join(_member_features(account_features, membership), on="group_id")
         .join(_creation_burst(aggregates, membership), on="group_id", how="left")
-        .join(_pivot_lift(aggregates, membership), on="group_id", how="left")
+        .join(_pivot_lift(aggregates, membership, release), on="group_id", how="left")
     )
     scored = _components(groups).sort(
         ["score", "n_requests", "group_id"], descending=[True, True, False]
