@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from distillscan.features import (
     TABLES,
@@ -18,10 +19,13 @@ from distillscan.features import (
     completion_queries,
     empty_part,
     frame_count_query,
+    frame_ranges,
     profile,
 )
 from distillscan.fingerprint import cluster_templates
+from distillscan.pipeline import ScanOptions, scan
 from distillscan.spill import PartialStore
+from distillscan.synth import SynthConfig, write_synthetic
 from tests.helpers import assert_same_aggregates, at, requests_frame
 
 
@@ -78,6 +82,21 @@ def test_account_ranges_cover_every_id_once_and_balance_requests() -> None:
     assert ids.filter(ranges[0])["account_id"].to_list() == ["", "a", "aa"]
     assert len(account_ranges(accounts, 99)) == accounts.height
     assert len(account_ranges(accounts, 1)) == 1
+
+
+def test_frame_ranges_cover_every_id_once_in_order() -> None:
+    top = 2**64 - 1
+    ids = pl.DataFrame({"frame_fp": [0, 1, top // 3 - 1, top // 3, 2**63, top - 1, top, None]},
+                       schema={"frame_fp": pl.UInt64})
+    ranges = frame_ranges(3)
+    assert len(ranges) == 3
+    membership = ids.select([r.fill_null(False).alias(f"r{index}") for index, r in enumerate(ranges)])
+    assert membership.select(pl.sum_horizontal(pl.all())).to_series().to_list() == [1] * ids.height
+    # Contiguous and in order, the null (sorted last) in the last range.
+    assert [ids.filter(r)["frame_fp"].to_list() for r in ranges] == [
+        [0, 1, top // 3 - 1], [top // 3, 2**63], [top - 1, top, None]
+    ]
+    assert len(frame_ranges(1)) == 1
 
 
 def test_restore_forgets_what_came_after_the_checkpoint(tmp_path: Path) -> None:
@@ -208,3 +227,17 @@ def test_a_full_spill_disk_is_a_usage_error_naming_the_folder(tmp_path: Path, mo
         for part in batch_parts(requests_frame(_rows()).lazy(), 50):
             store.add(part)
     assert not folder.exists()
+
+
+def test_profiling_a_range_of_keys_at_a_time_gives_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "log.parquet"
+    write_synthetic(SynthConfig(n_requests=10_000, seed=5), path)
+    whole = scan([str(path)], ScanOptions())
+    monkeypatch.setattr("distillscan.features.PROFILE_REQUESTS", 1_500)
+    ranged = scan([str(path)], ScanOptions())
+    assert whole.report.groups.height > 50
+    assert whole.report.groups["n_accounts"].max() > 1  # groups are profiled by range too
+    assert_frame_equal(whole.report.groups, ranged.report.groups)
+    assert_frame_equal(whole.report.accounts, ranged.report.accounts)

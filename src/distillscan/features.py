@@ -127,13 +127,24 @@ _MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "account_values": ("account_id", "kind", "value"),
     "account_params": ("account_id", "temperature", "max_tokens"),
 }
-# Tables keyed by account, and the two that grow with traffic (an account's repeated
-# frames and active 10-minute slots), completed a range of accounts at a time.
-_PER_ACCOUNT: Final = frozenset(name for name, keys in _MERGE_KEYS.items() if keys[0] == "account_id")
-_PARTITIONED: Final = ("account_buckets", "account_frames")
-# Measured on the 30M-row log's 19M partial account × frame rows: 4M a range peaked at
-# 1.4-1.7 GB, 2M at 1.0-1.1 GB, in the same total time (29 s against 31 s).
+# Tables completed a range at a time (of accounts; of frame ids for `frames`: the keys
+# of `_RANGE_ROWS_SCALE` below), and of them the two that grow with traffic (an
+# account's repeated frames and active 10-minute slots), kept on disk when completion
+# is given a folder.
+_ON_DISK: Final = ("account_buckets", "account_frames")
+# Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
+# the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range of 4M, 1.0-1.1 GB of 2M, in the
+# same total time (29 s against 31 s); its 12M partial frame rows (with their text)
+# took 5.1 s and 1.03 GB in one range, 6.0 s and 0.26 GB in 3, 10.6 s and 0.21 GB in
+# 7; its 11M account × value rows 2.5 s and 0.74 GB in one, 3.2 s and 0.12 GB in 3.
 PARTITION_ROWS: Final = 2_000_000
+_RANGE_ROWS_SCALE: Final[dict[str, int]] = {
+    "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2,
+}
+# Requests whose keys `profile` takes at a time. Measured on the 30M-row log's tables
+# (15.9M account × frame rows): one range took 7.0 s and 1.76 GB over its input, ranges
+# of 8M requests 6.9 s and 0.58 GB, of 4M 7.2 s and 0.37 GB.
+PROFILE_REQUESTS: Final = 4_000_000
 _MIN_COLUMNS: Final = frozenset({"first_ts", "created_at"})
 _MAX_COLUMNS: Final = frozenset({"last_ts"})
 
@@ -344,7 +355,7 @@ def frame_count_query(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> pl.LazyF
 def completion_queries(
     sources: Mapping[str, Sequence[pl.LazyFrame]],
     frame_counts: pl.LazyFrame,
-    accounts: pl.Expr | None = None,
+    within: pl.Expr | None = None,
     names: Collection[str] = TABLES,
 ) -> dict[str, pl.LazyFrame]:
     """The query that completes each table from partial ones, given the whole log's
@@ -353,12 +364,14 @@ def completion_queries(
     the streaming engine; `tests/test_spill.py` checks that none falls back to the
     in-memory engine.
 
-    `accounts`, a filter on `account_id`, restricts the per-account tables to those
-    accounts (see `complete_aggregates`, which completes the largest ones a range of
-    accounts at a time). Only the tables in `names` are built."""
-    if accounts is not None:
+    `within`, a filter on a table's first key (`account_id`, or `frame_fp` for
+    `frames`), restricts the tables so keyed to the rows it selects (see
+    `complete_aggregates`, which completes the largest tables a range at a time).
+    Only the tables in `names` are built."""
+    if within is not None:
+        columns = set(within.meta.root_names())
         sources = {
-            name: [source.filter(accounts) for source in tables] if name in _PER_ACCOUNT else tables
+            name: [source.filter(within) for source in tables] if columns <= {_MERGE_KEYS[name][0]} else tables
             for name, tables in sources.items()
         }
     queries = {
@@ -430,37 +443,40 @@ def complete_aggregates(
     as fast as after it). Tables are completed one at a time.
 
     A group-by's state is several times its result (measured 4.2 GB while summing 30M
-    partial rows into a 1 GB account × frame table), so the two tables that grow with
-    traffic are summed a range of account ids at a time, each range holding about
-    PARTITION_ROWS partial rows (`account_ranges`): ranges are contiguous and each is
-    sorted, so their concatenation is the table one query would give. Each range reads
-    the partial rows again, a little time for a peak several times smaller.
+    partial rows into a 1 GB account × frame table), so the tables whose partial rows
+    grow with traffic are summed a range of keys at a time, each range holding a few
+    million partial rows (`_RANGE_ROWS_SCALE`): accounts (`account_ranges`), or frame ids
+    for the repeated frames (`frame_ranges`). Ranges are contiguous and each is sorted,
+    so their concatenation is the table one query would give. Each range reads the
+    partial rows again, a little time for a peak several times smaller.
 
-    Given a `folder`, each range of those two tables is written to a Parquet file in
-    it and the table is a lazy scan of the files, so memory holds neither: it follows
-    the accounts and distinct frames, not the traffic. Without one they are collected.
+    Given a `folder`, each range of the two tables that grow with traffic themselves
+    (`_ON_DISK`) is written to a Parquet file in it and the table is a lazy scan of the
+    files, so memory holds neither: it follows the accounts and distinct frames, not
+    the traffic. Without one they are collected.
 
     Folding needs the whole log's frame counts, so complete tables no longer merge with
     each other: merge partial ones, then complete once.
     """
     frame_counts = _collect(frame_count_query(sources)).lazy()
-    whole = [name for name in TABLES if name not in _PARTITIONED]
+    whole = [name for name in TABLES if name not in _RANGE_ROWS_SCALE]
     tables = {name: _collect(query) for name, query in completion_queries(sources, frame_counts, names=whole).items()}
-    partitioned: dict[str, Table] = {}
-    for name in _PARTITIONED:
+    ranged: dict[str, Table] = {}
+    for name, scale in _RANGE_ROWS_SCALE.items():
         partial_rows = _collect(pl.concat(list(sources[name]), how="vertical_relaxed").select(pl.len())).item()
-        ranges = account_ranges(tables["accounts"], math.ceil(partial_rows / PARTITION_ROWS))
+        parts = math.ceil(partial_rows / (PARTITION_ROWS * scale))
+        ranges = frame_ranges(parts) if name == "frames" else account_ranges(tables["accounts"], parts)
         per_range = [
-            completion_queries(sources, frame_counts, accounts, names=[name])[name] for accounts in ranges
+            completion_queries(sources, frame_counts, within, names=[name])[name] for within in ranges
         ]
-        partitioned[name] = (
-            pl.concat([_collect(query) for query in per_range], how="vertical_relaxed") if folder is None
-            else _sink_ranges(per_range, Path(folder.name) / name)
+        ranged[name] = (
+            _sink_ranges(per_range, Path(folder.name) / name) if folder is not None and name in _ON_DISK
+            else pl.concat([_collect(query) for query in per_range], how="vertical_relaxed")
         )
-    tables["account_values"] = _with_subnets(tables["account_values"]).sort(
+    ranged["account_values"] = _with_subnets(ranged["account_values"]).sort(  # type: ignore[arg-type]
         _MERGE_KEYS["account_values"], nulls_last=True
     )
-    return Aggregates(**tables, **partitioned, folder=folder)
+    return Aggregates(**tables, **ranged, folder=folder)
 
 
 TABLE_COMPRESSION: Final = "lz4"
@@ -476,24 +492,40 @@ def _sink_ranges(per_range: Sequence[pl.LazyFrame], stem: Path) -> pl.LazyFrame:
     return pl.scan_parquet(paths)
 
 
-def account_ranges(accounts: pl.DataFrame, parts: int) -> list[pl.Expr]:
-    """Filters on `account_id` cutting the accounts (sorted, with their request counts
-    `n`) into at most `parts` contiguous ranges of about equal requests, in order; they
-    cover every id, including ids absent from `accounts`."""
+def account_ranges(accounts: pl.DataFrame, parts: int, key: str = "account_id") -> list[pl.Expr]:
+    """Filters on `key` cutting the keys (sorted, with their request counts `n`) into
+    at most `parts` contiguous ranges of about equal requests, in order; they cover
+    every value, including values absent from `accounts`."""
     if parts <= 1 or accounts.height < 2:
         return [pl.lit(True)]
     total = int(accounts["n"].sum())
     cuts = (
-        accounts.select("account_id", before=pl.col("n").cum_sum() - pl.col("n"))
+        accounts.select(key, before=pl.col("n").cum_sum() - pl.col("n"))
         .filter(pl.col("before") > 0)
         .with_columns(part=(pl.col("before") * parts // max(total, 1)))
         .filter(pl.col("part") != pl.col("part").shift(1, fill_value=0))
-    )["account_id"].to_list()
-    from_cut = [pl.col("account_id") >= cut for cut in cuts]
-    before_cut = [pl.col("account_id") < cut for cut in cuts]
+    )[key].to_list()
+    from_cut = [pl.col(key) >= cut for cut in cuts]
+    before_cut = [pl.col(key) < cut for cut in cuts]
     return [
         low & high
         for low, high in zip([pl.lit(True), *from_cut], [*before_cut, pl.lit(True)], strict=True)
+    ]
+
+
+def frame_ranges(parts: int) -> list[pl.Expr]:
+    """Filters on `frame_fp` cutting its 64-bit range into `parts` equal, contiguous
+    ranges, in order (a hash spreads frames evenly over them); the last also takes a
+    null frame_fp, which sorts last."""
+    if parts <= 1:
+        return [pl.lit(True)]
+    cuts = [(index << 64) // parts for index in range(1, parts)]
+    frame = pl.col("frame_fp")
+    from_cut = [frame >= pl.lit(cut, pl.UInt64) for cut in cuts]
+    before_cut = [frame < pl.lit(cut, pl.UInt64) for cut in cuts]
+    return [
+        *[low & high for low, high in zip([pl.lit(True), *from_cut[:-1]], before_cut, strict=True)],
+        from_cut[-1] | frame.is_null(),
     ]
 
 
@@ -680,12 +712,36 @@ def profile(
 
     `release` is the model release the pivot feature measures against; by default it
     is detected in these tables, so pass the whole log's when they hold part of it.
+
+    Every feature reads only its own key's rows, so keys are profiled a range at a time
+    (`account_ranges`, about PROFILE_REQUESTS requests each): the group-bys over the
+    account × frame and × slot tables then hold a range's state, not the log's, and
+    the ranges, each sorted, concatenate to the one-pass result exactly.
     """
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
-    # One lazy plan, collected once: the engine runs the parts side by side, and its
+    kinds_present = frozenset(aggregates.account_values.lazy().select(pl.col("kind").unique()).collect().to_series())
+    requests_per_key = aggregates.accounts.lazy().group_by(key).agg(pl.col("n").sum()).sort(key).collect()
+    ranges = account_ranges(requests_per_key, math.ceil(requests_per_key["n"].sum() / PROFILE_REQUESTS), key)
+    return pl.concat([
+        _profile_query(aggregates, templates, key, release, kinds_present, within).collect(engine="streaming")
+        for within in ranges
+    ])
+
+
+def _profile_query(
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    key: str,
+    release: tuple[str, int] | None,
+    kinds_present: frozenset[str],
+    within: pl.Expr,
+) -> pl.LazyFrame:
+    """The features of the keys `within` selects, sorted by key (see `profile`)."""
+    # One lazy plan per range: the engine runs the parts side by side, and its
     # group-bys were measured 2-4x faster than the same steps run eagerly.
     tables = {name: getattr(aggregates, name).lazy() for name in TABLES}
+    tables = {name: table.filter(within) if key in table.collect_schema() else table for name, table in tables.items()}
     base = tables["accounts"].group_by(key).agg(
         n_accounts=pl.col("account_id").n_unique(),
         n_requests=pl.col("n").sum(),
@@ -704,14 +760,14 @@ def profile(
         _hour_profile_features(tables["account_buckets"], key),
         _template_features(tables["account_frames"], templates.lazy(), key),
         _topic_features(tables["account_topics"], key),
-        _value_features(tables["account_values"], key, frozenset(aggregates.account_values["kind"].unique())),
+        _value_features(tables["account_values"], key, kinds_present),
         _parameter_features(tables["account_params"], key),
         _pivot_features(tables["account_buckets"], key, release),
     ]
     features = base
     for part in parts:
         features = features.join(part, on=key, how="left")
-    return features.sort(key).collect(engine="streaming")
+    return features.sort(key)
 
 
 def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
