@@ -229,15 +229,17 @@ def test_a_full_spill_disk_is_a_usage_error_naming_the_folder(tmp_path: Path, mo
     assert not folder.exists()
 
 
-def test_profiling_a_range_of_keys_at_a_time_gives_the_same_report(
+def test_profiling_and_linking_a_range_of_keys_at_a_time_give_the_same_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "log.parquet"
     write_synthetic(SynthConfig(n_requests=10_000, seed=5), path)
     whole = scan([str(path)], ScanOptions())
-    monkeypatch.setattr("distillscan.features.PROFILE_REQUESTS", 1_500)
+    monkeypatch.setattr("distillscan.features.RANGE_REQUESTS", 1_500)
     ranged = scan([str(path)], ScanOptions())
     assert whole.report.groups.height > 50
     assert whole.report.groups["n_accounts"].max() > 1  # groups are profiled by range too
     assert_frame_equal(whole.report.groups, ranged.report.groups)
     assert_frame_equal(whole.report.accounts, ranged.report.accounts)
+    assert_frame_equal(whole.linkage.tokens, ranged.linkage.tokens)
+    assert_frame_equal(whole.linkage.edges, ranged.linkage.edges)

@@ -141,10 +141,11 @@ PARTITION_ROWS: Final = 2_000_000
 _RANGE_ROWS_SCALE: Final[dict[str, int]] = {
     "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2,
 }
-# Requests whose keys `profile` takes at a time. Measured on the 30M-row log's tables
+# Requests whose keys a per-key stage (`profile`, the linker's evidence tokens) takes at
+# a time (`request_ranges`). Measured on the 30M-row log's tables
 # (15.9M account × frame rows): one range took 7.0 s and 1.76 GB over its input, ranges
 # of 8M requests 6.9 s and 0.58 GB, of 4M 7.2 s and 0.37 GB.
-PROFILE_REQUESTS: Final = 4_000_000
+RANGE_REQUESTS: Final = 4_000_000
 _MIN_COLUMNS: Final = frozenset({"first_ts", "created_at"})
 _MAX_COLUMNS: Final = frozenset({"last_ts"})
 
@@ -513,6 +514,13 @@ def account_ranges(accounts: pl.DataFrame, parts: int, key: str = "account_id") 
     ]
 
 
+def request_ranges(accounts: Table, key: str = "account_id") -> list[pl.Expr]:
+    """Filters cutting `key` into contiguous ranges of about RANGE_REQUESTS requests
+    each, in order (see `account_ranges`); `accounts` holds `key` and request counts `n`."""
+    requests_per_key = accounts.lazy().group_by(key).agg(pl.col("n").sum()).sort(key).collect()
+    return account_ranges(requests_per_key, math.ceil(requests_per_key["n"].sum() / RANGE_REQUESTS), key)
+
+
 def frame_ranges(parts: int) -> list[pl.Expr]:
     """Filters on `frame_fp` cutting its 64-bit range into `parts` equal, contiguous
     ranges, in order (a hash spreads frames evenly over them); the last also takes a
@@ -714,18 +722,16 @@ def profile(
     is detected in these tables, so pass the whole log's when they hold part of it.
 
     Every feature reads only its own key's rows, so keys are profiled a range at a time
-    (`account_ranges`, about PROFILE_REQUESTS requests each): the group-bys over the
+    (`request_ranges`): the group-bys over the
     account × frame and × slot tables then hold a range's state, not the log's, and
     the ranges, each sorted, concatenate to the one-pass result exactly.
     """
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
     kinds_present = frozenset(aggregates.account_values.lazy().select(pl.col("kind").unique()).collect().to_series())
-    requests_per_key = aggregates.accounts.lazy().group_by(key).agg(pl.col("n").sum()).sort(key).collect()
-    ranges = account_ranges(requests_per_key, math.ceil(requests_per_key["n"].sum() / PROFILE_REQUESTS), key)
     return pl.concat([
         _profile_query(aggregates, templates, key, release, kinds_present, within).collect(engine="streaming")
-        for within in ranges
+        for within in request_ranges(aggregates.accounts, key)
     ])
 
 
