@@ -68,3 +68,15 @@ def test_component_frame_settles_a_long_chain() -> None:
     frame = component_frame(chain)
     assert frame["root"].unique().to_list() == [0]
     assert frame.height == 5000
+
+
+def test_component_frame_keeps_nodes_whose_only_edge_is_to_themselves() -> None:
+    import polars as pl
+
+    from distillscan.graph import component_frame
+
+    edges = [("m", "m"), ("b", "a"), ("b", "b"), ("a", "b"), ("a", "a")]
+    frame = component_frame(pl.DataFrame(edges, schema={"a": pl.String, "b": pl.String}, orient="row"))
+    assert frame.rows() == [("a", "a"), ("b", "a"), ("m", "m")]
+    assert dict(frame.rows()) == component_roots(edges)
+    assert component_frame(pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})).height == 0
