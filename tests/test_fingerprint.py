@@ -104,6 +104,11 @@ def test_near_duplicate_edges_do_not_depend_on_how_the_work_is_cut(monkeypatch: 
     monkeypatch.setattr(fingerprint, "BANDS_PER_PASS", 3)
     monkeypatch.setattr(fingerprint, "VERIFY_CHUNK", 4)
     assert_frame_equal(fingerprint._near_duplicate_edges(items, 3, 0.5), whole)
+    # Folding the verified pairs into a forest every few pairs, not once at the end.
+    monkeypatch.setattr(fingerprint, "FOREST_PAIRS", 1)
+    assert_frame_equal(fingerprint._near_duplicate_edges(items, 3, 0.5), whole)
+    # A forest: one edge per node joined to a smaller root.
+    assert whole["b"].is_unique().all() and (whole["a"] < whole["b"]).all()
 
 
 def test_stable_fp_is_pinned_across_versions() -> None:

@@ -315,15 +315,23 @@ _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
 # SIGNATURE_CHUNK items at a time, candidate pairs are found BANDS_PER_PASS bands at a
 # time and verified VERIFY_CHUNK pairs at a time. On the 609k repeated frames of a
 # 30M-row log, one pass over everything peaked at 2.9 GB above the frames themselves;
-# 8 bands a pass, 1.6 GB; 2 bands a pass with the verification and the final
-# de-duplication below, 1.1 GB, for about 4 s more (32 s against 28 s).
+# 8 bands a pass, 1.6 GB; 2 bands a pass with the verification below and a final
+# de-duplication of the verified pairs, 1.1 GB, for about 4 s more (32 s against 28 s).
 SIGNATURE_CHUNK: Final = 200_000
 BANDS_PER_PASS: Final = 2
 VERIFY_CHUNK: Final = 1_000_000
+# Verified pairs held before they are folded into a spanning forest (or the number of
+# items, if larger). On the 609k repeated frames of the 30M-row benchmark log, whose
+# 5.3M verified pairs peaked at 1.2 GB while connected at once, clustering peaked at
+# 1.05 GB folding every 1M pairs and 1.16 GB every 2M, against 1.4-1.8 GB before, for
+# about 10 s more (43 s).
+FOREST_PAIRS: Final = 1_000_000
 
 
 def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: float) -> pl.DataFrame:
-    """Pairs (a, b) of items (frame_fp ids) whose `skeleton` texts are near duplicates."""
+    """Edges (a, b) between items (frame_fp ids) whose `skeleton` texts are near
+    duplicates: enough of them to connect exactly the items that near-duplicate pairs
+    connect, not every such pair (see `_spanning_forest`)."""
     if items.height < 2:
         return _NO_EDGES
     signatures = pl.concat(
@@ -335,17 +343,26 @@ def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: 
     ).with_row_index("row")
     hashes = [f"h{perm}" for perm in range(MINHASH_PERMUTATIONS)]
     starts = list(range(0, MINHASH_PERMUTATIONS, MINHASH_BAND_ROWS))
-    verified = [
-        _verified_pairs(signatures, hashes, starts[first : first + BANDS_PER_PASS], min_jaccard)
-        for first in range(0, len(starts), BANDS_PER_PASS)
-    ]
-    # A pair colliding in bands of several passes is verified in each: the union is the
-    # same set as one pass over all bands gives. Sorted, a repeat follows its first
-    # sighting; `unique` on the 10M verified pairs of a 30M-row log held 1.3 GB of hash
-    # state (this: 0.4 GB, and 1.5 s instead of 4 s).
-    pairs = pl.concat([_NO_EDGES, *verified]).sort("a", "b")
-    repeat = (pl.col("a") == pl.col("a").shift()) & (pl.col("b") == pl.col("b").shift())
-    return pairs.filter(~repeat.fill_null(False))
+    # Only the clusters are wanted, so verified pairs are folded into a spanning forest
+    # (one edge per clustered item) whenever they pile up past FOREST_PAIRS: the edges
+    # held follow the items, not how many pairs verify. A pair verified in several
+    # passes is folded like any other, so the components are those of all pairs.
+    forest, pending = _NO_EDGES, []
+    for first in range(0, len(starts), BANDS_PER_PASS):
+        pending.append(_verified_pairs(signatures, hashes, starts[first : first + BANDS_PER_PASS], min_jaccard))
+        if sum(pairs.height for pairs in pending) > max(items.height, FOREST_PAIRS):
+            forest, pending = _spanning_forest(pl.concat([forest, *pending])), []
+    return _spanning_forest(pl.concat([forest, *pending]))
+
+
+def _spanning_forest(edges: pl.DataFrame) -> pl.DataFrame:
+    """Edges (root, node) joining every node of `edges` to its component's smallest
+    node: the same components from at most one edge per node."""
+    return (
+        component_frame(edges)
+        .filter(pl.col("node") != pl.col("root"))
+        .select(a=pl.col("root"), b=pl.col("node"))
+    )
 
 
 def _verified_pairs(
