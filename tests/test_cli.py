@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from distillscan.cli import main
 from distillscan.errors import ExitCode
+from distillscan.features import Aggregates
 from distillscan.synth import SynthConfig, write_synthetic
 from tests.helpers import at, requests_frame
 
@@ -266,6 +267,26 @@ def test_a_reader_that_goes_away_keeps_the_exit_code(extra: list[str], expected:
     process.stdout.close()
     error = process.stderr.read()
     assert (process.wait(timeout=120), error) == (expected, b"")
+
+
+def test_tables_folder_removed_mid_scan_is_named_not_reported_as_a_bug(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distillscan.pipeline
+
+    analyse = distillscan.pipeline.analyse
+
+    def swept_then_analysed(aggregates: Aggregates) -> object:
+        assert aggregates.folder is not None
+        aggregates.folder.cleanup()  # a /tmp cleaner, between reading and linking
+        return analyse(aggregates)
+
+    monkeypatch.setattr(distillscan.pipeline, "analyse", swept_then_analysed)
+    result = _run("scan", str(log_path), "--format", "json")
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT, result.output
+    assert "distillscan-tables-" in result.stderr
+    assert "removed while it ran" in result.stderr and "--temp-dir" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.output
 
 
 def test_synth_volume_keeps_the_accounts_and_multiplies_the_rows(tmp_path: Path) -> None:

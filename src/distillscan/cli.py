@@ -93,6 +93,10 @@ def handle_errors(command: F) -> F:
             if debug:
                 traceback.print_exc()
             _fail("interrupted", ExitCode.INTERRUPTED)
+        except OSError as error:  # the machine's doing (disk, permissions, files removed), not a bug
+            if debug:
+                traceback.print_exc()
+            _fail(_os_error_message(error), ExitCode.USAGE_OR_INPUT)
         except (Exception, pl.exceptions.PanicException) as error:  # a bug: say so, and how to report it
             if debug:
                 traceback.print_exc()
@@ -104,6 +108,19 @@ def handle_errors(command: F) -> F:
             )
 
     return wrapper  # type: ignore[return-value]
+
+
+def _os_error_message(error: OSError) -> str:
+    """One line for a file error that reached the top; a scan's own temporary files
+    removed while it ran (a cleaner sweeping /tmp) get a hint."""
+    first = str(error).strip().splitlines()
+    message = first[0] if first else type(error).__name__
+    if "distillscan-" in message or "distillscan-" in str(error.filename or ""):
+        message += (
+            "; a temporary file of this run was removed while it ran: rerun with --temp-dir "
+            "(or TMPDIR) on a folder nothing cleans"
+        )
+    return message
 
 
 PIPED_TABLE_WIDTH = 160
