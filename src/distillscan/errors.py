@@ -17,7 +17,8 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     """`--fail-on SEVERITY` was given and a group at or above it was found."""
     USAGE_OR_INPUT = 2
-    """Bad arguments, or input that could not be read (file, line/row and field named)."""
+    """Bad arguments, input that could not be read (file, line/row and field named), or
+    a file the machine would not let it read or write (disk full, permissions, removed)."""
     PARTIAL = 3
     """The scan ran under `--skip-errors` and skipped some input; the summary says what."""
     INTERNAL = 70
