@@ -133,10 +133,11 @@ _MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
 # is given a folder.
 _ON_DISK: Final = ("account_buckets", "account_frames")
 # Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
-# the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range of 4M, 1.0-1.1 GB of 2M, in the
-# same total time (29 s against 31 s); its 12M partial frame rows (with their text)
-# took 5.1 s and 1.03 GB in one range, 6.0 s and 0.26 GB in 3, 10.6 s and 0.21 GB in
-# 7; its 11M account × value rows 2.5 s and 0.74 GB in one, 3.2 s and 0.12 GB in 3.
+# the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range
+# of 4M, 1.0-1.1 GB of 2M, in the same total time (29 s against 31 s); its 12M partial
+# frame rows (with their text) took 5.1 s and 1.03 GB in one range, 6.0 s and 0.26 GB
+# in 3, 10.6 s and 0.21 GB in 7; its 11M account × value rows 2.5 s and 0.74 GB in one,
+# 3.2 s and 0.12 GB in 3.
 PARTITION_ROWS: Final = 2_000_000
 _RANGE_ROWS_SCALE: Final[dict[str, int]] = {
     "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2,
@@ -722,13 +723,13 @@ def profile(
     is detected in these tables, so pass the whole log's when they hold part of it.
 
     Every feature reads only its own key's rows, so keys are profiled a range at a time
-    (`request_ranges`): the group-bys over the
-    account × frame and × slot tables then hold a range's state, not the log's, and
-    the ranges, each sorted, concatenate to the one-pass result exactly.
+    (`request_ranges`): the group-bys over the account × frame and × slot tables then
+    hold a range's state, not the log's, and the ranges, each sorted, concatenate to
+    the one-pass result exactly.
     """
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
-    kinds_present = frozenset(aggregates.account_values.lazy().select(pl.col("kind").unique()).collect().to_series())
+    kinds_present = frozenset(aggregates.account_values.lazy().select(pl.col("kind").unique()).collect()["kind"])
     return pl.concat([
         _profile_query(aggregates, templates, key, release, kinds_present, within).collect(engine="streaming")
         for within in request_ranges(aggregates.accounts, key)
@@ -747,7 +748,9 @@ def _profile_query(
     # One lazy plan per range: the engine runs the parts side by side, and its
     # group-bys were measured 2-4x faster than the same steps run eagerly.
     tables = {name: getattr(aggregates, name).lazy() for name in TABLES}
-    tables = {name: table.filter(within) if key in table.collect_schema() else table for name, table in tables.items()}
+    tables = {
+        name: table.filter(within) if key in table.collect_schema() else table for name, table in tables.items()
+    }
     base = tables["accounts"].group_by(key).agg(
         n_accounts=pl.col("account_id").n_unique(),
         n_requests=pl.col("n").sum(),

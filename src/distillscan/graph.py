@@ -10,9 +10,9 @@ def component_frame(edges: pl.DataFrame, a: str = "a", b: str = "b") -> pl.DataF
     makes the result independent of edge order (group ids stay deterministic).
 
     Computed with joins rather than a Python loop over edges, by hooking and
-    contraction: each round every node hooks to its smallest neighbour if it is smaller, pointer jumping
-    takes every node to the root of its tree, and the edges are rewritten between
-    roots, dropping those inside one tree. Every round merges each component's
+    contraction: each round every node hooks to its smallest neighbour if that is
+    smaller than itself, pointer jumping takes every node to the root of its tree, and
+    the edges are rewritten between roots, dropping those inside one tree. Every round merges each component's
     smallest node with a neighbour, and the edge list shrinks as components close, so
     later rounds are cheap.
     """

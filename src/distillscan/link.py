@@ -223,10 +223,11 @@ def candidate_pairs(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame
             (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
         ).fill_null(True).cum_sum(),
     )
-    low, high = pl.col(account).cast(pl.UInt64), pl.col(account).cast(pl.UInt64)
+    code = pl.col(account).cast(pl.UInt64)
     shifted = [
         ordered.select(
-            pair=pl.min_horizontal(low, high.shift(-offset)) * PAIR_BASE + pl.max_horizontal(low, high.shift(-offset)),
+            pair=pl.min_horizontal(code, code.shift(-offset)) * PAIR_BASE
+            + pl.max_horizontal(code, code.shift(-offset)),
             same=pl.col("token") == pl.col("token").shift(-offset),
         )
         .filter("same")
