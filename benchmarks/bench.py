@@ -63,6 +63,16 @@ print(out.height)
 class Run:
     wall_s: float
     peak_rss_mb: float
+    exit_code: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code not in (0, 3)
+
+    def failure(self) -> str:
+        """How the command ended, for the table: a kill by the kernel (SIGKILL, what
+        the out-of-memory killer sends) is said as such."""
+        return "killed (SIGKILL: out of memory?)" if self.exit_code == -9 else f"failed (exit {self.exit_code})"
 
 
 # Started by a small interpreter that imports nothing big: on Linux a child's ru_maxrss
@@ -77,13 +87,18 @@ print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(st
 """
 
 
-def run_measured(command: list[str]) -> Run:
-    """Run a command, returning its wall time and the peak RSS of the child process."""
+def run_measured(command: list[str], *, may_fail: bool = False) -> Run:
+    """Run a command, returning its wall time and the peak RSS of the child process.
+
+    A failure stops the benchmark, unless `may_fail` (the floor: Polars' NDJSON scan
+    holds about the file's size, so on a JSONL log larger than memory it is killed,
+    and the scan is still measured)."""
     result = subprocess.run([sys.executable, "-c", RUNNER, *command], capture_output=True, text=True, check=True)
     wall, peak_kb, code = result.stdout.split()
-    if int(code) not in (0, 3):
-        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
-    return Run(wall_s=float(wall), peak_rss_mb=int(peak_kb) / 1024)
+    run = Run(wall_s=float(wall), peak_rss_mb=int(peak_kb) / 1024, exit_code=int(code))
+    if run.failed and not may_fail:
+        raise SystemExit(f"benchmark command {run.failure()}: {' '.join(command)}")
+    return run
 
 
 def ensure_log(rows: int, fmt: str, seed: int, volume: int = 1) -> Path:
@@ -144,9 +159,16 @@ def describe_size(rows: int, volume: int, repeat: int) -> str:
 
 
 def count_rows(path: Path, fmt: str) -> int:
-    """Rows in the log, counted in a child process (see RUNNER: this one stays small)."""
-    scan = "scan_parquet" if fmt == "parquet" else "scan_ndjson"
-    code = f"import polars as pl, sys; print(pl.{scan}(sys.argv[1]).select(pl.len()).collect(engine='streaming').item())"
+    """Rows in the log: from Parquet metadata, in a child process (see RUNNER: this one
+    stays small); for JSONL, its lines (the generated files end every record with a
+    newline), read in blocks, as Polars' NDJSON scan holds about the file's size."""
+    if fmt == "jsonl":
+        lines = 0
+        with path.open("rb") as log:
+            while block := log.read(1 << 24):
+                lines += block.count(b"\n")
+        return lines
+    code = "import polars as pl, sys; print(pl.scan_parquet(sys.argv[1]).select(pl.len()).collect().item())"
     return int(subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
                               check=True).stdout)
 
@@ -187,15 +209,20 @@ def main() -> None:
             if args.repeat > 1:
                 path = repeated_log(path, args.repeat)
             actual = count_rows(path, fmt)
-            floor = run_measured([sys.executable, "-c", FLOOR_QUERY, str(path), fmt])
+            floor = run_measured([sys.executable, "-c", FLOOR_QUERY, str(path), fmt], may_fail=True)
             out = DATA / f"{path.stem}.report.json"
             scan = run_measured(
                 [sys.executable, "-m", "distillscan", "scan", str(path), "--format", "json", "-o", str(out), "-q"]
             )
+            floor_cells = (
+                f"{floor.failure()} after {floor.wall_s:.1f} s | — | {floor.peak_rss_mb:,.0f}" if floor.failed
+                else f"{floor.wall_s:.1f} | {actual / floor.wall_s:,.0f} | {floor.peak_rss_mb:,.0f}"
+            )
+            ratio = "—" if floor.failed else f"{scan.wall_s / floor.wall_s:.1f}×"
             line = (
-                f"| {actual:,}{describe_size(rows, args.volume, args.repeat)} | {fmt} | {path.stat().st_size / 2**20:,.0f} | {floor.wall_s:.1f} | "
-                f"{actual / floor.wall_s:,.0f} | {floor.peak_rss_mb:,.0f} | {scan.wall_s:.1f} | "
-                f"{actual / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {scan.wall_s / floor.wall_s:.1f}× |"
+                f"| {actual:,}{describe_size(rows, args.volume, args.repeat)} | {fmt} | "
+                f"{path.stat().st_size / 2**20:,.0f} | {floor_cells} | {scan.wall_s:.1f} | "
+                f"{actual / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {ratio} |"
             )
             print(line, flush=True)
             lines.append(line)
