@@ -116,8 +116,6 @@ class SeenRequests:
         The keys are searched in sorted order and the answers put back in theirs: the
         searches then walk each run forwards, measured 4x faster than in arrival order
         (200k keys in a run of 10M: 24 ms against 93 ms)."""
-        if not self._runs:
-            return pl.repeat(False, keys.len(), eager=True)
         order = keys.arg_sort()
         ordered = keys.gather(order)
         found = pl.repeat(False, keys.len(), eager=True)
