@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from distillscan.features import TABLES, Aggregates
+from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.schema import CANONICAL_SCHEMA
 
 START = datetime(2026, 4, 20, tzinfo=timezone.utc)

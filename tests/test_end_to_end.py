@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 
 from distillscan.evaluate import evaluate
-from distillscan.pipeline import ScanOptions, scan
-from distillscan.synth import SynthConfig, ground_truth, write_synthetic
+from distillscan.model.scan import ScanOptions
+from distillscan.pipeline import scan
+from distillscan.synth.synth import SynthConfig, ground_truth, write_synthetic
 
 UNREQUIRED_RECALL = {"low_slow"}
 

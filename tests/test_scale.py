@@ -16,7 +16,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from distillscan.pipeline import ScanOptions, scan
+from distillscan.model.scan import ScanOptions
+from distillscan.pipeline import scan
 from distillscan.schema import CANONICAL_SCHEMA
 from tests.helpers import START
 

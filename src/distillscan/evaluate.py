@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from distillscan.errors import InputError
-from distillscan.score import SEVERITIES, severity_rank
+from distillscan.model.groups import SEVERITIES, severity_rank
 
 TRUTH_COLUMNS: Final = ("account_id", "label", "kind")
 

@@ -7,106 +7,55 @@ everything after that works on aggregates or on distinct templates, never on row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from distillscan.allow import Allowlist, Suppression, match_allowlist, split_aggregates
-from distillscan.dedupe import SeenRequests, unique_batches
-from distillscan.features import (
+from distillscan.aggregate.features import (
     BATCH_ROWS,
-    Aggregates,
     batch_parts,
     empty_part,
     newest_model_release,
     profile,
 )
-from distillscan.fingerprint import cluster_system_prompts, cluster_templates
-from distillscan.link import Linkage, link_accounts
+from distillscan.aggregate.spill import PartialStore
 from distillscan.errors import InputError, UsageError
-from distillscan.load import (
-    LogSource,
+from distillscan.fingerprint.fingerprint import (
+    cluster_system_prompts,
+    cluster_templates,
+)
+from distillscan.link.link import link_accounts
+from distillscan.model.aggregates import Aggregates
+from distillscan.model.groups import GroupReport, Linkage
+from distillscan.model.inputs import LogSource, SkippedInput
+from distillscan.model.scan import ScanOptions, ScanResult, ScanSummary
+from distillscan.model.triage import Allowlist, Suppression
+from distillscan.read.dedupe import SeenRequests, unique_batches
+from distillscan.read.load import (
     Shard,
-    SkippedInput,
     discover_sources,
     iter_shards,
     merge_skipped,
     sample_source_fields,
 )
-from distillscan.presets import BUILTIN, Detection, Preset, SchemaReport, describe, resolve
-from distillscan.presets import NATIVE, detect_preset
+from distillscan.read.presets import (
+    BUILTIN,
+    NATIVE,
+    Detection,
+    Preset,
+    SchemaReport,
+    describe,
+    detect_preset,
+    resolve,
+)
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
-from distillscan.score import GroupReport, score_groups
-from distillscan.spill import PartialStore
+from distillscan.score.score import score_groups
+from distillscan.triage.allow import match_allowlist, split_aggregates
 
 if TYPE_CHECKING:
-    from distillscan.baseline import BaselineComparison
-
-
-@dataclass(frozen=True)
-class ScanOptions:
-    """What the user asked for, independent of how it is rendered."""
-
-    column_map: Mapping[str, str] = field(default_factory=dict)
-    skip_errors: bool = False
-    input_format: Literal["parquet", "jsonl"] | None = None
-    preset: str | None = None
-    """A preset name; None (or 'auto') detects it per file from its first records."""
-    presets: Mapping[str, Preset] | None = None
-    """Presets to choose from (built-ins plus a config file's); None: the built-ins."""
-    allow: Allowlist | None = None
-    """Known legitimate accounts/orgs: kept out of linking, scored apart, reported suppressed."""
-    temp_dir: Path | None = None
-    """The folder the spill folder is made in; None: the system's ($TMPDIR)."""
-
-
-@dataclass(frozen=True)
-class ScanSummary:
-    """Facts about the input that every report carries."""
-
-    files: tuple[str, ...]
-    rows_in: int
-    rows_read: int
-    rows_skipped: int
-    skipped: tuple[SkippedInput, ...]
-    accounts: int
-    first_seen: datetime | None
-    last_seen: datetime | None
-    columns_available: tuple[str, ...]
-    signals: dict[str, bool]
-    preset: str = "native"
-    """The preset every file was read with, or `mixed` (see `presets_by_file`)."""
-    preset_reason: str = ""
-    """Why that preset: named on the command line, or what auto-detection matched."""
-    presets_by_file: Mapping[str, str] = field(default_factory=dict)
-    """file → the preset it was read with."""
-    rows_duplicate: int = 0
-    """Rows dropped as repeats of an earlier request (see `dedupe`):
-    rows_in = rows_read + rows_skipped + rows_duplicate."""
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    summary: ScanSummary
-    report: GroupReport
-    linkage: Linkage
-    aggregates: Aggregates
-    """The merged per-account tables, for drill-down views and exports."""
-    templates: pl.DataFrame
-    """frame_fp → template_fp: which distinct frames were merged into one template."""
-    suppression: Suppression | None = None
-    """The allowlisted accounts' own groups, when an allowlist was given."""
-    baseline: BaselineComparison | None = None
-    """Each group's status against a previous report, once compared (`baseline.compare`)."""
-
-    def close(self) -> None:
-        """Remove the files the large tables are read from (see `Aggregates.folder`); they
-        go anyway once the result is garbage, this says when."""
-        self.aggregates.close()
+    pass
 
 
 @dataclass

@@ -1,0 +1,63 @@
+"""Scored groups and the links behind them: what the report stage renders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+SEVERITY_THRESHOLDS: Final[tuple[tuple[str, float], ...]] = (
+    ("critical", 0.8),
+    ("high", 0.65),
+    ("medium", 0.5),
+    ("low", 0.35),
+    ("info", 0.0),
+)
+
+
+
+SEVERITIES: Final[tuple[str, ...]] = tuple(name for name, _ in SEVERITY_THRESHOLDS)
+
+
+
+def severity_of(score: float) -> str:
+    """The severity band a score falls into."""
+    for name, threshold in SEVERITY_THRESHOLDS:
+        if score >= threshold:
+            return name
+    return SEVERITY_THRESHOLDS[-1][0]
+
+
+
+def severity_rank(name: str) -> int:
+    """0 for critical … 4 for info; lower is more severe."""
+    return SEVERITIES.index(name)
+
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    """Everything the report stage needs about the scored groups."""
+
+    groups: pl.DataFrame
+    """One row per group: ids, counts, features, components, score, severity, rank."""
+    accounts: pl.DataFrame
+    """One row per account: account features plus group_id."""
+    templates: pl.DataFrame
+    """Top templates per group: group_id, template, skeleton, n_requests, share, n_accounts."""
+    reasons: Mapping[str, list[str]]
+    """group_id → human-readable reasons, strongest first (written when first read)."""
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """The result of linking: who is in which group, and the edges that put them there."""
+
+    membership: pl.DataFrame
+    """account_id → group_id, one row per account."""
+    edges: pl.DataFrame
+    """a, b (account ids, a < b), similarity, kinds (shared evidence kinds, sorted)."""
+    tokens: pl.DataFrame
+    """account_id, kind, value, n_accounts: the evidence each account holds."""

@@ -1,0 +1,489 @@
+"""One self-contained HTML report: inline CSS and SVG drawn here, no scripts, nothing
+fetched (no fonts, images or style sheets from anywhere).
+
+Log text is hostile. Every log-derived string (account ids, skeletons, prompts, IPs,
+user agents, model names…) passes through `terminal_safe` (control and bidi characters
+removed) and `html.escape(quote=True)` before it lands in text or in an attribute;
+every number is formatted here. A Content-Security-Policy meta tag forbids scripts and
+every fetch, so even a missed escape could not run or load anything.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Final
+
+import polars as pl
+
+from distillscan import __version__
+from distillscan.investigate.investigate import ActivityGrid, GroupView, activity_grid
+from distillscan.model.groups import SEVERITIES
+from distillscan.model.scan import ScanResult
+from distillscan.report.report import terminal_safe
+
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
+)
+SEVERITY_COLOURS: Final[dict[str, str]] = {
+    "critical": "#991b1b", "high": "#dc2626", "medium": "#ca8a04", "low": "#0e7490", "info": "#6b7280",
+}
+MODEL_COLOURS: Final[tuple[str, ...]] = (
+    "#2563eb", "#f97316", "#16a34a", "#9333ea", "#e11d48", "#0d9488", "#a16207", "#475569",
+)
+OTHER_MODELS_COLOUR: Final = "#9ca3af"
+HEAT_COLOUR: Final = "#15803d"
+# Rows shown in the member and infrastructure tables of a group section.
+MEMBERS_SHOWN: Final = 50
+VALUES_PER_KIND: Final = 8
+
+STYLE: Final = """
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
+color:#111827;background:#f9fafb;font-size:14px;line-height:1.45}
+main{max-width:1180px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:0 0 6px}h3{font-size:15px;margin:18px 0 6px}
+.meta{color:#4b5563;margin:2px 0}
+section.group,section.overview{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:16px 20px;
+margin:18px 0}
+table{border-collapse:collapse;width:100%;margin:4px 0}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #f0f0f0;vertical-align:top}
+th{font-weight:600;color:#374151;background:#f9fafb}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;
+word-break:break-word}
+.sev{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:12px;font-weight:600}
+ul.reasons{margin:6px 0 0 0;padding-left:20px}
+ul.examples{margin:4px 0 0;padding-left:18px;color:#374151}
+ul.examples li{margin:2px 0}
+.who{color:#6b7280;font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.chart{flex:0 0 auto}
+.legend span{display:inline-block;margin-right:12px;font-size:12px}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
+.bar{height:10px;background:#7c3aed;display:inline-block;vertical-align:middle}
+.bar.plain{background:#60a5fa}
+.shared{font-weight:600}
+.dim{color:#6b7280}
+.id,.nowrap{white-space:nowrap}
+figure{margin:0}figcaption{font-size:12px;color:#4b5563;margin:2px 0}
+details summary{cursor:pointer;font-weight:600;margin:14px 0 4px}
+svg text{font-family:inherit;font-size:11px;fill:#4b5563}
+footer{color:#6b7280;font-size:12px;margin:24px 0}
+"""
+
+
+def _e(value: object, limit: int | None = None) -> str:
+    """Log text made inert for HTML text and attributes."""
+    return html.escape(terminal_safe(value, limit=limit), quote=True)
+
+
+def _pct(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{100 * value:.0f}%"
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def _span(first: datetime | None, last: datetime | None) -> str:
+    return f"{_when(first)} → {_when(last)}"
+
+
+def _days(first: datetime | None, last: datetime | None) -> str:
+    """First and last day, kept on one line."""
+    if first is None or last is None:
+        return "—"
+    return f'<span class="nowrap">{first:%Y-%m-%d}</span> → <span class="nowrap">{last:%Y-%m-%d}</span>'
+
+
+def _figure(caption: str, body: str) -> str:
+    return f'<figure class="chart"><figcaption>{caption}</figcaption>{body}</figure>'
+
+
+def _severity(name: str) -> str:
+    colour = SEVERITY_COLOURS.get(name, "#6b7280")
+    return f'<span class="sev" style="background:{colour}">{_e(name)}</span>'
+
+
+def _anchor(group_id: str) -> str:
+    return _e(f"group-{group_id}")
+
+
+def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
+    """An HTML table; headers are (label, numeric); cells are already-escaped HTML."""
+    head = "".join(f'<th class="n">{label}</th>' if numeric else f"<th>{label}</th>" for label, numeric in headers)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="n">{cell}</td>' if numeric else f"<td>{cell}</td>"
+            for cell, (_, numeric) in zip(row, headers)
+        ) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _svg(width: int, height: int, label: str, body: str) -> str:
+    return (
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_e(label)}"><title>{_e(label)}</title>{body}</svg>'
+    )
+
+
+def _model_colours(view: GroupView) -> dict[str | None, str]:
+    models = view.models["model"].to_list()
+    return {
+        model: MODEL_COLOURS[index] if index < len(MODEL_COLOURS) else OTHER_MODELS_COLOUR
+        for index, model in enumerate(models)
+    }
+
+
+def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
+    """Requests per day, stacked by model, as inline SVG."""
+    grid = activity_grid(view.activity, max_rows=10**6)
+    if not grid.rows:
+        return '<p class="dim">No activity.</p>'
+    colours = _model_colours(view)
+    per_day: dict[date, list[tuple[str | None, int]]] = {}
+    for day, model, n in view.model_days.iter_rows():
+        per_day.setdefault(day, []).append((model, int(n)))
+    left, right, top, bottom = 48, 8, 10, 24
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(grid.row_totals)
+    slot = plot_w / len(grid.rows)
+    parts = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#9ca3af"/>',
+        f'<line x1="{left}" y1="{top}" x2="{width - right}" y2="{top}" stroke="#e5e7eb"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{peak:,}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
+    ]
+    order = {model: index for index, model in enumerate(colours)}
+    for index, ((day, _), total) in enumerate(zip(grid.rows, grid.row_totals)):
+        x = left + index * slot
+        y: float = top + plot_h
+        for model, n in sorted(per_day.get(day, []), key=lambda item: order.get(item[0], len(order))):
+            bar = plot_h * n / peak
+            y -= bar
+            parts.append(
+                f'<rect x="{x + slot * 0.1:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}" height="{bar:.1f}" '
+                f'fill="{colours.get(model, OTHER_MODELS_COLOUR)}"><title>{day:%Y-%m-%d} '
+                f'{_e(model if model is not None else "(no model)", 60)}: {n:,} requests</title></rect>'
+            )
+        if total == 0:
+            parts.append(
+                f'<rect x="{x + slot * 0.1:.1f}" y="{top + plot_h - 1}" width="{slot * 0.8:.1f}" height="1" '
+                f'fill="#e5e7eb"><title>{day:%Y-%m-%d}: idle</title></rect>'
+            )
+    for index in sorted({0, len(grid.rows) // 2, len(grid.rows) - 1}):
+        x = left + (index + 0.5) * slot
+        parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{grid.rows[index][0]:%m-%d}</text>')
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{colour}"></i>{_e(model if model is not None else "(no model)", 60)}</span>'
+        for model, colour in colours.items()
+    )
+    svg = _svg(width, height, "Requests per day (UTC), stacked by model", "".join(parts))
+    return _figure("Requests per day (UTC), stacked by model", f'{svg}<div class="legend">{legend}</div>')
+
+
+def hour_chart(grid: ActivityGrid, width: int = 360, height: int = 150) -> str:
+    """Requests per hour of day (UTC), over the whole span, as inline SVG."""
+    left, right, top, bottom = 40, 6, 10, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(grid.hour_totals, default=0)
+    slot = plot_w / 24
+    parts = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#9ca3af"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{peak:,}</text>',
+    ]
+    for hour, n in enumerate(grid.hour_totals):
+        bar = plot_h * n / peak if peak else 0.0
+        parts.append(
+            f'<rect x="{left + hour * slot + 1:.1f}" y="{top + plot_h - bar:.1f}" width="{slot - 2:.1f}" '
+            f'height="{bar:.1f}" fill="#2563eb"><title>{hour:02d}:00–{hour:02d}:59 UTC: {n:,} requests</title></rect>'
+        )
+    for hour in (0, 6, 12, 18, 23):
+        parts.append(
+            f'<text x="{left + (hour + 0.5) * slot:.1f}" y="{height - 6}" text-anchor="middle">{hour}</text>'
+        )
+    return _figure("By hour of day (UTC), all days", _svg(width, height, "Requests by hour of day (UTC)", "".join(parts)))
+
+
+def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
+    """Day × hour-of-day activity as an inline SVG heat map (darker: more requests)."""
+    if not grid.rows:
+        return ""
+    left, top = 92, 16
+    width, height = left + 24 * cell + 8, top + len(grid.rows) * (cell - 2) + 4
+    peak = grid.peak
+    parts = [
+        f'<text x="{left + (hour + 0.5) * cell:.1f}" y="11" text-anchor="middle">{hour}</text>'
+        for hour in range(0, 24, 3)
+    ]
+    for index, ((first, days), cells) in enumerate(zip(grid.rows, grid.cells)):
+        y = top + index * (cell - 2)
+        label = f"{first:%m-%d %a}" + (f" +{days - 1}d" if days > 1 else "")
+        parts.append(f'<text x="{left - 6}" y="{y + cell - 5}" text-anchor="end">{label}</text>')
+        for hour, n in enumerate(cells):
+            opacity = 0.12 + 0.88 * n / peak if n and peak else 0.0
+            fill = f'fill="{HEAT_COLOUR}" fill-opacity="{opacity:.2f}"' if n else 'fill="#f3f4f6"'
+            parts.append(
+                f'<rect x="{left + hour * cell}" y="{y}" width="{cell - 1}" height="{cell - 3}" {fill}>'
+                f"<title>{first:%Y-%m-%d} {hour:02d}h UTC: {n:,} requests</title></rect>"
+            )
+    return _figure(
+        f"Day × hour of day (UTC): darker is busier, up to {peak:,} requests in an hour",
+        _svg(width, height, "Activity by day and hour of day (UTC)", "".join(parts)),
+    )
+
+
+def _topic_table(view: GroupView) -> str:
+    rows = [
+        [
+            _e(row["topic"].replace("_", " ")),
+            f'<span class="bar{"" if row["high_value"] else " plain"}" style="width:{200 * row["share"]:.0f}px">'
+            f"</span> {_pct(row['share'])}",
+            f"{row['n']:,}",
+        ]
+        for row in view.topics.iter_rows(named=True)
+    ]
+    return _table([("topic", False), ("share (purple: high-value capability)", False), ("requests", True)], rows)
+
+
+def _templates_table(view: GroupView, limit: int) -> str:
+    rows = []
+    for row in view.templates.head(limit).iter_rows(named=True):
+        cell = f"<code>{_e(row['skeleton'])}</code>"
+        if view.examples is not None:
+            items = []
+            for example in view.examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True):
+                prompt = example["prompt"] or ""
+                cut = "…" if example["prompt_chars"] > len(prompt) else ""
+                items.append(
+                    f'<li><span class="who">{_e(example["account_id"], 60)} · {_when(example["timestamp"])} · '
+                    f'{_e(example["model"] or "", 40)}</span><br><span class="mono">{_e(prompt)}{cut}</span></li>'
+                )
+            if items:
+                cell += f'<ul class="examples">{"".join(items)}</ul>'
+        rows.append([
+            f'<span class="mono id">{_e(row["template"])}</span>',
+            f"{row['n_requests']:,}",
+            _pct(row["share"]),
+            f"{row['n_accounts']:,} / {row['n_accounts_total']:,}",
+            _pct(row["cot_share"]),
+            _days(row["first_seen"], row["last_seen"]),
+            cell,
+        ])
+    return _table(
+        [("template", False), ("requests", True), ("share", True), ("accounts group / log", True),
+         ("CoT", True), ("first → last seen", False), ("skeleton (masked slots) and examples", False)],
+        rows,
+    )
+
+
+def _components_table(view: GroupView) -> str:
+    rows = [
+        [
+            f"<b>{_e(part.name)}</b>" if part.feeds == "score" else _e(part.name),
+            f'<span class="bar plain" style="width:{60 * part.value:.0f}px"></span> {part.value:.2f}',
+            "" if part.weight is None else f"{part.weight:.2f}",
+            _e(part.feeds),
+            f'<span class="dim">{_e(part.meaning)}</span>',
+        ]
+        for part in view.components
+    ]
+    return _table([("component", False), ("value", True), ("weight", True), ("feeds", False), ("meaning", False)], rows)
+
+
+def _infrastructure_table(view: GroupView) -> str:
+    if view.infrastructure.height == 0:
+        return '<p class="dim">No IP, user agent, payment or org columns in this log.</p>'
+    rows = []
+    for (kind,), values in view.infrastructure.group_by("kind", maintain_order=True):
+        for row in values.head(VALUES_PER_KIND).iter_rows(named=True):
+            value = _e(row["value"], 120)
+            rows.append([
+                _e(kind),
+                f'<span class="mono shared">{value}</span>' if row["n_accounts"] >= 2 else f'<span class="mono">{value}</span>',
+                f"{row['n_accounts']:,}",
+                f"{row['n_accounts_total']:,}",
+                f"{row['n_requests']:,}",
+            ])
+        if values.height > VALUES_PER_KIND:
+            rows.append([_e(kind), f'<span class="dim">… {values.height - VALUES_PER_KIND:,} more</span>', "", "", ""])
+    return _table(
+        [("kind", False), ("value (bold: shared by members)", False), ("accounts in group", True),
+         ("accounts in log", True), ("requests", True)],
+        rows,
+    )
+
+
+def _models_html(view: GroupView) -> str:
+    rows = [
+        [
+            _e(row["model"] if row["model"] is not None else "(no model)", 60),
+            f"{row['n_requests']:,}",
+            _pct(row["share"]),
+            _when(row["first_seen"]),
+            _when(row["log_first_seen"]),
+            "—" if row["lag_hours"] is None else f"{row['lag_hours']:.1f} h",
+        ]
+        for row in view.models.iter_rows(named=True)
+    ]
+    table = _table(
+        [("model", False), ("requests", True), ("share", True), ("group's first use", False),
+         ("first in log", False), ("lag", True)],
+        rows,
+    )
+    release = view.release
+    if release is None:
+        return table + '<p class="dim">No model appeared after the log\'s first day.</p>'
+    if release.group_first_use is None:
+        story = "this group never used it."
+    else:
+        story = (
+            f"this group first used it {release.lag_hours:.1f} h later and sent "
+            f"{_pct(release.group_share_24h)} of its traffic to it in the next 24 h (platform: "
+            f"{_pct(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
+            f"{'' if release.active_before else ', not counted: idle the week before'})."
+        )
+    return table + (
+        f"<p>Newest model <b>{_e(release.model, 60)}</b> first appeared {_when(release.released_at)} UTC; "
+        f"{story}</p>"
+    )
+
+
+def _members_table(view: GroupView) -> str:
+    rows = [
+        [
+            f'<span class="mono id">{_e(row["account_id"], 60)}</span>',
+            f"{row['n_requests']:,}",
+            _when(row["first_seen"]),
+            _when(row["last_seen"]),
+            _pct(row["templated_share"]),
+            _pct(row["cot_share"]),
+            _e(f"{str(row['top_topic'] or '—').replace('_', ' ')} {_pct(row['topic_focus'])}"),
+            *[str(row[name]) if row[name] is not None else "—" for name in ("n_ips", "n_payments", "n_user_agents")],
+        ]
+        for row in view.accounts.head(MEMBERS_SHOWN).iter_rows(named=True)
+    ]
+    more = view.accounts.height - len(rows)
+    note = f'<p class="dim">… {more:,} more: <code>distillscan accounts LOGS --group {_e(view.group_id)}</code></p>' if more > 0 else ""
+    return _table(
+        [("account", False), ("requests", True), ("first seen", False), ("last seen", False),
+         ("templated", True), ("CoT", True), ("top topic", False), ("IPs", True), ("payments", True),
+         ("user agents", True)],
+        rows,
+    ) + note
+
+
+def group_section(view: GroupView, templates_limit: int = 10) -> str:
+    """Everything about one group as an HTML section."""
+    group = view.group
+    grid = activity_grid(view.activity)
+    reasons = "".join(f"<li>{_e(reason)}</li>" for reason in view.reasons)
+    shown = min(templates_limit, view.templates.height)
+    return f"""
+<section class="group" id="{_anchor(view.group_id)}">
+<h2>#{group['rank']} {_severity(group['severity'])} <span class="mono id">{_e(view.group_id)}</span> · score {group['score']:.2f}</h2>
+<p class="meta">{group['n_accounts']:,} accounts · {group['n_requests']:,} requests · {_span(group['first_seen'], group['last_seen'])} UTC</p>
+{f'<ul class="reasons">{reasons}</ul>' if reasons else ''}
+<h3>Activity over time and by hour of day</h3>
+<div class="charts">{daily_chart(view)}{hour_chart(grid)}{heatmap(grid)}</div>
+<h3>Topic mix</h3>
+{_topic_table(view)}
+<h3>Templates ({view.templates.height:,}; top {shown} by requests)</h3>
+{_templates_table(view, templates_limit)}
+<h3>Score components</h3>
+{_components_table(view)}
+<h3>Models</h3>
+{_models_html(view)}
+<details><summary>Shared infrastructure</summary>{_infrastructure_table(view)}</details>
+<details><summary>Members ({view.accounts.height:,})</summary>{_members_table(view)}</details>
+</section>"""
+
+
+def _input_line(result: ScanResult) -> str:
+    summary = result.summary
+    return (
+        f'<p class="meta">{summary.rows_read:,} requests from {summary.accounts:,} accounts in '
+        f"{len(summary.files)} file(s); {_span(summary.first_seen, summary.last_seen)} UTC; "
+        f"read as {_e(summary.preset)}</p>"
+    )
+
+
+def _overview(result: ScanResult, shown: pl.DataFrame) -> str:
+    counts = dict(result.report.groups.group_by("severity").agg(pl.len()).iter_rows())
+    severity_line = " ".join(f"{_severity(name)} {int(counts.get(name, 0))}" for name in SEVERITIES)
+    skeletons = {
+        row["group_id"]: row["skeleton"]
+        for row in result.report.templates.sort(["n_requests", "template"], descending=[True, False])
+        .unique("group_id", keep="first", maintain_order=True)
+        .iter_rows(named=True)
+    }
+    rows = [
+        [
+            f"{row['rank']}",
+            _severity(row["severity"]),
+            f"{row['score']:.2f}",
+            f'<a href="#{_anchor(row["group_id"])}" class="mono id">{_e(row["group_id"])}</a>',
+            f"{row['n_accounts']:,}",
+            f"{row['n_requests']:,}",
+            _days(row["first_seen"], row["last_seen"]),
+            f"<code>{_e(skeletons.get(row['group_id'], ''), 160)}</code>",
+            '<ul class="reasons">'
+            + "".join(f"<li>{_e(reason)}</li>" for reason in result.report.reasons.get(row["group_id"], [])[:3])
+            + "</ul>",
+        ]
+        for row in shown.iter_rows(named=True)
+    ]
+    table = _table(
+        [("#", True), ("severity", False), ("score", True), ("group", False), ("accounts", True),
+         ("requests", True), ("seen (UTC)", False), ("top template", False), ("why", False)],
+        rows,
+    ) if rows else "<p>No groups at or above the chosen severity/score.</p>"
+    return f"""
+<section class="overview">
+<h1>Suspect account groups</h1>
+{_input_line(result)}
+<p class="meta">groups: {severity_line}</p>
+{table}
+</section>"""
+
+
+def _page(title: str, body: str, result: ScanResult) -> str:
+    files = ", ".join(_e(path, 200) for path in result.summary.files[:10])
+    more = f" and {len(result.summary.files) - 10} more" if len(result.summary.files) > 10 else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{_e(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+{body}
+<footer>distillscan {_e(__version__)} · input: {files}{more} · times in UTC · log text is shown escaped and cut, never interpreted</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def render_scan_html(result: ScanResult, shown: pl.DataFrame, views: Sequence[GroupView]) -> str:
+    """The scan report as one HTML page: the group table and a section per group."""
+    sections = "".join(group_section(view) for view in views)
+    return _page("distillscan: suspect account groups", _overview(result, shown) + sections, result)
+
+
+def render_group_html(result: ScanResult, view: GroupView, templates_limit: int = 10) -> str:
+    """One group's drill-down as an HTML page."""
+    header = f'<section class="overview"><h1>Group {_e(view.group_id)}</h1>{_input_line(result)}</section>'
+    return _page(f"distillscan: group {view.group_id}", header + group_section(view, templates_limit), result)

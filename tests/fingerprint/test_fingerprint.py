@@ -1,0 +1,122 @@
+"""Normalisation, frames, CoT and topic classification, template clustering."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from distillscan.fingerprint import fingerprint
+from distillscan.fingerprint.fingerprint import (
+    annotate_requests,
+    cluster_templates,
+    normalise,
+    stable_fp,
+)
+from tests.helpers import at, requests_frame
+
+
+def _normalise(texts: list[str | None]) -> list[str]:
+    return pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(normalise(pl.col("t")))["t"].to_list()
+
+
+def test_normalise_masks_variable_spans() -> None:
+    [out] = _normalise(['Price 3.50 at https://x.io/a?b=1 id 9f8e7d6c5b and "quoted bit" mail a@b.com or ```py\nx=1\n```'])
+    assert out == "price <n> at <url> id <id> and <q> mail <email> or <code>"
+
+
+def test_normalise_masks_ids_beside_non_ascii_text() -> None:
+    # Id masks use ASCII word boundaries (for speed); a neighbouring CJK word or curly
+    # quote still bounds the id.
+    [a, b] = _normalise(["订单 a1b2c3d4 已发货 user_20931 “ok”", "订单 f00d9e 已发货 user_55512 “ok”"])
+    assert a == b == "订单 <id> 已发货 <v>"  # id and quote fold into one value run
+
+
+def test_normalise_folds_case_whitespace_and_null() -> None:
+    assert _normalise(["  Hello\n\n  WORLD\t", None]) == ["hello world", ""]
+
+
+def test_normalise_collapses_runs_of_values() -> None:
+    [a, b] = _normalise(["rows: 1, 2, 3, 4 end", "rows: 7, 8 end"])
+    assert a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_normalise_is_idempotent_and_never_raises(text: str) -> None:
+    once = _normalise([text])
+    assert _normalise(once) == once
+
+
+def _annotated(rows: list[dict]) -> pl.DataFrame:
+    return annotate_requests(requests_frame(rows).lazy()).collect()
+
+
+def test_same_wrapper_different_task_shares_frame() -> None:
+    wrapper = "Analyze the following dataset and report key insights:\n{}\nWrite out your complete step-by-step reasoning before the final answer."
+    out = _annotated([
+        {"account_id": "a", "timestamp": at(), "prompt": wrapper.format("region,sales\nnorth,120\nsouth,98"), "system": "You are an analyst."},
+        {"account_id": "b", "timestamp": at(), "prompt": wrapper.format("id,score\n1,0.5\n2,0.7\n3,0.9"), "system": "You are an analyst."},
+        {"account_id": "c", "timestamp": at(), "prompt": "What's a good banana bread recipe?", "system": None},
+    ])
+    fps = out["frame_fp"].to_list()
+    assert fps[0] == fps[1] != fps[2]
+    assert out["system_fp"].to_list()[2] is None
+
+
+def test_cot_and_topics() -> None:
+    out = _annotated([
+        {"account_id": "a", "timestamp": at(), "prompt": "Solve for x: 3x + 5 = 20. Show your work step by step."},
+        {"account_id": "a", "timestamp": at(), "prompt": "Score this response from 1 to 10 against the rubric."},
+        {"account_id": "a", "timestamp": at(), "prompt": "Fix the bug in this python function"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Plan a weekend trip to Lisbon"},
+    ])
+    assert out["is_cot"].to_list() == [True, False, False, False]
+    assert out["topic"].to_list() == ["math_reasoning", "grading", "coding", "general_chat"]
+
+
+def test_cluster_templates_merges_paraphrases_only() -> None:
+    frames = pl.DataFrame({
+        "frame_fp": [1, 2, 3, 4],
+        "skeleton": [
+            "you are a meticulous data analyst who explains every step ¶ analyze the following dataset and report … reasoning before the final answer",
+            "you are a meticulous data analyst who explains every step ¶ examine the following dataset and report … reasoning before the final answer",
+            "write a limerick about cats … about cats",
+            "you are a meticulous data analyst who explains every step ¶ examine the following dataset and report … reasoning before the final answer !",
+        ],
+        "n_requests": [50, 20, 30, 1],
+    }, schema={"frame_fp": pl.UInt64, "skeleton": pl.String, "n_requests": pl.UInt32})
+    mapping = dict(cluster_templates(frames).iter_rows())
+    assert mapping[1] == mapping[2] == 1  # the most-requested frame represents the cluster
+    assert 3 not in mapping  # a frame with no near duplicate is its own template
+    assert 4 not in mapping  # one-off frames are never merged
+
+
+def test_near_duplicate_edges_do_not_depend_on_how_the_work_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    wrappers = ["you are a careful analyst", "you are a careful reviewer", "act as a strict grader",
+                "you are a senior engineer"]
+    tasks = ["summarise the report and list every risk", "summarise the report and list each risk",
+             "grade the answer against the rubric below", "grade the answers against the rubric below",
+             "fix the failing unit test in this module", "write a poem about autumn leaves"]
+    skeletons = [f"{wrapper} ¶ {task} … show your reasoning step by step" for wrapper in wrappers for task in tasks]
+    items = pl.DataFrame({"frame_fp": range(1, len(skeletons) + 1), "skeleton": skeletons},
+                         schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
+    whole = fingerprint._near_duplicate_edges(items, 3, 0.5)
+    assert whole.height > len(wrappers)  # paraphrases pair up, within and across wrappers
+    monkeypatch.setattr(fingerprint, "SIGNATURE_CHUNK", 5)
+    monkeypatch.setattr(fingerprint, "BANDS_PER_PASS", 3)
+    monkeypatch.setattr(fingerprint, "VERIFY_CHUNK", 4)
+    assert_frame_equal(fingerprint._near_duplicate_edges(items, 3, 0.5), whole)
+    # Folding the verified pairs into a forest every few pairs, not once at the end.
+    monkeypatch.setattr(fingerprint, "FOREST_PAIRS", 1)
+    assert_frame_equal(fingerprint._near_duplicate_edges(items, 3, 0.5), whole)
+    # A forest: one edge per node joined to a smaller root.
+    assert whole["b"].is_unique().all() and (whole["a"] < whole["b"]).all()
+
+
+def test_stable_fp_is_pinned_across_versions() -> None:
+    # Fingerprints are shared with other providers: they must never change silently.
+    assert stable_fp("hello") == "a7b6eda801e5347d"
+    assert stable_fp("x") != stable_fp("y")
