@@ -22,10 +22,7 @@ from distillscan.aggregate.features import (
 )
 from distillscan.aggregate.spill import PartialStore
 from distillscan.errors import InputError, UsageError
-from distillscan.fingerprint.fingerprint import (
-    cluster_system_prompts,
-    cluster_templates,
-)
+from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link.link import link_accounts
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import GroupReport, Linkage

@@ -10,7 +10,7 @@ from distillscan.aggregate.features import (
     profile,
     shard_aggregates,
 )
-from distillscan.fingerprint.fingerprint import cluster_templates
+from distillscan.fingerprint.cluster import cluster_templates
 from tests.helpers import assert_same_aggregates, at, requests_frame
 
 

@@ -21,7 +21,7 @@ from distillscan.aggregate.features import (
     profile,
 )
 from distillscan.aggregate.spill import PartialStore
-from distillscan.fingerprint.fingerprint import cluster_templates
+from distillscan.fingerprint.cluster import cluster_templates
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan

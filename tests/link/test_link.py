@@ -7,10 +7,7 @@ import random
 import polars as pl
 
 from distillscan.aggregate.features import shard_aggregates
-from distillscan.fingerprint.fingerprint import (
-    cluster_system_prompts,
-    cluster_templates,
-)
+from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link.link import candidate_pairs, group_id_for, link_accounts
 from tests.helpers import at, requests_frame
 

@@ -28,12 +28,9 @@ from typing import Final, Literal
 
 import polars as pl
 
-from distillscan.fingerprint.fingerprint import (
-    HIGH_VALUE_TOPICS,
-    MIN_TEMPLATE_REQUESTS,
-    TOPICS,
-    annotate_requests,
-)
+from distillscan.fingerprint.annotate import annotate_requests
+from distillscan.fingerprint.cluster import MIN_TEMPLATE_REQUESTS
+from distillscan.fingerprint.patterns import HIGH_VALUE_TOPICS, TOPICS
 from distillscan.model.aggregates import TABLES, Aggregates, Table
 
 BUCKET_SECONDS: Final = 600

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from distillscan import __version__
 from distillscan.errors import DistillscanError, ExitCode, UsageError
-from distillscan.fingerprint.fingerprint import MIN_TEMPLATE_REQUESTS
+from distillscan.fingerprint.cluster import MIN_TEMPLATE_REQUESTS
 from distillscan.investigate.investigate import ACCOUNT_SORTS, TEMPLATE_SORTS
 from distillscan.model.groups import SEVERITIES
 from distillscan.report.report import (

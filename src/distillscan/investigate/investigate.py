@@ -24,12 +24,9 @@ from distillscan.aggregate.features import (
     newest_model_release,
 )
 from distillscan.errors import UsageError
-from distillscan.fingerprint.fingerprint import (
-    HIGH_VALUE_TOPICS,
-    MIN_TEMPLATE_REQUESTS,
-    annotate_requests,
-    stable_fp,
-)
+from distillscan.fingerprint.annotate import annotate_requests, stable_fp
+from distillscan.fingerprint.cluster import MIN_TEMPLATE_REQUESTS
+from distillscan.fingerprint.patterns import HIGH_VALUE_TOPICS
 from distillscan.model.aggregates import Table
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import choose_presets, read_shards

@@ -12,7 +12,6 @@ Table = pl.DataFrame | pl.LazyFrame
 """A table held in memory, or read from Parquet files each time it is queried."""
 
 
-
 @dataclass(frozen=True)
 class Aggregates:
     """Per-account tables that summarise the whole log; each merges exactly across shards.
@@ -57,7 +56,6 @@ class Aggregates:
     def with_tables(self, **tables: Table) -> Aggregates:
         """These aggregates with some tables replaced, keeping the folder they read from."""
         return Aggregates(**{name: tables.get(name, getattr(self, name)) for name in TABLES}, folder=self.folder)
-
 
 
 TABLES: Final[tuple[str, ...]] = (

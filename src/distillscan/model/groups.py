@@ -17,9 +17,7 @@ SEVERITY_THRESHOLDS: Final[tuple[tuple[str, float], ...]] = (
 )
 
 
-
 SEVERITIES: Final[tuple[str, ...]] = tuple(name for name, _ in SEVERITY_THRESHOLDS)
-
 
 
 def severity_of(score: float) -> str:
@@ -30,11 +28,9 @@ def severity_of(score: float) -> str:
     return SEVERITY_THRESHOLDS[-1][0]
 
 
-
 def severity_rank(name: str) -> int:
     """0 for critical … 4 for info; lower is more severe."""
     return SEVERITIES.index(name)
-
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,7 @@ from typing import Literal
 Format = Literal["parquet", "jsonl"]
 
 
-
 Compression = Literal["gzip", "zstd"]
-
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,6 @@ class LogSource:
     """The path as the user will recognise it; `<stdin>` for `-`."""
     format: Format
     compression: Compression | None
-
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ class ScanOptions:
     """The folder the spill folder is made in; None: the system's ($TMPDIR)."""
 
 
-
 @dataclass(frozen=True)
 class ScanSummary:
     """Facts about the input that every report carries."""
@@ -60,7 +59,6 @@ class ScanSummary:
     rows_duplicate: int = 0
     """Rows dropped as repeats of an earlier request (see `dedupe`):
     rows_in = rows_read + rows_skipped + rows_duplicate."""
-
 
 
 @dataclass(frozen=True)

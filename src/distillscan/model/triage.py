@@ -26,7 +26,6 @@ class AllowEntry:
         return f"{self.kind}:{self.value}"
 
 
-
 @dataclass(frozen=True)
 class Allowlist:
     """Entries in the order first written; duplicates dropped."""
@@ -40,12 +39,10 @@ class Allowlist:
         return [entry.value for entry in self.entries if entry.kind == kind]
 
 
-
 def unmatched_entries(allowlist: Allowlist, matches: pl.DataFrame) -> tuple[AllowEntry, ...]:
     """Entries that allowed no account in this scan (stale, or a typo)."""
     used = set(matches["entry"].to_list())
     return tuple(entry for entry in allowlist.entries if entry.label not in used)
-
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ class Suppression:
             .group_by("group_id")
             .agg(pl.col("entry").unique().sort())
         )
-        return {group_id: entries for group_id, entries in per_group.iter_rows()}
+        return dict(per_group.iter_rows())
 
     def summary_document(self) -> dict[str, Any]:
         """The `suppressed` object of the report summary: counts and matched entries."""
@@ -94,7 +91,6 @@ class Suppression:
 
 
 STATUSES: Final[tuple[str, ...]] = ("new", "grown", "unchanged")
-
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import polars as pl
 from distillscan import __version__
 from distillscan.aggregate.features import REPEATED_TEMPLATE_MIN_REQUESTS
 from distillscan.errors import UsageError
-from distillscan.fingerprint.fingerprint import stable_fp
+from distillscan.fingerprint.annotate import stable_fp
 from distillscan.model.scan import ScanResult
 from distillscan.report.report import iso_utc, json_text
 

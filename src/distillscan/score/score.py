@@ -30,7 +30,8 @@ from distillscan.aggregate.features import (
     newest_model_release,
     profile,
 )
-from distillscan.fingerprint.fingerprint import TOPICS, stable_fp
+from distillscan.fingerprint.annotate import stable_fp
+from distillscan.fingerprint.patterns import TOPICS
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import SEVERITY_THRESHOLDS, GroupReport
 
