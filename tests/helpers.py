@@ -8,6 +8,8 @@ from typing import Any
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from distillscan.aggregate.partial import batch_parts, empty_part
+from distillscan.aggregate.spill import PartialStore
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.schema import CANONICAL_SCHEMA
 
@@ -30,3 +32,14 @@ def assert_same_aggregates(left: Aggregates, right: Aggregates) -> None:
         assert_frame_equal(
             getattr(left, name).lazy().collect(), getattr(right, name).lazy().collect(), check_row_order=True
         )
+
+
+def aggregate(*shards: pl.DataFrame) -> Aggregates:
+    """The completed aggregates of canonical requests, made as a scan makes them: each
+    shard reduced batch by batch to partial tables, the union completed once."""
+    store = PartialStore()
+    for shard in shards:
+        for part in batch_parts(shard.lazy()):
+            store.add(part)
+    store.add(empty_part(shards[0].lazy()))
+    return store.finish()

@@ -13,13 +13,8 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from distillscan.aggregate.features import (
-    BATCH_ROWS,
-    batch_parts,
-    empty_part,
-    newest_model_release,
-    profile,
-)
+from distillscan.aggregate.partial import BATCH_ROWS, batch_parts, empty_part
+from distillscan.aggregate.profile import newest_model_release, profile
 from distillscan.aggregate.spill import PartialStore
 from distillscan.errors import InputError, UsageError
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates

@@ -11,15 +11,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from distillscan.aggregate.features import (
-    account_ranges,
-    batch_parts,
-    completion_queries,
-    empty_part,
-    frame_count_query,
-    frame_ranges,
-    profile,
-)
+from distillscan.aggregate.complete import completion_queries, frame_count_query
+from distillscan.aggregate.partial import batch_parts, empty_part
+from distillscan.aggregate.profile import profile
+from distillscan.aggregate.ranges import account_ranges, frame_ranges
 from distillscan.aggregate.spill import PartialStore
 from distillscan.fingerprint.cluster import cluster_templates
 from distillscan.model.aggregates import TABLES, Aggregates
@@ -67,7 +62,7 @@ def test_completing_a_range_of_accounts_at_a_time_gives_the_same_tables(
 ) -> None:
     frame = requests_frame(_rows())
     expected = _complete(PartialStore(), frame, batch_rows=1_000)
-    monkeypatch.setattr("distillscan.aggregate.features.PARTITION_ROWS", partition_rows)
+    monkeypatch.setattr("distillscan.aggregate.complete.PARTITION_ROWS", partition_rows)
     with PartialStore(tmp_path, merge_every=2) as store:
         assert_same_aggregates(_complete(store, frame, batch_rows=17), expected)
 
@@ -235,7 +230,7 @@ def test_profiling_and_linking_a_range_of_keys_at_a_time_give_the_same_report(
     path = tmp_path / "log.parquet"
     write_synthetic(SynthConfig(n_requests=10_000, seed=5), path)
     whole = scan([str(path)], ScanOptions())
-    monkeypatch.setattr("distillscan.aggregate.features.RANGE_REQUESTS", 1_500)
+    monkeypatch.setattr("distillscan.aggregate.ranges.RANGE_REQUESTS", 1_500)
     ranged = scan([str(path)], ScanOptions())
     assert whole.report.groups.height > 50
     assert whole.report.groups["n_accounts"].max() > 1  # groups are profiled by range too

@@ -6,16 +6,15 @@ import random
 
 import polars as pl
 
-from distillscan.aggregate.features import shard_aggregates
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link.link import candidate_pairs, group_id_for, link_accounts
-from tests.helpers import at, requests_frame
+from tests.helpers import aggregate, at, requests_frame
 
 POPULAR_SYSTEM = "You are CodePilot, an open-source coding agent. Follow the repository conventions and explain changes."
 
 
 def _link(rows: list[dict]):
-    aggregates = shard_aggregates(requests_frame(rows).lazy())
+    aggregates = aggregate(requests_frame(rows))
     templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
     return link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from distillscan.aggregate.features import shard_aggregates
 from distillscan.errors import UsageError
 from distillscan.pipeline import analyse, analyse_allowing
 from distillscan.triage.allow import (
@@ -18,7 +17,7 @@ from distillscan.triage.allow import (
     read_allowlist,
     split_aggregates,
 )
-from tests.helpers import at, requests_frame
+from tests.helpers import aggregate, at, requests_frame
 
 
 def test_parse_skips_comments_and_blank_lines_and_dedupes() -> None:
@@ -69,7 +68,7 @@ def _orgs_frame():
         {"account_id": "a2", "timestamp": at(hours=3), "prompt": "hello again", "org_id": "org_other"},
         {"account_id": "a3", "timestamp": at(hours=4), "prompt": "hi", "org_id": None},
     ]
-    return shard_aggregates(requests_frame(rows).lazy())
+    return aggregate(requests_frame(rows))
 
 
 def test_org_entry_allows_only_accounts_wholly_in_allowed_orgs() -> None:
@@ -106,7 +105,7 @@ def _campaign_next_to_partner() -> list[dict]:
 
 
 def test_attacker_linked_to_an_allowed_account_is_not_hidden() -> None:
-    aggregates = shard_aggregates(requests_frame(_campaign_next_to_partner()).lazy())
+    aggregates = aggregate(requests_frame(_campaign_next_to_partner()))
     unfiltered = analyse(aggregates)
     assert unfiltered.linkage.membership["group_id"].n_unique() == 1  # all five linked
     analysis, suppression = analyse_allowing(aggregates, parse_allowlist("account:partner\n", "allow.txt"))
@@ -126,7 +125,7 @@ def test_attacker_linked_to_an_allowed_account_is_not_hidden() -> None:
 
 
 def test_unmatched_entries_are_reported() -> None:
-    aggregates = shard_aggregates(requests_frame(_campaign_next_to_partner()).lazy())
+    aggregates = aggregate(requests_frame(_campaign_next_to_partner()))
     _, suppression = analyse_allowing(aggregates, parse_allowlist("account:op1\norg:nobody\naccount:gone\n", "a"))
     assert [entry.label for entry in suppression.unmatched] == ["org:nobody", "account:gone"]
     assert suppression.summary_document()["unmatched_entries"] == ["org:nobody", "account:gone"]
@@ -142,7 +141,7 @@ def test_allowing_everyone_leaves_an_empty_report() -> None:
 
 
 def test_allowlist_matching_nobody_changes_nothing() -> None:
-    aggregates = shard_aggregates(requests_frame(_campaign_next_to_partner()).lazy())
+    aggregates = aggregate(requests_frame(_campaign_next_to_partner()))
     plain = analyse(aggregates)
     analysis, suppression = analyse_allowing(aggregates, parse_allowlist("account:nobody\n", "a"))
     assert analysis.report.groups.equals(plain.report.groups)

@@ -25,11 +25,8 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.features import (
-    MERGE_EVERY,
-    combine_aggregates,
-    complete_aggregates,
-)
+from distillscan.aggregate.complete import complete_aggregates
+from distillscan.aggregate.partial import MERGE_EVERY, combine_aggregates
 from distillscan.errors import UsageError
 from distillscan.model.aggregates import TABLES, Aggregates
 

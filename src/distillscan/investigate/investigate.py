@@ -17,12 +17,8 @@ from typing import Any, Final
 
 import polars as pl
 
-from distillscan.aggregate.features import (
-    BUCKET_SECONDS,
-    BUCKETS_PER_DAY,
-    VALUE_COLUMNS,
-    newest_model_release,
-)
+from distillscan.aggregate.profile import newest_model_release
+from distillscan.aggregate.tables import BUCKET_SECONDS, BUCKETS_PER_DAY, VALUE_COLUMNS
 from distillscan.errors import UsageError
 from distillscan.fingerprint.annotate import annotate_requests, stable_fp
 from distillscan.fingerprint.cluster import MIN_TEMPLATE_REQUESTS

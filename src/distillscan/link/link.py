@@ -25,10 +25,8 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.features import (
-    REPEATED_TEMPLATE_MIN_REQUESTS,
-    request_ranges,
-)
+from distillscan.aggregate.profile import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.aggregate.ranges import request_ranges
 from distillscan.graph import component_frame
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage

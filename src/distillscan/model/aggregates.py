@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -55,7 +56,13 @@ class Aggregates:
 
     def with_tables(self, **tables: Table) -> Aggregates:
         """These aggregates with some tables replaced, keeping the folder they read from."""
-        return Aggregates(**{name: tables.get(name, getattr(self, name)) for name in TABLES}, folder=self.folder)
+        return Aggregates.of({name: tables.get(name, getattr(self, name)) for name in TABLES}, folder=self.folder)
+
+    @classmethod
+    def of(cls, tables: Mapping[str, Table], folder: tempfile.TemporaryDirectory[str] | None = None) -> Aggregates:
+        """Aggregates from every table by name (see TABLES)."""
+        fields: dict[str, Any] = {name: tables[name] for name in TABLES}
+        return cls(**fields, folder=folder)
 
 
 TABLES: Final[tuple[str, ...]] = (

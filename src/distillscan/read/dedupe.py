@@ -41,7 +41,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.features import read_batches
+from distillscan.aggregate.partial import read_batches
 
 IDENTITY_COLUMNS: Final[tuple[str, ...]] = ("request_id", "account_id", "model", "system", "prompt")
 """The canonical columns that together say which request a row is."""

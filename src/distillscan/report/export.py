@@ -21,7 +21,7 @@ from typing import Any, Final
 import polars as pl
 
 from distillscan import __version__
-from distillscan.aggregate.features import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.aggregate.profile import REPEATED_TEMPLATE_MIN_REQUESTS
 from distillscan.errors import UsageError
 from distillscan.fingerprint.annotate import stable_fp
 from distillscan.model.scan import ScanResult

@@ -24,12 +24,8 @@ from typing import Final, Literal
 
 import polars as pl
 
-from distillscan.aggregate.features import (
-    BUCKETS_PER_DAY,
-    attach_key,
-    newest_model_release,
-    profile,
-)
+from distillscan.aggregate.profile import attach_key, newest_model_release, profile
+from distillscan.aggregate.tables import BUCKETS_PER_DAY
 from distillscan.fingerprint.annotate import stable_fp
 from distillscan.fingerprint.patterns import TOPICS
 from distillscan.model.aggregates import Aggregates

@@ -1,17 +1,10 @@
-"""Aggregates merge exactly across shards; features describe accounts correctly."""
+"""Features describe accounts correctly, and do not depend on how the log was split."""
 
 from __future__ import annotations
 
-import polars as pl
-
-from distillscan.aggregate.features import (
-    merge_aggregates,
-    network_of,
-    profile,
-    shard_aggregates,
-)
+from distillscan.aggregate.profile import profile
 from distillscan.fingerprint.cluster import cluster_templates
-from tests.helpers import assert_same_aggregates, at, requests_frame
+from tests.helpers import aggregate, assert_same_aggregates, at, requests_frame
 
 
 def _rows() -> list[dict]:
@@ -26,20 +19,16 @@ def _rows() -> list[dict]:
     return rows
 
 
-def _aggregate(frame: pl.DataFrame, *, complete: bool = True):
-    return shard_aggregates(frame.lazy(), complete=complete)
-
-
 def _features_by_account(rows: list[dict]) -> dict[str, dict]:
-    aggregates = _aggregate(requests_frame(rows))
+    aggregates = aggregate(requests_frame(rows))
     templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
     return {row["account_id"]: row for row in profile(aggregates, templates).iter_rows(named=True)}
 
 
 def test_shard_merge_equals_single_pass() -> None:
     frame = requests_frame(_rows())
-    whole = merge_aggregates([_aggregate(frame, complete=False)])
-    halves = merge_aggregates([_aggregate(frame[::2], complete=False), _aggregate(frame[1::2], complete=False)])
+    whole = aggregate(frame)
+    halves = aggregate(frame[::2], frame[1::2])
     assert_same_aggregates(whole, halves)
 
 
@@ -56,26 +45,6 @@ def test_profile_separates_script_from_person() -> None:
     assert bot["topic_math_reasoning"] == 1.0
     assert bot["n_topics"] == 1 and bot["topic_entropy"] == 0.0
     assert person["n_topics"] == 1 and person["top_topic"] == "general_chat"
-
-
-def test_network_of_parses_addresses() -> None:
-    assert network_of("10.1.2.3") == "10.1.2.0/24"
-    assert network_of("::ffff:10.1.2.3") == "10.1.2.0/24"  # IPv4-mapped: the same /24
-    assert network_of("2001:db8::1") == network_of("2001:db8:0:5::1") == "2001:db8::/48"
-    assert network_of("junk") is None and network_of(None) is None
-
-
-def test_subnet_rows_agree_with_network_of_on_every_spelling() -> None:
-    from distillscan.aggregate.features import _with_subnets
-
-    spellings = ["10.1.2.3", "255.255.255.255", "0.0.0.0", "010.1.2.3", "256.1.2.3", " 10.1.2.3", "1.2.3",
-                 "::ffff:10.1.2.3", "2001:db8::1", "junk", "1.2.3.4.5", "192.168.001.1", "9.9.9.9\n"]
-    values = pl.DataFrame({"account_id": [f"a{i}" for i in range(len(spellings))], "kind": "ip",
-                           "value": spellings, "n": pl.Series([1] * len(spellings), dtype=pl.UInt32)})
-    subnets = _with_subnets(values).filter(pl.col("kind") == "subnet")
-    got = dict(zip(subnets["account_id"], subnets["value"], strict=True))
-    expected = {f"a{i}": network_of(ip) for i, ip in enumerate(spellings) if network_of(ip) is not None}
-    assert got == expected
 
 
 def test_activity_spread_counts_each_slot_once_across_models() -> None:

@@ -1,0 +1,123 @@
+"""Reduce each batch of canonical requests to partial aggregate tables.
+
+The raw rows are touched once: each batch of a shard is annotated once and reduced
+to partial tables keyed by account; `combine_aggregates` sums partial tables into the
+partial tables of their union, and `complete.complete_aggregates` finishes them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Final
+
+import polars as pl
+
+from distillscan.aggregate.tables import BUCKET_SECONDS, MERGE_KEYS, VALUE_COLUMNS, merge_measures
+from distillscan.fingerprint.annotate import annotate_requests
+from distillscan.model.aggregates import TABLES, Aggregates
+
+# Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
+BATCH_ROWS: Final = 200_000
+
+
+MERGE_EVERY: Final = 8
+
+
+def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    """The aggregate queries over one shard of annotated requests, one per Aggregates field."""
+    ts = pl.col("timestamp")
+    multi_turn = (pl.col("n_turns").fill_null(pl.col("turn")).fill_null(1) > 1).cast(pl.UInt32)
+    values = [
+        annotated.select("account_id", kind=pl.lit(kind), value=pl.col(column))
+        for kind, column in VALUE_COLUMNS.items()
+        if kind != "subnet"
+    ]
+    return {
+        "accounts": annotated.group_by("account_id").agg(
+            n=pl.len(),
+            n_multi_turn=multi_turn.sum(),
+            n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
+            n_with_images=(pl.col("n_images").fill_null(0) > 0).cast(pl.UInt32).sum(),
+            n_with_tool_results=(pl.col("n_tool_results").fill_null(0) > 0).cast(pl.UInt32).sum(),
+            input_tokens=pl.col("input_tokens").sum(),
+            output_tokens=pl.col("output_tokens").sum(),
+            first_ts=ts.min(),
+            last_ts=ts.max(),
+            created_at=pl.col("account_created_at").min(),
+        ),
+        "account_frames": annotated.group_by("account_id", "frame_fp", "system_fp").agg(
+            n=pl.len(),
+            n_slotted=(pl.col("has_slot") & (multi_turn == 0)).cast(pl.UInt32).sum(),
+            n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
+            first_ts=ts.min(),
+            last_ts=ts.max(),
+        ),
+        "account_topics": annotated.group_by("account_id", "topic").agg(n=pl.len()),
+        "frames": annotated.group_by("frame_fp", "skeleton").agg(n=pl.len()),
+        "systems": annotated.drop_nulls("system_fp")
+        .group_by("system_fp", "system_text")
+        .agg(n=pl.len()),
+        "account_buckets": annotated.group_by(
+            "account_id",
+            bucket=ts.dt.epoch("s") // BUCKET_SECONDS,
+            model=pl.col("model"),
+        ).agg(n=pl.len()),
+        "account_values": pl.concat(values)
+        .drop_nulls("value")
+        .group_by("account_id", "kind", "value")
+        .agg(n=pl.len()),
+        "account_params": annotated.group_by("account_id", "temperature", "max_tokens").agg(
+            n=pl.len()
+        ),
+    }
+
+
+def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
+    """Every aggregate table of one batch of annotated requests (partial: no subnet rows,
+    unsorted; `complete_aggregates` completes them). The batch is annotated once, in memory,
+    before the eight queries read it."""
+    queries = shard_queries(annotated.lazy())
+    return Aggregates.of(dict(zip(queries, pl.collect_all(list(queries.values())), strict=True)))
+
+
+def read_batches(requests: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """Consecutive non-empty slices of a shard, each read only when asked for.
+
+    `collect_batches` runs its producer ahead of a slow consumer and buffers what it
+    read (measured: +1.2 GB after 12 batches of a 10M-row Parquet file while each batch
+    was annotated); a slice is pushed down into the scan and reads only the row groups
+    it needs, so memory holds one batch.
+    """
+    offset = 0
+    while True:
+        batch = requests.slice(offset, batch_rows).collect()
+        if batch.height:
+            yield batch
+        if batch.height < batch_rows:
+            return
+        offset += batch_rows
+
+
+def batch_parts(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Iterator[Aggregates]:
+    """The partial aggregates of each batch of a shard, each batch annotated once."""
+    for batch in read_batches(requests, batch_rows):
+        yield batch_aggregates(annotate_requests(batch.lazy()).collect())
+
+
+def empty_part(requests: pl.LazyFrame) -> Aggregates:
+    """Partial aggregates with no rows, shaped like those of `requests`."""
+    return batch_aggregates(annotate_requests(requests.clear()).collect())
+
+
+def combine_aggregates(parts: list[Aggregates]) -> Aggregates:
+    """Sum partial aggregates into the partial aggregates of their union (exact, unsorted,
+    without derived subnet rows or folded one-off frames): the cheap step repeated while
+    streaming, and what shards computed apart (files, days, machines) are merged with."""
+    if len(parts) == 1:
+        return parts[0]
+    combined: dict[str, pl.DataFrame] = {}
+    for name in TABLES:
+        keys = MERGE_KEYS[name]
+        stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
+        combined[name] = stacked.group_by(keys).agg(merge_measures(stacked.columns, keys))
+    return Aggregates.of(combined)

@@ -1,0 +1,61 @@
+"""What the aggregate tables are keyed by and how their partial rows merge.
+
+Every table is a group-by with sums, minimums and maximums, so partial tables from
+separate batches, files, days or machines merge exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+BUCKET_SECONDS: Final = 600
+
+
+BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
+
+
+# A frame seen fewer times than this in the whole log is a one-off prompt: completed
+# aggregates fold it into its account's one-off row instead of keeping a row per frame.
+REPEATED_FRAME_MIN_REQUESTS: Final = 2
+
+
+# Infrastructure values kept per account: kind name -> canonical column (subnets are
+# derived from the IP rows).
+VALUE_COLUMNS: Final[dict[str, str]] = {
+    "ip": "ip",
+    "subnet": "ip",
+    "user_agent": "user_agent",
+    "payment": "payment_fingerprint",
+    "org": "org_id",
+}
+
+
+MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "accounts": ("account_id",),
+    "account_frames": ("account_id", "frame_fp", "system_fp"),
+    "account_topics": ("account_id", "topic"),
+    "frames": ("frame_fp", "skeleton"),
+    "systems": ("system_fp", "system_text"),
+    "account_buckets": ("account_id", "bucket", "model"),
+    "account_values": ("account_id", "kind", "value"),
+    "account_params": ("account_id", "temperature", "max_tokens"),
+}
+
+
+_MIN_COLUMNS: Final = frozenset({"first_ts", "created_at"})
+
+
+_MAX_COLUMNS: Final = frozenset({"last_ts"})
+
+
+def merge_measures(columns: list[str], keys: tuple[str, ...]) -> list[pl.Expr]:
+    """How each measure column merges: minimum, maximum or sum."""
+    return [
+        pl.col(name).min() if name in _MIN_COLUMNS
+        else pl.col(name).max() if name in _MAX_COLUMNS
+        else pl.col(name).sum()
+        for name in columns
+        if name not in keys
+    ]
