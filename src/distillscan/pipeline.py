@@ -43,7 +43,7 @@ from distillscan.read.presets import (
     resolve,
 )
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
-from distillscan.score.score import score_groups
+from distillscan.score.rank import score_groups
 from distillscan.triage.allow import match_allowlist, split_aggregates
 
 if TYPE_CHECKING:

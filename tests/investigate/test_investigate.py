@@ -25,7 +25,7 @@ from distillscan.investigate.investigate import (
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan
 from distillscan.report.report import COMPONENT_COLUMNS
-from distillscan.score.score import BEHAVIOUR_WEIGHTS
+from distillscan.score.components import BEHAVIOUR_WEIGHTS
 from tests.investigate.view_logs import (
     CAMPAIGN_ACCOUNTS,
     CAMPAIGN_DAYS,

@@ -27,7 +27,7 @@ from distillscan.model.aggregates import Table
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import choose_presets, read_shards
 from distillscan.read.load import discover_sources
-from distillscan.score.score import (
+from distillscan.score.components import (
     ACCOUNTS_FOR_FULL_SCALE,
     BEHAVIOUR_WEIGHTS,
     COT_SATURATION,

@@ -27,7 +27,7 @@ from rich.text import Text
 from distillscan import __version__
 from distillscan.model.groups import SEVERITIES, severity_rank
 from distillscan.model.scan import ScanResult
-from distillscan.score.score import topic_mix
+from distillscan.score.rank import topic_mix
 
 SCHEMA_VERSION: Final = 1
 

@@ -1,0 +1,214 @@
+"""The score components of a group, each a number in [0, 1] from its own aggregates,
+and how they combine into content, behaviour, score and severity."""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import polars as pl
+
+from distillscan.aggregate.tables import BUCKETS_PER_DAY
+from distillscan.model.aggregates import Aggregates
+from distillscan.model.groups import SEVERITY_THRESHOLDS
+
+# Behaviour is a noisy-OR of these weighted components.
+BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
+    "automation": 0.6,
+    "coordination": 0.6,
+    "pivot": 0.4,
+    "fresh_accounts": 0.3,
+    "shared_stream": 0.4,
+}
+
+
+# A stream shared by accounts counts in full once it has run for this many days.
+SUSTAINED_DAYS: Final = 7
+
+
+# Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)),
+# times n / (n + EVIDENCE_PRIOR_REQUESTS) so a handful of requests cannot look certain.
+EVIDENCE_PRIOR_REQUESTS: Final = 10
+
+
+SUPPORT_WEIGHT: Final = 0.3
+
+
+COT_SATURATION: Final = 0.5
+
+
+# Templated requests that ask for reasoning count in full once they are this share of a
+# group's traffic (and at least STREAM_MIN_REQUESTS requests).
+STREAM_SHARE_SATURATION: Final = 0.25
+
+
+STREAM_MIN_REQUESTS: Final = 50
+
+
+CREATION_WINDOW_DAYS: Final = 2
+
+
+ACCOUNTS_FOR_FULL_SCALE: Final = 100
+
+
+PIVOT_LOOKBACK_DAYS: Final = 7
+
+
+# An account first used within this many days of its creation counts as fresh.
+FRESH_ACCOUNT_DAYS: Final = 30
+
+
+def _clip(expr: pl.Expr) -> pl.Expr:
+    return expr.clip(0.0, 1.0).fill_null(0.0).fill_nan(0.0)
+
+
+def member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+    """Group features that must be judged per member (a group of people in many time zones
+    has a flat *combined* hour profile, but each person still sleeps)."""
+    # Sorted, so float sums add in one order whatever order the rows came in.
+    members = account_features.join(membership, on="account_id").sort("group_id", "account_id")
+    weight = pl.col("n_requests").cast(pl.Float64)
+    age_days = (pl.col("first_seen") - pl.col("created_first")).dt.total_seconds() / 86_400
+    return members.group_by("group_id", maintain_order=True).agg(
+        member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
+        account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
+        # Over all members: an account without a creation date is not counted as fresh.
+        fresh_account_share=(age_days < FRESH_ACCOUNT_DAYS).fill_null(False).sum() / pl.len(),
+    )
+
+
+def creation_burst(aggregates: Aggregates, membership: pl.DataFrame) -> pl.DataFrame:
+    """Per group: the largest share of its accounts created within CREATION_WINDOW_DAYS."""
+    created = aggregates.accounts.select("account_id", "created_at").join(
+        membership, on="account_id"
+    ).drop_nulls("created_at")
+    if created.height == 0:
+        return membership.select("group_id").unique().with_columns(
+            creation_burst_share=pl.lit(0.0), creation_burst_accounts=pl.lit(0, dtype=pl.UInt32)
+        )
+    per_day = created.group_by("group_id", day=pl.col("created_at").dt.truncate("1d")).agg(
+        n=pl.len()
+    )
+    sizes = membership.group_by("group_id").agg(size=pl.len())
+    windows = (
+        per_day.join(per_day, on="group_id", suffix="_other")
+        .filter(
+            (pl.col("day_other") >= pl.col("day"))
+            & (pl.col("day_other") < pl.col("day") + pl.duration(days=CREATION_WINDOW_DAYS))
+        )
+        .group_by("group_id", "day")
+        .agg(in_window=pl.col("n_other").sum())
+        .group_by("group_id")
+        .agg(creation_burst_accounts=pl.col("in_window").max())
+    )
+    return sizes.join(windows, on="group_id", how="left").select(
+        "group_id",
+        creation_burst_accounts=pl.col("creation_burst_accounts").fill_null(0),
+        creation_burst_share=(pl.col("creation_burst_accounts").fill_null(0) / pl.col("size")),
+    )
+
+
+def pivot_lift(
+    aggregates: Aggregates, membership: pl.DataFrame, newest: tuple[str, int] | None
+) -> pl.DataFrame:
+    """Per group: how much more of its traffic moved to the newest model in the 24 h after
+    that model appeared than the platform as a whole, counted only for groups already
+    active in the week before (an operation that *moved*, not an eval that started).
+    `newest` is the log's newest model release (`newest_model_release`)."""
+    groups = membership.select("group_id").unique()
+    zero = groups.with_columns(pivot_lift=pl.lit(0.0), new_model=pl.lit(None, dtype=pl.String))
+    if newest is None:
+        return zero
+    model, release = newest
+    # Only the day after the release and the week before it are read (the table may be
+    # a scan of files much larger than memory).
+    buckets = aggregates.account_buckets.lazy().join(membership.lazy(), on="account_id")
+    window, before = pl.collect_all(
+        [
+            buckets.filter(pl.col("bucket").is_between(release, release + BUCKETS_PER_DAY - 1)),
+            buckets.filter(
+                pl.col("bucket").is_between(release - PIVOT_LOOKBACK_DAYS * BUCKETS_PER_DAY, release - 1)
+            )
+            .select("group_id")
+            .unique(),
+        ],
+        engine="streaming",
+    )
+    in_window = window.select(
+        new=pl.col("n").filter(pl.col("model") == model).sum(), all=pl.col("n").sum()
+    ).row(0)
+    platform_share = in_window[0] / max(in_window[1], 1)
+    lift = (
+        window.join(before, on="group_id")
+        .group_by("group_id")
+        .agg(
+            share=pl.col("n").filter(pl.col("model") == model).sum() / pl.col("n").sum()
+        )
+        .select("group_id", pivot_lift=pl.col("share") - platform_share)
+    )
+    return (
+        groups.join(lift, on="group_id", how="left")
+        .with_columns(pl.col("pivot_lift").fill_null(0.0), new_model=pl.lit(model))
+    )
+
+
+def add_components(groups: pl.DataFrame) -> pl.DataFrame:
+    """Add each score component (0..1), content, behaviour, score and severity."""
+    scale = _clip(
+        pl.col("n_accounts").cast(pl.Float64).log10() / math.log10(ACCOUNTS_FOR_FULL_SCALE)
+    )
+    accounts = pl.col("n_accounts").cast(pl.Float64)
+    # A family with no data (column absent or all null) is no evidence, not full sharing.
+    shared_billing = pl.when(pl.col("n_payments").fill_null(0) > 0).then(
+        _clip((accounts / pl.col("n_payments")).log10() / 1.5)
+    ).otherwise(0.0)
+    shared_network = pl.when(pl.col("n_subnets").fill_null(0) > 0).then(
+        _clip((accounts / pl.col("n_subnets")).log10() / 1.5)
+    ).otherwise(0.0)
+    many = pl.col("n_accounts") >= 3
+    with_parts = groups.with_columns(
+        c_templated=_clip(pl.col("templated_share")),
+        c_cot=_clip(pl.col("cot_share") / COT_SATURATION),
+        c_capability=_clip((pl.col("high_value_share") - 0.5) / 0.45),
+        c_single_turn=_clip((1.0 - pl.col("multi_turn_share") - 0.6) / 0.35),
+        c_fixed_params=_clip(pl.col("fixed_params_share")),
+        c_automation=_clip(pl.col("member_quiet_share")),
+        c_shared_infra=pl.max_horizontal(shared_billing, shared_network),
+        c_creation_burst=pl.when(many).then(_clip(pl.col("creation_burst_share"))).otherwise(0.0),
+        c_load_balance=pl.when(many)
+        .then(_clip(1.0 - pl.col("account_volume_cv") / 1.5))
+        .otherwise(0.0),
+        c_scale=scale,
+        c_pivot=_clip(pl.col("pivot_lift") / 0.3) * scale,
+        c_fresh_accounts=_clip(pl.col("fresh_account_share")),
+    ).with_columns(
+        c_coordination=pl.col("c_scale")
+        * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance"),
+    )
+    harvest = 1.0 - (1.0 - pl.col("c_templated")) * (1.0 - pl.col("c_cot"))
+    support = (pl.col("c_capability") + pl.col("c_single_turn") + pl.col("c_fixed_params")) / 3.0
+    behaviour = 1.0 - math.prod(
+        [1.0] + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in BEHAVIOUR_WEIGHTS.items()]
+    )
+    stream = pl.when(pl.col("templated_cot_requests") >= STREAM_MIN_REQUESTS).then(
+        _clip(pl.col("templated_cot_share") / STREAM_SHARE_SATURATION)
+    ).otherwise(0.0)
+    scored = with_parts.with_columns(
+        c_cot_stream=stream,
+        # Several accounts sending one reasoning-eliciting template, for days: coordination
+        # without shared infrastructure (an eval harness run once by two labs is brief).
+        c_shared_stream=stream
+        * _clip(pl.col("shared_cot_share"))
+        * _clip(pl.col("active_days").cast(pl.Float64) / SUSTAINED_DAYS),
+    ).with_columns(
+        content=pl.max_horizontal(
+            harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support), pl.col("c_cot_stream")
+        )
+        * pl.col("n_requests")
+        / (pl.col("n_requests") + EVIDENCE_PRIOR_REQUESTS),
+        behaviour=behaviour,
+    ).with_columns(score=(pl.col("content") * pl.col("behaviour")).sqrt().round(4))
+    severity = pl.lit(SEVERITY_THRESHOLDS[-1][0])
+    for name, threshold in reversed(SEVERITY_THRESHOLDS[:-1]):
+        severity = pl.when(pl.col("score") >= threshold).then(pl.lit(name)).otherwise(severity)
+    return scored.with_columns(severity=severity)
