@@ -27,7 +27,8 @@ def read_truth(path: Path) -> pl.DataFrame:
         truth = pl.read_csv(path, infer_schema=False)
     except (pl.exceptions.PolarsError, OSError) as error:
         lines = str(error).strip().splitlines()
-        raise InputError(str(path), f"cannot read ground truth CSV: {lines[0] if lines else type(error).__name__}") from None
+        reason = lines[0] if lines else type(error).__name__
+        raise InputError(str(path), f"cannot read ground truth CSV: {reason}") from None
     missing = [name for name in TRUTH_COLUMNS if name not in truth.columns]
     if missing:
         found = ", ".join(truth.columns[:20]) or "none"
@@ -49,6 +50,13 @@ class Evaluation:
     truth_accounts_not_in_scan: int
     per_kind: pl.DataFrame
     """kind, label, accounts, flagged, recall (campaign) or false-positive rate (benign)."""
+    per_campaign: pl.DataFrame
+    """One row per campaign (kind, entity_id): accounts, flagged, recall, groups (how many
+    groups hold its accounts: 1 is whole, more is fragmented), flagged_groups, largest_share
+    (its accounts in its largest group) and purity (the share of that group's accounts that
+    are this campaign's)."""
+    benign_by_severity: pl.DataFrame
+    """kind, then one column per severity: benign accounts of each kind at each severity."""
     group_average_precision: float
     campaign_groups: int
     benign_groups: int
@@ -71,11 +79,17 @@ class Evaluation:
             "pairwise_ranking_accuracy": round(self.pairwise_ranking_accuracy, 4),
             "top_benign_rank": self.top_benign_rank,
             "lowest_campaign_rank": self.lowest_campaign_rank,
-            "per_kind": [
-                {key: (round(value, 4) if isinstance(value, float) else value) for key, value in row.items()}
-                for row in self.per_kind.iter_rows(named=True)
-            ],
+            "per_kind": _rows(self.per_kind),
+            "per_campaign": _rows(self.per_campaign),
+            "benign_by_severity": _rows(self.benign_by_severity),
         }
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {key: (round(value, 4) if isinstance(value, float) else value) for key, value in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
 
 
 def _average_precision(labels_in_rank_order: list[bool]) -> float:
@@ -108,7 +122,7 @@ def evaluate(
     # Truth accounts the scan never saw (skipped rows, another log) stay in the
     # denominators, unflagged: dropping them would inflate recall.
     accounts = (
-        truth.select("account_id", "label", "kind")
+        truth.select("account_id", "label", "kind", entity_id=_entity(truth))
         .join(membership, on="account_id", how="left")
         .join(groups.select("group_id", "rank", "score", "severity"), on="group_id", how="left")
         .with_columns(flagged=pl.col("severity").is_in(flagged_levels).fill_null(False))
@@ -147,6 +161,8 @@ def evaluate(
             benign_seen += 1
     pair_total = len(campaign_ranks) * len(benign_ranks)
     return Evaluation(
+        per_campaign=_per_campaign(accounts),
+        benign_by_severity=_benign_by_severity(accounts),
         flag_severity=flag_severity,
         account_precision=precision,
         account_recall=recall,
@@ -161,3 +177,53 @@ def evaluate(
         top_benign_rank=top_benign,
         lowest_campaign_rank=max(campaign_ranks) if campaign_ranks else None,
     )
+
+
+def _entity(truth: pl.DataFrame) -> pl.Expr:
+    """Which campaign an account belongs to: its entity_id, else (older truth files) its kind."""
+    return (pl.col("entity_id") if "entity_id" in truth.columns else pl.col("kind")).cast(pl.String)
+
+
+def _per_campaign(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Recall and fragmentation of each campaign (see `Evaluation.per_campaign`)."""
+    labelled = accounts.rename({"entity_id": "entity"})
+    group_sizes = labelled.drop_nulls("group_id").group_by("group_id").agg(group_accounts=pl.len())
+    campaigns = labelled.filter(pl.col("label") == "campaign")
+    per_group = (
+        campaigns.drop_nulls("group_id")
+        .group_by("kind", "entity", "group_id")
+        .agg(in_group=pl.len(), group_flagged=pl.col("flagged").any())
+        .join(group_sizes, on="group_id")
+        .sort("in_group", "group_id", descending=[True, False])
+    )
+    largest = per_group.group_by("kind", "entity", maintain_order=True).agg(
+        groups=pl.len(),
+        flagged_groups=pl.col("group_flagged").sum(),
+        largest=pl.col("in_group").first(),
+        purity=(pl.col("in_group") / pl.col("group_accounts")).first(),
+    )
+    return (
+        campaigns.group_by("kind", "entity")
+        .agg(accounts=pl.len(), flagged=pl.col("flagged").sum())
+        .join(largest, on=["kind", "entity"], how="left")
+        .select(
+            "kind",
+            entity_id="entity",
+            accounts="accounts",
+            flagged="flagged",
+            recall=pl.col("flagged") / pl.col("accounts"),
+            groups=pl.col("groups").fill_null(0),
+            flagged_groups=pl.col("flagged_groups").fill_null(0),
+            largest_share=pl.col("largest").fill_null(0) / pl.col("accounts"),
+            purity=pl.col("purity"),
+        )
+        .sort("kind", "entity_id")
+    )
+
+
+def _benign_by_severity(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Benign accounts of each kind at each severity (see `Evaluation.benign_by_severity`)."""
+    benign = accounts.filter(pl.col("label") == "benign")
+    return benign.select(
+        "kind", *[(pl.col("severity") == name).fill_null(False).alias(name) for name in SEVERITIES]
+    ).group_by("kind").agg(pl.col(name).sum() for name in SEVERITIES).sort("kind")
