@@ -21,8 +21,6 @@ from distillscan.model.aggregates import TABLES, Aggregates, Table
 # account's repeated frames and active 10-minute slots), kept on disk when completion
 # is given a folder.
 _ON_DISK: Final = ("account_buckets", "account_frames")
-
-
 # Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
 # the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range
 # of 4M, 1.0-1.1 GB of 2M, in the same total time (29 s against 31 s); its 12M partial
@@ -30,8 +28,6 @@ _ON_DISK: Final = ("account_buckets", "account_frames")
 # in 3, 10.6 s and 0.21 GB in 7; its 11M account × value rows 2.5 s and 0.74 GB in one,
 # 3.2 s and 0.12 GB in 3.
 PARTITION_ROWS: Final = 2_000_000
-
-
 _RANGE_ROWS_SCALE: Final[dict[str, int]] = {
     "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2,
 }

@@ -18,8 +18,6 @@ from distillscan.model.aggregates import TABLES, Aggregates
 
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
-
-
 MERGE_EVERY: Final = 8
 
 

@@ -24,8 +24,6 @@ def network_of(ip: str | None) -> str | None:
 
 
 _OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-
-
 _CANONICAL_IPV4: Final = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"
 
 

@@ -11,16 +11,10 @@ from typing import Final
 import polars as pl
 
 BUCKET_SECONDS: Final = 600
-
-
 BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
-
-
 # A frame seen fewer times than this in the whole log is a one-off prompt: completed
 # aggregates fold it into its account's one-off row instead of keeping a row per frame.
 REPEATED_FRAME_MIN_REQUESTS: Final = 2
-
-
 # Infrastructure values kept per account: kind name -> canonical column (subnets are
 # derived from the IP rows).
 VALUE_COLUMNS: Final[dict[str, str]] = {
@@ -30,8 +24,6 @@ VALUE_COLUMNS: Final[dict[str, str]] = {
     "payment": "payment_fingerprint",
     "org": "org_id",
 }
-
-
 MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "accounts": ("account_id",),
     "account_frames": ("account_id", "frame_fp", "system_fp"),
@@ -42,11 +34,7 @@ MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "account_values": ("account_id", "kind", "value"),
     "account_params": ("account_id", "temperature", "max_tokens"),
 }
-
-
 _MIN_COLUMNS: Final = frozenset({"first_ts", "created_at"})
-
-
 _MAX_COLUMNS: Final = frozenset({"last_ts"})
 
 

@@ -12,20 +12,10 @@ from distillscan.graph import component_frame
 
 # A frame needs this many requests to be a template (and to take part in clustering).
 MIN_TEMPLATE_REQUESTS: Final = 3
-
-
 MINHASH_PERMUTATIONS: Final = 32
-
-
 MINHASH_BAND_ROWS: Final = 2
-
-
 SHINGLE_WORDS: Final = 3
-
-
 NEAR_DUPLICATE_JACCARD: Final = 0.5
-
-
 ALL_PAIRS_BUCKET_SIZE: Final = 32
 
 
@@ -80,8 +70,6 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
 
 
 _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
-
-
 # Work is cut so that memory stays flat as templates grow: signatures are computed for
 # SIGNATURE_CHUNK items at a time, candidate pairs are found BANDS_PER_PASS bands at a
 # time and verified VERIFY_CHUNK pairs at a time. On the 609k repeated frames of a
@@ -89,14 +77,8 @@ _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
 # 8 bands a pass, 1.6 GB; 2 bands a pass with the verification below and a final
 # de-duplication of the verified pairs, 1.1 GB, for about 4 s more (32 s against 28 s).
 SIGNATURE_CHUNK: Final = 200_000
-
-
 BANDS_PER_PASS: Final = 2
-
-
 VERIFY_CHUNK: Final = 1_000_000
-
-
 # Verified pairs held before they are folded into a spanning forest (or the number of
 # items, if larger). On the 609k repeated frames of the 30M-row benchmark log, whose
 # 5.3M verified pairs peaked at 1.2 GB while connected at once, clustering peaked at
@@ -224,11 +206,7 @@ def _cluster_representatives(frames: pl.DataFrame, edges: pl.DataFrame) -> pl.Da
 # words but few long shingles, so families compare word pairs at a lower bar. Short
 # generic prompts ("you are a helpful assistant") are too common to say anything.
 SYSTEM_FAMILY_SHINGLE_WORDS: Final = 2
-
-
 SYSTEM_FAMILY_JACCARD: Final = 0.3
-
-
 SYSTEM_FAMILY_MIN_WORDS: Final = 12
 
 

@@ -15,8 +15,6 @@ SEVERITY_THRESHOLDS: Final[tuple[tuple[str, float], ...]] = (
     ("low", 0.35),
     ("info", 0.0),
 )
-
-
 SEVERITIES: Final[tuple[str, ...]] = tuple(name for name, _ in SEVERITY_THRESHOLDS)
 
 

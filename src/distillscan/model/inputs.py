@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Format = Literal["parquet", "jsonl"]
-
-
 Compression = Literal["gzip", "zstd"]
 
 

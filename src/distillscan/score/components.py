@@ -20,40 +20,20 @@ BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
     "fresh_accounts": 0.3,
     "shared_stream": 0.4,
 }
-
-
 # A stream shared by accounts counts in full once it has run for this many days.
 SUSTAINED_DAYS: Final = 7
-
-
 # Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)),
 # times n / (n + EVIDENCE_PRIOR_REQUESTS) so a handful of requests cannot look certain.
 EVIDENCE_PRIOR_REQUESTS: Final = 10
-
-
 SUPPORT_WEIGHT: Final = 0.3
-
-
 COT_SATURATION: Final = 0.5
-
-
 # Templated requests that ask for reasoning count in full once they are this share of a
 # group's traffic (and at least STREAM_MIN_REQUESTS requests).
 STREAM_SHARE_SATURATION: Final = 0.25
-
-
 STREAM_MIN_REQUESTS: Final = 50
-
-
 CREATION_WINDOW_DAYS: Final = 2
-
-
 ACCOUNTS_FOR_FULL_SCALE: Final = 100
-
-
 PIVOT_LOOKBACK_DAYS: Final = 7
-
-
 # An account first used within this many days of its creation counts as fresh.
 FRESH_ACCOUNT_DAYS: Final = 30
 
