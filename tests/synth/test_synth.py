@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from distillscan.synth.synth import (
+from distillscan.synth import (
     BENIGN_KINDS,
     CAMPAIGN_KINDS,
     NEW_MODEL,
