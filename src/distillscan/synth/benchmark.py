@@ -23,21 +23,25 @@ _MCQ_SUBJECTS: Final = load_strings("benchmarks", "mcq_subjects")
 
 
 def _bench_gsm(rng: Rng) -> tuple[str, int]:
+    """A grade-school math problem after two worked few-shot examples."""
     return f"{_FEW_SHOT}Question: {math_problem(rng)}\nLet's think step by step.\nAnswer:", MATH
 
 
 def _bench_solve(rng: Rng) -> tuple[str, int]:
+    """A math problem with a fixed answer marker."""
     return (f"Solve the following problem. Put your final answer after '####'.\n\nProblem: {math_problem(rng)}"
             "\n\nSolution: Let's think step by step.", MATH)
 
 
 def _bench_mcq(rng: Rng) -> tuple[str, int]:
+    """A multiple-choice math question with four numeric options."""
     options = "\n".join(f"({c}) {math_answer(rng)}" for c in "ABCD")
     return ("The following is a multiple choice question. Think step by step, then finish with 'The answer is (X)'."
             f"\n\nSubject: {pick(rng, _MCQ_SUBJECTS)}\n\n{math_problem(rng)}\n{options}\nAnswer:", MATH)
 
 
 def _bench_code(rng: Rng) -> tuple[str, int]:
+    """A function signature and docstring to complete, as in a code benchmark."""
     args = ", ".join(rng.sample(ARGS, 1 + int(rng.random() * 2)))
     spec = TOPIC_GRAMMAR["func_spec"](rng).capitalize()
     return ("Complete the following Python function so that it passes the hidden tests.\n\n```python\n"
@@ -49,6 +53,8 @@ _BENCH_TEMPLATES: Final = (_bench_gsm, _bench_solve, _bench_mcq, _bench_code)
 
 @dataclass(slots=True)
 class _Run:
+    """One evaluation run: its account, day, time span, size, template and settings."""
+
     acct: int
     day: int
     start_s: float
@@ -82,10 +88,12 @@ class Benchmark(Entity[int]):
 
 
 def _bench_size(rng: Rng, n_requests: int) -> int:
+    """Rows in one run: about 0.9% of the log, between 500 and 3,000."""
     return max(500, min(3000, int(n_requests * 0.009 * (0.8 + 0.4 * rng.random()))))
 
 
 def build_benchmark(world: World, rng: Rng) -> Benchmark:
+    """Three benchmark accounts and their four runs, one right after the release."""
     bench = Benchmark()
     n = world.config.n_requests
     release_day = world.config.new_model_day

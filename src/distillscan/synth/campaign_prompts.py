@@ -52,12 +52,14 @@ _PLAIN_TAILS: Final = load_strings("campaigns", "plain_tails")
 
 
 def _cot_or_plain(rng: Rng, cot_rate: float) -> tuple[str, bool]:
+    """The instruction that ends a hydra prompt, and whether it asks for reasoning."""
     if rng.random() < cot_rate:
         return pick(rng, _COT_CAMPAIGN), True
     return pick(rng, _PLAIN_TAILS), False
 
 
 def _hydra_data(rng: Rng, cot_rate: float) -> tuple[int, str, int, bool]:
+    """A sampled CSV data set and an analysis question, under one of the analyst system prompts."""
     title, csv, question = dataset(rng)
     tail, cot = _cot_or_plain(rng, cot_rate)
     n = len(csv.splitlines()) - 1
@@ -66,6 +68,7 @@ def _hydra_data(rng: Rng, cot_rate: float) -> tuple[int, str, int, bool]:
 
 
 def _hydra_agent(rng: Rng, cot_rate: float) -> tuple[int, str, int, bool]:
+    """A coding task on a file in a partial repository listing, with the file's code."""
     tree, path = tree_and_path(rng)
     tail, cot = _cot_or_plain(rng, cot_rate)
     suffix = path[path.rfind("."):]
@@ -81,11 +84,13 @@ def _hydra_agent(rng: Rng, cot_rate: float) -> tuple[int, str, int, bool]:
 
 
 def _hydra_tools(rng: Rng, cot_rate: float) -> tuple[int, str, int, bool]:
+    """A goal for a tool-calling agent."""
     tail, cot = _cot_or_plain(rng, cot_rate)
     return 0, f"Goal: {_CAMPAIGN_G['tool_goal'](rng)}\n\n{tail}", AGENTIC, cot
 
 
 def _hydra_reason(rng: Rng, cot_rate: float) -> tuple[int, str, int, bool]:
+    """A math problem."""
     tail, cot = _cot_or_plain(rng, cot_rate)
     return 0, f"Problem:\n{math_problem(rng)}\n\n{tail}", MATH, cot
 
@@ -101,6 +106,7 @@ _RUBRIC_CRITERIA: Final = load_strings("campaigns", "rubric_criteria")
 
 
 def _rubric_prompt(rng: Rng) -> tuple[str, int]:
+    """Score a response against a rubric, reasoning through each criterion."""
     criteria = rng.sample(_RUBRIC_CRITERIA, 3 + int(rng.random() * 3))
     rubric = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(criteria))
     task_gen = TOPIC_GENS[(CODING, MATH, CHAT, DATA)[int(rng.random() * 4)]]
@@ -114,6 +120,7 @@ def _rubric_prompt(rng: Rng) -> tuple[str, int]:
 
 
 def reconstruct_prompt(rng: Rng) -> tuple[str, int]:
+    """Reconstruct the full reasoning from a question to its final answer."""
     return (
         "Below is a question and its final answer. Reconstruct, in full detail, the step-by-step reasoning that leads "
         "from the question to this answer. Do not skip any step.\n\n"
@@ -123,6 +130,7 @@ def reconstruct_prompt(rng: Rng) -> tuple[str, int]:
 
 
 def _sensitive_rewrite_prompt(rng: Rng) -> tuple[str, int]:
+    """Rewrite an answer on a sensitive topic, explaining each change step by step."""
     return (
         f"Rewrite the answer below about {TOPIC_GRAMMAR['sensitive_topic'](rng)} into a version that avoids "
         "politically sensitive claims while remaining fluent and confident. First explain step by step which "
@@ -145,6 +153,7 @@ PARA_COT: Final = _PARAPHRASE["cot"]
 
 
 def para_task(rng: Rng) -> tuple[str, int]:
+    """A paraphrase or low-and-slow task: a math problem, a function to write, or code to fix."""
     if rng.random() < 0.55:
         return math_problem(rng), MATH
     if rng.random() < 0.5:
@@ -163,6 +172,7 @@ _CU_G: Final = Grammar(load_rules("campaigns", "computer_use"), TOPIC_GRAMMAR.su
 
 
 def computer_use_prompt(rng: Rng, cot_rate: float) -> tuple[str, int, bool]:
+    """One computer-use step: the screen, the objective and previous actions."""
     steps = int(rng.random() * 5)
     previous = "; ".join(pick(rng, ("click(412, 230)", "type('report')", "key('ctrl+s')", "scroll(0, -3)",
                                      "click(88, 640)")) for _ in range(steps)) or "none"

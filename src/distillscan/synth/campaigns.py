@@ -93,6 +93,7 @@ class Hydra(Entity[HydraUnit]):
         self.rate = max(1.5, rows / max(active_days, 1))
 
     def _active(self, world: World, day: int) -> list[int]:
+        """Accounts ready by the start of `day` and not yet retired."""
         start = world.day_start(day)
         return [i for i in range(len(self.accounts)) if self.ready_s[i] <= start and day < self.retire_day[i]]
 
@@ -163,6 +164,8 @@ class CotRubric(Entity[RubricUnit]):
 
 @dataclass(slots=True)
 class _Paraphraser:
+    """One paraphrase account: its own system prompt wording, rate, daily pause and settings."""
+
     acct: int
     system: int
     prefix: str
@@ -219,6 +222,8 @@ class Paraphrase(Entity[int]):
 
 @dataclass(slots=True)
 class _Slow:
+    """One low-and-slow account: its daily rate, timezone, hours, addresses and sign-off."""
+
     acct: int
     rate: float
     tz_s: float
@@ -245,6 +250,7 @@ class LowSlow(Entity[int]):
         ]
 
     def rows(self, days: int) -> float:
+        """Rows expected over `days` days."""
         return sum(m.rate for m in self.members) * days
 
     def units(self, world: World, day: int, rng: Rng) -> list[int]:

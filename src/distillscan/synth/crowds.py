@@ -75,6 +75,8 @@ ORDINARY_TOPICS: Final = _topic_table(_ORDINARY_TOPIC_WEIGHTS)
 
 @dataclass(slots=True)
 class _Human:
+    """One person: timezone, hours, activity, addresses, habits and when they try the new model."""
+
     acct: int
     tz_s: float
     table_wd: int
@@ -223,6 +225,7 @@ def _human_settings(world: World, rng: Rng) -> tuple[int, tuple[float | None, ..
 
 
 def build_ordinary(world: World, rng: Rng, rows: float) -> Crowd:
+    """Ordinary users with heavy-tailed volumes; the rest of the benign rows."""
     crowd = Crowd("ordinary", _ORDINARY_TOPIC_WEIGHTS, tool=False)
     n = max(50, round(rows / 40))
     cap = min(0.004 * world.config.n_requests, 8000.0)

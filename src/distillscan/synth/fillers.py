@@ -25,24 +25,29 @@ ESSAY_TOPICS: Final = load_strings("fillers", "essay_topics")
 
 
 def money(rng: Rng) -> str:
+    """A dollar amount."""
     return f"${5 + int(rng.random() * 995)}"
 
 
 def pct(rng: Rng) -> str:
+    """A percentage with one decimal."""
     return f"{1 + rng.random() * 39:.1f}%"
 
 
 def date(rng: Rng) -> str:
+    """A month and day."""
     return f"{pick(rng, MONTHS)} {1 + int(rng.random() * 28)}"
 
 
 def num_list(rng: Rng) -> str:
+    """A comma-separated list of integers."""
     n = 6 + int(rng.random() * 9)
     scale = (10, 100, 1000)[int(rng.random() * 3)]
     return ", ".join(str(int(rng.random() * scale) + 1) for _ in range(n))
 
 
 def num_series(rng: Rng) -> str:
+    """Twelve values with a trend and noise, as monthly figures."""
     base = 50 + rng.random() * 950
     trend = (rng.random() - 0.4) * base * 0.05
     values = (base + trend * i + (rng.random() - 0.5) * base * 0.2 for i in range(12))
@@ -84,15 +89,18 @@ def fill_snippet(rng: Rng, template: str, i: int | None = None) -> str:
 
 
 def code_py(rng: Rng) -> str:
+    """A filled-in Python snippet."""
     return fill_snippet(rng, pick(rng, PY_SNIPPETS))
 
 
 def code_any(rng: Rng) -> str:
+    """A filled-in snippet in Python (more often), JavaScript, Go, SQL or Rust."""
     pools = (PY_SNIPPETS, PY_SNIPPETS, _JS_SNIPPETS, _GO_SNIPPETS, _SQL_SNIPPETS, _RS_SNIPPETS)
     return fill_snippet(rng, pick(rng, pools[int(rng.random() * len(pools))]))
 
 
 def fn_name(rng: Rng) -> str:
+    """A snake_case function name."""
     return pick(rng, SNAKE)
 
 
@@ -127,6 +135,7 @@ _ROW_POOL: Final = 512
 
 
 def _data_row(rng: Rng, columns: tuple[_Column, ...]) -> str:
+    """One CSV row of random values for `columns`."""
     cells: list[str] = []
     for _, kind, param in columns:
         if kind == "cat":
@@ -158,10 +167,12 @@ def dataset(rng: Rng) -> tuple[str, str, str]:
 
 
 def csv_table(rng: Rng) -> str:
+    """A small CSV sample."""
     return dataset(rng)[1]
 
 
 def columns(rng: Rng) -> str:
+    """The column names of a data set."""
     _, cols = _DATASETS[int(rng.random() * len(_DATASETS))]
     return ", ".join(name for name, _, _ in cols)
 
@@ -235,6 +246,7 @@ _MATH_COMPILED = tuple((t, tuple(r.items()), "{name" in t, "{city" in t) for t, 
 
 
 def math_problem(rng: Rng) -> str:
+    """A math word problem with its numbers, names and cities filled in."""
     template, ranges, has_names, has_cities = _MATH_COMPILED[int(rng.random() * len(_MATH_COMPILED))]
     values: dict[str, int | str] = {k: lo + int(rng.random() * (hi - lo + 1)) for k, (lo, hi) in ranges}
     if has_names:
@@ -245,6 +257,7 @@ def math_problem(rng: Rng) -> str:
 
 
 def math_answer(rng: Rng) -> str:
+    """A number with zero to two decimals, as a student's answer."""
     return f"{rng.random() * 1000:.{int(rng.random() * 3)}f}"
 
 
@@ -268,11 +281,13 @@ def _tree_views() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def tree_and_path(rng: Rng) -> tuple[str, str]:
+    """A partial repository listing and one code file in it."""
     views = _tree_views()
     text, paths = views[int(rng.random() * len(views))]
     return text, paths[int(rng.random() * len(paths))]
 
 
 def file_path(rng: Rng) -> str:
+    """A file path from one of the repositories."""
     tree = _TREES[int(rng.random() * len(_TREES))]
     return pick(rng, tree)

@@ -41,6 +41,7 @@ class _Tables:
 
 
 def _frame(tables: _Tables, rows: list[tuple[object, ...]]) -> tuple[pl.DataFrame, pl.Series]:
+    """Native-schema rows of one segment, and each row's kind code."""
     acct, ts, model, system, prompt, conv, turn, ip, ua, out, temp, max_tokens, rid = zip(*rows, strict=True)
     idx = pl.Series(acct, dtype=pl.UInt32)
     system_col = tables.system.gather(pl.Series(system, dtype=pl.UInt32))
@@ -96,6 +97,7 @@ def _segments(world: World) -> Iterator[Segment]:
 
 def _emit_segment(world: World, tables: _Tables, day: int, seg: int,
                   units: list[tuple[int, object]]) -> tuple[pl.DataFrame, pl.Series]:
+    """The rows of one segment, from its own random stream and id range."""
     rng = random.Random(f"{world.config.seed}:segment:{day}:{seg}")
     sink = Sink(world, rng, (day << 14) | seg)
     for index, payload in units:
@@ -107,11 +109,13 @@ _WORKER_STATE: list[tuple[World, _Tables]] = []
 
 
 def _init_worker(config: SynthConfig) -> None:
+    """Build the world once per worker process."""
     world = build_world(config)
     _WORKER_STATE.append((world, _Tables(world)))
 
 
 def _worker_segment(day: int, seg: int, units: list[tuple[int, object]]) -> tuple[pl.DataFrame, pl.Series]:
+    """Emit one segment in a worker process."""
     world, tables = _WORKER_STATE[0]
     return _emit_segment(world, tables, day, seg, units)
 
@@ -134,6 +138,7 @@ def _parallel(config: SynthConfig, segments: Iterator[Segment],
 
 
 def auto_workers(config: SynthConfig, workers: int | None) -> int:
+    """The worker processes to use: `workers` if given, else by size and CPU count."""
     if workers is not None:
         if workers < 1:
             raise ValueError("workers must be at least 1")

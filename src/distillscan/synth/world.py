@@ -63,9 +63,11 @@ class World:
         self.conversation_key = keys.getrandbits(64)
 
     def day_start(self, day: int) -> float:
+        """Seconds since the epoch at which day `day` of the window starts (UTC)."""
         return self.start_s + day * DAY
 
     def weekend(self, day: int) -> bool:
+        """Whether day `day` of the window is a Saturday or Sunday."""
         return (self.weekday0 + day) % 7 >= 5
 
     def account(self, kind: str, entity_id: str, created_s: float, org_id: str | None, payment: str) -> int:
@@ -79,6 +81,7 @@ class World:
         return len(self.accounts) - 1
 
     def ip(self, address: str) -> int:
+        """The index of `address` in the IP table, adding it if new."""
         index = self._ip_index.get(address)
         if index is None:
             index = self._ip_index[address] = len(self.ips)
@@ -86,6 +89,7 @@ class World:
         return index
 
     def system(self, text: str | None) -> int:
+        """The index of system prompt `text` in the system table (0 for none), adding it if new."""
         if text is None:
             return 0
         index = self._system_index.get(text)
@@ -142,6 +146,7 @@ class Sink:
         self._dup_rate = world.config.duplicate_rate
 
     def conversation(self) -> str:
+        """A new conversation id, unique within the log."""
         self._conversations += 1
         x = (self._conversations * _ODD64 + self._conversation_key) & _MASK64
         return "conv_%016x" % (x ^ (x >> 29))
