@@ -10,7 +10,7 @@ import pytest
 from distillscan.evaluate import evaluate
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan
-from distillscan.synth.synth import SynthConfig, ground_truth, write_synthetic
+from distillscan.synth import SynthConfig, ground_truth, write_synthetic
 
 UNREQUIRED_RECALL = {"low_slow"}
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from distillscan.cli.cli import main
-from distillscan.synth.synth import SynthConfig, write_synthetic
+from distillscan.synth import SynthConfig, write_synthetic
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE = Path(__file__).parent.parent / "sample_logs" / "requests.parquet"

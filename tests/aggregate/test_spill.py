@@ -20,7 +20,7 @@ from distillscan.fingerprint.cluster import cluster_templates
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan
-from distillscan.synth.synth import SynthConfig, write_synthetic
+from distillscan.synth import SynthConfig, write_synthetic
 from tests.helpers import assert_same_aggregates, at, requests_frame
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from distillscan.cli.cli import main
 from distillscan.errors import ExitCode
 from distillscan.model.aggregates import Aggregates
-from distillscan.synth.synth import SynthConfig, write_synthetic
+from distillscan.synth import SynthConfig, write_synthetic
 from tests.helpers import at, requests_frame
 
 

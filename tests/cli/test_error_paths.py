@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import distillscan.pipeline as pipeline
-import distillscan.synth.synth as synth
+import distillscan.synth as synth
 from distillscan.cli.cli import main
 from distillscan.errors import ExitCode
 from tests.helpers import at, requests_frame

@@ -593,7 +593,7 @@ def synth(output: Path, rows: int, seed: int, days: int, volume: int, output_for
     Example:
       distillscan synth /tmp/logs.parquet --rows 200000 --truth /tmp/truth.csv
     """
-    from distillscan.synth.synth import SynthConfig, write_synthetic
+    from distillscan.synth import SynthConfig, write_synthetic
 
     fmt: Literal["parquet", "jsonl"] = (
         "jsonl" if (output_format or "").startswith("jsonl") or output.suffix in {".jsonl", ".ndjson"}
