@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.synth import SynthConfig, write_synthetic
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -32,6 +32,6 @@ def main() -> None:
     threads = threads_from_argv(sys.argv[1:])
     if threads is not None:
         os.environ["POLARS_MAX_THREADS"] = str(threads)
-    from distillscan.cli.cli import main as cli_main
+    from distillscan.cli.main import main as cli_main
 
     cli_main()

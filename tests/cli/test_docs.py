@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pytest
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.errors import ExitCode
 from tests.helpers import at, requests_frame
 

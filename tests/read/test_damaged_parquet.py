@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import distillscan.pipeline as pipeline
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.errors import ExitCode, InputError
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import aggregate_shards, analyse_frame, scan
 from distillscan.read.dedupe import SeenRequests, request_keys, unique_batches

@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.errors import InputError, UsageError
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.report.report import spreadsheet_safe
 from tests.helpers import at, requests_frame
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.investigate.investigate import example_requests, group_view
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan

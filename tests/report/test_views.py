@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from distillscan import pipeline
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.errors import ExitCode
 from distillscan.investigate.investigate import group_view
 from distillscan.model.scan import ScanOptions, ScanResult

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from distillscan.cli.cli import main
+from distillscan.cli.main import main
 from distillscan.errors import ExitCode, UsageError
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan

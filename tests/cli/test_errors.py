@@ -3,24 +3,30 @@ comes first only with --debug."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 
 import distillscan.pipeline as pipeline
 import distillscan.synth as synth
-from distillscan.cli.cli import main
-from distillscan.errors import ExitCode
+from distillscan.cli.errors import handle_errors
+from distillscan.cli.main import main
+from distillscan.environment import Environment
+from distillscan.errors import ExitCode, InputError
+from distillscan.model.aggregates import Aggregates
 from tests.helpers import at, requests_frame
 
 
 @pytest.fixture()
 def log(tmp_path: Path) -> Path:
     path = tmp_path / "log.parquet"
-    requests_frame([{"account_id": "a", "timestamp": at(hours=i), "prompt": f"hi {i}"} for i in range(3)]).write_parquet(path)
+    rows = [{"account_id": "a", "timestamp": at(hours=i), "prompt": f"hi {i}"} for i in range(3)]
+    requests_frame(rows).write_parquet(path)
     return path
 
 
@@ -55,7 +61,9 @@ def _input_error_cases(tmp: Path, log: Path, truth: Path) -> dict[str, tuple[lis
     return {
         "scan": (["scan", str(tmp / "missing.parquet")], ExitCode.USAGE_OR_INPUT, "missing.parquet"),
         "schema": (["schema", str(tmp / "missing.jsonl")], ExitCode.USAGE_OR_INPUT, "missing.jsonl"),
-        "evaluate": (["evaluate", str(log), "--truth", str(bad_truth)], ExitCode.USAGE_OR_INPUT, "lacks column(s) account_id"),
+        "evaluate": (
+            ["evaluate", str(log), "--truth", str(bad_truth)], ExitCode.USAGE_OR_INPUT, "lacks column(s) account_id"
+        ),
         "synth": (["synth", str(blocker / "out.parquet"), "--rows", "10000"], ExitCode.USAGE_OR_INPUT, "cannot write"),
     }
 
@@ -109,4 +117,64 @@ def test_internal_errors(
 @pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
 def test_interrupt_is_not_success(log: Path, debug: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "scan", _boom(KeyboardInterrupt()))
-    _assert_reported(_invoke(["scan", str(log), "--fail-on", "high"], debug), ExitCode.INTERRUPTED, debug, "interrupted")
+    result = _invoke(["scan", str(log), "--fail-on", "high"], debug)
+    _assert_reported(result, ExitCode.INTERRUPTED, debug, "interrupted")
+
+
+def test_tables_folder_removed_mid_scan_is_named_not_reported_as_a_bug(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analyse = pipeline.analyse
+
+    def swept_then_analysed(aggregates: Aggregates) -> object:
+        assert aggregates.folder is not None
+        aggregates.folder.cleanup()  # a /tmp cleaner, between reading and linking
+        return analyse(aggregates)
+
+    monkeypatch.setattr(pipeline, "analyse", swept_then_analysed)
+    result = CliRunner().invoke(main, ["scan", str(log_path), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT, result.output
+    assert "distillscan-tables-" in result.stderr
+    assert "removed while it ran" in result.stderr and "--temp-dir" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.output
+
+
+@click.command()
+@click.option("--debug", is_flag=True)
+@click.option("--fail", type=click.Choice(["none", "input", "bug"]), default="none")
+@handle_errors
+def _probe(env: Environment, fail: str) -> ExitCode:
+    """A command that writes to its Environment, then fails as asked."""
+    env.stdout.write("data\n")
+    if fail == "input":
+        raise InputError("log.jsonl", "not JSON", line=3)
+    if fail == "bug":
+        raise ValueError("boom")
+    return ExitCode.PARTIAL
+
+
+@pytest.mark.parametrize(
+    ("fail", "code", "stderr"),
+    [
+        ("none", ExitCode.PARTIAL, ""),
+        ("input", ExitCode.USAGE_OR_INPUT, "distillscan: error: log.jsonl:3: not JSON\n"),
+        ("bug", ExitCode.INTERNAL,
+         "distillscan: error: internal error (ValueError: boom); rerun with --debug and report it\n"),
+    ],
+)
+def test_handle_errors_uses_the_environment_and_the_returned_code(fail: str, code: ExitCode, stderr: str) -> None:
+    env = Environment.of()
+    result = CliRunner().invoke(_probe, ["--fail", fail], obj=env)
+    assert result.exit_code == code
+    assert result.stdout == result.stderr == ""  # nothing on the process's streams
+    assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
+    assert (env.stdout.getvalue(), env.stderr.getvalue()) == ("data\n", stderr)
+
+
+def test_handle_errors_prints_the_traceback_on_the_environment_with_debug() -> None:
+    env = Environment.of()
+    result = CliRunner().invoke(_probe, ["--fail", "bug", "--debug"], obj=env)
+    assert result.exit_code == ExitCode.INTERNAL
+    assert isinstance(env.stderr, io.StringIO)
+    lines = env.stderr.getvalue().splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[-1].startswith("distillscan: error: internal")
