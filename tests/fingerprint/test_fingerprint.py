@@ -13,8 +13,8 @@ from distillscan.fingerprint.fingerprint import (
     annotate_requests,
     cluster_templates,
     normalise,
-    stable_fp,
 )
+from distillscan.model.templates import stable_fp
 from tests.helpers import at, requests_frame
 
 

@@ -28,19 +28,14 @@ from typing import Final, Literal
 
 import polars as pl
 
-from distillscan.fingerprint.fingerprint import (
-    HIGH_VALUE_TOPICS,
-    MIN_TEMPLATE_REQUESTS,
-    TOPICS,
-    annotate_requests,
-)
+from distillscan.fingerprint.fingerprint import annotate_requests
 from distillscan.model.aggregates import TABLES, Aggregates, Table
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.model.topics import HIGH_VALUE_TOPICS, TOPICS
 
 BUCKET_SECONDS: Final = 600
 BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
 QUIET_WINDOW_HOURS: Final = 6
-# A template counts as "repeated" in a key's traffic once it carries this many requests.
-REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
 MERGE_EVERY: Final = 8

@@ -24,9 +24,9 @@ from rich.text import Text
 
 from distillscan import __version__
 from distillscan.errors import DistillscanError, ExitCode, UsageError
-from distillscan.fingerprint.fingerprint import MIN_TEMPLATE_REQUESTS
 from distillscan.investigate.investigate import ACCOUNT_SORTS, TEMPLATE_SORTS
 from distillscan.model.groups import SEVERITIES
+from distillscan.model.templates import MIN_TEMPLATE_REQUESTS
 from distillscan.report.report import (
     Selection,
     render_csv,

@@ -19,6 +19,8 @@ from typing import Final
 import polars as pl
 
 from distillscan.graph import component_frame
+from distillscan.model.templates import MIN_TEMPLATE_REQUESTS
+from distillscan.model.topics import GENERAL_TOPIC
 
 # Words of the normalised user text kept at each end of the frame.
 FRAME_EDGE_WORDS: Final = 6
@@ -68,6 +70,7 @@ COT_PATTERN: Final = (
 
 # Capability taxonomy over lower-cased text, most specific first: a request takes the
 # first topic that matches anywhere in its system prompt or the ends of its user text.
+# Names and order: `model.topics.CAPABILITY_TOPICS`.
 TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("grading", r"\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from|on a|out of|1-10|1 to 10)|evaluate the (?:following )?(?:response|answer|completion)s?\b|reward model|which (?:response|answer) is better"),
     ("sensitive_rewrite", r"politically sensitive|censorship|\b(?:rewrite|rephrase|reword)\b.*\b(?:neutral|sensitive|censor\w*|politic\w*|controversial|government|acceptable)\b"),
@@ -77,10 +80,6 @@ TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("data_analysis", r"\bdata ?set\b|\bcsv\b|\bspreadsheet|\bcolumns?\b|\bstatistic|\bregression\b|\bcorrelat|\bmedian\b|\baverage\b|\bpandas\b|\bpivot\b|\bcohort|\bkpi\b|\bquarterly\b|\bvariance\b"),
     ("math_reasoning", r"\bsolve\b|\bequation|\bprove\b|\bproof\b|\bprobability|\bhow many\b|\bcalculate|\bpuzzle|\blogic\b|\btheorem|\binteger|\bderivative|\bintegral|\bremainder\b|\bsequence\b"),
 )
-GENERAL_TOPIC: Final = "general_chat"
-TOPICS: Final[tuple[str, ...]] = tuple(name for name, _ in TOPIC_PATTERNS) + (GENERAL_TOPIC,)
-# Capabilities public reports name as distillation targets (everything but general chat).
-HIGH_VALUE_TOPICS: Final[frozenset[str]] = frozenset(TOPICS) - {GENERAL_TOPIC}
 
 
 def _mask(lowered: pl.Expr) -> pl.Expr:
@@ -242,15 +241,8 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([requests, annotations], how="horizontal")
 
 
-def stable_fp(text: str) -> str:
-    """A short fingerprint of skeleton text that is stable across versions and platforms."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
-
-
 # --- near-duplicate clustering over distinct frames -------------------------------------
 
-# A frame needs this many requests to be a template (and to take part in clustering).
-MIN_TEMPLATE_REQUESTS: Final = 3
 MINHASH_PERMUTATIONS: Final = 32
 MINHASH_BAND_ROWS: Final = 2
 SHINGLE_WORDS: Final = 3

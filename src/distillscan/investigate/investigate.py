@@ -24,14 +24,11 @@ from distillscan.aggregate.features import (
     newest_model_release,
 )
 from distillscan.errors import UsageError
-from distillscan.fingerprint.fingerprint import (
-    HIGH_VALUE_TOPICS,
-    MIN_TEMPLATE_REQUESTS,
-    annotate_requests,
-    stable_fp,
-)
+from distillscan.fingerprint.fingerprint import annotate_requests
 from distillscan.model.aggregates import Table
 from distillscan.model.scan import ScanOptions, ScanResult
+from distillscan.model.templates import MIN_TEMPLATE_REQUESTS, stable_fp
+from distillscan.model.topics import HIGH_VALUE_TOPICS
 from distillscan.pipeline import choose_presets, read_shards
 from distillscan.read.load import discover_sources
 from distillscan.score.score import (

@@ -21,10 +21,9 @@ from typing import Any, Final
 import polars as pl
 
 from distillscan import __version__
-from distillscan.aggregate.features import REPEATED_TEMPLATE_MIN_REQUESTS
 from distillscan.errors import UsageError
-from distillscan.fingerprint.fingerprint import stable_fp
 from distillscan.model.scan import ScanResult
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, stable_fp
 from distillscan.report.report import iso_utc, json_text
 
 GROUPS_FILE: Final = "groups.json"

@@ -30,9 +30,10 @@ from distillscan.aggregate.features import (
     newest_model_release,
     profile,
 )
-from distillscan.fingerprint.fingerprint import TOPICS, stable_fp
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import SEVERITY_THRESHOLDS, GroupReport
+from distillscan.model.templates import stable_fp
+from distillscan.model.topics import TOPICS
 
 # Behaviour is a noisy-OR of these weighted components.
 BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
