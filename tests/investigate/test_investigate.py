@@ -10,10 +10,9 @@ import polars as pl
 import pytest
 
 from distillscan.errors import UsageError
-from distillscan.investigate.investigate import (
+from distillscan.investigate import (
     EXAMPLE_CHARS,
     account_table,
-    activity_grid,
     example_requests,
     filter_accounts,
     group_view,
@@ -23,6 +22,7 @@ from distillscan.investigate.investigate import (
     template_catalog,
 )
 from distillscan.model.scan import ScanOptions, ScanResult
+from distillscan.model.views import activity_grid
 from distillscan.pipeline import scan
 from distillscan.report.report import COMPONENT_COLUMNS
 from distillscan.score.score import BEHAVIOUR_WEIGHTS

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from distillscan.cli.cli import main
-from distillscan.investigate.investigate import example_requests, group_view
+from distillscan.investigate import example_requests, group_view
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan
 from distillscan.report.html import render_group_html, render_scan_html

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from distillscan import pipeline
 from distillscan.cli.cli import main
 from distillscan.errors import ExitCode
-from distillscan.investigate.investigate import group_view
+from distillscan.investigate import group_view
 from distillscan.model.scan import ScanOptions, ScanResult
 from tests.helpers import at, requests_frame
 

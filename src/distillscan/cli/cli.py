@@ -24,7 +24,7 @@ from rich.text import Text
 
 from distillscan import __version__
 from distillscan.errors import DistillscanError, ExitCode, UsageError
-from distillscan.investigate.investigate import ACCOUNT_SORTS, TEMPLATE_SORTS
+from distillscan.investigate import ACCOUNT_SORTS, TEMPLATE_SORTS
 from distillscan.model.groups import SEVERITIES
 from distillscan.model.templates import MIN_TEMPLATE_REQUESTS
 from distillscan.report.report import (
@@ -494,7 +494,7 @@ def scan(
         if not quiet:
             _note(f"[+] exported {len(written)} files to {export_dir}")
     if html_path is not None:
-        from distillscan.investigate.investigate import group_view
+        from distillscan.investigate import group_view
         from distillscan.report.html import render_scan_html
 
         views = [group_view(result, group_id) for group_id in shown["group_id"]]
@@ -690,7 +690,7 @@ def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path
       distillscan explain G-3e0ec5d522 logs/ --examples 3 --html group.html
       distillscan explain G-3e0ec5d522 logs/ --format json -o group.json
     """
-    from distillscan.investigate.investigate import example_requests, group_view
+    from distillscan.investigate import example_requests, group_view
 
     options = _scan_options(column_map, input_format, preset, config_path, skip_errors, temp_dir)
     result = _read_logs(paths, options, quiet)
@@ -746,7 +746,7 @@ def templates(paths: tuple[str, ...], output_format: str, output: Path | None, s
       distillscan templates logs/ --sort first-seen --top 50
       distillscan templates logs/ --format csv -o templates.csv
     """
-    from distillscan.investigate.investigate import sort_templates, template_catalog
+    from distillscan.investigate import sort_templates, template_catalog
     from distillscan.report.views import (
         render_templates,
         render_templates_csv,
@@ -798,7 +798,7 @@ def accounts(paths: tuple[str, ...], account_ids: tuple[str, ...], group_ids: tu
       distillscan accounts logs/ --account acct_0021e7fad3cc --account acct_01da93a8cdfd
       distillscan accounts logs/ --group 1 --format parquet -o members.parquet
     """
-    from distillscan.investigate.investigate import (
+    from distillscan.investigate import (
         account_table,
         filter_accounts,
         resolve_group,

@@ -19,9 +19,9 @@ from typing import Final
 import polars as pl
 
 from distillscan import __version__
-from distillscan.investigate.investigate import ActivityGrid, GroupView, activity_grid
 from distillscan.model.groups import SEVERITIES
 from distillscan.model.scan import ScanResult
+from distillscan.model.views import ActivityGrid, GroupView, activity_grid
 from distillscan.report.report import terminal_safe
 
 CONTENT_SECURITY_POLICY: Final = (

@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from distillscan.investigate.investigate import ActivityGrid, GroupView, activity_grid
 from distillscan.model.scan import ScanResult
+from distillscan.model.views import ActivityGrid, GroupView, activity_grid
 from distillscan.report.report import (
     SCHEMA_VERSION,
     SEVERITY_STYLES,
