@@ -24,7 +24,7 @@ from distillscan.investigate import (
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.model.views import activity_grid
 from distillscan.pipeline import scan
-from distillscan.report.report import COMPONENT_COLUMNS
+from distillscan.report.documents import COMPONENT_COLUMNS
 from distillscan.score.score import BEHAVIOUR_WEIGHTS
 from tests.investigate.view_logs import (
     CAMPAIGN_ACCOUNTS,

@@ -26,16 +26,10 @@ from distillscan.report.export import (
     export_documents,
     write_export,
 )
-from distillscan.report.report import (
-    SCHEMA_VERSION,
-    Selection,
-    render_csv,
-    render_json,
-    render_jsonl,
-    render_table,
-    select_groups,
-    select_suppressed,
-)
+from distillscan.report.documents import SCHEMA_VERSION
+from distillscan.report.formats import render_csv, render_json, render_jsonl
+from distillscan.report.selection import Selection, select_groups, select_suppressed
+from distillscan.report.table import render_table
 from distillscan.triage.allow import parse_allowlist
 from distillscan.triage.baseline import compare, parse_baseline, with_baseline
 from distillscan.triage.gate import describe_failures, gate_failures

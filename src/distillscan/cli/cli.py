@@ -27,19 +27,10 @@ from distillscan.errors import DistillscanError, ExitCode, UsageError
 from distillscan.investigate import ACCOUNT_SORTS, TEMPLATE_SORTS
 from distillscan.model.groups import SEVERITIES
 from distillscan.model.templates import MIN_TEMPLATE_REQUESTS
-from distillscan.report.report import (
-    Selection,
-    render_csv,
-    render_json,
-    render_jsonl,
-    render_table,
-    select_groups,
-    select_suppressed,
-    skipped_location,
-    terminal_safe,
-    write_parquet,
-    write_text,
-)
+from distillscan.report.formats import render_csv, render_json, render_jsonl, write_parquet, write_text
+from distillscan.report.safe import terminal_safe
+from distillscan.report.selection import Selection, select_groups, select_suppressed
+from distillscan.report.table import render_table, skipped_location
 
 if TYPE_CHECKING:
     from distillscan.model.scan import ScanOptions, ScanResult
@@ -436,7 +427,7 @@ def scan(
       distillscan scan today/ --baseline yesterday.json --fail-on-new --allow allow.txt --export evidence/
       distillscan scan sample_logs/ --html report.html
     """
-    from distillscan.report.report import SCHEMA_VERSION
+    from distillscan.report.documents import SCHEMA_VERSION
     from distillscan.triage.baseline import load_baseline, with_baseline
     from distillscan.triage.gate import (
         FAIL_ON_NEW_DEFAULT,
@@ -703,11 +694,11 @@ def explain(group: str, paths: tuple[str, ...], output_format: str, output: Path
                                    per_template=examples)
         view = dataclasses.replace(view, examples=fetched)
     if output_format == "json":
-        from distillscan.report.views import render_group_json
+        from distillscan.report.drilldown.group import render_group_json
 
         _write_output(render_group_json(result, view, templates_limit), output)
     else:
-        from distillscan.report.views import render_group
+        from distillscan.report.drilldown.group import render_group
 
         render_group(view, _table_console(output), templates_limit=templates_limit)
     if html_path is not None:
@@ -747,7 +738,7 @@ def templates(paths: tuple[str, ...], output_format: str, output: Path | None, s
       distillscan templates logs/ --format csv -o templates.csv
     """
     from distillscan.investigate import sort_templates, template_catalog
-    from distillscan.report.views import (
+    from distillscan.report.drilldown.templates import (
         render_templates,
         render_templates_csv,
         render_templates_json,
@@ -804,7 +795,7 @@ def accounts(paths: tuple[str, ...], account_ids: tuple[str, ...], group_ids: tu
         resolve_group,
         sort_accounts,
     )
-    from distillscan.report.views import (
+    from distillscan.report.drilldown.accounts import (
         render_accounts,
         render_accounts_csv,
         render_accounts_json,

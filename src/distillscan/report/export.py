@@ -24,7 +24,7 @@ from distillscan import __version__
 from distillscan.errors import UsageError
 from distillscan.model.scan import ScanResult
 from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, stable_fp
-from distillscan.report.report import iso_utc, json_text
+from distillscan.report.documents import iso_utc, json_text
 
 GROUPS_FILE: Final = "groups.json"
 ACCOUNTS_FILE: Final = "accounts.csv"

@@ -11,7 +11,6 @@ every fetch, so even a missed escape could not run or load anything.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Final
@@ -19,10 +18,20 @@ from typing import Final
 import polars as pl
 
 from distillscan import __version__
-from distillscan.model.groups import SEVERITIES
 from distillscan.model.scan import ScanResult
 from distillscan.model.views import ActivityGrid, GroupView, activity_grid
-from distillscan.report.report import terminal_safe
+from distillscan.report.cells import (
+    count_cell,
+    example_prompt,
+    lag_cell,
+    minute,
+    percent,
+    top_skeletons,
+    top_topic_cell,
+    topic_name,
+)
+from distillscan.report.documents import groups_by_severity
+from distillscan.report.safe import terminal_safe
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
@@ -80,18 +89,8 @@ def _e(value: object, limit: int | None = None) -> str:
     return html.escape(terminal_safe(value, limit=limit), quote=True)
 
 
-def _pct(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{100 * value:.0f}%"
-
-
-def _when(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
 def _span(first: datetime | None, last: datetime | None) -> str:
-    return f"{_when(first)} → {_when(last)}"
+    return f"{minute(first)} → {minute(last)}"
 
 
 def _days(first: datetime | None, last: datetime | None) -> str:
@@ -120,7 +119,7 @@ def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -
     body = "".join(
         "<tr>" + "".join(
             f'<td class="n">{cell}</td>' if numeric else f"<td>{cell}</td>"
-            for cell, (_, numeric) in zip(row, headers)
+            for cell, (_, numeric) in zip(row, headers, strict=True)
         ) + "</tr>"
         for row in rows
     )
@@ -144,7 +143,7 @@ def _model_colours(view: GroupView) -> dict[str | None, str]:
 
 def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
     """Requests per day, stacked by model, as inline SVG."""
-    grid = activity_grid(view.activity, max_rows=10**6)
+    grid = activity_grid(view.activity, max_rows=None)
     if not grid.rows:
         return '<p class="dim">No activity.</p>'
     colours = _model_colours(view)
@@ -162,7 +161,7 @@ def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
         f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
     ]
     order = {model: index for index, model in enumerate(colours)}
-    for index, ((day, _), total) in enumerate(zip(grid.rows, grid.row_totals)):
+    for index, ((day, _), total) in enumerate(zip(grid.rows, grid.row_totals, strict=True)):
         x = left + index * slot
         y: float = top + plot_h
         for model, n in sorted(per_day.get(day, []), key=lambda item: order.get(item[0], len(order))):
@@ -223,7 +222,7 @@ def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
         f'<text x="{left + (hour + 0.5) * cell:.1f}" y="11" text-anchor="middle">{hour}</text>'
         for hour in range(0, 24, 3)
     ]
-    for index, ((first, days), cells) in enumerate(zip(grid.rows, grid.cells)):
+    for index, ((first, days), cells) in enumerate(zip(grid.rows, grid.cells, strict=True)):
         y = top + index * (cell - 2)
         label = f"{first:%m-%d %a}" + (f" +{days - 1}d" if days > 1 else "")
         parts.append(f'<text x="{left - 6}" y="{y + cell - 5}" text-anchor="end">{label}</text>')
@@ -243,9 +242,9 @@ def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
 def _topic_table(view: GroupView) -> str:
     rows = [
         [
-            _e(row["topic"].replace("_", " ")),
+            _e(topic_name(row["topic"])),
             f'<span class="bar{"" if row["high_value"] else " plain"}" style="width:{200 * row["share"]:.0f}px">'
-            f"</span> {_pct(row['share'])}",
+            f"</span> {percent(row['share'])}",
             f"{row['n']:,}",
         ]
         for row in view.topics.iter_rows(named=True)
@@ -260,20 +259,18 @@ def _templates_table(view: GroupView, limit: int) -> str:
         if view.examples is not None:
             items = []
             for example in view.examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True):
-                prompt = example["prompt"] or ""
-                cut = "…" if example["prompt_chars"] > len(prompt) else ""
                 items.append(
-                    f'<li><span class="who">{_e(example["account_id"], 60)} · {_when(example["timestamp"])} · '
-                    f'{_e(example["model"] or "", 40)}</span><br><span class="mono">{_e(prompt)}{cut}</span></li>'
+                    f'<li><span class="who">{_e(example["account_id"], 60)} · {minute(example["timestamp"])} · '
+                    f'{_e(example["model"] or "", 40)}</span><br><span class="mono">{_e(example_prompt(example))}</span></li>'
                 )
             if items:
                 cell += f'<ul class="examples">{"".join(items)}</ul>'
         rows.append([
             f'<span class="mono id">{_e(row["template"])}</span>',
             f"{row['n_requests']:,}",
-            _pct(row["share"]),
+            percent(row["share"]),
             f"{row['n_accounts']:,} / {row['n_accounts_total']:,}",
-            _pct(row["cot_share"]),
+            percent(row["cot_share"]),
             _days(row["first_seen"], row["last_seen"]),
             cell,
         ])
@@ -326,10 +323,10 @@ def _models_html(view: GroupView) -> str:
         [
             _e(row["model"] if row["model"] is not None else "(no model)", 60),
             f"{row['n_requests']:,}",
-            _pct(row["share"]),
-            _when(row["first_seen"]),
-            _when(row["log_first_seen"]),
-            "—" if row["lag_hours"] is None else f"{row['lag_hours']:.1f} h",
+            percent(row["share"]),
+            minute(row["first_seen"]),
+            minute(row["log_first_seen"]),
+            lag_cell(row["lag_hours"]),
         ]
         for row in view.models.iter_rows(named=True)
     ]
@@ -346,12 +343,12 @@ def _models_html(view: GroupView) -> str:
     else:
         story = (
             f"this group first used it {release.lag_hours:.1f} h later and sent "
-            f"{_pct(release.group_share_24h)} of its traffic to it in the next 24 h (platform: "
-            f"{_pct(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
+            f"{percent(release.group_share_24h)} of its traffic to it in the next 24 h (platform: "
+            f"{percent(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
             f"{'' if release.active_before else ', not counted: idle the week before'})."
         )
     return table + (
-        f"<p>Newest model <b>{_e(release.model, 60)}</b> first appeared {_when(release.released_at)} UTC; "
+        f"<p>Newest model <b>{_e(release.model, 60)}</b> first appeared {minute(release.released_at)} UTC; "
         f"{story}</p>"
     )
 
@@ -361,12 +358,12 @@ def _members_table(view: GroupView) -> str:
         [
             f'<span class="mono id">{_e(row["account_id"], 60)}</span>',
             f"{row['n_requests']:,}",
-            _when(row["first_seen"]),
-            _when(row["last_seen"]),
-            _pct(row["templated_share"]),
-            _pct(row["cot_share"]),
-            _e(f"{str(row['top_topic'] or '—').replace('_', ' ')} {_pct(row['topic_focus'])}"),
-            *[str(row[name]) if row[name] is not None else "—" for name in ("n_ips", "n_payments", "n_user_agents")],
+            minute(row["first_seen"]),
+            minute(row["last_seen"]),
+            percent(row["templated_share"]),
+            percent(row["cot_share"]),
+            _e(top_topic_cell(row)),
+            *[count_cell(row[name]) for name in ("n_ips", "n_payments", "n_user_agents")],
         ]
         for row in view.accounts.head(MEMBERS_SHOWN).iter_rows(named=True)
     ]
@@ -416,14 +413,9 @@ def _input_line(result: ScanResult) -> str:
 
 
 def _overview(result: ScanResult, shown: pl.DataFrame) -> str:
-    counts = dict(result.report.groups.group_by("severity").agg(pl.len()).iter_rows())
-    severity_line = " ".join(f"{_severity(name)} {int(counts.get(name, 0))}" for name in SEVERITIES)
-    skeletons = {
-        row["group_id"]: row["skeleton"]
-        for row in result.report.templates.sort(["n_requests", "template"], descending=[True, False])
-        .unique("group_id", keep="first", maintain_order=True)
-        .iter_rows(named=True)
-    }
+    counts = groups_by_severity(result.report.groups)
+    severity_line = " ".join(f"{_severity(name)} {count}" for name, count in counts.items())
+    skeletons = top_skeletons(result)
     rows = [
         [
             f"{row['rank']}",

@@ -33,7 +33,6 @@ from distillscan.aggregate.features import (
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import SEVERITY_THRESHOLDS, GroupReport
 from distillscan.model.templates import stable_fp
-from distillscan.model.topics import TOPICS
 
 # Behaviour is a noisy-OR of these weighted components.
 BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
@@ -376,10 +375,3 @@ def score_groups(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
     return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
-
-
-def topic_mix(row: dict[str, object], top: int = 3) -> dict[str, float]:
-    """The group's largest topic shares, for reports."""
-    shares = {topic: float(row.get(f"topic_{topic}") or 0.0) for topic in TOPICS}  # type: ignore[arg-type]
-    ordered = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
-    return {topic: round(share, 4) for topic, share in ordered[:top] if share > 0}
