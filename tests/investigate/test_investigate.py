@@ -170,7 +170,7 @@ def test_account_table_filters_and_sorts(result: ScanResult) -> None:
     assert sorted(chosen["account_id"]) == ["op2", "user1"]
     members = filter_accounts(accounts, group_ids=[_campaign_group(result)])
     assert sorted(members["account_id"]) == sorted(campaign_accounts())
-    with pytest.raises(UsageError, match="unknown account 'op9'.*did you mean op0, op1, op2"):
+    with pytest.raises(UsageError, match=r"unknown account 'op9'.*did you mean op0, op1, op2"):
         filter_accounts(accounts, ["op9"])
     by_requests = sort_accounts(accounts, "requests")["n_requests"].to_list()
     assert by_requests == sorted(by_requests, reverse=True)

@@ -28,5 +28,7 @@ def test_report_modules_load_no_engine_module() -> None:
     found = json.loads(completed.stdout)
     expected = {info.name for info in pkgutil.walk_packages(distillscan.report.__path__, "distillscan.report.")}
     assert set(found["imported"]) == expected and "distillscan.report.drilldown.group" in expected
-    engine = [name for name in found["loaded"] if any(name == stage or name.startswith(f"{stage}.") for stage in ENGINE)]
+    engine = [
+        name for name in found["loaded"] if any(name == stage or name.startswith(f"{stage}.") for stage in ENGINE)
+    ]
     assert engine == []

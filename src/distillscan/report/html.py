@@ -181,7 +181,8 @@ def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
         x = left + (index + 0.5) * slot
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{grid.rows[index][0]:%m-%d}</text>')
     legend = "".join(
-        f'<span><i class="swatch" style="background:{colour}"></i>{_e(model if model is not None else "(no model)", 60)}</span>'
+        f'<span><i class="swatch" style="background:{colour}"></i>'
+        f'{_e(model if model is not None else "(no model)", 60)}</span>'
         for model, colour in colours.items()
     )
     svg = _svg(width, height, "Requests per day (UTC), stacked by model", "".join(parts))
@@ -204,11 +205,12 @@ def hour_chart(grid: ActivityGrid, width: int = 360, height: int = 150) -> str:
             f'<rect x="{left + hour * slot + 1:.1f}" y="{top + plot_h - bar:.1f}" width="{slot - 2:.1f}" '
             f'height="{bar:.1f}" fill="#2563eb"><title>{hour:02d}:00–{hour:02d}:59 UTC: {n:,} requests</title></rect>'
         )
-    for hour in (0, 6, 12, 18, 23):
-        parts.append(
-            f'<text x="{left + (hour + 0.5) * slot:.1f}" y="{height - 6}" text-anchor="middle">{hour}</text>'
-        )
-    return _figure("By hour of day (UTC), all days", _svg(width, height, "Requests by hour of day (UTC)", "".join(parts)))
+    parts.extend(
+        f'<text x="{left + (hour + 0.5) * slot:.1f}" y="{height - 6}" text-anchor="middle">{hour}</text>'
+        for hour in (0, 6, 12, 18, 23)
+    )
+    svg = _svg(width, height, "Requests by hour of day (UTC)", "".join(parts))
+    return _figure("By hour of day (UTC), all days", svg)
 
 
 def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
@@ -257,12 +259,12 @@ def _templates_table(view: GroupView, limit: int) -> str:
     for row in view.templates.head(limit).iter_rows(named=True):
         cell = f"<code>{_e(row['skeleton'])}</code>"
         if view.examples is not None:
-            items = []
-            for example in view.examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True):
-                items.append(
-                    f'<li><span class="who">{_e(example["account_id"], 60)} · {minute(example["timestamp"])} · '
-                    f'{_e(example["model"] or "", 40)}</span><br><span class="mono">{_e(example_prompt(example))}</span></li>'
-                )
+            items = [
+                f'<li><span class="who">{_e(example["account_id"], 60)} · {minute(example["timestamp"])} · '
+                f'{_e(example["model"] or "", 40)}</span><br>'
+                f'<span class="mono">{_e(example_prompt(example))}</span></li>'
+                for example in view.examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True)
+            ]
             if items:
                 cell += f'<ul class="examples">{"".join(items)}</ul>'
         rows.append([
@@ -301,10 +303,10 @@ def _infrastructure_table(view: GroupView) -> str:
     rows = []
     for (kind,), values in view.infrastructure.group_by("kind", maintain_order=True):
         for row in values.head(VALUES_PER_KIND).iter_rows(named=True):
-            value = _e(row["value"], 120)
+            shared = " shared" if row["n_accounts"] >= 2 else ""
             rows.append([
                 _e(kind),
-                f'<span class="mono shared">{value}</span>' if row["n_accounts"] >= 2 else f'<span class="mono">{value}</span>',
+                f'<span class="mono{shared}">{_e(row["value"], 120)}</span>',
                 f"{row['n_accounts']:,}",
                 f"{row['n_accounts_total']:,}",
                 f"{row['n_requests']:,}",
@@ -368,7 +370,8 @@ def _members_table(view: GroupView) -> str:
         for row in view.accounts.head(MEMBERS_SHOWN).iter_rows(named=True)
     ]
     more = view.accounts.height - len(rows)
-    note = f'<p class="dim">… {more:,} more: <code>distillscan accounts LOGS --group {_e(view.group_id)}</code></p>' if more > 0 else ""
+    command = f"distillscan accounts LOGS --group {_e(view.group_id)}"
+    note = f'<p class="dim">… {more:,} more: <code>{command}</code></p>' if more > 0 else ""
     return _table(
         [("account", False), ("requests", True), ("first seen", False), ("last seen", False),
          ("templated", True), ("CoT", True), ("top topic", False), ("IPs", True), ("payments", True),
@@ -383,10 +386,15 @@ def group_section(view: GroupView, templates_limit: int = 10) -> str:
     grid = activity_grid(view.activity)
     reasons = "".join(f"<li>{_e(reason)}</li>" for reason in view.reasons)
     shown = min(templates_limit, view.templates.height)
+    heading = (
+        f"#{group['rank']} {_severity(group['severity'])} "
+        f'<span class="mono id">{_e(view.group_id)}</span> · score {group["score"]:.2f}'
+    )
+    counts = f"{group['n_accounts']:,} accounts · {group['n_requests']:,} requests"
     return f"""
 <section class="group" id="{_anchor(view.group_id)}">
-<h2>#{group['rank']} {_severity(group['severity'])} <span class="mono id">{_e(view.group_id)}</span> · score {group['score']:.2f}</h2>
-<p class="meta">{group['n_accounts']:,} accounts · {group['n_requests']:,} requests · {_span(group['first_seen'], group['last_seen'])} UTC</p>
+<h2>{heading}</h2>
+<p class="meta">{counts} · {_span(group['first_seen'], group['last_seen'])} UTC</p>
 {f'<ul class="reasons">{reasons}</ul>' if reasons else ''}
 <h3>Activity over time and by hour of day</h3>
 <div class="charts">{daily_chart(view)}{hour_chart(grid)}{heatmap(grid)}</div>
@@ -449,6 +457,10 @@ def _overview(result: ScanResult, shown: pl.DataFrame) -> str:
 def _page(title: str, body: str, result: ScanResult) -> str:
     files = ", ".join(_e(path, 200) for path in result.summary.files[:10])
     more = f" and {len(result.summary.files) - 10} more" if len(result.summary.files) > 10 else ""
+    footer = (
+        f"distillscan {_e(__version__)} · input: {files}{more} · times in UTC · "
+        "log text is shown escaped and cut, never interpreted"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -462,7 +474,7 @@ def _page(title: str, body: str, result: ScanResult) -> str:
 <body>
 <main>
 {body}
-<footer>distillscan {_e(__version__)} · input: {files}{more} · times in UTC · log text is shown escaped and cut, never interpreted</footer>
+<footer>{footer}</footer>
 </main>
 </body>
 </html>

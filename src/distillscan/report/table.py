@@ -34,6 +34,9 @@ BASELINE_STYLES: Final[dict[str, str]] = {"new": "bold red", "grown": "bold yell
 # Below this width the table gets too cramped; each group is printed as a block instead.
 TABLE_MIN_WIDTH: Final = 110
 
+Row = tuple[dict[str, Any], Text, list[str]]
+"""A group's row of the report, its top template's skeleton and its first reasons."""
+
 
 def skipped_location(record: SkippedInput) -> str:
     """One terminal-safe line for a skipped input record."""
@@ -69,7 +72,8 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
         facts.append(f"; {summary.rows_skipped:,} rows skipped", style="bold yellow")
     if summary.rows_duplicate:
         facts.append(f"; {summary.rows_duplicate:,} duplicate rows dropped")
-    lines = [facts, severity_line, Text(terminal_safe(f"read as {summary.preset}: {summary.preset_reason}"), style="dim")]
+    read_as = Text(terminal_safe(f"read as {summary.preset}: {summary.preset_reason}"), style="dim")
+    lines = [facts, severity_line, read_as]
     lines.extend(Text(f"skipped: {skipped_location(record)}", style="yellow") for record in summary.skipped[:10])
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
     if unavailable:
@@ -87,13 +91,14 @@ def _baseline_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
     counts = ", ".join(f"{count} {status}" for status, count in document["reported"].items())
     suppressed = f"; {len(document['now_suppressed'])} now allowlisted" if document["now_suppressed"] else ""
     line = Text(terminal_safe(f"baseline {document['file']}: {counts}; {len(document['gone'])} gone{suppressed}"))
-    lines = [line]
-    for gone in document["gone"][:10]:
-        lines.append(Text(terminal_safe(
+    gone_lines = [
+        Text(terminal_safe(
             f"gone: {gone['group_id']} (was #{gone['rank']} {gone['severity']}, {gone['n_accounts']:,} accounts, "
             f"{gone['n_requests']:,} requests)"
-        ), style="dim"))
-    return lines
+        ), style="dim")
+        for gone in document["gone"][:10]
+    ]
+    return [line, *gone_lines]
 
 
 def _suppressed_lines(result: ScanResult) -> list[Text]:
@@ -146,7 +151,7 @@ def _allowed_by(entries: list[str], limit: int = 3) -> str:
     return terminal_safe("allowed by " + ", ".join(entries[:limit]) + more)
 
 
-def _table_rows(result: ScanResult, shown: pl.DataFrame, reasons_per_group: int) -> list[tuple[dict[str, Any], Text, list[str]]]:
+def _table_rows(result: ScanResult, shown: pl.DataFrame, reasons_per_group: int) -> list[Row]:
     """Each shown group with its top template and first reasons, terminal-safe."""
     skeletons = top_skeletons(result)
     return [
@@ -159,7 +164,7 @@ def _table_rows(result: ScanResult, shown: pl.DataFrame, reasons_per_group: int)
     ]
 
 
-def _render_rows(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console, title: str,
+def _render_rows(rows: list[Row], console: Console, title: str,
                  statuses: dict[str, str] | None) -> None:
     if console.width < TABLE_MIN_WIDTH:
         _render_blocks(rows, console, title, statuses)
@@ -167,7 +172,7 @@ def _render_rows(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Co
         _render_wide(rows, console, title, statuses)
 
 
-def _render_wide(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console,
+def _render_wide(rows: list[Row], console: Console,
                  title: str = "Suspect account groups", statuses: dict[str, str] | None = None) -> None:
     table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=True,
                   title_justify="left")
@@ -200,7 +205,7 @@ def _status_text(statuses: dict[str, str], group_id: str) -> Text:
     return Text(status, style=BASELINE_STYLES[status])
 
 
-def _render_blocks(rows: list[tuple[dict[str, Any], Text, list[str]]], console: Console,
+def _render_blocks(rows: list[Row], console: Console,
                    title: str = "Suspect account groups", statuses: dict[str, str] | None = None) -> None:
     console.print(Text(title, style="italic"))
     for row, skeleton, reasons in rows:

@@ -109,10 +109,10 @@ def _short(value: datetime | None) -> str:
 
 def _accounts_table(view: GroupView, limit: int) -> Table:
     table = Table(box=box.SIMPLE, show_edge=False)
+    left = {"account", "first seen", "last seen", "top topic"}
     for name in ("account", "requests", "first seen", "last seen", "days", "templated", "CoT",
                  "top topic", "quiet 6h", "new model 24h", "IPs", "payments", "UAs"):
-        table.add_column(name, justify="left" if name in {"account", "first seen", "last seen", "top topic"} else "right",
-                         no_wrap=name != "top topic")
+        table.add_column(name, justify="left" if name in left else "right", no_wrap=name != "top topic")
     for row in view.accounts.head(limit).iter_rows(named=True):
         table.add_row(
             safe_text(row["account_id"], 40),
