@@ -179,7 +179,7 @@ def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
     """The sample log (39k requests) read in 2,000-row batches, two batches a chunk: the
     scan spills ~10 chunks to a temporary folder, removes it, and ranks the same groups."""
     import distillscan.pipeline as pipeline
-    from distillscan.report.report import render_json
+    from distillscan.report.formats import render_json
 
     sample = str(Path(__file__).parents[2] / "sample_logs")
     whole = pipeline.scan([sample], pipeline.ScanOptions())

@@ -6,7 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distillscan.fingerprint.annotate import annotate_requests, normalise, stable_fp
+from distillscan.fingerprint.annotate import annotate_requests, normalise
+from distillscan.model.templates import stable_fp
 from tests.helpers import at, requests_frame
 
 

@@ -10,10 +10,9 @@ import polars as pl
 import pytest
 
 from distillscan.errors import UsageError
-from distillscan.investigate.investigate import (
+from distillscan.investigate import (
     EXAMPLE_CHARS,
     account_table,
-    activity_grid,
     example_requests,
     filter_accounts,
     group_view,
@@ -23,8 +22,9 @@ from distillscan.investigate.investigate import (
     template_catalog,
 )
 from distillscan.model.scan import ScanOptions, ScanResult
+from distillscan.model.views import activity_grid
 from distillscan.pipeline import scan
-from distillscan.report.report import COMPONENT_COLUMNS
+from distillscan.report.documents import COMPONENT_COLUMNS
 from distillscan.score.components import BEHAVIOUR_WEIGHTS
 from tests.investigate.view_logs import (
     CAMPAIGN_ACCOUNTS,
@@ -170,7 +170,7 @@ def test_account_table_filters_and_sorts(result: ScanResult) -> None:
     assert sorted(chosen["account_id"]) == ["op2", "user1"]
     members = filter_accounts(accounts, group_ids=[_campaign_group(result)])
     assert sorted(members["account_id"]) == sorted(campaign_accounts())
-    with pytest.raises(UsageError, match="unknown account 'op9'.*did you mean op0, op1, op2"):
+    with pytest.raises(UsageError, match=r"unknown account 'op9'.*did you mean op0, op1, op2"):
         filter_accounts(accounts, ["op9"])
     by_requests = sort_accounts(accounts, "requests")["n_requests"].to_list()
     assert by_requests == sorted(by_requests, reverse=True)

@@ -24,6 +24,8 @@ HOSTILE_MODEL: Final = "<svg onload=alert(1)>"
 # The new model first appears (from an ordinary user) at this hour of day 2.
 NEW_MODEL_HOUR: Final = 6
 CAMPAIGN_SWITCH_HOUR: Final = 12
+# What each ordinary user (user0…user3) asks to name.
+THINGS_TO_NAME: Final = ("cat", "boat", "band", "shop")
 
 
 def campaign_accounts(hostile: bool = False) -> list[str]:
@@ -61,7 +63,7 @@ def view_log(hostile: bool = False) -> pl.DataFrame:
             rows.append({
                 "account_id": f"user{index}",
                 "timestamp": at(days=day, hours=hour, minutes=7 * index),
-                "prompt": f"Could you suggest a name for my {['cat', 'boat', 'band', 'shop'][index]} number {step}? thanks",
+                "prompt": f"Could you suggest a name for my {THINGS_TO_NAME[index]} number {step}? thanks",
                 "model": model,
                 # user0 shares one campaign IP (a NAT, say): not enough to join the group.
                 "ip": "45.0.0.1" if index == 0 else f"10.{index}.0.1",

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from distillscan.cli.main import main
-from distillscan.report.report import spreadsheet_safe
+from distillscan.report.safe import spreadsheet_safe
 from tests.helpers import at, requests_frame
 
 HOSTILE_ACCOUNTS = [

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from distillscan.cli.main import main
-from distillscan.investigate.investigate import example_requests, group_view
+from distillscan.investigate import example_requests, group_view
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan
 from distillscan.report.html import render_group_html, render_scan_html
-from distillscan.report.report import Selection, select_groups
+from distillscan.report.selection import Selection, select_groups
 from tests.investigate.view_logs import (
     HOSTILE_ACCOUNT,
     HOSTILE_AGENT,

@@ -14,8 +14,10 @@ from distillscan.errors import ExitCode, UsageError
 from distillscan.model.inputs import SkippedInput
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan
+from distillscan.report.documents import SCHEMA_VERSION
 from distillscan.report.export import EXPORT_FILES
-from distillscan.report.report import SCHEMA_VERSION, Selection, render_json, select_groups
+from distillscan.report.formats import render_json
+from distillscan.report.selection import Selection, select_groups
 from distillscan.triage.allow import parse_allowlist
 from distillscan.triage.baseline import parse_baseline
 from distillscan.triage.followup import FollowUp, FollowUpOutcome, follow_up, input_status

@@ -18,6 +18,7 @@ from distillscan.cli.main import main
 from distillscan.errors import ExitCode, UsageError
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan
+from distillscan.report.documents import SCHEMA_VERSION
 from distillscan.report.export import (
     ACCOUNT_COLUMNS,
     EXPORT_FILES,
@@ -26,16 +27,9 @@ from distillscan.report.export import (
     export_documents,
     write_export,
 )
-from distillscan.report.report import (
-    SCHEMA_VERSION,
-    Selection,
-    render_csv,
-    render_json,
-    render_jsonl,
-    render_table,
-    select_groups,
-    select_suppressed,
-)
+from distillscan.report.formats import render_csv, render_json, render_jsonl
+from distillscan.report.selection import Selection, select_groups, select_suppressed
+from distillscan.report.table import render_table
 from distillscan.triage.allow import parse_allowlist
 from distillscan.triage.baseline import compare, parse_baseline, with_baseline
 from distillscan.triage.gate import describe_failures, gate_failures

@@ -17,13 +17,11 @@ import polars as pl
 
 from distillscan.aggregate.ranges import request_ranges
 from distillscan.aggregate.tables import BUCKET_SECONDS, BUCKETS_PER_DAY, VALUE_COLUMNS
-from distillscan.fingerprint.cluster import MIN_TEMPLATE_REQUESTS
-from distillscan.fingerprint.patterns import HIGH_VALUE_TOPICS, TOPICS
 from distillscan.model.aggregates import TABLES, Aggregates, Table
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.model.topics import HIGH_VALUE_TOPICS, TOPICS
 
 QUIET_WINDOW_HOURS: Final = 6
-# A template counts as "repeated" in a key's traffic once it carries this many requests.
-REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
 # A topic counts toward an account's coverage once it carries this share of its traffic.
 MIN_TOPIC_SHARE: Final = 0.05
 

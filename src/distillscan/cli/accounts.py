@@ -12,7 +12,7 @@ from distillscan.cli.output import report_console, write_document, writing
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode, UsageError
-from distillscan.investigate.investigate import ACCOUNT_SORTS
+from distillscan.investigate.accounts import ACCOUNT_SORTS
 
 
 @click.command()
@@ -40,8 +40,9 @@ def accounts(env: Environment, paths: tuple[str, ...], account_ids: tuple[str, .
       distillscan accounts logs/ --account acct_0021e7fad3cc --account acct_01da93a8cdfd
       distillscan accounts logs/ --group 1 --format parquet -o members.parquet
     """
-    from distillscan.investigate.investigate import account_table, filter_accounts, resolve_group, sort_accounts
-    from distillscan.report.views import (
+    from distillscan.investigate.accounts import account_table, filter_accounts, sort_accounts
+    from distillscan.investigate.resolve import resolve_group
+    from distillscan.report.drilldown.accounts import (
         render_accounts,
         render_accounts_csv,
         render_accounts_json,

@@ -23,7 +23,7 @@ from distillscan.cli.output import stdout_console, write_document
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode
-from distillscan.report.report import terminal_safe
+from distillscan.report.safe import terminal_safe
 
 FIGURES: Final = (
     "account_precision", "account_recall", "truth_accounts_not_in_scan", "group_average_precision",

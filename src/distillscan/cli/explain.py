@@ -51,7 +51,8 @@ def explain(env: Environment, group: str, paths: tuple[str, ...], output_format:
       distillscan explain G-3e0ec5d522 logs/ --examples 3 --html group.html
       distillscan explain G-3e0ec5d522 logs/ --format json -o group.json
     """
-    from distillscan.investigate.investigate import example_requests, group_view
+    from distillscan.investigate.examples import example_requests
+    from distillscan.investigate.group import group_view
     from distillscan.triage.followup import input_status
 
     options = inputs.scan_options()
@@ -65,11 +66,11 @@ def explain(env: Environment, group: str, paths: tuple[str, ...], output_format:
                                    per_template=examples)
         view = dataclasses.replace(view, examples=fetched)
     if output_format == "json":
-        from distillscan.report.views import render_group_json
+        from distillscan.report.drilldown.group import render_group_json
 
         write_document(render_group_json(result, view, templates_limit), output, env)
     else:
-        from distillscan.report.views import render_group
+        from distillscan.report.drilldown.group import render_group
 
         with report_console(output, env) as console:
             render_group(view, console, templates_limit=templates_limit)

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from distillscan.environment import Environment
 from distillscan.errors import UsageError
-from distillscan.report.report import terminal_safe, write_text
+from distillscan.report.formats import write_text
+from distillscan.report.safe import terminal_safe
 
 PIPED_TABLE_WIDTH: Final = 160
 """Table width when stdout is a file or a pipe (no terminal to take the width from)."""

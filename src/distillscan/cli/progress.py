@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from distillscan.report.report import terminal_safe
+from distillscan.report.safe import terminal_safe
 
 if TYPE_CHECKING:
     from distillscan.read.load import Shard

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from distillscan.cli.output import note
 from distillscan.environment import Environment
-from distillscan.report.report import skipped_location
+from distillscan.report.table import skipped_location
 
 if TYPE_CHECKING:
     from distillscan.model.scan import ScanOptions, ScanResult

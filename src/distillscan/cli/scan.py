@@ -89,7 +89,7 @@ def scan(
       distillscan scan today/ --baseline yesterday.json --fail-on-new --allow allow.txt --export evidence/
       distillscan scan sample_logs/ --html report.html
     """
-    from distillscan.report.report import Selection
+    from distillscan.report.selection import Selection
     from distillscan.triage.followup import FollowUp, follow_up
 
     if output_format == "parquet" and output is None:
@@ -130,7 +130,8 @@ def _allowlist(files: tuple[Path, ...], config_path: Path | None) -> Allowlist |
 def _write_report(output_format: str, output: Path | None, env: Environment, result: ScanResult,
                   shown: pl.DataFrame, suppressed: pl.DataFrame | None) -> None:
     """The report in `output_format`, to `output` or stdout."""
-    from distillscan.report.report import render_csv, render_json, render_jsonl, render_table, write_parquet
+    from distillscan.report.formats import render_csv, render_json, render_jsonl, write_parquet
+    from distillscan.report.table import render_table
 
     try:
         if output_format == "table":

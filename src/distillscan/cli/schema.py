@@ -13,7 +13,7 @@ from distillscan.cli.options import LogInputs, debug_option, format_options, out
 from distillscan.cli.output import stdout_console, write_document
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode
-from distillscan.report.report import terminal_safe
+from distillscan.report.safe import terminal_safe
 
 
 @click.command()

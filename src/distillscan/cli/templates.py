@@ -12,8 +12,8 @@ from distillscan.cli.output import report_console, write_document
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode
-from distillscan.fingerprint.cluster import MIN_TEMPLATE_REQUESTS
-from distillscan.investigate.investigate import TEMPLATE_SORTS
+from distillscan.investigate.templates import TEMPLATE_SORTS
+from distillscan.model.templates import MIN_TEMPLATE_REQUESTS
 
 
 @click.command()
@@ -39,8 +39,8 @@ def templates(env: Environment, paths: tuple[str, ...], output_format: str, outp
       distillscan templates logs/ --sort first-seen --top 50
       distillscan templates logs/ --format csv -o templates.csv
     """
-    from distillscan.investigate.investigate import sort_templates, template_catalog
-    from distillscan.report.views import render_templates, render_templates_csv, render_templates_json
+    from distillscan.investigate.templates import sort_templates, template_catalog
+    from distillscan.report.drilldown.templates import render_templates, render_templates_csv, render_templates_json
     from distillscan.triage.followup import input_status
 
     options = inputs.scan_options()

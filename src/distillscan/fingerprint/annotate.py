@@ -13,12 +13,12 @@ inside the streaming engine; nothing loops over rows in Python.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Final
 
 import polars as pl
 
-from distillscan.fingerprint.patterns import COT_PATTERN, GENERAL_TOPIC, MASKS, TOPIC_PATTERNS
+from distillscan.fingerprint.patterns import COT_PATTERN, MASKS, TOPIC_PATTERNS
+from distillscan.model.topics import GENERAL_TOPIC
 
 # Words of the normalised user text kept at each end of the frame.
 FRAME_EDGE_WORDS: Final = 6
@@ -189,10 +189,5 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
         frame_fp=pl.struct(pl.col("system_fp"), pl.col("_h_first"), tail_words).hash(seed=7),
     )
     return pl.concat([requests, annotations], how="horizontal")
-
-
-def stable_fp(text: str) -> str:
-    """A short fingerprint of skeleton text that is stable across versions and platforms."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 

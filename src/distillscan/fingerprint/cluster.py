@@ -9,9 +9,8 @@ from typing import Final
 import polars as pl
 
 from distillscan.graph import component_frame
+from distillscan.model.templates import MIN_TEMPLATE_REQUESTS
 
-# A frame needs this many requests to be a template (and to take part in clustering).
-MIN_TEMPLATE_REQUESTS: Final = 3
 MINHASH_PERMUTATIONS: Final = 32
 MINHASH_BAND_ROWS: Final = 2
 SHINGLE_WORDS: Final = 3

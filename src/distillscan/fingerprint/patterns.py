@@ -46,6 +46,7 @@ COT_PATTERN: Final = (
 
 # Capability taxonomy over lower-cased text, most specific first: a request takes the
 # first topic that matches anywhere in its system prompt or the ends of its user text.
+# Names and order: `model.topics.CAPABILITY_TOPICS`.
 TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("grading",
         r"\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from"
@@ -73,13 +74,3 @@ TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
         r"\bsolve\b|\bequation|\bprove\b|\bproof\b|\bprobability|\bhow many\b|\bcalculate|\bpuzzle"
         r"|\blogic\b|\btheorem|\binteger|\bderivative|\bintegral|\bremainder\b|\bsequence\b"),
 )
-
-
-GENERAL_TOPIC: Final = "general_chat"
-
-
-TOPICS: Final[tuple[str, ...]] = (*tuple(name for name, _ in TOPIC_PATTERNS), GENERAL_TOPIC)
-
-
-# Capabilities public reports name as distillation targets (everything but general chat).
-HIGH_VALUE_TOPICS: Final[frozenset[str]] = frozenset(TOPICS) - {GENERAL_TOPIC}

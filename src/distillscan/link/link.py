@@ -25,11 +25,11 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.profile import REPEATED_TEMPLATE_MIN_REQUESTS
 from distillscan.aggregate.ranges import request_ranges
 from distillscan.graph import component_frame
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,

@@ -21,11 +21,10 @@ from typing import Any, Final
 import polars as pl
 
 from distillscan import __version__
-from distillscan.aggregate.profile import REPEATED_TEMPLATE_MIN_REQUESTS
 from distillscan.errors import UsageError
-from distillscan.fingerprint.annotate import stable_fp
 from distillscan.model.scan import ScanResult
-from distillscan.report.report import iso_utc, json_text
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, stable_fp
+from distillscan.report.documents import iso_utc, json_text
 
 GROUPS_FILE: Final = "groups.json"
 ACCOUNTS_FILE: Final = "accounts.csv"
@@ -146,7 +145,7 @@ def _indicator_rows(result: ScanResult, shown: pl.DataFrame, templates: pl.DataF
         n_accounts="n_accounts", n_requests="n_requests",
     )
     template_in_scan = _template_accounts_in_scan(result, template_rows).with_columns(kind=pl.lit("template"))
-    schema = {"n_accounts": pl.Int64, "n_requests": pl.Int64, "rank": pl.Int64}
+    schema = pl.Schema({"n_accounts": pl.Int64(), "n_requests": pl.Int64(), "rank": pl.Int64()})
     rows = pl.concat([values.cast(schema), template_rows.cast(schema)], how="vertical_relaxed")
     scan_counts = pl.concat([in_scan, template_in_scan.select(in_scan.columns)], how="vertical_relaxed")
     return rows.join(scan_counts, on=["kind", "value"], how="left")
@@ -189,7 +188,7 @@ def indicators_document(result: ScanResult, shown: pl.DataFrame, templates: pl.D
             }
             for row in shown.iter_rows(named=True)
         ],
-        "indicators": {kind: values for kind, values in sorted(indicators.items())},
+        "indicators": dict(sorted(indicators.items())),
     }
 
 

@@ -11,7 +11,6 @@ every fetch, so even a missed escape could not run or load anything.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Final
@@ -19,10 +18,20 @@ from typing import Final
 import polars as pl
 
 from distillscan import __version__
-from distillscan.investigate.investigate import ActivityGrid, GroupView, activity_grid
-from distillscan.model.groups import SEVERITIES
 from distillscan.model.scan import ScanResult
-from distillscan.report.report import terminal_safe
+from distillscan.model.views import ActivityGrid, GroupView, activity_grid
+from distillscan.report.cells import (
+    count_cell,
+    example_prompt,
+    lag_cell,
+    minute,
+    percent,
+    top_skeletons,
+    top_topic_cell,
+    topic_name,
+)
+from distillscan.report.documents import groups_by_severity
+from distillscan.report.safe import terminal_safe
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
@@ -80,18 +89,8 @@ def _e(value: object, limit: int | None = None) -> str:
     return html.escape(terminal_safe(value, limit=limit), quote=True)
 
 
-def _pct(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{100 * value:.0f}%"
-
-
-def _when(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
 def _span(first: datetime | None, last: datetime | None) -> str:
-    return f"{_when(first)} → {_when(last)}"
+    return f"{minute(first)} → {minute(last)}"
 
 
 def _days(first: datetime | None, last: datetime | None) -> str:
@@ -120,7 +119,7 @@ def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -
     body = "".join(
         "<tr>" + "".join(
             f'<td class="n">{cell}</td>' if numeric else f"<td>{cell}</td>"
-            for cell, (_, numeric) in zip(row, headers)
+            for cell, (_, numeric) in zip(row, headers, strict=True)
         ) + "</tr>"
         for row in rows
     )
@@ -144,7 +143,7 @@ def _model_colours(view: GroupView) -> dict[str | None, str]:
 
 def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
     """Requests per day, stacked by model, as inline SVG."""
-    grid = activity_grid(view.activity, max_rows=10**6)
+    grid = activity_grid(view.activity, max_rows=None)
     if not grid.rows:
         return '<p class="dim">No activity.</p>'
     colours = _model_colours(view)
@@ -162,7 +161,7 @@ def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
         f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
     ]
     order = {model: index for index, model in enumerate(colours)}
-    for index, ((day, _), total) in enumerate(zip(grid.rows, grid.row_totals)):
+    for index, ((day, _), total) in enumerate(zip(grid.rows, grid.row_totals, strict=True)):
         x = left + index * slot
         y: float = top + plot_h
         for model, n in sorted(per_day.get(day, []), key=lambda item: order.get(item[0], len(order))):
@@ -182,7 +181,8 @@ def daily_chart(view: GroupView, width: int = 760, height: int = 190) -> str:
         x = left + (index + 0.5) * slot
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{grid.rows[index][0]:%m-%d}</text>')
     legend = "".join(
-        f'<span><i class="swatch" style="background:{colour}"></i>{_e(model if model is not None else "(no model)", 60)}</span>'
+        f'<span><i class="swatch" style="background:{colour}"></i>'
+        f'{_e(model if model is not None else "(no model)", 60)}</span>'
         for model, colour in colours.items()
     )
     svg = _svg(width, height, "Requests per day (UTC), stacked by model", "".join(parts))
@@ -205,11 +205,12 @@ def hour_chart(grid: ActivityGrid, width: int = 360, height: int = 150) -> str:
             f'<rect x="{left + hour * slot + 1:.1f}" y="{top + plot_h - bar:.1f}" width="{slot - 2:.1f}" '
             f'height="{bar:.1f}" fill="#2563eb"><title>{hour:02d}:00–{hour:02d}:59 UTC: {n:,} requests</title></rect>'
         )
-    for hour in (0, 6, 12, 18, 23):
-        parts.append(
-            f'<text x="{left + (hour + 0.5) * slot:.1f}" y="{height - 6}" text-anchor="middle">{hour}</text>'
-        )
-    return _figure("By hour of day (UTC), all days", _svg(width, height, "Requests by hour of day (UTC)", "".join(parts)))
+    parts.extend(
+        f'<text x="{left + (hour + 0.5) * slot:.1f}" y="{height - 6}" text-anchor="middle">{hour}</text>'
+        for hour in (0, 6, 12, 18, 23)
+    )
+    svg = _svg(width, height, "Requests by hour of day (UTC)", "".join(parts))
+    return _figure("By hour of day (UTC), all days", svg)
 
 
 def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
@@ -223,7 +224,7 @@ def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
         f'<text x="{left + (hour + 0.5) * cell:.1f}" y="11" text-anchor="middle">{hour}</text>'
         for hour in range(0, 24, 3)
     ]
-    for index, ((first, days), cells) in enumerate(zip(grid.rows, grid.cells)):
+    for index, ((first, days), cells) in enumerate(zip(grid.rows, grid.cells, strict=True)):
         y = top + index * (cell - 2)
         label = f"{first:%m-%d %a}" + (f" +{days - 1}d" if days > 1 else "")
         parts.append(f'<text x="{left - 6}" y="{y + cell - 5}" text-anchor="end">{label}</text>')
@@ -243,9 +244,9 @@ def heatmap(grid: ActivityGrid, cell: int = 14) -> str:
 def _topic_table(view: GroupView) -> str:
     rows = [
         [
-            _e(row["topic"].replace("_", " ")),
+            _e(topic_name(row["topic"])),
             f'<span class="bar{"" if row["high_value"] else " plain"}" style="width:{200 * row["share"]:.0f}px">'
-            f"</span> {_pct(row['share'])}",
+            f"</span> {percent(row['share'])}",
             f"{row['n']:,}",
         ]
         for row in view.topics.iter_rows(named=True)
@@ -258,22 +259,20 @@ def _templates_table(view: GroupView, limit: int) -> str:
     for row in view.templates.head(limit).iter_rows(named=True):
         cell = f"<code>{_e(row['skeleton'])}</code>"
         if view.examples is not None:
-            items = []
-            for example in view.examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True):
-                prompt = example["prompt"] or ""
-                cut = "…" if example["prompt_chars"] > len(prompt) else ""
-                items.append(
-                    f'<li><span class="who">{_e(example["account_id"], 60)} · {_when(example["timestamp"])} · '
-                    f'{_e(example["model"] or "", 40)}</span><br><span class="mono">{_e(prompt)}{cut}</span></li>'
-                )
+            items = [
+                f'<li><span class="who">{_e(example["account_id"], 60)} · {minute(example["timestamp"])} · '
+                f'{_e(example["model"] or "", 40)}</span><br>'
+                f'<span class="mono">{_e(example_prompt(example))}</span></li>'
+                for example in view.examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True)
+            ]
             if items:
                 cell += f'<ul class="examples">{"".join(items)}</ul>'
         rows.append([
             f'<span class="mono id">{_e(row["template"])}</span>',
             f"{row['n_requests']:,}",
-            _pct(row["share"]),
+            percent(row["share"]),
             f"{row['n_accounts']:,} / {row['n_accounts_total']:,}",
-            _pct(row["cot_share"]),
+            percent(row["cot_share"]),
             _days(row["first_seen"], row["last_seen"]),
             cell,
         ])
@@ -304,10 +303,10 @@ def _infrastructure_table(view: GroupView) -> str:
     rows = []
     for (kind,), values in view.infrastructure.group_by("kind", maintain_order=True):
         for row in values.head(VALUES_PER_KIND).iter_rows(named=True):
-            value = _e(row["value"], 120)
+            shared = " shared" if row["n_accounts"] >= 2 else ""
             rows.append([
                 _e(kind),
-                f'<span class="mono shared">{value}</span>' if row["n_accounts"] >= 2 else f'<span class="mono">{value}</span>',
+                f'<span class="mono{shared}">{_e(row["value"], 120)}</span>',
                 f"{row['n_accounts']:,}",
                 f"{row['n_accounts_total']:,}",
                 f"{row['n_requests']:,}",
@@ -326,10 +325,10 @@ def _models_html(view: GroupView) -> str:
         [
             _e(row["model"] if row["model"] is not None else "(no model)", 60),
             f"{row['n_requests']:,}",
-            _pct(row["share"]),
-            _when(row["first_seen"]),
-            _when(row["log_first_seen"]),
-            "—" if row["lag_hours"] is None else f"{row['lag_hours']:.1f} h",
+            percent(row["share"]),
+            minute(row["first_seen"]),
+            minute(row["log_first_seen"]),
+            lag_cell(row["lag_hours"]),
         ]
         for row in view.models.iter_rows(named=True)
     ]
@@ -346,12 +345,12 @@ def _models_html(view: GroupView) -> str:
     else:
         story = (
             f"this group first used it {release.lag_hours:.1f} h later and sent "
-            f"{_pct(release.group_share_24h)} of its traffic to it in the next 24 h (platform: "
-            f"{_pct(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
+            f"{percent(release.group_share_24h)} of its traffic to it in the next 24 h (platform: "
+            f"{percent(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
             f"{'' if release.active_before else ', not counted: idle the week before'})."
         )
     return table + (
-        f"<p>Newest model <b>{_e(release.model, 60)}</b> first appeared {_when(release.released_at)} UTC; "
+        f"<p>Newest model <b>{_e(release.model, 60)}</b> first appeared {minute(release.released_at)} UTC; "
         f"{story}</p>"
     )
 
@@ -361,17 +360,18 @@ def _members_table(view: GroupView) -> str:
         [
             f'<span class="mono id">{_e(row["account_id"], 60)}</span>',
             f"{row['n_requests']:,}",
-            _when(row["first_seen"]),
-            _when(row["last_seen"]),
-            _pct(row["templated_share"]),
-            _pct(row["cot_share"]),
-            _e(f"{str(row['top_topic'] or '—').replace('_', ' ')} {_pct(row['topic_focus'])}"),
-            *[str(row[name]) if row[name] is not None else "—" for name in ("n_ips", "n_payments", "n_user_agents")],
+            minute(row["first_seen"]),
+            minute(row["last_seen"]),
+            percent(row["templated_share"]),
+            percent(row["cot_share"]),
+            _e(top_topic_cell(row)),
+            *[count_cell(row[name]) for name in ("n_ips", "n_payments", "n_user_agents")],
         ]
         for row in view.accounts.head(MEMBERS_SHOWN).iter_rows(named=True)
     ]
     more = view.accounts.height - len(rows)
-    note = f'<p class="dim">… {more:,} more: <code>distillscan accounts LOGS --group {_e(view.group_id)}</code></p>' if more > 0 else ""
+    command = f"distillscan accounts LOGS --group {_e(view.group_id)}"
+    note = f'<p class="dim">… {more:,} more: <code>{command}</code></p>' if more > 0 else ""
     return _table(
         [("account", False), ("requests", True), ("first seen", False), ("last seen", False),
          ("templated", True), ("CoT", True), ("top topic", False), ("IPs", True), ("payments", True),
@@ -386,10 +386,15 @@ def group_section(view: GroupView, templates_limit: int = 10) -> str:
     grid = activity_grid(view.activity)
     reasons = "".join(f"<li>{_e(reason)}</li>" for reason in view.reasons)
     shown = min(templates_limit, view.templates.height)
+    heading = (
+        f"#{group['rank']} {_severity(group['severity'])} "
+        f'<span class="mono id">{_e(view.group_id)}</span> · score {group["score"]:.2f}'
+    )
+    counts = f"{group['n_accounts']:,} accounts · {group['n_requests']:,} requests"
     return f"""
 <section class="group" id="{_anchor(view.group_id)}">
-<h2>#{group['rank']} {_severity(group['severity'])} <span class="mono id">{_e(view.group_id)}</span> · score {group['score']:.2f}</h2>
-<p class="meta">{group['n_accounts']:,} accounts · {group['n_requests']:,} requests · {_span(group['first_seen'], group['last_seen'])} UTC</p>
+<h2>{heading}</h2>
+<p class="meta">{counts} · {_span(group['first_seen'], group['last_seen'])} UTC</p>
 {f'<ul class="reasons">{reasons}</ul>' if reasons else ''}
 <h3>Activity over time and by hour of day</h3>
 <div class="charts">{daily_chart(view)}{hour_chart(grid)}{heatmap(grid)}</div>
@@ -416,14 +421,9 @@ def _input_line(result: ScanResult) -> str:
 
 
 def _overview(result: ScanResult, shown: pl.DataFrame) -> str:
-    counts = dict(result.report.groups.group_by("severity").agg(pl.len()).iter_rows())
-    severity_line = " ".join(f"{_severity(name)} {int(counts.get(name, 0))}" for name in SEVERITIES)
-    skeletons = {
-        row["group_id"]: row["skeleton"]
-        for row in result.report.templates.sort(["n_requests", "template"], descending=[True, False])
-        .unique("group_id", keep="first", maintain_order=True)
-        .iter_rows(named=True)
-    }
+    counts = groups_by_severity(result.report.groups)
+    severity_line = " ".join(f"{_severity(name)} {count}" for name, count in counts.items())
+    skeletons = top_skeletons(result)
     rows = [
         [
             f"{row['rank']}",
@@ -457,6 +457,10 @@ def _overview(result: ScanResult, shown: pl.DataFrame) -> str:
 def _page(title: str, body: str, result: ScanResult) -> str:
     files = ", ".join(_e(path, 200) for path in result.summary.files[:10])
     more = f" and {len(result.summary.files) - 10} more" if len(result.summary.files) > 10 else ""
+    footer = (
+        f"distillscan {_e(__version__)} · input: {files}{more} · times in UTC · "
+        "log text is shown escaped and cut, never interpreted"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -470,7 +474,7 @@ def _page(title: str, body: str, result: ScanResult) -> str:
 <body>
 <main>
 {body}
-<footer>distillscan {_e(__version__)} · input: {files}{more} · times in UTC · log text is shown escaped and cut, never interpreted</footer>
+<footer>{footer}</footer>
 </main>
 </body>
 </html>

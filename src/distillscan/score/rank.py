@@ -23,10 +23,9 @@ from typing import Literal
 import polars as pl
 
 from distillscan.aggregate.profile import attach_key, newest_model_release, profile
-from distillscan.fingerprint.annotate import stable_fp
-from distillscan.fingerprint.patterns import TOPICS
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import GroupReport
+from distillscan.model.templates import stable_fp
 from distillscan.score.components import add_components, creation_burst, member_features, pivot_lift
 from distillscan.score.reasons import GroupReasons
 
@@ -107,10 +106,3 @@ def score_groups(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
     return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
-
-
-def topic_mix(row: dict[str, object], top: int = 3) -> dict[str, float]:
-    """The group's largest topic shares, for reports."""
-    shares = {topic: float(row.get(f"topic_{topic}") or 0.0) for topic in TOPICS}  # type: ignore[arg-type]
-    ordered = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
-    return {topic: round(share, 4) for topic, share in ordered[:top] if share > 0}

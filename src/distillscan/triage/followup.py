@@ -20,11 +20,13 @@ from typing import Final
 import polars as pl
 
 from distillscan.errors import ExitCode, UsageError
-from distillscan.investigate.investigate import group_view
+from distillscan.investigate.group import group_view
 from distillscan.model.scan import ScanResult, ScanSummary
+from distillscan.report.documents import SCHEMA_VERSION
 from distillscan.report.export import check_export_dir, export_documents, write_export
+from distillscan.report.formats import render_json
 from distillscan.report.html import render_scan_html
-from distillscan.report.report import SCHEMA_VERSION, Selection, render_json, select_groups, select_suppressed
+from distillscan.report.selection import Selection, select_groups, select_suppressed
 from distillscan.triage.baseline import Baseline, load_baseline, with_baseline
 from distillscan.triage.gate import FAIL_ON_NEW_DEFAULT, describe_failures, gate_failures
 

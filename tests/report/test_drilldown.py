@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from distillscan import pipeline
 from distillscan.cli.main import main
 from distillscan.errors import ExitCode
-from distillscan.investigate.investigate import group_view
+from distillscan.investigate import group_view
 from distillscan.model.scan import ScanOptions, ScanResult
 from tests.helpers import at, requests_frame
 
@@ -128,7 +128,8 @@ def test_templates_sorts_and_formats(sample: ScanResult, cli: Any) -> None:
     assert hydra and hydra[0]["max_severity"] == "critical"
     by_accounts = json.loads(cli("templates", SAMPLE, "--format", "json", "--sort", "accounts", "--top", "5").stdout)
     counts = [t["n_accounts"] for t in by_accounts["templates"]]
-    assert len(counts) == 5 and counts == sorted(counts, reverse=True) and counts[0] == max(t["n_accounts"] for t in templates)
+    assert len(counts) == 5 and counts == sorted(counts, reverse=True)
+    assert counts[0] == max(t["n_accounts"] for t in templates)
     rows = list(csv.DictReader(io.StringIO(cli("templates", SAMPLE, "--format", "csv", "--sort", "first-seen").stdout)))
     assert len(rows) == len(templates)
     assert [row["first_seen"] for row in rows] == sorted(row["first_seen"] for row in rows)
@@ -140,7 +141,8 @@ def test_accounts_filter_and_formats(sample: ScanResult, cli: Any, tmp_path: Pat
     top = _top(sample)
     members = sorted(sample.linkage.membership.filter(pl.col("group_id") == top["group_id"])["account_id"])
     chosen = members[:2]
-    document = json.loads(cli("accounts", SAMPLE, "--account", chosen[0], "--account", chosen[1], "--format", "json").stdout)
+    listed = cli("accounts", SAMPLE, "--account", chosen[0], "--account", chosen[1], "--format", "json")
+    document = json.loads(listed.stdout)
     assert sorted(row["account_id"] for row in document["accounts"]) == chosen
     assert {(row["group_id"], row["severity"], row["score"]) for row in document["accounts"]} == {
         (top["group_id"], top["severity"], round(top["score"], 4))

@@ -8,9 +8,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from distillscan.report.report import terminal_safe
+from distillscan.report.safe import terminal_safe
 
-HOSTILE = "\x1b]8;;http://evil\x07click\x1b]8;;\x07 \x1b[2J\x1b[31mred\x1b[0m [red]x[/red] [link=http://evil]y[/link] \x07\x00\x9b2J"
+HOSTILE = (
+    "\x1b]8;;http://evil\x07click\x1b]8;;\x07 \x1b[2J\x1b[31mred\x1b[0m [red]x[/red] [link=http://evil]y[/link] "
+    "\x07\x00\x9b2J"
+)
 
 
 def test_terminal_safe_strips_sequences_and_controls() -> None:

@@ -1,19 +1,10 @@
-"""Render the drill-down views (`investigate.py`) for a person or a machine.
-
-Terminal output follows the report's rule: every log-derived string (skeletons,
-prompts, account ids, IPs, user agents, model names…) goes through `terminal_safe`
-into a Rich `Text`, never markup. JSON and CSV keep the data exact; their encoders
-escape it. Numbers are rounded as in the scan report.
-"""
+"""One group's drill-down (`explain`): printed for a person, or as a JSON document."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Final
 
 import polars as pl
@@ -22,17 +13,28 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from distillscan.investigate.investigate import ActivityGrid, GroupView, activity_grid
 from distillscan.model.scan import ScanResult
-from distillscan.report.report import (
-    SCHEMA_VERSION,
-    SEVERITY_STYLES,
-    group_documents,
-    json_text,
-    plain_value,
-    summary_document,
-    terminal_safe,
+from distillscan.model.views import ActivityGrid, GroupView, activity_grid
+from distillscan.report.cells import (
+    count_cell,
+    example_prompt,
+    lag_cell,
+    minute,
+    percent,
+    quiet_hours_cell,
+    top_topic_cell,
+    topic_name,
 )
+from distillscan.report.documents import (
+    SCHEMA_VERSION,
+    group_documents,
+    json_ready,
+    json_text,
+    records,
+    summary_document,
+)
+from distillscan.report.safe import safe_text, terminal_safe
+from distillscan.report.table import SEVERITY_STYLES
 
 # Characters of an activity cell, from one request to the busiest hour.
 LEVELS: Final = "▁▂▃▄▅▆▇█"
@@ -40,47 +42,17 @@ IDLE: Final = "·"
 BAR_WIDTH: Final = 30
 # Values of each infrastructure kind listed in the terminal.
 VALUES_PER_KIND: Final = 5
-TEMPLATE_CSV_COLUMNS: Final[tuple[str, ...]] = (
-    "template", "skeleton", "n_requests", "n_accounts", "share", "cot_share", "first_seen",
-    "last_seen", "n_groups", "max_severity", "groups",
-)
+# Columns of each example request in the JSON document.
+EXAMPLE_COLUMNS: Final[tuple[str, ...]] = ("account_id", "timestamp", "model", "system", "prompt", "prompt_chars")
 
 
-def _json_ready(value: Any) -> Any:
-    """A value ready for JSON: floats rounded, datetimes and dates as ISO text, lists kept."""
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    return plain_value(value)
+def _level(value: float, peak: float) -> str:
+    """The block character for a positive `value` out of `peak`."""
+    return LEVELS[min(len(LEVELS) - 1, math.ceil(len(LEVELS) * value / peak) - 1)]
 
 
-def _records(frame: pl.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    chosen = frame.select(columns) if columns is not None else frame
-    return [_json_ready(row) for row in chosen.iter_rows(named=True)]
-
-
-def _when(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
-def _pct(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{100 * value:.0f}%"
-
-
-def _safe(value: object, limit: int | None = None, style: str = "") -> Text:
-    """Log text as an inert Text."""
-    return Text(terminal_safe(value, limit=limit), style=style)
-
-
-def _level(n: int, peak: int) -> str:
-    if n <= 0 or peak <= 0:
-        return IDLE
-    return LEVELS[min(len(LEVELS) - 1, math.ceil(len(LEVELS) * n / peak) - 1)]
+def _cell(n: int, peak: int) -> str:
+    return IDLE if n <= 0 or peak <= 0 else _level(n, peak)
 
 
 def heat_strip(grid: ActivityGrid) -> list[Text]:
@@ -88,17 +60,17 @@ def heat_strip(grid: ActivityGrid) -> list[Text]:
     peak = grid.peak
     header = Text("             " + "".join(f"{hour:<6}" for hour in range(0, 24, 6)) + "  requests", style="dim")
     lines = [header]
-    for (first, days), cells, total in zip(grid.rows, grid.cells, grid.row_totals):
+    for (first, days), cells, total in zip(grid.rows, grid.cells, grid.row_totals, strict=True):
         label = f"{first:%m-%d %a}" + (f" +{days - 1}d" if days > 1 else "")
         line = Text(f"{label:<13}")
         for n in cells:
-            line.append(_level(n, peak), style="dim" if n == 0 else "green")
+            line.append(_cell(n, peak), style="dim" if n == 0 else "green")
         line.append(f"  {total:,}")
         lines.append(line)
     hours_peak = max(grid.hour_totals, default=0)
     footer = Text(f"{'all days':<13}")
     for n in grid.hour_totals:
-        footer.append(_level(n, hours_peak), style="dim" if n == 0 else "bold green")
+        footer.append(_cell(n, hours_peak), style="dim" if n == 0 else "bold green")
     footer.append(f"  {sum(grid.row_totals):,}")
     lines.append(footer)
     return lines
@@ -107,10 +79,7 @@ def heat_strip(grid: ActivityGrid) -> list[Text]:
 def sparkline(values: Sequence[float]) -> str:
     """Values 0..max as block characters."""
     peak = max(values, default=0.0)
-    return "".join(
-        " " if value <= 0 or peak <= 0 else LEVELS[min(len(LEVELS) - 1, math.ceil(len(LEVELS) * value / peak) - 1)]
-        for value in values
-    )
+    return "".join(" " if value <= 0 or peak <= 0 else _level(value, peak) for value in values)
 
 
 def _title(text: str) -> Text:
@@ -134,33 +103,29 @@ def _component_table(view: GroupView) -> Table:
     return table
 
 
-def _day(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d}"
-
-
 def _short(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%m-%d %H:%M}"
 
 
 def _accounts_table(view: GroupView, limit: int) -> Table:
     table = Table(box=box.SIMPLE, show_edge=False)
+    left = {"account", "first seen", "last seen", "top topic"}
     for name in ("account", "requests", "first seen", "last seen", "days", "templated", "CoT",
                  "top topic", "quiet 6h", "new model 24h", "IPs", "payments", "UAs"):
-        table.add_column(name, justify="left" if name in {"account", "first seen", "last seen", "top topic"} else "right",
-                         no_wrap=name != "top topic")
+        table.add_column(name, justify="left" if name in left else "right", no_wrap=name != "top topic")
     for row in view.accounts.head(limit).iter_rows(named=True):
         table.add_row(
-            _safe(row["account_id"], 40),
+            safe_text(row["account_id"], 40),
             f"{row['n_requests']:,}",
             _short(row["first_seen"]),
             _short(row["last_seen"]),
             str(row["active_days"] or 0),
-            _pct(row["templated_share"]),
-            _pct(row["cot_share"]),
-            Text(f"{str(row['top_topic'] or '—').replace('_', ' ')} {_pct(row['topic_focus'])}"),
-            _pct(row["quiet_share"] / 4 if row["quiet_share"] is not None else None),
-            _pct(row["new_model_share_24h"]),
-            *[str(row[name] if row[name] is not None else "—") for name in ("n_ips", "n_payments", "n_user_agents")],
+            percent(row["templated_share"]),
+            percent(row["cot_share"]),
+            Text(top_topic_cell(row)),
+            quiet_hours_cell(row),
+            percent(row["new_model_share_24h"]),
+            *[count_cell(row[name]) for name in ("n_ips", "n_payments", "n_user_agents")],
         )
     return table
 
@@ -173,19 +138,19 @@ def _templates_table(view: GroupView, limit: int) -> Table:
     table.add_column("skeleton · examples", overflow="fold", ratio=1)
     examples = view.examples
     for row in view.templates.head(limit).iter_rows(named=True):
-        body = _safe(row["skeleton"], 220)
+        body = safe_text(row["skeleton"], 220)
         if examples is not None:
             for example in examples.filter(pl.col("template_fp") == row["template_fp"]).iter_rows(named=True):
+                who = f"{example['account_id']} {minute(example['timestamp'])} {example['model'] or ''}: "
                 body.append("\n  ↳ ", style="dim")
-                body.append(terminal_safe(f"{example['account_id']} {_when(example['timestamp'])} {example['model'] or ''}: ", 80), style="dim")
-                cut = "…" if example["prompt_chars"] > len(example["prompt"] or "") else ""
-                body.append(terminal_safe((example["prompt"] or "") + cut, 200), style="italic")
+                body.append(terminal_safe(who, 80), style="dim")
+                body.append(terminal_safe(example_prompt(example), 200), style="italic")
         table.add_row(
-            _safe(row["template"]),
+            safe_text(row["template"]),
             f"{row['n_requests']:,}",
-            _pct(row["share"]),
+            percent(row["share"]),
             f"{row['n_accounts']:,}/{row['n_accounts_total']:,}",
-            _pct(row["cot_share"]),
+            percent(row["cot_share"]),
             f"{row['first_seen']:%m-%d} → {row['last_seen']:%m-%d}",
             body,
         )
@@ -196,10 +161,10 @@ def _topic_lines(view: GroupView) -> list[Text]:
     lines = []
     for row in view.topics.iter_rows(named=True):
         filled = round(BAR_WIDTH * row["share"])
-        line = Text(f"  {row['topic'].replace('_', ' '):<18}")
+        line = Text(f"  {topic_name(row['topic']):<18}")
         line.append("█" * filled, style="magenta" if row["high_value"] else "blue")
         line.append("░" * (BAR_WIDTH - filled), style="dim")
-        line.append(f" {_pct(row['share']):>4}  {row['n']:,}")
+        line.append(f" {percent(row['share']):>4}  {row['n']:,}")
         lines.append(line)
     return lines
 
@@ -214,7 +179,7 @@ def _infrastructure_table(view: GroupView) -> Table:
             shared = row["n_accounts"] >= 2
             table.add_row(
                 Text(str(kind[0])),
-                _safe(row["value"], 60, style="bold" if shared else ""),
+                safe_text(row["value"], 60, style="bold" if shared else ""),
                 f"{row['n_accounts']:,}",
                 f"{row['n_accounts_total']:,}",
                 f"{row['n_requests']:,}",
@@ -229,14 +194,13 @@ def _model_lines(view: GroupView) -> list[Text | Table]:
     for name in ("model", "requests", "share", "group's first use", "first in log", "lag"):
         table.add_column(name, justify="right" if name in {"requests", "share", "lag"} else "left")
     for row in view.models.iter_rows(named=True):
-        lag = row["lag_hours"]
         table.add_row(
-            _safe(row["model"] if row["model"] is not None else "(none)", 40),
+            safe_text(row["model"] if row["model"] is not None else "(none)", 40),
             f"{row['n_requests']:,}",
-            _pct(row["share"]),
-            _when(row["first_seen"]),
-            _when(row["log_first_seen"]),
-            "—" if lag is None else f"{lag:.1f} h",
+            percent(row["share"]),
+            minute(row["first_seen"]),
+            minute(row["log_first_seen"]),
+            lag_cell(row["lag_hours"]),
         )
     lines: list[Text | Table] = [table]
     release = view.release
@@ -245,14 +209,14 @@ def _model_lines(view: GroupView) -> list[Text | Table]:
         return lines
     text = Text("newest model ")
     text.append(terminal_safe(release.model, 40), style="bold")
-    text.append(f" first appeared {_when(release.released_at)} UTC; ")
+    text.append(f" first appeared {minute(release.released_at)} UTC; ")
     if release.group_first_use is None:
         text.append("this group never used it.")
     else:
         text.append(
             f"this group first used it {release.lag_hours:.1f} h later; "
-            f"{_pct(release.group_share_24h)} of its traffic in the next 24 h "
-            f"(platform {_pct(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
+            f"{percent(release.group_share_24h)} of its traffic in the next 24 h "
+            f"(platform {percent(release.platform_share_24h)}; scored lift {release.pivot_lift:+.0%}"
             f"{'' if release.active_before else ', not counted: idle the week before'})."
         )
     lines.append(text)
@@ -260,10 +224,10 @@ def _model_lines(view: GroupView) -> list[Text | Table]:
         total=pl.col("n").sum(), new=pl.col("n").filter(pl.col("model") == release.model).sum()
     ).sort("day")
     if daily.height and release.group_first_use is not None:
-        shares = [new / total if total else 0.0 for new, total in zip(daily["new"], daily["total"])]
+        shares = [new / total if total else 0.0 for new, total in zip(daily["new"], daily["total"], strict=True)]
         line = Text(f"daily share on {terminal_safe(release.model, 40)}: ")
         line.append(sparkline(shares), style="green")
-        line.append(f"  ({daily['day'][0]:%m-%d} → {daily['day'][-1]:%m-%d}, peak {_pct(max(shares))})", style="dim")
+        line.append(f"  ({daily['day'][0]:%m-%d} → {daily['day'][-1]:%m-%d}, peak {percent(max(shares))})", style="dim")
         lines.append(line)
     return lines
 
@@ -277,7 +241,7 @@ def render_group(view: GroupView, console: Console, accounts_limit: int = 15, te
     console.print(header)
     console.print(Text(
         f"{group['n_accounts']:,} accounts · {group['n_requests']:,} requests · "
-        f"{_when(group['first_seen'])} → {_when(group['last_seen'])} UTC", style="dim"))
+        f"{minute(group['first_seen'])} → {minute(group['last_seen'])} UTC", style="dim"))
     console.print()
     if view.reasons:
         console.print(_title("Why"))
@@ -327,155 +291,44 @@ def group_document(result: ScanResult, view: GroupView, templates_limit: int | N
     examples = view.examples
     template_docs = []
     for row in templates.iter_rows(named=True):
-        document = _json_ready({key: value for key, value in row.items() if key != "template_fp"})
+        document = json_ready({key: value for key, value in row.items() if key != "template_fp"})
         if examples is not None:
-            document["examples"] = _records(
+            document["examples"] = records(
                 examples.filter(pl.col("template_fp") == row["template_fp"]),
-                ["account_id", "timestamp", "model", "system", "prompt", "prompt_chars"],
+                list(EXAMPLE_COLUMNS),
             )
         template_docs.append(document)
-    grid = activity_grid(view.activity, max_rows=10**6)
+    grid = activity_grid(view.activity, max_rows=None)
     infrastructure: dict[str, list[dict[str, Any]]] = {}
     for row in view.infrastructure.iter_rows(named=True):
         infrastructure.setdefault(row["kind"], []).append(
-            _json_ready({key: row[key] for key in ("value", "n_accounts", "n_accounts_total", "n_requests")})
+            json_ready({key: row[key] for key in ("value", "n_accounts", "n_accounts_total", "n_requests")})
         )
     release = view.release
     return {
         "schema_version": SCHEMA_VERSION,
         "summary": summary_document(result, shown),
         "group": group_documents(result, shown)[0],
-        "members": _records(view.accounts),
+        "members": records(view.accounts),
         "templates_total": view.templates.height,
         "templates": template_docs,
         "one_off_requests": view.one_off_requests,
-        "topics": _records(view.topics),
+        "topics": records(view.topics),
         "activity": {
             "timezone": "UTC",
             "days": [
                 {"day": first.isoformat(), "n": total, "hours": cells}
-                for (first, _), cells, total in zip(grid.rows, grid.cells, grid.row_totals)
+                for (first, _), cells, total in zip(grid.rows, grid.cells, grid.row_totals, strict=True)
             ],
             "hours": grid.hour_totals,
         },
         "infrastructure": infrastructure,
-        "models": _records(view.models),
-        "release": None if release is None else _json_ready(dict(release.__dict__)),
-        "components": [_json_ready(dict(part.__dict__)) for part in view.components],
+        "models": records(view.models),
+        "release": None if release is None else json_ready(dict(release.__dict__)),
+        "components": [json_ready(dict(part.__dict__)) for part in view.components],
     }
 
 
 def render_group_json(result: ScanResult, view: GroupView, templates_limit: int | None = None) -> str:
+    """The group's JSON document (`group_document`) as text."""
     return json_text(group_document(result, view, templates_limit), indent=2) + "\n"
-
-
-def _groups_cell(groups: list[str] | None, severity: str | None, limit: int = 2) -> Text:
-    names = groups or []
-    text = Text(terminal_safe(", ".join(names[:limit])))
-    if len(names) > limit:
-        text.append(f" +{len(names) - limit}", style="dim")
-    if severity:
-        text.append(f" ({severity})", style=SEVERITY_STYLES.get(severity, ""))
-    return text
-
-
-def render_templates(catalog: pl.DataFrame, console: Console, total_templates: int) -> None:
-    """Print the template catalogue for a person."""
-    title = f"Prompt templates (showing {catalog.height:,} of {total_templates:,})"
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", show_lines=True)
-    for name, justify in (("template", "left"), ("requests", "right"), ("share", "right"),
-                          ("accounts", "right"), ("CoT", "right"), ("first → last seen", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column("groups, most suspicious first", max_width=30)
-    table.add_column("skeleton", overflow="fold", ratio=1, min_width=40)
-    for row in catalog.iter_rows(named=True):
-        table.add_row(
-            _safe(row["template"]),
-            f"{row['n_requests']:,}",
-            _pct(row["share"]),
-            f"{row['n_accounts']:,}",
-            _pct(row["cot_share"]),
-            f"{_day(row['first_seen'])} → {_day(row['last_seen'])}",
-            _groups_cell(row["groups"], row["max_severity"]),
-            _safe(row["skeleton"], 200, style="dim"),
-        )
-    if catalog.height == 0:
-        console.print(Text("No templates with that many requests."))
-        return
-    console.print(table)
-
-
-def render_templates_json(result: ScanResult, catalog: pl.DataFrame) -> str:
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "summary": summary_document(result, result.report.groups),
-        "templates": _records(catalog, list(TEMPLATE_CSV_COLUMNS)),
-    }
-    return json_text(document, indent=2) + "\n"
-
-
-def render_templates_csv(catalog: pl.DataFrame) -> str:
-    """One row per template; `groups` joined with ';'."""
-    rows = []
-    for row in _records(catalog, list(TEMPLATE_CSV_COLUMNS)):
-        row["groups"] = ";".join(row["groups"] or [])
-        rows.append(row)
-    return _csv(rows, TEMPLATE_CSV_COLUMNS)
-
-
-def _csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def render_accounts(accounts: pl.DataFrame, console: Console, matching: int, total_accounts: int) -> None:
-    """Print per-account figures for a person."""
-    if accounts.height == 0:
-        console.print(Text("No accounts."))
-        return
-    of = f"{matching:,}" if matching == total_accounts else f"{matching:,} matching; {total_accounts:,} in the log"
-    table = Table(title=f"Accounts (showing {accounts.height:,} of {of})",
-                  box=box.SIMPLE_HEAVY, title_justify="left")
-    for name in ("account", "group", "#", "severity", "score", "requests", "first seen", "last seen",
-                 "templated", "CoT", "top topic", "quiet 6h", "IPs", "payments"):
-        table.add_column(name, justify="left" if name in {"account", "group", "severity", "first seen", "last seen", "top topic"} else "right",
-                         no_wrap=name != "top topic")
-    for row in accounts.iter_rows(named=True):
-        table.add_row(
-            _safe(row["account_id"], 40),
-            _safe(row["group_id"]),
-            str(row["rank"]),
-            Text(row["severity"], style=SEVERITY_STYLES[row["severity"]]),
-            f"{row['score']:.2f}",
-            f"{row['n_requests']:,}",
-            _day(row["first_seen"]),
-            _day(row["last_seen"]),
-            _pct(row["templated_share"]),
-            _pct(row["cot_share"]),
-            Text(f"{str(row['top_topic'] or '—').replace('_', ' ')} {_pct(row['topic_focus'])}"),
-            _pct(row["quiet_share"] / 4 if row["quiet_share"] is not None else None),
-            str(row["n_ips"] if row["n_ips"] is not None else "—"),
-            str(row["n_payments"] if row["n_payments"] is not None else "—"),
-        )
-    console.print(table)
-
-
-def render_accounts_json(result: ScanResult, accounts: pl.DataFrame) -> str:
-    shown = result.report.groups.filter(pl.col("group_id").is_in(accounts["group_id"].unique().implode()))
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "summary": summary_document(result, shown),
-        "accounts": _records(accounts),
-    }
-    return json_text(document, indent=2) + "\n"
-
-
-def render_accounts_csv(accounts: pl.DataFrame) -> str:
-    return _csv(_records(accounts), accounts.columns)
-
-
-def write_accounts_parquet(accounts: pl.DataFrame, path: Path) -> None:
-    accounts.write_parquet(path)

@@ -1,0 +1,58 @@
+"""The score of a group taken apart: each component with what it feeds and its weight."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from distillscan.model.views import ScoreComponent
+from distillscan.score.components import (
+    ACCOUNTS_FOR_FULL_SCALE,
+    BEHAVIOUR_WEIGHTS,
+    COT_SATURATION,
+    EVIDENCE_PRIOR_REQUESTS,
+    STREAM_SHARE_SATURATION,
+    SUPPORT_WEIGHT,
+)
+
+
+def score_components(group: dict[str, Any]) -> list[ScoreComponent]:
+    """Each component of the group's score with what it feeds and its weight (score.py)."""
+    support = SUPPORT_WEIGHT / 3
+    behaviour = "behaviour"
+    parts: list[tuple[str, str, float | None, str]] = [
+        ("content", "score", None,
+         f"content = max(harvest × (1 − {SUPPORT_WEIGHT} + {SUPPORT_WEIGHT} × support), cot_stream) "
+         f"× n / (n + {EVIDENCE_PRIOR_REQUESTS}); score = √(content × behaviour)"),
+        ("behaviour", "score", None, "noisy-OR of the behaviour parts: 1 − Π(1 − weight × part)"),
+        ("templated", "content (harvest)", None,
+         "share of first-turn requests on repeated templates; harvest = 1 − (1 − templated)(1 − cot)"),
+        ("cot", "content (harvest)", None,
+         f"share of requests asking for step-by-step reasoning, / {COT_SATURATION}"),
+        ("capability", "content (support)", support, "share on high-value capabilities above 50%"),
+        ("single_turn", "content (support)", support, "share of single-turn requests above 60%"),
+        ("fixed_params", "content (support)", support, "share sent with one temperature/max_tokens set"),
+        ("cot_stream", "content", None,
+         f"used instead of harvest when larger: templated reasoning asks, full at "
+         f"{STREAM_SHARE_SATURATION:.0%} of requests"),
+        ("automation", behaviour, BEHAVIOUR_WEIGHTS["automation"],
+         "flat hour-of-day profile per member (traffic in its quietest 6 hours)"),
+        ("coordination", behaviour, BEHAVIOUR_WEIGHTS["coordination"],
+         "scale × max(shared_infra, creation_burst, load_balance)"),
+        ("pivot", behaviour, BEHAVIOUR_WEIGHTS["pivot"],
+         "extra share moved to the newest model within 24 h of its release, × scale"),
+        ("shared_stream", behaviour, BEHAVIOUR_WEIGHTS["shared_stream"],
+         "several accounts sending one reasoning-eliciting template, × days active / 7"),
+        ("fresh_accounts", behaviour, BEHAVIOUR_WEIGHTS["fresh_accounts"],
+         "share of accounts first used within 30 days of their creation"),
+        ("shared_infra", "coordination", None, "accounts per payment method or subnet (log scale)"),
+        ("creation_burst", "coordination", None, "share of accounts created within 48 hours"),
+        ("load_balance", "coordination", None, "volume spread evenly over accounts: 1 − cv / 1.5"),
+        ("scale", "coordination, pivot", None, f"log10(accounts) / log10({ACCOUNTS_FOR_FULL_SCALE})"),
+    ]
+    components = []
+    for name, feeds, weight, meaning in parts:
+        value = group.get(name if name in {"content", "behaviour"} else f"c_{name}")
+        number = float(value) if isinstance(value, (int, float)) and not math.isnan(value) else 0.0
+        components.append(ScoreComponent(name=name, value=number, feeds=feeds, weight=weight, meaning=meaning))
+    return components
