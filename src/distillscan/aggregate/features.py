@@ -35,6 +35,7 @@ from distillscan.fingerprint.fingerprint import (
     annotate_requests,
 )
 from distillscan.model.aggregates import TABLES, Aggregates, Table
+from distillscan.read.shards import read_batches
 
 BUCKET_SECONDS: Final = 600
 BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
@@ -199,24 +200,6 @@ def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     before the eight queries read it."""
     queries = shard_queries(annotated.lazy())
     return Aggregates(**dict(zip(queries, pl.collect_all(list(queries.values())))))
-
-
-def read_batches(requests: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """Consecutive non-empty slices of a shard, each read only when asked for.
-
-    `collect_batches` runs its producer ahead of a slow consumer and buffers what it
-    read (measured: +1.2 GB after 12 batches of a 10M-row Parquet file while each batch
-    was annotated); a slice is pushed down into the scan and reads only the row groups
-    it needs, so memory holds one batch.
-    """
-    offset = 0
-    while True:
-        batch = requests.slice(offset, batch_rows).collect()
-        if batch.height:
-            yield batch
-        if batch.height < batch_rows:
-            return
-        offset += batch_rows
 
 
 def batch_parts(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Iterator[Aggregates]:

@@ -128,7 +128,7 @@ PIPED_TABLE_WIDTH = 160
 
 def count_sources(paths: tuple[str, ...], options: Any) -> int | None:
     """How many files a scan will read (None for stdin, whose size is unknown)."""
-    from distillscan.read.load import discover_sources
+    from distillscan.read import discover_sources
 
     if "-" in paths:
         return None
@@ -221,7 +221,7 @@ def parse_column_map(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _allowlist(files: tuple[Path, ...], config_path: Path | None) -> Any:
     """The allowlist from `--allow` files and the config's `allow = [...]`; None if neither."""
-    from distillscan.read.presets import load_config
+    from distillscan.read import load_config
     from distillscan.triage.allow import combine, config_allowlist, read_allowlist
 
     from_config = config_allowlist(load_config(config_path).path)
@@ -244,7 +244,7 @@ def _warn_unmatched(result: Any) -> None:
 def _scan_options(column_map: tuple[str, ...], input_format: str, preset: str | None,
                   config_path: Path | None, skip_errors: bool = False, temp_dir: Path | None = None) -> Any:
     from distillscan.model.scan import ScanOptions
-    from distillscan.read.presets import load_config
+    from distillscan.read import load_config
 
     config = load_config(config_path)
     return ScanOptions(

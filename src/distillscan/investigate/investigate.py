@@ -33,7 +33,7 @@ from distillscan.fingerprint.fingerprint import (
 from distillscan.model.aggregates import Table
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import choose_presets, read_shards
-from distillscan.read.load import discover_sources
+from distillscan.read import discover_sources
 from distillscan.score.score import (
     ACCOUNTS_FOR_FULL_SCALE,
     BEHAVIOUR_WEIGHTS,
