@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
+from distillscan.environment import Environment
 from distillscan.model.inputs import LogSource
 from distillscan.read import STDIN_PATH, discover_sources, iter_shards, load_frame
 from tests.read.helpers import (
@@ -137,7 +138,8 @@ def test_missing_path_and_non_log_file(tmp_path: Path) -> None:
 def test_duplicate_paths_are_read_once(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "d" / "a.jsonl", RECORDS)
     same = str(tmp_path / "d" / ".." / "d" / "a.jsonl")
-    sources = discover_sources([str(path), same, str(tmp_path / "d"), "-", "-"])
+    stdin = Environment.of(stdin=b"").stdin
+    sources = discover_sources([str(path), same, str(tmp_path / "d"), "-", "-"], stdin=stdin)
     assert [s.path for s in sources] == [str(path), STDIN_PATH]
 
 
