@@ -24,23 +24,22 @@ from distillscan.model.groups import GroupReport, Linkage
 from distillscan.model.inputs import LogSource, SkippedInput
 from distillscan.model.scan import ScanOptions, ScanResult, ScanSummary
 from distillscan.model.triage import Allowlist, Suppression
-from distillscan.read.dedupe import SeenRequests, unique_batches
-from distillscan.read.load import (
-    Shard,
-    discover_sources,
-    iter_shards,
-    merge_skipped,
-    sample_source_fields,
-)
-from distillscan.read.presets import (
+from distillscan.read import (
     BUILTIN,
     NATIVE,
     Detection,
     Preset,
     SchemaReport,
+    SeenRequests,
+    Shard,
     describe,
     detect_preset,
+    discover_sources,
+    iter_shards,
+    merge_skipped,
     resolve,
+    sample_source_fields,
+    unique_batches,
 )
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score.rank import score_groups

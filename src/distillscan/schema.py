@@ -45,10 +45,6 @@ CANONICAL_SCHEMA: Final[dict[str, pl.DataType]] = {
     "n_tool_results": pl.Int32(),
 }
 
-OPTIONAL_COLUMNS: Final[tuple[str, ...]] = tuple(
-    name for name in CANONICAL_SCHEMA if name not in REQUIRED_COLUMNS
-)
-
 # Source columns a native log may carry instead of a canonical one.
 # `messages` is a list of {role, content} structs from which `prompt`, `system`
 # and `n_turns` are derived.

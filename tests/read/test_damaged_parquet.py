@@ -16,7 +16,7 @@ from distillscan.cli.main import main
 from distillscan.errors import ExitCode, InputError
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan
-from distillscan.read.load import discover_sources, iter_shards
+from distillscan.read import discover_sources, iter_shards
 from distillscan.read.rowgroups import row_groups
 from tests.helpers import assert_same_aggregates
 
@@ -58,7 +58,7 @@ def _clean(path: Path, keep_groups: tuple[int, ...]) -> Path:
 def test_fixture_has_four_row_groups_and_one_is_unreadable(tmp_path: Path) -> None:
     path = _damaged(tmp_path / "log.parquet", "prompt")
     assert [(g.first_row, g.rows) for g in row_groups(str(path))] == [(0, 100), (100, 100), (200, 100), (300, 100)]
-    with pytest.raises(Exception):
+    with pytest.raises(OSError):
         pq.ParquetFile(path).read_row_group(2)
     pq.ParquetFile(path).read_row_group(1)
 
@@ -140,7 +140,9 @@ def test_cli_exit_codes_and_summary(tmp_path: Path) -> None:
     assert failed.exit_code == ExitCode.USAGE_OR_INPUT
     assert failed.stderr.count("\n") == 1 and "rows 200–299 (row group 2)" in failed.stderr
     assert "Traceback" not in failed.stderr
-    skipped = CliRunner().invoke(main, ["scan", str(path), "--skip-errors", "--format", "json", "--min-severity", "info"])
+    skipped = CliRunner().invoke(
+        main, ["scan", str(path), "--skip-errors", "--format", "json", "--min-severity", "info"]
+    )
     assert skipped.exit_code == ExitCode.PARTIAL
     summary = json.loads(skipped.stdout)["summary"]
     assert (summary["rows_in"], summary["rows_read"], summary["rows_skipped"]) == (400, 300, 100)

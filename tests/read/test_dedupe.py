@@ -17,12 +17,14 @@ from polars.testing import assert_frame_equal
 from distillscan.cli.main import main
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import aggregate_shards, analyse_frame, scan
+from distillscan.read import discover_sources, iter_shards
 from distillscan.read.dedupe import SeenRequests, request_keys, unique_batches
-from distillscan.read.load import discover_sources, iter_shards
 from tests.helpers import assert_same_aggregates, at, requests_frame
 
 
-def _row(request_id: str | None, account: str = "a", prompt: str = "solve 1", hours: float = 0, **extra: Any) -> dict[str, Any]:
+def _row(
+    request_id: str | None, account: str = "a", prompt: str = "solve 1", hours: float = 0, **extra: Any
+) -> dict[str, Any]:
     return {"request_id": request_id, "account_id": account, "prompt": prompt, "timestamp": at(hours=hours), **extra}
 
 
@@ -76,7 +78,9 @@ ROWS = st.lists(st.tuples(IDS, st.sampled_from(["a", "b"]), st.sampled_from(["p"
 @settings(max_examples=60, deadline=None)
 @given(rows=ROWS, batch_rows=st.integers(min_value=1, max_value=7))
 def test_kept_rows_match_a_plain_python_reading(rows: list[tuple[str | None, str, str]], batch_rows: int) -> None:
-    frame = requests_frame([_row(rid, account=acct, prompt=prompt, turn=i) for i, (rid, acct, prompt) in enumerate(rows)])
+    frame = requests_frame(
+        [_row(rid, account=acct, prompt=prompt, turn=i) for i, (rid, acct, prompt) in enumerate(rows)]
+    )
     seen_keys: set[tuple[str, str, str]] = set()
     expected: list[int] = []
     for index, (rid, acct, prompt) in enumerate(rows):
@@ -86,7 +90,7 @@ def test_kept_rows_match_a_plain_python_reading(rows: list[tuple[str | None, str
             seen_keys.add((rid, acct, prompt))
             expected.append(index)
     seen = SeenRequests()
-    kept = [batch for batch in unique_batches(frame.lazy(), seen, batch_rows)]
+    kept = list(unique_batches(frame.lazy(), seen, batch_rows))
     order = [] if not kept else pl.concat(kept)["turn"].to_list()
     assert order == expected
     assert seen.dropped == len(rows) - len(expected)
@@ -114,21 +118,21 @@ def test_memory_is_eight_bytes_per_distinct_request_in_few_runs() -> None:
 
 
 def _log_rows() -> list[dict[str, Any]]:
-    rows = []
-    for account in range(4):
-        for j in range(30):
-            rows.append({
-                "request_id": f"req-{account}-{j}",
-                "account_id": f"acct-{account}",
-                "timestamp": at(hours=j, minutes=account),
-                "prompt": f"Solve problem {j} step by step and show your work.",
-                "system": "You are a careful solver.",
-                "model": "m-1",
-                "ip": f"10.0.{account}.1",
-                "input_tokens": 10 + j,
-                "output_tokens": 100,
-            })
-    return rows
+    return [
+        {
+            "request_id": f"req-{account}-{j}",
+            "account_id": f"acct-{account}",
+            "timestamp": at(hours=j, minutes=account),
+            "prompt": f"Solve problem {j} step by step and show your work.",
+            "system": "You are a careful solver.",
+            "model": "m-1",
+            "ip": f"10.0.{account}.1",
+            "input_tokens": 10 + j,
+            "output_tokens": 100,
+        }
+        for account in range(4)
+        for j in range(30)
+    ]
 
 
 def test_duplicates_across_files_and_orders_give_identical_aggregates(tmp_path: Path) -> None:

@@ -14,9 +14,8 @@ import polars as pl
 import pytest
 
 from distillscan.errors import InputError
-from distillscan.read.load import discover_sources, iter_shards, load_frame
+from distillscan.read import BUILTIN, discover_sources, iter_shards, load_frame
 from distillscan.read.otlp import EnvelopeError, any_value, nanos_to_time
-from distillscan.read.presets import BUILTIN
 
 OTEL = BUILTIN["otel-genai"]
 T0 = "1776675600000000000"  # 2026-04-20T09:00:00Z
@@ -172,7 +171,7 @@ def test_malformed_envelope_names_line_and_field(tmp_path: Path) -> None:
 
 def test_span_without_a_user_is_a_row_error_with_a_hint(tmp_path: Path) -> None:
     path = write(tmp_path / "a.jsonl", [envelope([chat("01", "u", "a"), chat("02", None, "b")])])
-    with pytest.raises(InputError, match="user.id or enduser.id") as caught:
+    with pytest.raises(InputError, match=r"user\.id or enduser\.id") as caught:
         load_frame([path], preset=OTEL)
     assert caught.value.line == 1 and caught.value.field == "account_id"
 
@@ -191,7 +190,7 @@ def test_envelopes_stream_in_small_batches_with_flat_spans_mixed_in(tmp_path: Pa
     streamed = pl.concat([shard.frame.collect() for shard in shards])
     assert streamed.equals(whole) and whole.height == 73
     assert "flat one" in whole["prompt"].to_list()
-    bad = lines[:18] + ['{"resourceSpans": [{"resource": {"attributes": [{"key": 1}]}}]}']
+    bad = [*lines[:18], '{"resourceSpans": [{"resource": {"attributes": [{"key": 1}]}}]}']
     with pytest.raises(InputError) as caught:
         list(iter_shards(discover_sources([write(tmp_path / "b.jsonl", bad)]), preset=OTEL,
                          batch_bytes=4096))

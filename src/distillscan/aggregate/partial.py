@@ -15,6 +15,7 @@ import polars as pl
 from distillscan.aggregate.tables import BUCKET_SECONDS, MERGE_KEYS, VALUE_COLUMNS, merge_measures
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.model.aggregates import TABLES, Aggregates
+from distillscan.read.shards import read_batches
 
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
@@ -76,24 +77,6 @@ def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     before the eight queries read it."""
     queries = shard_queries(annotated.lazy())
     return Aggregates.of(dict(zip(queries, pl.collect_all(list(queries.values())), strict=True)))
-
-
-def read_batches(requests: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """Consecutive non-empty slices of a shard, each read only when asked for.
-
-    `collect_batches` runs its producer ahead of a slow consumer and buffers what it
-    read (measured: +1.2 GB after 12 batches of a 10M-row Parquet file while each batch
-    was annotated); a slice is pushed down into the scan and reads only the row groups
-    it needs, so memory holds one batch.
-    """
-    offset = 0
-    while True:
-        batch = requests.slice(offset, batch_rows).collect()
-        if batch.height:
-            yield batch
-        if batch.height < batch_rows:
-            return
-        offset += batch_rows
 
 
 def batch_parts(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Iterator[Aggregates]:

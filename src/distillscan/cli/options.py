@@ -104,7 +104,7 @@ class LogInputs:
     def scan_options(self) -> ScanOptions:
         """The library's options: `--map` parsed, the config's presets and default preset."""
         from distillscan.model.scan import ScanOptions
-        from distillscan.read.presets import load_config
+        from distillscan.read import load_config
 
         config = load_config(self.config_path)
         return ScanOptions(

@@ -19,12 +19,12 @@ from rich.text import Text
 from distillscan.report.safe import terminal_safe
 
 if TYPE_CHECKING:
-    from distillscan.read.load import Shard
+    from distillscan.read import Shard
 
 
 def count_sources(paths: Sequence[str], input_format: Literal["parquet", "jsonl"] | None) -> int | None:
     """How many files a scan will read (None for stdin, whose size is unknown)."""
-    from distillscan.read.load import discover_sources
+    from distillscan.read import discover_sources
 
     if "-" in paths:
         return None

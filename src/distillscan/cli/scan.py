@@ -118,7 +118,7 @@ def scan(
 
 def _allowlist(files: tuple[Path, ...], config_path: Path | None) -> Allowlist | None:
     """The allowlist from `--allow` files and the config's `allow = [...]`; None if neither."""
-    from distillscan.read.presets import load_config
+    from distillscan.read import load_config
     from distillscan.triage.allow import combine, config_allowlist, read_allowlist
 
     from_config = config_allowlist(load_config(config_path).path)

@@ -16,7 +16,7 @@ from distillscan.model.inputs import SkippedInput
 
 if TYPE_CHECKING:
     from distillscan.model.triage import Allowlist, BaselineComparison, Suppression
-    from distillscan.read.presets import Preset
+    from distillscan.read.preset import Preset
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.partial import read_batches
+from distillscan.read.shards import read_batches
 
 IDENTITY_COLUMNS: Final[tuple[str, ...]] = ("request_id", "account_id", "model", "system", "prompt")
 """The canonical columns that together say which request a row is."""
@@ -77,7 +77,7 @@ class SeenRequests:
 
     def memory_bytes(self) -> int:
         """Bytes held by the remembered keys."""
-        return sum(run.estimated_size() for run in self._runs)
+        return sum(int(run.estimated_size()) for run in self._runs)
 
     def checkpoint(self) -> tuple[tuple[pl.Series, ...], int]:
         """The current state, for `restore` (runs are never modified in place)."""

@@ -42,6 +42,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from distillscan.read import strict_json
+
 ENVELOPE_KEY: Final = "resourceSpans"
 _SCOPE_KEYS: Final = ("scopeSpans", "instrumentationLibrarySpans")
 _REQUEST_MARKERS: Final = ("gen_ai.request.model", "gen_ai.operation.name")
@@ -390,17 +392,6 @@ def flatten(envelope: Mapping[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:20]} is out of range")
-    return value
-
-
 _Prefixes = tuple[tuple[tuple[str, int], ...], ...]
 
 
@@ -451,7 +442,7 @@ def expand_lines(data: bytes, first_line: int, fields: Sequence[str]) -> Expande
             continue
         number = first_line + index
         try:
-            document = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite)
+            document = strict_json.loads(raw)
         except (ValueError, RecursionError):
             document = None
         if not isinstance(document, dict):

@@ -22,21 +22,16 @@ as suppressed, with the entries that matched, and never trigger ``--fail-on``.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import polars as pl
 
 from distillscan.errors import UsageError
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.triage import AllowEntry, Allowlist
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from distillscan.textfiles import load_toml, read_text_file
 
 ALLOW_KINDS: Final[tuple[str, ...]] = ("account", "org")
 CONFIG_KEY: Final = "allow"
@@ -73,26 +68,14 @@ def parse_allowlist(text: str, name: str) -> Allowlist:
 
 def read_allowlist(path: str | Path) -> Allowlist:
     """The allowlist in a plain-text file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read allowlist {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"allowlist {path}: not UTF-8 text") from None
-    return parse_allowlist(text, str(path))
+    return parse_allowlist(read_text_file(path, "allowlist"), str(path))
 
 
 def config_allowlist(config_path: str | Path | None) -> Allowlist | None:
     """The `allow = [...]` entries of a config file (None when it has none)."""
     if config_path is None:
         return None
-    try:
-        with open(config_path, "rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-    except OSError as error:
-        raise UsageError(f"cannot read config {config_path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"config {config_path}: not valid TOML: {error}") from None
+    data = load_toml(config_path)
     if CONFIG_KEY not in data:
         return None
     raw = data[CONFIG_KEY]

@@ -36,6 +36,7 @@ import polars as pl
 from distillscan.errors import UsageError
 from distillscan.model.groups import SEVERITIES, GroupReport
 from distillscan.model.triage import BaselineComparison
+from distillscan.textfiles import read_text_file
 
 if TYPE_CHECKING:
 
@@ -73,12 +74,10 @@ _GROUP_SCHEMA: Final = {
 
 def load_baseline(path: str | Path, supported_version: int) -> Baseline:
     """Read a previous `--format json` report (or an export's groups.json)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise BaselineError(f"cannot read baseline {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise BaselineError(f"baseline {path}: not a distillscan report (not UTF-8 text); {REPORT_HINT}") from None
+    text = read_text_file(
+        path, "baseline", error_type=BaselineError,
+        not_text=f"not a distillscan report (not UTF-8 text); {REPORT_HINT}",
+    )
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

@@ -1,37 +1,36 @@
-"""Presets: every supported log format scans to the same groups as the native log.
+"""One small traffic sample written in every supported log format, for the preset tests.
 
 `REQUESTS` is one small, hand-written traffic sample (a templated campaign sharing a
 system prompt, parameters and infrastructure, plus benign users). `RENDER` writes it
 in each preset's format, record by record, and `_otlp_text` as OpenTelemetry OTLP/JSON
-envelopes; the files under tests/fixtures/presets/ are that output (regenerate with
-`python tests/test_presets.py`), and a test checks they match.
+envelopes; the files under tests/read/fixtures/presets/ are that output (regenerate with
+`python -m tests.read.preset_logs`), and a test checks they match.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-import pytest
-from click.testing import CliRunner
-
-from distillscan.cli.main import main
-from distillscan.errors import InputError, UsageError
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan
-from distillscan.read.load import load_frame
-from distillscan.read.presets import BUILTIN, detect_preset, parse_presets
 
 FIXTURES = Path(__file__).parent / "fixtures" / "presets"
+
+
 START = datetime(2026, 4, 20, 9, 0, tzinfo=timezone.utc)
+
+
 CAMPAIGN_SYSTEM = "You are a meticulous tutor. Reply in JSON with keys reasoning and answer."
+
+
 TOPICS = ["tide pools", "gear ratios", "prime gaps", "bread yeast", "river deltas",
           "chess endgames", "solar sails", "bee dances"]
+
+
 BENIGN = {
     "alice": ["what should I cook tonight with leeks", "fix my regex for dates please",
               "summarise this meeting note about budgets", "ideas for a birthday card"],
@@ -86,11 +85,11 @@ def _requests() -> list[dict[str, Any]]:
 REQUESTS = _requests()
 
 
-def _iso(ts: datetime) -> str:
+def iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _chat_messages(r: dict[str, Any], parts: bool = False, system: bool = True) -> list[Any]:
+def chat_messages(r: dict[str, Any], parts: bool = False, system: bool = True) -> list[Any]:
     messages: list[dict[str, Any]] = []
     if system and r["system"]:
         messages.append({"role": "system", "content": r["system"]})
@@ -104,10 +103,10 @@ def _chat_messages(r: dict[str, Any], parts: bool = False, system: bool = True) 
     return messages
 
 
-def _native(r: dict[str, Any], columns: set[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"account_id": r["account"], "timestamp": _iso(r["ts"])}
+def native_record(r: dict[str, Any], columns: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"account_id": r["account"], "timestamp": iso(r["ts"])}
     if "n_turns" in columns:
-        out["messages"] = _chat_messages(r, system="system" in columns)
+        out["messages"] = chat_messages(r, system="system" in columns)
     else:
         out["prompt"] = r["prompt"]
         if "system" in columns and r["system"]:
@@ -122,14 +121,14 @@ def _native(r: dict[str, Any], columns: set[str]) -> dict[str, Any]:
 
 def _openai_chat(r: dict[str, Any]) -> dict[str, Any]:
     return {"created": int(r["ts"].timestamp()), "user": r["account"], "model": r["model"],
-            "messages": _chat_messages(r, parts=r["account"] == "chen"),
+            "messages": chat_messages(r, parts=r["account"] == "chen"),
             "temperature": r["temperature"], "max_completion_tokens": r["max_tokens"],
             "client_ip": r["ip"], "user_agent": r["ua"]}
 
 
 def _openai_batch(r: dict[str, Any]) -> dict[str, Any]:
     return {"custom_id": r["rid"], "method": "POST", "url": "/v1/chat/completions",
-            "body": {"model": r["model"], "messages": _chat_messages(r), "user": r["account"],
+            "body": {"model": r["model"], "messages": chat_messages(r), "user": r["account"],
                      "temperature": r["temperature"], "max_tokens": r["max_tokens"]},
             "response": {"status_code": 200, "body": {
                 "created": int(r["ts"].timestamp()), "model": r["model"],
@@ -137,7 +136,7 @@ def _openai_batch(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _anthropic(r: dict[str, Any]) -> dict[str, Any]:
-    messages = [m for m in _chat_messages(r, system=False)]
+    messages = list(chat_messages(r, system=False))
     messages[-1] = {"role": "user", "content": [{"type": "text", "text": r["prompt"]}]}
     body: dict[str, Any] = {"model": r["model"], "messages": messages,
                             "metadata": {"user_id": r["account"]},
@@ -146,15 +145,15 @@ def _anthropic(r: dict[str, Any]) -> dict[str, Any]:
         body["system"] = ([{"type": "text", "text": r["system"]}] if r["account"] in
                           ("acct-c1", "acct-c3", "bruno") else r["system"])
     if r["account"] in ("acct-c4", "dara"):  # a Message Batches entry
-        return {"custom_id": r["rid"], "params": body, "timestamp": _iso(r["ts"])}
-    return {"timestamp": _iso(r["ts"]), "request_id": r["rid"], **body,
+        return {"custom_id": r["rid"], "params": body, "timestamp": iso(r["ts"])}
+    return {"timestamp": iso(r["ts"]), "request_id": r["rid"], **body,
             "usage": {"input_tokens": r["in_tok"], "output_tokens": r["out_tok"]}}
 
 
 def _litellm(r: dict[str, Any]) -> dict[str, Any]:
     return {"request_id": r["rid"], "call_type": "acompletion", "api_key": "hashed-key",
             "spend": 0.001, "startTime": r["ts"].strftime("%Y-%m-%d %H:%M:%S.%f"),
-            "model": r["model"], "user": r["account"], "messages": _chat_messages(r),
+            "model": r["model"], "user": r["account"], "messages": chat_messages(r),
             "prompt_tokens": r["in_tok"], "completion_tokens": r["out_tok"],
             "requester_ip_address": r["ip"], "metadata": {"user_agent": r["ua"]},
             "model_parameters": {"temperature": r["temperature"], "max_tokens": r["max_tokens"]}}
@@ -163,7 +162,7 @@ def _litellm(r: dict[str, Any]) -> dict[str, Any]:
 def _langfuse(r: dict[str, Any]) -> dict[str, Any]:
     # `input` as Langfuse's integrations record it: the messages; a completion's plain
     # prompt string; or, when tools are passed, an object holding the messages.
-    given: Any = _chat_messages(r)
+    given: Any = chat_messages(r)
     if not r["system"] and not r["history"]:
         given = r["prompt"]
     elif r["account"] in ("acct-c2", "bruno"):
@@ -179,9 +178,9 @@ def _langfuse(r: dict[str, Any]) -> dict[str, Any]:
 
 def _otel(r: dict[str, Any]) -> dict[str, Any]:
     return {"name": f"chat {r['model']}", "context": {"span_id": r["rid"]},
-            "start_time": _iso(r["ts"]),
+            "start_time": iso(r["ts"]),
             "attributes": {"gen_ai.system": "openai", "gen_ai.request.model": r["model"],
-                           "gen_ai.prompt": json.dumps(_chat_messages(r)),
+                           "gen_ai.prompt": json.dumps(chat_messages(r)),
                            "gen_ai.usage.input_tokens": r["in_tok"],
                            "gen_ai.usage.output_tokens": r["out_tok"],
                            "gen_ai.request.temperature": r["temperature"],
@@ -191,7 +190,7 @@ def _otel(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _gateway(r: dict[str, Any]) -> dict[str, Any]:
-    return {"request_id": r["rid"], "account_id": r["account"], "timestamp": _iso(r["ts"]),
+    return {"request_id": r["rid"], "account_id": r["account"], "timestamp": iso(r["ts"]),
             "client_ip": r["ip"], "user_agent": r["ua"], "model": r["model"],
             "prompt": r["prompt"], "system_prompt": r["system"], "token_count": r["in_tok"],
             "max_tokens": r["max_tokens"], "payment_method_hash": None,
@@ -215,8 +214,6 @@ def _nanos(ts: datetime, extra: int = 0) -> str:
     return str(int(ts.timestamp()) * 1_000_000_000 + extra)
 
 
-# How each account's instrumentation records the prompt: current semantic conventions
-# (a), OpenLLMetry's indexed attributes (b), or span events (c).
 OTLP_FORM = {"acct-c0": "a", "acct-c1": "a", "acct-c2": "a", "acct-c3": "b", "acct-c4": "b",
              "acct-c5": "c", "alice": "a", "bruno": "b", "chen": "c", "dara": "a"}
 
@@ -334,289 +331,33 @@ RENDER: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 WHOLE_FILE: dict[str, Callable[[list[dict[str, Any]]], str]] = {"otel-genai-otlp": _otlp_text}
+
+
 FIXTURE_PRESET: dict[str, str] = {**{name: name for name in RENDER}, "otel-genai-otlp": "otel-genai"}
 """Fixture name → the preset that reads it."""
 
 
-def _text(name: str) -> str:
+def fixture_text(name: str) -> str:
+    """REQUESTS written as the fixture `name` holds them."""
     if name in WHOLE_FILE:
         return WHOLE_FILE[name](REQUESTS)
     return "".join(json.dumps(RENDER[name](r)) + "\n" for r in REQUESTS)
 
 
 def write_fixtures() -> None:
+    """Write every fixture under FIXTURES."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     for name in FIXTURE_PRESET:
-        (FIXTURES / f"{name}.jsonl").write_text(_text(name), encoding="utf-8")
+        (FIXTURES / f"{name}.jsonl").write_text(fixture_text(name), encoding="utf-8")
 
 
-def _groups(path: Path, **options: Any) -> tuple[list[Any], list[Any]]:
+def scan_groups(path: Path, **options: Any) -> tuple[list[Any], list[Any]]:
+    """The groups (id, score, severity) and memberships a scan of `path` finds."""
     result = scan([str(path)], ScanOptions(**options))
     groups = result.report.groups.select("group_id", "score", "severity").sort("group_id")
     members = result.linkage.membership.select("account_id", "group_id").sort("account_id")
     return groups.rows(), members.rows()
 
 
-@pytest.mark.parametrize("name", list(FIXTURE_PRESET))
-def test_fixture_is_the_rendering(name: str) -> None:
-    assert (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8") == _text(name)
-
-
-@pytest.mark.parametrize("name", list(FIXTURE_PRESET))
-def test_preset_scans_like_native(name: str, tmp_path: Path) -> None:
-    path = FIXTURES / f"{name}.jsonl"
-    preset = FIXTURE_PRESET[name]
-    frame, report = load_frame([str(path)], preset=BUILTIN[preset])
-    assert frame.height == len(REQUESTS)
-    by_id = {r["account"]: r for r in REQUESTS}
-    # The prompt is the last user turn; the system prompt the system text.
-    last = {row["account_id"]: row for row in frame.iter_rows(named=True)}
-    for account, row in last.items():
-        expected = [r for r in REQUESTS if r["account"] == account][-1]
-        assert row["prompt"] == expected["prompt"]
-        if "system" in report.available:
-            assert row["system"] == expected["system"]
-    assert set(by_id) == set(last)
-
-    native = tmp_path / "native.jsonl"
-    native.write_text("".join(json.dumps(_native(r, set(report.available))) + "\n"
-                              for r in REQUESTS), encoding="utf-8")
-    _, native_report = load_frame([str(native)])
-    assert native_report.available == report.available
-    expected = _groups(native)
-    assert any(score > 0 for _, score, _ in expected[0])
-    assert _groups(path) == expected  # auto-detected
-    assert _groups(path, preset=preset) == expected
-
-
-@pytest.mark.parametrize("name", list(FIXTURE_PRESET))
-def test_each_fixture_is_detected(name: str) -> None:
-    from distillscan.read.load import discover_sources, sample_fields
-
-    fields = sample_fields(discover_sources([str(FIXTURES / f"{name}.jsonl")]))
-    assert detect_preset(fields, BUILTIN).preset == FIXTURE_PRESET[name]
-
-
-def test_native_log_stays_native() -> None:
-    fields = ["account_id", "timestamp", "model", "messages", "ip"]
-    assert detect_preset(fields, BUILTIN).preset == "native"
-
-
-def test_ambiguous_format_asks_for_a_preset() -> None:
-    with pytest.raises(UsageError, match="ambiguous"):
-        detect_preset(["model", "messages", "user", "system", "user_id"],
-                      {**BUILTIN, "x": parse_presets(
-                          {"presets": {"x": {"columns": {"account_id": "user"},
-                                             "detect": [["model", "messages", "user"]]}}})["x"]})
-
-
-def test_conversation_depth_counts_earlier_turns_and_images_are_not_text() -> None:
-    frame, _ = load_frame([str(FIXTURES / "openai-chat.jsonl")], preset=BUILTIN["openai-chat"])
-    chen = frame.filter(pl.col("account_id") == "chen")
-    assert all("example.invalid" not in p for p in chen["prompt"])
-    turns = dict(zip(frame["prompt"], frame["n_turns"], strict=True))
-    assert turns[BENIGN["alice"][0]] == 2 and turns[BENIGN["alice"][1]] == 1
-
-
-def test_map_overrides_the_preset(tmp_path: Path) -> None:
-    frame, _ = load_frame([str(FIXTURES / "gateway-jsonl.jsonl")], preset=BUILTIN["gateway-jsonl"],
-                          column_map={"account_id": "user_agent"})
-    assert frame["account_id"][0] == REQUESTS[0]["ua"]
-
-
-def test_config_file_defines_a_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "custom.jsonl"
-    log.write_text("".join(json.dumps({"who": r["account"], "when": _iso(r["ts"]),
-                                       "req": {"msgs": _chat_messages(r)}}) + "\n"
-                           for r in REQUESTS), encoding="utf-8")
-    (tmp_path / "distillscan.toml").write_text(
-        '[presets.mine]\nmessages = ["req.msgs"]\ndetect = [["who", "req"]]\n'
-        '[presets.mine.columns]\naccount_id = "who"\ntimestamp = ["when"]\n', encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-    shown = runner.invoke(main, ["schema", str(log), "--format", "json"])
-    assert shown.exit_code == 0, shown.output
-    info = json.loads(shown.output)
-    assert info["preset"] == "mine" and info["detected"]
-    assert info["mapping"]["account_id"] == ["who"]
-    assert info["signals"]["system_prompt_templates"] is True
-    assert info["signals"]["ip_infrastructure"] is False
-    scanned = runner.invoke(main, ["scan", str(log), "--format", "json"])
-    assert scanned.exit_code == 0, scanned.output
-
-
-def test_schema_table_and_unknown_preset() -> None:
-    runner = CliRunner()
-    path = str(FIXTURES / "otel-genai.jsonl")
-    shown = runner.invoke(main, ["schema", path])
-    assert shown.exit_code == 0 and "otel-genai" in shown.output and "ip_infrastructure" in shown.output
-    bad = runner.invoke(main, ["scan", path, "--preset", "nope"])
-    assert bad.exit_code != 0 and "unknown preset" in bad.output
-
-
-def _halves(tmp_path: Path, first: str, second: str) -> tuple[Path, Path]:
-    """A folder holding REQUESTS split between two formats, and its native equivalent."""
-    mixed, native = tmp_path / "mixed", tmp_path / "native"
-    mixed.mkdir()
-    native.mkdir()
-    for index, name in enumerate([first, second]):
-        lines = _text(name).splitlines(keepends=True)[index::2]
-        (mixed / f"{index}-{name}.jsonl").write_text("".join(lines), encoding="utf-8")
-        _, report = load_frame([str(mixed / f"{index}-{name}.jsonl")], preset=BUILTIN[name])
-        (native / f"{index}.jsonl").write_text("".join(
-            json.dumps(_native(r, set(report.available))) + "\n" for r in REQUESTS[index::2]),
-            encoding="utf-8")
-    return mixed, native
-
-
-def test_each_file_is_read_with_its_own_preset(tmp_path: Path) -> None:
-    from distillscan.pipeline import choose_presets
-    from distillscan.read.load import discover_sources
-
-    mixed, native = _halves(tmp_path, "litellm", "anthropic-messages")
-    assert _groups(mixed) == _groups(native)
-    choice = choose_presets(discover_sources([str(mixed)]), ScanOptions())
-    assert choice.name == "mixed" and "litellm" in choice.reason
-
-    document = json.loads(CliRunner().invoke(main, ["scan", str(mixed), "--format", "json"]).stdout)
-    assert document["summary"]["preset"] == "mixed"
-    assert "litellm (1 file(s)" in document["summary"]["preset_reason"]
-    assert document["summary"]["presets_by_file"] == {
-        str(mixed / "0-litellm.jsonl"): "litellm",
-        str(mixed / "1-anthropic-messages.jsonl"): "anthropic-messages"}
-    shown = CliRunner().invoke(main, ["schema", str(mixed), "--format", "json"])
-    assert json.loads(shown.stdout)["presets_by_file"] == document["summary"]["presets_by_file"]
-
-
-def test_an_ambiguous_file_is_named(tmp_path: Path) -> None:
-    config = tmp_path / "c.toml"
-    config.write_text('[presets.x]\ncolumns = {account_id = "user"}\n'
-                      'detect = [["startTime", "model", "prompt_tokens"]]\n', encoding="utf-8")
-    path = FIXTURES / "litellm.jsonl"
-    result = CliRunner().invoke(main, ["scan", str(path), "--config", str(config)])
-    assert result.exit_code == 2
-    assert f"error: {path}: the log format is ambiguous" in result.output
-
-
-def test_stdin_is_detected_and_nothing_is_lost(tmp_path: Path) -> None:
-    import gzip
-
-    text = _text("langfuse")
-    for data in (text.encode(), gzip.compress(text.encode())):
-        result = CliRunner().invoke(main, ["scan", "-", "--format", "json",
-                                           "--min-severity", "info"], input=data)
-        assert result.exit_code == 0, result.output
-        summary = json.loads(result.stdout)["summary"]
-        assert summary["preset"] == "langfuse" and summary["rows_read"] == len(REQUESTS)
-    assert "read as langfuse (auto-detected" in result.stderr
-
-
-def test_stdin_longer_than_the_peek_is_replayed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-
-    from distillscan.model.inputs import LogSource
-    from distillscan.read.load import STDIN_PATH, sample_source_fields
-
-    pad = "x" * 300
-    rows = [{"account_id": f"a{i % 7}", "timestamp": 1776675600 + i, "prompt": f"{i} {pad}"}
-            for i in range(4000)]  # about 1.3 MB: more than the first read
-    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    fields = sample_source_fields(LogSource(STDIN_PATH, "jsonl", None))
-    assert fields == ["account_id", "timestamp", "prompt"]
-    frame, report = load_frame(["-"])
-    assert report.rows_in == 4000 and frame["prompt"][3999].startswith("3999 ")
-    assert frame["prompt"][0].startswith("0 ")
-
-
-def test_langfuse_input_and_output_in_every_recorded_shape() -> None:
-    frame, _ = load_frame([str(FIXTURES / "langfuse.jsonl")], preset=BUILTIN["langfuse"])
-    lines = [json.loads(line) for line in _text("langfuse").splitlines()]
-    assert {type(line["input"]).__name__ for line in lines} == {"str", "list", "dict"}
-    assert frame["prompt"].to_list() == [r["prompt"] for r in REQUESTS]
-    assert frame["response"].to_list() == ["ok"] * len(REQUESTS)
-
-
-def test_langfuse_plain_prompt_that_looks_like_json(tmp_path: Path) -> None:
-    base = {"id": "g1", "traceId": "t1", "startTime": "2026-04-20T09:00:00Z", "userId": "u",
-            "model": "m", "output": "done"}
-    inputs = ["[INST] summarise this [/INST]", "[1, 2, 3]",
-              {"messages": [{"role": "user", "content": "from messages"}], "tools": []},
-              {"question": "no messages here"}]
-    path = tmp_path / "lf.jsonl"
-    path.write_text("".join(json.dumps({**base, "input": given}) + "\n" for given in inputs),
-                    encoding="utf-8")
-    frame, _ = load_frame([str(path)], preset=BUILTIN["langfuse"])
-    assert frame["prompt"].to_list() == ["[INST] summarise this [/INST]", "[1, 2, 3]",
-                                         "from messages", None]
-
-
-def test_langfuse_input_as_text_in_parquet(tmp_path: Path) -> None:
-    rows = {"id": ["1", "2", "3"], "traceId": ["t"] * 3, "userId": ["u"] * 3,
-            "startTime": ["2026-04-20T09:00:00Z"] * 3, "model": ["m"] * 3, "output": ["a"] * 3,
-            "input": ["plain prompt",
-                      json.dumps([{"role": "system", "content": "sys"},
-                                  {"role": "user", "content": "hi"}]),
-                      json.dumps({"messages": [{"role": "user", "content": "in an object"}]})]}
-    pl.DataFrame(rows).write_parquet(tmp_path / "lf.parquet")
-    frame, _ = load_frame([str(tmp_path / "lf.parquet")], preset=BUILTIN["langfuse"])
-    assert frame.select("prompt", "system").rows() == [
-        ("plain prompt", None), ("hi", "sys"), ("in an object", None)]
-
-
-def _batch_lines(joined: bool) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in _text("openai-batch").splitlines()]
-    return lines if joined else [{k: v for k, v in line.items() if k != "response"}
-                                 for line in lines]
-
-
-def test_openai_batch_input_lines_without_time_are_an_error_with_a_hint(tmp_path: Path) -> None:
-    inputs = tmp_path / "batch_input.jsonl"
-    inputs.write_text("".join(json.dumps(line) + "\n" for line in _batch_lines(False)),
-                      encoding="utf-8")
-    result = CliRunner().invoke(main, ["scan", str(inputs)])
-    assert result.exit_code == 2
-    message = result.output.strip()
-    assert message.count("\n") == 0
-    assert message.startswith(f"distillscan: error: {inputs}:1: field 'timestamp': "
-                              "missing required column 'timestamp'")
-    assert "response.body.created" in message and "see README" in message
-    shown = json.loads(CliRunner().invoke(main, ["schema", str(inputs), "--format", "json"]).stdout)
-    assert list(shown["missing_required"]) == ["timestamp"]
-
-    outputs = tmp_path / "batch_output.jsonl"
-    outputs.write_text("".join(json.dumps({"id": f"batch_req_{n}", "custom_id": line["custom_id"],
-                                           "response": line["response"], "error": None}) + "\n"
-                               for n, line in enumerate(_batch_lines(True))), encoding="utf-8")
-    result = CliRunner().invoke(main, ["scan", str(outputs)])
-    assert result.exit_code == 2 and "join them with their input lines on custom_id" in result.output
-    shown = json.loads(CliRunner().invoke(main, ["schema", str(outputs), "--format", "json"]).stdout)
-    assert list(shown["missing_required"]) == ["account_id", "prompt"]
-
-    # Input lines among joined ones: the row is named, nothing is invented.
-    mixed = _batch_lines(True)
-    mixed[3] = _batch_lines(False)[3]
-    path = tmp_path / "mixed.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in mixed), encoding="utf-8")
-    with pytest.raises(InputError) as caught:
-        load_frame([str(path)], preset=BUILTIN["openai-batch"])
-    assert caught.value.line == 4 and caught.value.field == "timestamp"
-    assert "Batch API input lines carry no time" in caught.value.reason
-
-
-def test_config_presets_inherit_the_envelope_and_hints() -> None:
-    presets = parse_presets({"presets": {
-        "spans": {"extends": "otel-genai", "columns": {"account_id": "resource.attributes.user.id"}},
-        "lf": {"extends": "langfuse", "messages": ["payload"]},
-    }})
-    assert presets["spans"].envelope == "otlp" and "account_id" in presets["spans"].hints
-    assert presets["lf"].loose_messages == frozenset()
-    frame, _ = load_frame([str(FIXTURES / "otel-genai-otlp.jsonl")], preset=presets["spans"])
-    assert "svc-consumer-app" in frame["account_id"].to_list()
-    with pytest.raises(UsageError, match="unknown envelope"):
-        parse_presets({"presets": {"bad": {"envelope": "zipkin"}}})
-
-
 if __name__ == "__main__":
     write_fixtures()
-    sys.exit(0)
