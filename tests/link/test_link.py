@@ -33,7 +33,7 @@ def test_shared_template_and_payment_link_accounts() -> None:
     assert len(set(groups.values())) == 1
 
 
-WORDS = "river apple quantum garden violin harbor lantern meadow copper falcon tundra pixel orbit saffron".split()
+WORDS = ["river", "apple", "quantum", "garden", "violin", "harbor", "lantern", "meadow", "copper", "falcon", "tundra", "pixel", "orbit", "saffron"]
 
 
 def _own_words(seed: int, length: int = 9) -> str:

@@ -121,7 +121,7 @@ def test_export_files_match_the_report(sample: ScanResult, tmp_path: Path) -> No
     assert [group["group_id"] for group in indicators["groups"]] == list(reported)
     assert set(indicators["indicators"]) == {"ip", "subnet", "payment_fingerprint", "user_agent", "org_id", "template"}
     assert {row["value"] for row in indicators["indicators"]["template"]} == {row["template"] for row in templates}
-    for kind, values in indicators["indicators"].items():
+    for values in indicators["indicators"].values():
         for value in values:
             assert {g["group_id"] for g in value["groups"]} <= set(reported)
             assert value["n_accounts"] == sum(g["n_accounts"] for g in value["groups"]) <= value["accounts_in_scan"]
@@ -138,7 +138,7 @@ def test_export_refuses_foreign_files_unless_forced(sample: ScanResult, tmp_path
     folder.mkdir()
     (folder / "accounts.csv").write_text("my,own,list\n", encoding="utf-8")
     (folder / "notes.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(UsageError, match="refusing to overwrite accounts.csv"):
+    with pytest.raises(UsageError, match=r"refusing to overwrite accounts\.csv"):
         check_export_dir(folder)
     shown = select_groups(sample, Selection(top=2))
     documents = export_documents(sample, shown, render_json(sample, shown))

@@ -111,7 +111,9 @@ def parse_baseline(document: Any, source: str, supported_version: int) -> Baseli
     groups = document.get("groups")
     if not isinstance(groups, list):
         raise fail("'groups' is missing or not a list")
-    rows, members, templates = [], [], []
+    rows: list[tuple[Any, ...]] = []
+    members: list[tuple[str, str]] = []
+    templates: list[tuple[str, str]] = []
     for index, group in enumerate(groups):
         rows.append(_group_row(group, index, fail))
         group_id = group["group_id"]
@@ -203,7 +205,10 @@ def compare(
     previous_rank = pl.col("previous_severity").replace_strict(severity_order, default=None, return_dtype=pl.Int32)
     # Integer arithmetic: 20% of 15 accounts is exactly 3, not 3.0000000000000004.
     grew = (
-        ((pl.col("new_accounts") >= 1) & (100 * pl.col("new_accounts") >= GROWTH_PERCENT * pl.col("previous_n_accounts")))
+        (
+            (pl.col("new_accounts") >= 1)
+            & (100 * pl.col("new_accounts") >= GROWTH_PERCENT * pl.col("previous_n_accounts"))
+        )
         | (100 * pl.col("n_requests").cast(pl.Int64) >= (100 + GROWTH_PERCENT) * pl.col("previous_n_requests"))
         | (rank_of < previous_rank)
     )
