@@ -7,16 +7,16 @@ everything after that works on aggregates or on distinct templates, never on row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from distillscan.aggregate.partial import BATCH_ROWS, batch_parts, empty_part
 from distillscan.aggregate.profile import newest_model_release, profile
 from distillscan.aggregate.spill import PartialStore
-from distillscan.errors import InputError, UsageError
+from distillscan.errors import InputError
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link.link import link_accounts
 from distillscan.model.aggregates import Aggregates
@@ -25,24 +25,17 @@ from distillscan.model.inputs import LogSource, SkippedInput
 from distillscan.model.scan import ScanOptions, ScanResult, ScanSummary
 from distillscan.model.triage import Allowlist, Suppression
 from distillscan.read import (
-    BUILTIN,
-    NATIVE,
-    Detection,
-    Preset,
-    SchemaReport,
     SeenRequests,
     Shard,
-    describe,
-    detect_preset,
     discover_sources,
     iter_shards,
     merge_skipped,
-    resolve,
-    sample_source_fields,
     unique_batches,
 )
+from distillscan.read.choice import choose_presets, read_shards
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
 from distillscan.score.rank import score_groups
+from distillscan.stages import stage
 from distillscan.triage.allow import match_allowlist, split_aggregates
 
 if TYPE_CHECKING:
@@ -101,7 +94,8 @@ def aggregate_shards(
         seen.forget()
         if on_stage is not None:
             on_stage("summing aggregates")
-        return store.finish(), tally
+        with stage("complete aggregates"):
+            return store.finish(), tally
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.
@@ -162,12 +156,17 @@ class Analysis:
 
 def analyse(aggregates: Aggregates) -> Analysis:
     """Everything after the raw rows: templates, features, links, scores."""
-    distinct_frames = aggregates.frames.rename({"n": "n_requests"})
-    templates = cluster_templates(distinct_frames)
-    release = newest_model_release(aggregates.account_buckets)
-    account_features = profile(aggregates, templates, release=release)
-    linkage = link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
-    report = score_groups(aggregates, templates, linkage.membership, account_features, release=release)
+    with stage("cluster templates"):
+        templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    with stage("profile accounts"):
+        release = newest_model_release(aggregates.account_buckets)
+        account_features = profile(aggregates, templates, release=release)
+    with stage("cluster system prompts"):
+        system_families = cluster_system_prompts(aggregates.systems)
+    with stage("link accounts"):
+        linkage = link_accounts(aggregates, templates, system_families)
+    with stage("score groups"):
+        report = score_groups(aggregates, templates, linkage.membership, account_features, release=release)
     return Analysis(report=report, linkage=linkage, templates=templates)
 
 
@@ -198,102 +197,6 @@ def analyse_frame(requests: pl.DataFrame | pl.LazyFrame) -> tuple[GroupReport, L
     return analysis.report, analysis.linkage
 
 
-MIXED: Final = "mixed"
-
-
-@dataclass(frozen=True)
-class PresetChoice:
-    """The preset each source is read with, and why."""
-
-    sources: tuple[tuple[LogSource, Preset, Detection], ...]
-
-    @property
-    def name(self) -> str:
-        """The preset all sources share, else `mixed`."""
-        names = {preset.name for _, preset, _ in self.sources}
-        return names.pop() if len(names) == 1 else (MIXED if names else NATIVE)
-
-    @property
-    def reason(self) -> str:
-        if not self.sources:
-            return ""
-        if self.name != MIXED:
-            return self.sources[0][2].reason
-        files: dict[str, list[str]] = {}
-        for source, preset, _ in self.sources:
-            files.setdefault(preset.name, []).append(source.path)
-        return "files differ: " + "; ".join(
-            f"{name} ({len(paths)} file(s): {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''})"
-            for name, paths in files.items()
-        )
-
-    def by_file(self) -> dict[str, str]:
-        return {source.path: preset.name for source, preset, _ in self.sources}
-
-
-def choose_presets(sources: Sequence[LogSource], options: ScanOptions) -> PresetChoice:
-    """The preset named in the options for every source, or each source's own.
-
-    Each file (standard input included) is detected from its first records, so a
-    folder of mixed gateway dumps is read file by file. A file that cannot be sampled
-    (a named pipe, an empty or unreadable file) takes the preset the others agree on,
-    else native; the reader reports why an unreadable one cannot be read.
-    """
-    registry = options.presets if options.presets is not None else BUILTIN
-    if options.preset not in (None, "auto"):
-        preset, detection = resolve(options.preset, registry, None)
-        return PresetChoice(tuple((source, preset, detection) for source in sources))
-    detected: dict[int, tuple[Preset, Detection]] = {}
-    for index, source in enumerate(sources):
-        fields = sample_source_fields(source)
-        if not fields:
-            continue
-        try:
-            detection = detect_preset(fields, registry)
-        except UsageError as error:
-            raise UsageError(f"{source.path}: {error}") from None
-        detected[index] = (registry[detection.preset], detection)
-    names = {preset.name for preset, _ in detected.values()}
-    if len(names) == 1:
-        fallback = next(iter(detected.values()))
-        fallback = (fallback[0], Detection(fallback[1].preset,
-                                           "not sampled: as the other files"))
-    else:
-        fallback = (registry[NATIVE], Detection(NATIVE, "not sampled: native schema"))
-    return PresetChoice(tuple(
-        (source, *detected.get(index, fallback)) for index, source in enumerate(sources)
-    ))
-
-
-def inspect_schema(paths: Sequence[str], options: ScanOptions) -> SchemaReport:
-    """The fields of a log, the preset a scan would use, and what it maps.
-
-    Describes the first file; `presets_by_file` says what every file is read with.
-    """
-    sources = discover_sources(paths, options.input_format)
-    choice = choose_presets(sources, options)
-    registry = options.presets if options.presets is not None else BUILTIN
-    if choice.sources:
-        first, preset, detection = choice.sources[0]
-        fields = sample_source_fields(first)
-    else:
-        preset, detection = resolve(options.preset, registry, ())
-        fields = []
-    report = describe(fields, preset.with_overrides(options.column_map), detection)
-    return replace(report, presets_by_file=choice.by_file())
-
-
-def read_shards(choice: PresetChoice, options: ScanOptions) -> Iterator[Shard]:
-    """Every source read with its own preset, in order."""
-    for source, preset, _ in choice.sources:
-        yield from iter_shards(
-            [source],
-            column_map=options.column_map,
-            skip_errors=options.skip_errors,
-            preset=preset,
-        )
-
-
 def scan(
     paths: Sequence[str],
     options: ScanOptions,
@@ -304,11 +207,12 @@ def scan(
 
     `on_shard` is called after each shard is aggregated and `on_stage` as each stage
     after reading starts (for progress display)."""
-    sources: list[LogSource] = discover_sources(paths, options.input_format)
-    choice = choose_presets(sources, options)
+    with stage("discover sources"):
+        sources: list[LogSource] = discover_sources(paths, options.input_format)
+        choice = choose_presets(sources, options)
     preset_of = {source.path: preset for source, preset, _ in choice.sources}
     seen = SeenRequests()
-    with PartialStore.temporary(parent=options.temp_dir) as store:
+    with PartialStore.temporary(parent=options.temp_dir) as store, stage("read and reduce"):
         aggregates, tally = aggregate_shards(
             read_shards(choice, options), on_shard, seen,
             reread=lambda source: iter_shards(

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from distillscan.cli.main import main
 from distillscan.errors import UsageError
 from distillscan.model.scan import ScanOptions
-from distillscan.pipeline import choose_presets
 from distillscan.read import BUILTIN, detect_preset, discover_sources, load_frame, parse_presets, sample_fields
+from distillscan.read.choice import choose_presets
 from tests.read.preset_logs import (
     FIXTURE_PRESET,
     FIXTURES,

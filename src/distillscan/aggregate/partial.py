@@ -16,6 +16,7 @@ from distillscan.aggregate.tables import BUCKET_SECONDS, MERGE_KEYS, VALUE_COLUM
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.read.shards import read_batches
+from distillscan.stages import stage
 
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
@@ -82,7 +83,11 @@ def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
 def batch_parts(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Iterator[Aggregates]:
     """The partial aggregates of each batch of a shard, each batch annotated once."""
     for batch in read_batches(requests, batch_rows):
-        yield batch_aggregates(annotate_requests(batch.lazy()).collect())
+        with stage("annotate"):
+            annotated = annotate_requests(batch.lazy()).collect()
+        with stage("batch aggregates"):
+            part = batch_aggregates(annotated)
+        yield part
 
 
 def empty_part(requests: pl.LazyFrame) -> Aggregates:

@@ -29,6 +29,7 @@ from distillscan.aggregate.complete import complete_aggregates
 from distillscan.aggregate.partial import MERGE_EVERY, combine_aggregates
 from distillscan.errors import UsageError
 from distillscan.model.aggregates import TABLES, Aggregates
+from distillscan.stages import stage
 
 SPILL_COMPRESSION: Final = "lz4"
 """Spilled chunks are read back once; lz4 writes several times faster than zstd."""
@@ -89,7 +90,8 @@ class PartialStore:
         checkpoint are summed into one chunk (and spilled, given a folder)."""
         self._held.append(part)
         if len(self._held) - self._committed >= self._merge_every:
-            self._chunk(self._committed)
+            with stage("spill"):
+                self._chunk(self._committed)
 
     def checkpoint(self) -> Mark:
         """Commit what is held; `restore` with the result forgets everything added since."""

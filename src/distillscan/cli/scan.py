@@ -3,7 +3,9 @@ export, HTML report, CI gate) that `distillscan.triage.followup` runs."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +27,7 @@ from distillscan.cli.output import note, report_console, silence_stdout, write_d
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode, UsageError
+from distillscan.stages import recording, stage
 
 if TYPE_CHECKING:
     from distillscan.model.scan import ScanResult
@@ -54,6 +57,8 @@ if TYPE_CHECKING:
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Also write groups.json, accounts.csv, templates.csv and indicators.json into DIR.")
 @click.option("--force", is_flag=True, help="With --export: overwrite files in DIR not written by distillscan.")
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write each stage's wall time and peak memory to FILE (JSON).")
 @quiet_option
 @debug_option
 @handle_errors
@@ -74,6 +79,7 @@ def scan(
     show_suppressed: bool,
     export_dir: Path | None,
     force: bool,
+    profile_path: Path | None,
     quiet: bool,
 ) -> ExitCode:
     """Scan request logs and rank suspect account groups.
@@ -103,8 +109,13 @@ def scan(
     options = replace(inputs.scan_options(), allow=_allowlist(allow_files, inputs.config_path))
     if show_suppressed and options.allow is None:
         raise UsageError("--show-suppressed needs an allowlist (--allow FILE, or allow = [...] in the config)")
-    result = read_logs(paths, options, env, quiet)
-    outcome = follow_up(result, plan, functools.partial(_write_report, output_format, output, env))
+    with contextlib.ExitStack() as stack:
+        stages = stack.enter_context(recording()) if profile_path is not None else None
+        result = read_logs(paths, options, env, quiet)
+        outcome = follow_up(result, plan, functools.partial(_write_report, output_format, output, env))
+    if profile_path is not None and stages is not None:
+        with writing(profile_path):
+            profile_path.write_text(json.dumps(stages.as_dict(), indent=2) + "\n", encoding="utf-8")
     if html_path is not None and outcome.html is not None:
         write_html(html_path, outcome.html)
     if not quiet:
@@ -130,20 +141,9 @@ def _allowlist(files: tuple[Path, ...], config_path: Path | None) -> Allowlist |
 def _write_report(output_format: str, output: Path | None, env: Environment, result: ScanResult,
                   shown: pl.DataFrame, suppressed: pl.DataFrame | None) -> None:
     """The report in `output_format`, to `output` or stdout."""
-    from distillscan.report.formats import render_csv, render_json, render_jsonl, write_parquet
-    from distillscan.report.table import render_table
-
     try:
-        if output_format == "table":
-            with report_console(output, env) as console:
-                render_table(result, shown, console, suppressed=suppressed)
-        elif output_format == "parquet":
-            assert output is not None
-            with writing(output):
-                write_parquet(result, shown, output)
-        else:
-            renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
-            write_document(renderer(result, shown, suppressed), output, env)
+        with stage("render report"):
+            _render(output_format, output, env, result, shown, suppressed)
         env.stdout.flush()
     except BrokenPipeError:
         if output is not None:
@@ -151,3 +151,21 @@ def _write_report(output_format: str, output: Path | None, env: Environment, res
         # The reader went away (`| head`): the export and the --fail-on verdict still
         # stand, so finish the run without writing more to stdout.
         silence_stdout(env.stdout)
+
+
+def _render(output_format: str, output: Path | None, env: Environment, result: ScanResult,
+            shown: pl.DataFrame, suppressed: pl.DataFrame | None) -> None:
+    """Render the report in `output_format` to `output` or stdout."""
+    from distillscan.report.formats import render_csv, render_json, render_jsonl, write_parquet
+    from distillscan.report.table import render_table
+
+    if output_format == "table":
+        with report_console(output, env) as console:
+            render_table(result, shown, console, suppressed=suppressed)
+    elif output_format == "parquet":
+        assert output is not None
+        with writing(output):
+            write_parquet(result, shown, output)
+    else:
+        renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
+        write_document(renderer(result, shown, suppressed), output, env)

@@ -30,7 +30,7 @@ def schema(env: Environment, paths: tuple[str, ...], inputs: LogInputs, output_f
       distillscan schema proxy.jsonl
       distillscan schema spans.jsonl --preset otel-genai --format json
     """
-    from distillscan.pipeline import inspect_schema
+    from distillscan.read.choice import inspect_schema
 
     info = inspect_schema(list(paths), inputs.scan_options())
     if output_format == "json":

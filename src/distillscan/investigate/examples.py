@@ -12,8 +12,8 @@ from distillscan.errors import UsageError
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.model.views import GroupView
-from distillscan.pipeline import choose_presets, read_shards
 from distillscan.read import discover_sources
+from distillscan.read.choice import choose_presets, read_shards
 
 # Characters of a prompt or system prompt kept in an example request.
 EXAMPLE_CHARS: Final = 240

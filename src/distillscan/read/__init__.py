@@ -22,6 +22,7 @@ Nothing here imports the later stages (aggregate, fingerprint, link, score, repo
 from __future__ import annotations
 
 from distillscan.read.builtin_presets import BUILTIN, NATIVE, builtin_presets
+from distillscan.read.choice import MIXED, PresetChoice, choose_presets, inspect_schema, read_shards
 from distillscan.read.dedupe import SeenRequests, unique_batches
 from distillscan.read.detect import Detection, SchemaReport, describe, detect_preset, resolve
 from distillscan.read.jsonl import DEFAULT_BATCH_BYTES
@@ -37,25 +38,30 @@ __all__ = [
     "BUILTIN",
     "CONFIG_FILE",
     "DEFAULT_BATCH_BYTES",
+    "MIXED",
     "NATIVE",
     "STDIN_PATH",
     "Config",
     "Detection",
     "LoadReport",
     "Preset",
+    "PresetChoice",
     "SchemaReport",
     "SeenRequests",
     "Shard",
     "builtin_presets",
+    "choose_presets",
     "describe",
     "detect_preset",
     "discover_sources",
+    "inspect_schema",
     "iter_shards",
     "load_config",
     "load_frame",
     "merge_skipped",
     "parse_presets",
     "read_batches",
+    "read_shards",
     "resolve",
     "sample_fields",
     "sample_source_fields",

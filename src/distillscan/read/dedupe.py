@@ -42,6 +42,7 @@ from typing import Final
 import polars as pl
 
 from distillscan.read.shards import read_batches
+from distillscan.stages import stage
 
 IDENTITY_COLUMNS: Final[tuple[str, ...]] = ("request_id", "account_id", "model", "system", "prompt")
 """The canonical columns that together say which request a row is."""
@@ -139,4 +140,6 @@ class SeenRequests:
 def unique_batches(frame: pl.LazyFrame, seen: SeenRequests, batch_rows: int) -> Iterator[pl.DataFrame]:
     """Stream `frame` in batches of `batch_rows`, in order, without repeated requests."""
     for batch in read_batches(frame, batch_rows):
-        yield seen.first_sightings(batch)
+        with stage("dedupe"):
+            unique = seen.first_sightings(batch)
+        yield unique

@@ -15,6 +15,7 @@ import polars as pl
 
 from distillscan.model.inputs import LogSource, SkippedInput
 from distillscan.schema import CANONICAL_SCHEMA
+from distillscan.stages import stage
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def read_batches(requests: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFra
     """
     offset = 0
     while True:
-        batch = requests.slice(offset, batch_rows).collect()
+        with stage("read"):
+            batch = requests.slice(offset, batch_rows).collect()
         if batch.height:
             yield batch
         if batch.height < batch_rows:
