@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import distillscan.pipeline as pipeline
+import distillscan.read.choice as choice
 import distillscan.synth as synth
 from distillscan.cli.errors import handle_errors
 from distillscan.cli.main import main
@@ -84,7 +85,7 @@ def _boom(error: BaseException) -> Callable[..., object]:
 
 INTERNAL_TARGETS = {
     "scan": (pipeline, "scan"),
-    "schema": (pipeline, "inspect_schema"),
+    "schema": (choice, "inspect_schema"),
     "evaluate": (pipeline, "scan"),
     "synth": (synth, "write_synthetic"),
 }
