@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -20,6 +19,7 @@ from distillscan.errors import InputError
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link.link import link_accounts
 from distillscan.model.aggregates import Aggregates
+from distillscan.model.evidence import Measurable
 from distillscan.model.groups import GroupReport, Linkage
 from distillscan.model.inputs import LogSource, SkippedInput
 from distillscan.model.scan import ScanOptions, ScanResult, ScanSummary
@@ -34,12 +34,9 @@ from distillscan.read import (
 )
 from distillscan.read.choice import choose_presets, read_shards
 from distillscan.schema import CANONICAL_SCHEMA, signals_available
-from distillscan.score.rank import score_groups
+from distillscan.score.rank import measurable_in, score_groups
 from distillscan.stages import stage
 from distillscan.triage.allow import match_allowlist, split_aggregates
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass
@@ -152,10 +149,12 @@ class Analysis:
     report: GroupReport
     linkage: Linkage
     templates: pl.DataFrame
+    measurable: Measurable
 
 
 def analyse(aggregates: Aggregates) -> Analysis:
-    """Everything after the raw rows: templates, features, links, scores."""
+    """Everything after the raw rows: templates, features, links, scores. Evidence
+    families the log holds no values for are unknown to scoring (see `model.evidence`)."""
     with stage("cluster templates"):
         templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
     with stage("profile accounts"):
@@ -166,8 +165,11 @@ def analyse(aggregates: Aggregates) -> Analysis:
     with stage("link accounts"):
         linkage = link_accounts(aggregates, templates, system_families)
     with stage("score groups"):
-        report = score_groups(aggregates, templates, linkage.membership, account_features, release=release)
-    return Analysis(report=report, linkage=linkage, templates=templates)
+        measurable = measurable_in(aggregates, release)
+        report = score_groups(
+            aggregates, templates, linkage.membership, account_features, release=release, measurable=measurable
+        )
+    return Analysis(report=report, linkage=linkage, templates=templates, measurable=measurable)
 
 
 def analyse_allowing(aggregates: Aggregates, allowlist: Allowlist) -> tuple[Analysis, Suppression]:
@@ -247,6 +249,7 @@ def scan(
         preset_reason=choice.reason,
         presets_by_file=choice.by_file(),
         rows_duplicate=rows_duplicate,
+        signals_unknown=analysis.measurable.unknown,
     )
     return ScanResult(
         summary=summary,

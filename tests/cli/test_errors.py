@@ -127,10 +127,10 @@ def test_tables_folder_removed_mid_scan_is_named_not_reported_as_a_bug(
 ) -> None:
     analyse = pipeline.analyse
 
-    def swept_then_analysed(aggregates: Aggregates) -> object:
+    def swept_then_analysed(aggregates: Aggregates, *args: object) -> object:
         assert aggregates.folder is not None
         aggregates.folder.cleanup()  # a /tmp cleaner, between reading and linking
-        return analyse(aggregates)
+        return analyse(aggregates, *args)
 
     monkeypatch.setattr(pipeline, "analyse", swept_then_analysed)
     result = CliRunner().invoke(main, ["scan", str(log_path), "--format", "json"], catch_exceptions=False)

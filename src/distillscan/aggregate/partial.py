@@ -36,6 +36,8 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         "accounts": annotated.group_by("account_id").agg(
             n=pl.len(),
             n_multi_turn=multi_turn.sum(),
+            # Rows whose conversation depth was logged at all: without any, depth is unknown.
+            n_depth_logged=(pl.col("n_turns").is_not_null() | pl.col("turn").is_not_null()).cast(pl.UInt32).sum(),
             n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
             n_with_images=(pl.col("n_images").fill_null(0) > 0).cast(pl.UInt32).sum(),
             n_with_tool_results=(pl.col("n_tool_results").fill_null(0) > 0).cast(pl.UInt32).sum(),

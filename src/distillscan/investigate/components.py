@@ -5,20 +5,27 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from distillscan.model.evidence import Measurable
 from distillscan.model.views import ScoreComponent
 from distillscan.score.components import (
     ACCOUNTS_FOR_FULL_SCALE,
-    BEHAVIOUR_WEIGHTS,
+    COMPONENT_FAMILIES,
     COT_SATURATION,
     EVIDENCE_PRIOR_REQUESTS,
     STREAM_SHARE_SATURATION,
     SUPPORT_WEIGHT,
+    behaviour_weights,
 )
 
 
-def score_components(group: dict[str, Any]) -> list[ScoreComponent]:
-    """Each component of the group's score with what it feeds and its weight (score.py)."""
-    support = SUPPORT_WEIGHT / 3
+def score_components(group: dict[str, Any], measurable: Measurable) -> list[ScoreComponent]:
+    """Each component of the group's score with what it feeds and its weight as scoring
+    used it (`score.components`): unknown components have no value, and their weight
+    went to the known ones."""
+    known_support = [name for name in ("c_capability", "c_single_turn", "c_fixed_params")
+                     if measurable.knows(COMPONENT_FAMILIES.get(name, ""))]
+    support = SUPPORT_WEIGHT / len(known_support)
+    weights = behaviour_weights(measurable)
     behaviour = "behaviour"
     parts: list[tuple[str, str, float | None, str]] = [
         ("content", "score", None,
@@ -30,20 +37,22 @@ def score_components(group: dict[str, Any]) -> list[ScoreComponent]:
         ("cot", "content (harvest)", None,
          f"share of requests asking for step-by-step reasoning, / {COT_SATURATION}"),
         ("capability", "content (support)", support, "share on high-value capabilities above 50%"),
-        ("single_turn", "content (support)", support, "share of single-turn requests above 60%"),
-        ("fixed_params", "content (support)", support, "share sent with one temperature/max_tokens set"),
+        ("single_turn", "content (support)", support if "c_single_turn" in known_support else None,
+         "share of single-turn requests above 60%"),
+        ("fixed_params", "content (support)", support if "c_fixed_params" in known_support else None,
+         "share sent with one temperature/max_tokens set"),
         ("cot_stream", "content", None,
          f"used instead of harvest when larger: templated reasoning asks, full at "
          f"{STREAM_SHARE_SATURATION:.0%} of requests"),
-        ("automation", behaviour, BEHAVIOUR_WEIGHTS["automation"],
+        ("automation", behaviour, weights.get("automation"),
          "flat hour-of-day profile per member (traffic in its quietest 6 hours)"),
-        ("coordination", behaviour, BEHAVIOUR_WEIGHTS["coordination"],
+        ("coordination", behaviour, weights.get("coordination"),
          "scale × max(shared_infra, creation_burst, load_balance)"),
-        ("pivot", behaviour, BEHAVIOUR_WEIGHTS["pivot"],
+        ("pivot", behaviour, weights.get("pivot"),
          "extra share moved to the newest model within 24 h of its release, × scale"),
-        ("shared_stream", behaviour, BEHAVIOUR_WEIGHTS["shared_stream"],
+        ("shared_stream", behaviour, weights.get("shared_stream"),
          "several accounts sending one reasoning-eliciting template, × days active / 7"),
-        ("fresh_accounts", behaviour, BEHAVIOUR_WEIGHTS["fresh_accounts"],
+        ("fresh_accounts", behaviour, weights.get("fresh_accounts"),
          "share of accounts first used within 30 days of their creation"),
         ("shared_infra", "coordination", None, "accounts per payment method or subnet (log scale)"),
         ("creation_burst", "coordination", None, "share of accounts created within 48 hours"),
@@ -52,7 +61,11 @@ def score_components(group: dict[str, Any]) -> list[ScoreComponent]:
     ]
     components = []
     for name, feeds, weight, meaning in parts:
-        value = group.get(name if name in {"content", "behaviour"} else f"c_{name}")
-        number = float(value) if isinstance(value, (int, float)) and not math.isnan(value) else 0.0
+        column = name if name in {"content", "behaviour"} else f"c_{name}"
+        value = group.get(column)
+        if not measurable.knows(COMPONENT_FAMILIES.get(column, "")):
+            number: float | None = None
+        else:
+            number = float(value) if isinstance(value, (int, float)) and not math.isnan(value) else 0.0
         components.append(ScoreComponent(name=name, value=number, feeds=feeds, weight=weight, meaning=meaning))
     return components

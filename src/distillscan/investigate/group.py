@@ -16,6 +16,7 @@ from distillscan.aggregate.tables import BUCKET_SECONDS, BUCKETS_PER_DAY, VALUE_
 from distillscan.investigate.components import score_components
 from distillscan.investigate.resolve import resolve_group
 from distillscan.investigate.templates import with_template_text, with_templates
+from distillscan.model.evidence import Measurable
 from distillscan.model.scan import ScanResult
 from distillscan.model.topics import HIGH_VALUE_TOPICS
 from distillscan.model.views import GroupView, ModelRelease
@@ -212,5 +213,5 @@ def group_view(result: ScanResult, group_id: str) -> GroupView:
         infrastructure=_group_infrastructure(result, members),
         models=_group_models(result, buckets),
         release=release,
-        components=score_components(group),
+        components=score_components(group, Measurable(result.summary.signals_unknown)),
     )

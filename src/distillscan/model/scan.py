@@ -56,6 +56,9 @@ class ScanSummary:
     """Why that preset: named on the command line, or what auto-detection matched."""
     presets_by_file: Mapping[str, str] = field(default_factory=dict)
     """file → the preset it was read with."""
+    signals_unknown: Mapping[str, str] = field(default_factory=dict)
+    """Evidence families the log cannot show, and why (see `model.evidence`): scoring
+    leaves them out rather than reading them as zero."""
     rows_duplicate: int = 0
     """Rows dropped as repeats of an earlier request (see `dedupe`):
     rows_in = rows_read + rows_skipped + rows_duplicate."""

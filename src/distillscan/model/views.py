@@ -19,7 +19,8 @@ class ScoreComponent:
     """One number the score is built from, with where it goes and how much it weighs."""
 
     name: str
-    value: float
+    value: float | None
+    """None when the log cannot show it (see `model.evidence`): left out of the score."""
     feeds: str
     """What it feeds: 'score', 'content', 'support', 'behaviour', 'coordination'…"""
     weight: float | None

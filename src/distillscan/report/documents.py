@@ -121,6 +121,7 @@ def summary_document(result: ScanResult, shown: pl.DataFrame) -> dict[str, Any]:
         "columns_available": list(summary.columns_available),
         "signals_available": sorted(name for name, on in summary.signals.items() if on),
         "signals_unavailable": sorted(name for name, on in summary.signals.items() if not on),
+        "signals_unknown": dict(summary.signals_unknown),
     }
     if result.baseline is not None:
         document["baseline"] = result.baseline.summary_document(shown["group_id"].to_list())

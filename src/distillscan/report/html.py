@@ -287,7 +287,8 @@ def _components_table(view: GroupView) -> str:
     rows = [
         [
             f"<b>{_e(part.name)}</b>" if part.feeds == "score" else _e(part.name),
-            f'<span class="bar plain" style="width:{60 * part.value:.0f}px"></span> {part.value:.2f}',
+            '<span class="dim">unknown</span>' if part.value is None
+            else f'<span class="bar plain" style="width:{60 * part.value:.0f}px"></span> {part.value:.2f}',
             "" if part.weight is None else f"{part.weight:.2f}",
             _e(part.feeds),
             f'<span class="dim">{_e(part.meaning)}</span>',

@@ -78,6 +78,13 @@ def _summary_lines(result: ScanResult, shown: pl.DataFrame) -> list[Text]:
     unavailable = sorted(name for name, on in summary.signals.items() if not on)
     if unavailable:
         lines.append(Text("signals off (columns missing): " + ", ".join(unavailable), style="dim"))
+    if summary.signals_unknown:
+        lines.append(Text(
+            "evidence unknown, left out of scores: " + "; ".join(
+                f"{family.replace('_', ' ')} ({reason})" for family, reason in summary.signals_unknown.items()
+            ),
+            style="dim",
+        ))
     lines.extend(_baseline_lines(result, shown))
     lines.extend(_suppressed_lines(result))
     return lines

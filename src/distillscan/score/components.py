@@ -10,6 +10,7 @@ import polars as pl
 
 from distillscan.aggregate.tables import BUCKETS_PER_DAY
 from distillscan.model.aggregates import Aggregates
+from distillscan.model.evidence import Measurable
 from distillscan.model.groups import SEVERITY_THRESHOLDS
 
 # Behaviour is a noisy-OR of these weighted components.
@@ -132,8 +133,42 @@ def pivot_lift(
     )
 
 
-def add_components(groups: pl.DataFrame) -> pl.DataFrame:
-    """Add each score component (0..1), content, behaviour, score and severity."""
+COMPONENT_FAMILIES: Final[dict[str, str]] = {
+    "c_automation": "daily_timing",
+    "c_shared_stream": "daily_timing",
+    "c_pivot": "model_pivot",
+    "c_fresh_accounts": "account_creation",
+    "c_creation_burst": "account_creation",
+    "c_shared_infra": "shared_infrastructure",
+    "c_single_turn": "conversation_depth",
+    "c_fixed_params": "fixed_parameters",
+}
+"""The evidence family each component needs; a component whose family the log cannot
+show is null (unknown) and left out of content and behaviour."""
+MAX_REDISTRIBUTED_WEIGHT: Final = 0.95
+
+
+def behaviour_weights(measurable: Measurable) -> dict[str, float]:
+    """The noisy-OR weight of each known behaviour component: unknown components' weight
+    is shared out over the known ones in proportion (each at most
+    MAX_REDISTRIBUTED_WEIGHT), so a log that cannot show timing still reaches the same
+    range of behaviour from what it does show."""
+    known = {
+        name: weight for name, weight in BEHAVIOUR_WEIGHTS.items()
+        if measurable.knows(COMPONENT_FAMILIES.get(f"c_{name}", ""))
+    }
+    scale = sum(BEHAVIOUR_WEIGHTS.values()) / sum(known.values()) if known else 0.0
+    return {name: min(MAX_REDISTRIBUTED_WEIGHT, weight * scale) for name, weight in known.items()}
+
+
+def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -> pl.DataFrame:
+    """Add each score component (0..1, null when unknown), content, behaviour, score and
+    severity."""
+    measurable = Measurable() if measurable is None else measurable
+
+    def known(name: str, value: pl.Expr) -> pl.Expr:
+        return value if measurable.knows(COMPONENT_FAMILIES.get(name, "")) else pl.lit(None, dtype=pl.Float64)
+
     scale = _clip(
         pl.col("n_accounts").cast(pl.Float64).log10() / math.log10(ACCOUNTS_FOR_FULL_SCALE)
     )
@@ -150,25 +185,29 @@ def add_components(groups: pl.DataFrame) -> pl.DataFrame:
         c_templated=_clip(pl.col("templated_share")),
         c_cot=_clip(pl.col("cot_share") / COT_SATURATION),
         c_capability=_clip((pl.col("high_value_share") - 0.5) / 0.45),
-        c_single_turn=_clip((1.0 - pl.col("multi_turn_share") - 0.6) / 0.35),
-        c_fixed_params=_clip(pl.col("fixed_params_share")),
-        c_automation=_clip(pl.col("member_quiet_share")),
-        c_shared_infra=pl.max_horizontal(shared_billing, shared_network),
-        c_creation_burst=pl.when(many).then(_clip(pl.col("creation_burst_share"))).otherwise(0.0),
+        c_single_turn=known("c_single_turn", _clip((1.0 - pl.col("multi_turn_share") - 0.6) / 0.35)),
+        c_fixed_params=known("c_fixed_params", _clip(pl.col("fixed_params_share"))),
+        c_automation=known("c_automation", _clip(pl.col("member_quiet_share"))),
+        c_shared_infra=known("c_shared_infra", pl.max_horizontal(shared_billing, shared_network)),
+        c_creation_burst=known(
+            "c_creation_burst", pl.when(many).then(_clip(pl.col("creation_burst_share"))).otherwise(0.0)
+        ),
         c_load_balance=pl.when(many)
         .then(_clip(1.0 - pl.col("account_volume_cv") / 1.5))
         .otherwise(0.0),
         c_scale=scale,
-        c_pivot=_clip(pl.col("pivot_lift") / 0.3) * scale,
-        c_fresh_accounts=_clip(pl.col("fresh_account_share")),
+        c_pivot=known("c_pivot", _clip(pl.col("pivot_lift") / 0.3) * scale),
+        c_fresh_accounts=known("c_fresh_accounts", _clip(pl.col("fresh_account_share"))),
     ).with_columns(
+        # max_horizontal skips nulls: coordination is what the known parts show.
         c_coordination=pl.col("c_scale")
         * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance"),
     )
     harvest = 1.0 - (1.0 - pl.col("c_templated")) * (1.0 - pl.col("c_cot"))
-    support = (pl.col("c_capability") + pl.col("c_single_turn") + pl.col("c_fixed_params")) / 3.0
+    # mean_horizontal skips nulls: support is the mean of the known support components.
+    support = pl.mean_horizontal("c_capability", "c_single_turn", "c_fixed_params")
     behaviour = 1.0 - math.prod(
-        [1.0] + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in BEHAVIOUR_WEIGHTS.items()]
+        [1.0] + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in behaviour_weights(measurable).items()]
     )
     stream = pl.when(pl.col("templated_cot_requests") >= STREAM_MIN_REQUESTS).then(
         _clip(pl.col("templated_cot_share") / STREAM_SHARE_SATURATION)
@@ -177,9 +216,10 @@ def add_components(groups: pl.DataFrame) -> pl.DataFrame:
         c_cot_stream=stream,
         # Several accounts sending one reasoning-eliciting template, for days: coordination
         # without shared infrastructure (an eval harness run once by two labs is brief).
-        c_shared_stream=stream
-        * _clip(pl.col("shared_cot_share"))
-        * _clip(pl.col("active_days").cast(pl.Float64) / SUSTAINED_DAYS),
+        c_shared_stream=known(
+            "c_shared_stream",
+            stream * _clip(pl.col("shared_cot_share")) * _clip(pl.col("active_days").cast(pl.Float64) / SUSTAINED_DAYS),
+        ),
     ).with_columns(
         content=pl.max_horizontal(
             harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support), pl.col("c_cot_stream")

@@ -18,12 +18,15 @@ in the README and every component is reported with the group.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import polars as pl
 
 from distillscan.aggregate.profile import attach_key, newest_model_release, profile
+from distillscan.aggregate.tables import VALUE_COLUMNS
 from distillscan.model.aggregates import Aggregates
+from distillscan.model.evidence import Measurable
 from distillscan.model.groups import GroupReport
 from distillscan.model.templates import stable_fp
 from distillscan.score.components import add_components, creation_burst, member_features, pivot_lift
@@ -84,20 +87,25 @@ def score_groups(
     membership: pl.DataFrame,
     account_features: pl.DataFrame,
     release: tuple[str, int] | Literal["detect"] | None = "detect",
+    measurable: Measurable | None = None,
 ) -> GroupReport:
     """Score every group and rank them (score, then requests, then id — deterministic).
 
     `release` is the log's newest model release, as for `features.profile`; by default
-    it is detected (one pass over the account × slot table, which may be on disk)."""
+    it is detected (one pass over the account × slot table, which may be on disk).
+    `measurable` says which evidence families the log can show (default: what the
+    aggregates hold values for, see `measurable_in`)."""
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
+    if measurable is None:
+        measurable = measurable_in(aggregates, release)
     group_features = _group_features(aggregates, templates, membership, account_features, release)
     groups = (
         group_features.join(member_features(account_features, membership), on="group_id")
         .join(creation_burst(aggregates, membership), on="group_id", how="left")
         .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
     )
-    scored = add_components(groups).sort(
+    scored = add_components(groups, measurable).sort(
         ["score", "n_requests", "group_id"], descending=[True, True, False]
     ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32))
     top_templates = _group_templates(aggregates, templates, membership)
@@ -106,3 +114,26 @@ def score_groups(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
     return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
+
+
+def measurable_in(aggregates: Aggregates, release: tuple[str, int] | None) -> Measurable:
+    """What evidence a log with these aggregates can show: the canonical columns it holds
+    values for (read off the aggregates), its time span and whether a model was released."""
+    accounts = aggregates.accounts
+    first = accounts["first_ts"].min() if accounts.height else None
+    last = accounts["last_ts"].max() if accounts.height else None
+    values = aggregates.account_values["kind"].unique().to_list()
+    params = aggregates.account_params
+    columns = [
+        *(VALUE_COLUMNS[kind] for kind in values),
+        *(name for name in ("temperature", "max_tokens") if params[name].is_not_null().any()),
+        *(["account_created_at"] if accounts["created_at"].is_not_null().any() else []),
+        *(["turn"] if accounts["n_depth_logged"].sum() else []),
+        "model",
+    ]
+    return Measurable.of_log(
+        columns,
+        first if isinstance(first, datetime) else None,
+        last if isinstance(last, datetime) else None,
+        model_release=release is not None,
+    )

@@ -92,10 +92,10 @@ def _component_table(view: GroupView) -> Table:
                           ("feeds", "left"), ("meaning", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for part in view.components:
-        strong = part.value >= 0.5 and part.name not in {"scale"}
+        strong = part.value is not None and part.value >= 0.5 and part.name not in {"scale"}
         table.add_row(
             Text(part.name, style="bold" if part.feeds == "score" else ""),
-            Text(f"{part.value:.2f}", style="bold" if strong else "dim"),
+            Text("unknown" if part.value is None else f"{part.value:.2f}", style="bold" if strong else "dim"),
             Text("" if part.weight is None else f"{part.weight:.2f}"),
             Text(part.feeds, style="dim"),
             Text(part.meaning, style="dim"),

@@ -1,0 +1,25 @@
+"""What a log can show: columns without values and short spans make families unknown."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from distillscan.model.evidence import FAMILIES, Measurable
+from tests.helpers import at
+
+ALL_COLUMNS = ("n_turns", "temperature", "account_created_at", "ip", "model")
+
+
+def test_a_full_log_knows_every_family() -> None:
+    measurable = Measurable.of_log(ALL_COLUMNS, at(0), at(days=21), model_release=True)
+    assert measurable.unknown == {}
+    assert all(measurable.knows(family) for family in FAMILIES)
+
+
+def test_a_replay_of_seconds_without_gateway_columns_knows_little() -> None:
+    measurable = Measurable.of_log(("model",), at(0), at(0) + timedelta(seconds=0.1), model_release=False)
+    assert list(measurable.unknown) == list(FAMILIES)
+    assert measurable.unknown["daily_timing"] == "the log spans 0.1 s, under 2 days"
+    assert measurable.unknown["account_creation"] == "no account_created_at values"
+    assert measurable.unknown["model_pivot"] == "no model is released during the log"
+    assert not measurable.knows("daily_timing") and measurable.knows("anything else")

@@ -1,0 +1,71 @@
+"""Unknown evidence drops out of the score with its weight redistributed; it never
+collapses the score to zero."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import polars as pl
+import pytest
+
+from distillscan.model.evidence import FAMILIES, Measurable
+from distillscan.pipeline import analyse_frame
+from distillscan.score.components import (
+    BEHAVIOUR_WEIGHTS,
+    MAX_REDISTRIBUTED_WEIGHT,
+    behaviour_weights,
+)
+from tests.helpers import at, requests_frame
+
+
+def test_known_behaviour_weights_take_the_unknown_ones_share() -> None:
+    assert behaviour_weights(Measurable()) == BEHAVIOUR_WEIGHTS
+    no_timing = behaviour_weights(Measurable({"daily_timing": "short"}))
+    assert set(no_timing) == set(BEHAVIOUR_WEIGHTS) - {"automation", "shared_stream"}
+    total, known = sum(BEHAVIOUR_WEIGHTS.values()), 2.3 - 0.6 - 0.4
+    assert no_timing["pivot"] == pytest.approx(0.4 * total / known)
+    assert no_timing["coordination"] == MAX_REDISTRIBUTED_WEIGHT  # 0.6 * total / known, capped
+    nothing_but_coordination = behaviour_weights(Measurable(dict.fromkeys(FAMILIES, "no")))
+    assert nothing_but_coordination == {"coordination": MAX_REDISTRIBUTED_WEIGHT}
+
+
+QUESTIONS = ("what should I cook tonight", "is it going to rain in lisbon", "help me word an apology",
+             "explain how vaccines train the immune system", "suggest a name for a grey kitten",
+             "why do cats purr", "plan a weekend in the alps", "translate good morning into polish",
+             "what rhymes with silver", "how long should I boil an egg", "summarise the plot of hamlet",
+             "recommend a sci-fi novel", "how do I fix a squeaky door")
+
+
+def _replay(campaign: bool, start_minutes: float) -> list[dict[str, object]]:
+    """Twelve accounts squeezed into one minute: a campaign sharing a subnet and a
+    reasoning template, or unrelated people asking varied questions."""
+    rows: list[dict[str, object]] = []
+    for account in range(12):
+        for j in range(20 if campaign else 2 + account):
+            prompt = (f"You are a rigorous solver. Solve problem {account * 100 + j}: a train leaves at {j} "
+                      "... Show your reasoning step by step before the final answer." if campaign
+                      else f"{QUESTIONS[(account + j) % len(QUESTIONS)]} {'please' * (j % 2)}")
+            rows.append({
+                "account_id": f"{'c' if campaign else 'p'}{account:02d}",
+                "timestamp": at(minutes=start_minutes) + timedelta(seconds=account + j * 0.1),
+                "prompt": prompt, "ip": f"45.9.1.{account}" if campaign else f"81.{account}.7.2",
+                "temperature": 0.0 if campaign else None, "model": "m",
+            })
+    return rows
+
+
+def test_a_campaign_in_a_replay_still_outranks_people_with_timing_unknown() -> None:
+    rows = _replay(campaign=True, start_minutes=0) + _replay(campaign=False, start_minutes=0.5)
+    report, linkage = analyse_frame(requests_frame(rows))
+    groups = report.groups
+    assert groups["c_automation"].is_null().all() and groups["c_shared_stream"].is_null().all()
+    campaign = linkage.membership.filter(pl.col("account_id") == "c00")["group_id"][0]
+    top = groups.row(0, named=True)
+    assert top["group_id"] == campaign and top["n_accounts"] == 12
+    assert top["score"] > 0.5 and top["behaviour"] > 0
+    people = groups.filter(pl.col("group_id") != campaign)
+    assert people["score"].max() < 0.35  # type: ignore[operator]
+    weights = behaviour_weights(Measurable({"daily_timing": "", "account_creation": "", "model_pivot": ""}))
+    behaviour = 1 - math.prod(1 - weight * top[f"c_{name}"] for name, weight in weights.items())
+    assert top["behaviour"] == pytest.approx(behaviour)
