@@ -67,7 +67,6 @@ def reduce_on_ray(
     store: PartialStore,
     on_shard: Callable[[Shard], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
-    piece_rows: int = PIECE_ROWS,
 ) -> InputTally:
     """The shard stage on Ray: every piece of the log reduced by a task into `store`,
     exactly as `pipeline.reduce_locally` would reduce it."""
@@ -75,7 +74,7 @@ def reduce_on_ray(
     if any(source.path == STDIN_PATH for source, _, _ in choice.sources):
         raise UsageError("--engine ray reads files every worker can open; read standard input ('-') "
                          "with --engine local")
-    pieces = plan_pieces(choice, piece_rows)
+    pieces = plan_pieces(choice, PIECE_ROWS)
     task_options = ScanOptions(column_map=dict(options.column_map), skip_errors=options.skip_errors)
     with ray_runtime(options.ray_address, max(1, pl.thread_pool_size() // TASK_THREADS)):
         schedule = Schedule(pieces, task_options)

@@ -95,9 +95,6 @@ def _row_ranges(source: LogSource, piece_rows: int) -> list[tuple[int, int]]:
             ranges[-1] = (ranges[-1][0], ranges[-1][1] + group.rows)
         else:
             ranges.append((group.first_row, group.rows))
-    if len(ranges) > 1 and ranges[-1][1] < piece_rows:
-        tail = ranges.pop()
-        ranges[-1] = (ranges[-1][0], ranges[-1][1] + tail[1])
     return ranges
 
 

@@ -3,7 +3,9 @@ cluster joined by address. Ray is an optional dependency (`distillscan[ray]`).""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -27,22 +29,33 @@ def require_ray() -> None:
 def ray_runtime(address: str | None, cpus: int) -> Iterator[None]:
     """Ray, ready for tasks: already running in this process (a notebook, the tests),
     else joined at `address` (`auto`: the cluster this machine belongs to), else started
-    here with `cpus` CPUs. A runtime started or joined here is left when done."""
+    here with `cpus` CPUs. A runtime started or joined here is left when done.
+
+    Ray prints the cluster's errors (a worker that died, say) on the driver's standard
+    output, where the report goes: while Ray is in use here, they go to stderr."""
     import ray
 
-    if ray.is_initialized():
-        yield
-        return
-    settings = {
-        "logging_level": logging.ERROR,
-        "log_to_driver": False,
-        "runtime_env": {"env_vars": {"POLARS_MAX_THREADS": str(TASK_THREADS)}},
-    }
+    with contextlib.redirect_stdout(sys.stderr):
+        if ray.is_initialized():
+            yield
+            return
+        with _started(address, cpus):
+            yield
+
+
+@contextmanager
+def _started(address: str | None, cpus: int) -> Iterator[None]:
+    """Ray started (`address` None) or joined for the duration of the block; its tasks
+    run Polars on TASK_THREADS threads, and their output stays in the cluster's logs."""
+    import ray
+
+    task_env = {"env_vars": {"POLARS_MAX_THREADS": str(TASK_THREADS)}}
     try:
         if address is None:
-            ray.init(num_cpus=cpus, include_dashboard=False, **settings)  # type: ignore[arg-type]
+            ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                     runtime_env=task_env)
         else:
-            ray.init(address=address, **settings)  # type: ignore[arg-type]
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, runtime_env=task_env)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = f"the Ray cluster at {address}" if address is not None else "a local Ray runtime"
         lines = str(error).strip().splitlines()
