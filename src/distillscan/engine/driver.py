@@ -21,6 +21,7 @@ function of its piece, so a retry returns the same result.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -36,6 +37,7 @@ from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import InputTally
 from distillscan.read import STDIN_PATH, PresetChoice, Shard
 from distillscan.read.shards import empty_frame
+from distillscan.stages import stage
 
 if TYPE_CHECKING:
     from ray import ObjectRef
@@ -76,12 +78,16 @@ def reduce_on_ray(
                          "with --engine local")
     pieces = plan_pieces(choice, PIECE_ROWS)
     task_options = ScanOptions(column_map=dict(options.column_map), skip_errors=options.skip_errors)
-    with ray_runtime(options.ray_address, max(1, pl.thread_pool_size() // TASK_THREADS)):
+    with contextlib.ExitStack() as runtime:
+        with stage("start ray"):
+            runtime.enter_context(ray_runtime(options.ray_address, max(1, pl.thread_pool_size() // TASK_THREADS)))
         schedule = Schedule(pieces, task_options)
         if on_stage is not None:
             on_stage("finding repeated requests")
-        schedule.find_keys()
-        return schedule.reduce(store, on_shard)
+        with stage("request keys"):
+            schedule.find_keys()
+        with stage("reduce tasks"):
+            return schedule.reduce(store, on_shard)
 
 
 class Schedule:
