@@ -66,7 +66,7 @@ class InputTally:
 
     def extend(self, later: InputTally) -> None:
         """Add the tally of input read after this one (a later piece of the log)."""
-        self.files.extend(path for path in later.files if path not in self.files)
+        self.files += [path for path in later.files if path not in self.files]
         self.rows_in += later.rows_in
         self.skipped.extend(later.skipped)
         self.available |= later.available

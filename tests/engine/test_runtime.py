@@ -50,3 +50,10 @@ def test_bad_engine_settings_are_usage_errors(tmp_path: Path) -> None:
 def test_standard_input_needs_the_local_engine() -> None:
     result = CliRunner().invoke(main, ["scan", "-", "--engine", "ray", "-q"], input='{"account_id": "a"}\n')
     assert result.exit_code == ExitCode.USAGE_OR_INPUT and "--engine local" in result.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs Ray installed")
+def test_an_address_nothing_listens_on_fails_fast() -> None:
+    result = CliRunner().invoke(main, ["scan", SAMPLE, "--engine", "ray", "--ray-address", "127.0.0.1:1", "-q"])
+    assert result.exit_code == ExitCode.USAGE_OR_INPUT
+    assert "cannot start or reach the Ray cluster at 127.0.0.1:1" in result.stderr

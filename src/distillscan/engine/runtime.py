@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from distillscan.errors import UsageError
 INSTALL_HINT: Final = 'pip install "distillscan[ray]"'
 TASK_THREADS: Final = 1
 """Polars threads per task: a task takes one CPU, and Ray runs one task per CPU."""
+CONNECT_SECONDS: Final = 10
 
 
 def require_ray() -> None:
@@ -51,6 +53,8 @@ def _started(address: str | None, cpus: int) -> Iterator[None]:
 
     task_env = {"env_vars": {"POLARS_MAX_THREADS": str(TASK_THREADS)}}
     try:
+        if address is not None:
+            _check_reachable(address)
         if address is None:
             ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
                      runtime_env=task_env)
@@ -64,3 +68,15 @@ def _started(address: str | None, cpus: int) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a HOST:PORT nothing listens on: Ray would retry it for minutes.
+    (`auto` and other forms are left to Ray, which rejects them quickly.)"""
+    host, separator, port = address.removeprefix("ray://").rpartition(":")
+    if not separator or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as error:
+        raise ConnectionError(error.strerror or str(error)) from error
