@@ -1,8 +1,10 @@
 """The scan pipeline: load → fingerprint → features → link → score, as one call.
 
 `scan` is what the CLI runs; `analyse_frame` runs the same stages over an in-memory
-frame, for tests and notebooks. Raw rows are reduced shard by shard to `Aggregates`;
-everything after that works on aggregates or on distinct templates, never on rows.
+frame, for tests and notebooks. Raw rows are reduced shard by shard to `Aggregates`
+(`reduce_shards`: in this process, or by Ray tasks over pieces of the log, see
+`distillscan.engine`); everything after that works on aggregates or on distinct
+templates, never on rows.
 """
 
 from __future__ import annotations
