@@ -1,145 +1,43 @@
-"""The scan pipeline: load → fingerprint → features → link → score, as one call.
+"""The scan pipeline: read → fingerprint → aggregate → link → score, as one call.
 
 `scan` is what the CLI runs; `analyse_frame` runs the same stages over an in-memory
-frame, for tests and notebooks. Raw rows are reduced shard by shard to `Aggregates`;
-everything after that works on aggregates or on distinct templates, never on rows.
+frame, for tests and notebooks. Raw rows are reduced shard by shard to `Aggregates`
+by the shard stage (`engine.shard_stage`: in this process, or by Ray tasks over
+pieces of the log, see `distillscan.engine`); everything after that works on
+aggregates or on distinct templates, never on rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
 from distillscan.aggregate.partial import BATCH_ROWS, batch_parts, empty_part
 from distillscan.aggregate.profile import newest_model_release, profile
 from distillscan.aggregate.spill import PartialStore
-from distillscan.errors import InputError
+from distillscan.engine.shard_stage import complete_store, reduce_locally
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link.link import link_accounts
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
 from distillscan.model.groups import GroupReport, Linkage
-from distillscan.model.inputs import LogSource, SkippedInput
+from distillscan.model.inputs import LogSource
 from distillscan.model.scan import ScanOptions, ScanResult, ScanSummary
 from distillscan.model.triage import Allowlist, Suppression
 from distillscan.read import (
     SeenRequests,
     Shard,
     discover_sources,
-    iter_shards,
     merge_skipped,
     unique_batches,
 )
-from distillscan.read.choice import choose_presets, read_shards
-from distillscan.schema import CANONICAL_SCHEMA, signals_available
+from distillscan.read.choice import choose_presets
+from distillscan.schema import signals_available
 from distillscan.score.rank import measurable_in, score_groups
 from distillscan.stages import stage
 from distillscan.triage.allow import match_allowlist, split_aggregates
-
-
-@dataclass
-class InputTally:
-    """What was read, kept per shard without the shard's rows (a JSONL batch's frame
-    must be freed once it is aggregated)."""
-
-    files: list[str] = field(default_factory=list)
-    rows_in: int = 0
-    skipped: list[SkippedInput] = field(default_factory=list)
-    available: set[str] = field(default_factory=set)
-
-    def add(self, shard: Shard) -> None:
-        if shard.source.path not in self.files:
-            self.files.append(shard.source.path)
-        self.rows_in += shard.rows_in
-        self.skipped.extend(shard.skipped)
-        self.available |= shard.available
-
-
-def aggregate_shards(
-    shards: Iterable[Shard],
-    on_shard: Callable[[Shard], None] | None = None,
-    seen: SeenRequests | None = None,
-    reread: Callable[[LogSource], Iterable[Shard]] | None = None,
-    store: PartialStore | None = None,
-    on_stage: Callable[[str], None] | None = None,
-) -> tuple[Aggregates, InputTally]:
-    """Reduce each shard to partial aggregates as it arrives, then complete them.
-
-    Repeats of a request already counted (in this shard or an earlier one) are dropped
-    first and counted in `seen.dropped`; shards without request ids pass untouched.
-    Partial aggregates go to `store` (default: in memory; `scan` spills them to a
-    temporary folder). Once every shard is read, `seen` forgets its keys (its count of
-    repeats stays), so completion does not hold them. A Parquet shard whose read fails
-    part-way (a damaged page in a column the loader's checking pass did not decode) is
-    rolled back and read again with `reread`, which locates the damaged row groups: it
-    raises an InputError naming them, or, skipping errors, gives the file without them.
-    """
-    seen = SeenRequests() if seen is None else seen
-    store = PartialStore() if store is None else store
-    tally = InputTally()
-    current = "input"
-    try:
-        for shard in shards:
-            current = shard.source.path
-            for done in _read_shard(shard, seen, store, reread):
-                tally.add(done)
-                if on_shard is not None:
-                    on_shard(done)
-        store.add(empty_part(empty_requests().lazy()))
-        seen.forget()
-        if on_stage is not None:
-            on_stage("summing aggregates")
-        with stage("complete aggregates"):
-            return store.finish(), tally
-    except pl.exceptions.PolarsError as error:
-        # Damage the loader's checks did not reach (a corrupt page in a text column, say)
-        # surfaces while streaming: it is the input's fault, and the file is named.
-        lines = str(error).strip().splitlines()
-        raise InputError(current, f"could not read: {lines[0] if lines else type(error).__name__}") from error
-
-
-def _read_shard(
-    shard: Shard,
-    seen: SeenRequests,
-    store: PartialStore,
-    reread: Callable[[LogSource], Iterable[Shard]] | None,
-) -> list[Shard]:
-    """Add one shard (see `aggregate_shards`); the shards read, which are the shard
-    itself unless it was rolled back and read again."""
-    mark, state = store.checkpoint(), seen.checkpoint()
-    try:
-        _add_shard(shard, seen, store)
-        return [shard]
-    except pl.exceptions.PolarsError:
-        store.restore(mark)
-        seen.restore(state)
-        if reread is None or shard.source.format != "parquet":
-            raise
-    read = list(reread(shard.source))
-    for again in read:
-        _add_shard(again, seen, store)
-    return read
-
-
-def _add_shard(shard: Shard, seen: SeenRequests, store: PartialStore) -> None:
-    """Add one shard's partial aggregates, without repeats, batch by batch."""
-    for piece in _without_repeats(shard, seen):
-        for part in batch_parts(piece):
-            store.add(part)
-
-
-def _without_repeats(shard: Shard, seen: SeenRequests) -> Iterable[pl.LazyFrame]:
-    """The shard's rows as lazy pieces, repeated requests removed (see `dedupe`)."""
-    if "request_id" not in shard.available:
-        return [shard.frame]
-    return (batch.lazy() for batch in unique_batches(shard.frame, seen, BATCH_ROWS))
-
-
-def empty_requests() -> pl.DataFrame:
-    """A canonical request frame with no rows."""
-    return pl.DataFrame(schema=CANONICAL_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -212,19 +110,15 @@ def scan(
     with stage("discover sources"):
         sources: list[LogSource] = discover_sources(paths, options.input_format)
         choice = choose_presets(sources, options)
-    preset_of = {source.path: preset for source, preset, _ in choice.sources}
-    seen = SeenRequests()
     with PartialStore.temporary(parent=options.temp_dir) as store, stage("read and reduce"):
-        aggregates, tally = aggregate_shards(
-            read_shards(choice, options), on_shard, seen,
-            reread=lambda source: iter_shards(
-                [source], column_map=options.column_map, skip_errors=options.skip_errors,
-                preset=preset_of[source.path], decode_all=True,
-            ),
-            store=store,
-            on_stage=on_stage,
-        )
-    rows_duplicate = seen.dropped
+        if options.engine == "ray":
+            from distillscan.engine.driver import reduce_on_ray
+
+            tally = reduce_on_ray(choice, options, store, on_shard, on_stage)
+        else:
+            tally = reduce_locally(choice, options, store, on_shard)
+        aggregates = complete_store(store, on_stage)
+    rows_duplicate = tally.rows_duplicate
     if on_stage is not None:
         on_stage("linking and scoring")
     if options.allow is None:

@@ -178,6 +178,7 @@ def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
 ) -> None:
     """The sample log (39k requests) read in 2,000-row batches, two batches a chunk: the
     scan spills ~10 chunks to a temporary folder, removes it, and ranks the same groups."""
+    import distillscan.engine.shard_stage as shard_stage
     import distillscan.pipeline as pipeline
     from distillscan.report.formats import render_json
 
@@ -185,7 +186,7 @@ def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
     whole = pipeline.scan([sample], pipeline.ScanOptions())
     spills = tmp_path / "tmp"
     spills.mkdir()
-    monkeypatch.setattr(pipeline, "batch_parts", lambda piece: batch_parts(piece, 2_000))
+    monkeypatch.setattr(shard_stage, "batch_parts", lambda piece: batch_parts(piece, 2_000))
     chunks: list[int] = []
     original = PartialStore.finish
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-import distillscan.pipeline as pipeline
+import distillscan.engine.shard_stage as shard_stage
 from distillscan.cli.main import main
 from distillscan.errors import ExitCode, InputError
 from distillscan.model.scan import ScanOptions
@@ -81,7 +81,7 @@ def test_skip_errors_drops_only_the_damaged_row_group(
 ) -> None:
     # Small batches: the read fails after earlier batches were aggregated and their
     # request ids remembered, so the retry must start from a clean slate.
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 50)
+    monkeypatch.setattr(shard_stage, "BATCH_ROWS", 50)
     path = _damaged(tmp_path / "log.parquet", column)
     result = scan([str(path)], ScanOptions(skip_errors=True))
     summary = result.summary

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from distillscan.cli.main import main
+from distillscan.engine.shard_stage import aggregate_shards
 from distillscan.model.scan import ScanOptions
-from distillscan.pipeline import aggregate_shards, analyse_frame, scan
+from distillscan.pipeline import analyse_frame, scan
 from distillscan.read import discover_sources, iter_shards
 from distillscan.read.dedupe import SeenRequests, request_keys, unique_batches
 from tests.helpers import assert_same_aggregates, at, requests_frame

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
+ENGINES: Final = ("local", "ray")
+
 severity_choice: Final = click.Choice(list(SEVERITIES), case_sensitive=False)
 
 quiet_option: Final = click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
@@ -86,8 +88,15 @@ _READ_OPTIONS: Final = (
                  metavar="DIR", help="Where the scan spills its partial and completed tables "
                                       "(about 55 + 13 bytes per request, removed at the end) "
                                       "[default: $TMPDIR]."),
+    click.option("--engine", type=click.Choice(ENGINES), default=None,
+                 help="Where files are read and reduced: in this process, or as Ray tasks on a local Ray "
+                      "runtime or a cluster (pip install \"distillscan[ray]\") [default: local, or the "
+                      "config's engine]."),
+    click.option("--ray-address", metavar="auto|HOST:PORT",
+                 help="With --engine ray: the Ray cluster to join [default: start a local Ray runtime "
+                      "with --threads CPUs, or the config's ray_address]."),
 )
-"""How a whole log is read: what to do with bad input, threads, where to spill."""
+"""How a whole log is read: what to do with bad input, threads, where to spill, the engine."""
 
 
 @dataclass(frozen=True)
@@ -100,13 +109,19 @@ class LogInputs:
     config_path: Path | None = None
     skip_errors: bool = False
     temp_dir: Path | None = None
+    engine: str | None = None
+    ray_address: str | None = None
 
     def scan_options(self) -> ScanOptions:
-        """The library's options: `--map` parsed, the config's presets and default preset."""
+        """The library's options: `--map` parsed, the config's presets, default preset
+        and engine."""
         from distillscan.model.scan import ScanOptions
         from distillscan.read import load_config
 
         config = load_config(self.config_path)
+        engine = self.engine or config.engine or "local"
+        if self.ray_address is not None and engine != "ray":
+            raise UsageError("--ray-address is for --engine ray")
         return ScanOptions(
             column_map=parse_column_map(self.column_map),
             skip_errors=self.skip_errors,
@@ -114,6 +129,8 @@ class LogInputs:
             preset=self.preset or config.default,
             presets=config.presets,
             temp_dir=self.temp_dir,
+            engine="ray" if engine == "ray" else "local",
+            ray_address=self.ray_address or config.ray_address,
         )
 
 

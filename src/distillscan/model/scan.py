@@ -34,6 +34,10 @@ class ScanOptions:
     """Known legitimate accounts/orgs: kept out of linking, scored apart, reported suppressed."""
     temp_dir: Path | None = None
     """The folder the spill folder is made in; None: the system's ($TMPDIR)."""
+    engine: Literal["local", "ray"] = "local"
+    """Where the shard stage runs: in this process, or as Ray tasks (`distillscan.engine`)."""
+    ray_address: str | None = None
+    """The Ray cluster to join (`auto`, HOST:PORT); None starts a local Ray runtime."""
 
 
 @dataclass(frozen=True)

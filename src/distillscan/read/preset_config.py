@@ -3,7 +3,8 @@
 `[presets.NAME]` tables define presets in the same terms as the built-in ones (see
 `preset.Preset`); `extends = "BASE"` starts from another preset's paths (but not its
 detection signatures, which would tie with the base's). `preset = NAME` at the top
-picks the default.
+picks the default; `engine = "ray"` and `ray_address = "HOST:PORT"` where the shard
+stage runs (see `distillscan.engine`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class Config:
     """`preset = NAME` at the top of the file."""
     path: str | None = None
     """The config file read; None when there is none."""
+    engine: str | None = None
+    """`engine = "local" | "ray"` at the top."""
+    ray_address: str | None = None
+    """`ray_address = "auto" | "HOST:PORT"` at the top."""
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -41,8 +46,11 @@ def load_config(path: str | Path | None) -> Config:
             return Config(builtin_presets())
         path = CONFIG_FILE
     data = load_toml(path)
+    engine = _opt_str(data.get("engine"), str(path), "engine")
+    if engine not in (None, "local", "ray"):
+        raise UsageError(f"config {path}: 'engine' must be \"local\" or \"ray\", got {engine!r}")
     return Config(parse_presets(data, str(path)), _opt_str(data.get("preset"), str(path), "preset"),
-                  str(path))
+                  str(path), engine, _opt_str(data.get("ray_address"), str(path), "ray_address"))
 
 
 def _opt_str(value: Any, where: str, key: str) -> str | None:
