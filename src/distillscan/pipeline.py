@@ -26,7 +26,7 @@ from distillscan.fingerprint.fingerprint import (
     cluster_system_prompts,
     cluster_templates,
 )
-from distillscan.link.link import link_accounts
+from distillscan.link import link_accounts
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import GroupReport, Linkage
 from distillscan.model.inputs import LogSource, SkippedInput
