@@ -12,7 +12,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD
+from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, token_number
 
 # Each account is paired with this many neighbours inside every token it holds.
 NEIGHBOUR_WINDOW: Final = 24
@@ -41,6 +41,11 @@ def anchor_kinds() -> frozenset[str]:
     return frozenset(EVIDENCE_WEIGHTS) - weak
 
 
+def pair_key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """The pair of account codes a and b as one 64-bit number, smaller code first."""
+    return pl.min_horizontal(a, b).cast(pl.UInt64) * PAIR_BASE + pl.max_horizontal(a, b).cast(pl.UInt64)
+
+
 def candidate_pairs(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame:
     """Pairs (a < b), sorted, of accounts within NEIGHBOUR_WINDOW of each other inside
     some anchor token (see `anchor_kinds`); `tokens` must be sorted by kind, value,
@@ -48,19 +53,21 @@ def candidate_pairs(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame
 
     Each pair travels as one 64-bit number (a·2³² + b) from the shifted windows to
     its de-duplication, streamed: on the 30M-row log's 3.8M pairs that held 0.26 GB
-    where pairs of two columns, de-duplicated in memory, held 1.04 GB.
+    where pairs of two columns, de-duplicated in memory, held 1.04 GB. The k-th
+    neighbours are read from the tokens of more than k holders only (a token is left out
+    whole, so its rows stay together): tokens held by two or three accounts, as behind
+    rotating proxies, cost the pairs they hold, not NEIGHBOUR_WINDOW × their rows.
     """
-    ordered = tokens.lazy().filter(pl.col("kind").is_in(sorted(anchor_kinds()))).select(
-        account,
-        token=(
-            (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
-        ).fill_null(True).cum_sum(),
+    ordered = (
+        tokens.lazy()
+        .filter(pl.col("kind").is_in(sorted(anchor_kinds())))
+        .select(account=pl.col(account), token=token_number())
+        .with_columns(holders=pl.len().over("token"))
     )
-    code = pl.col(account).cast(pl.UInt64)
     shifted = [
-        ordered.select(
-            pair=pl.min_horizontal(code, code.shift(-offset)) * PAIR_BASE
-            + pl.max_horizontal(code, code.shift(-offset)),
+        ordered.filter(pl.col("holders") > offset)
+        .select(
+            pair=pair_key(pl.col("account"), pl.col("account").shift(-offset)),
             same=pl.col("token") == pl.col("token").shift(-offset),
         )
         .filter("same")

@@ -153,6 +153,13 @@ def _share_tokens(
     )
 
 
+def token_number() -> pl.Expr:
+    """Each row's token as a number, from 1, in a table sorted by kind and value."""
+    return (
+        (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
+    ).fill_null(True).cum_sum()
+
+
 def token_weight() -> pl.Expr:
     """A token's weight: its kind's, discounted by rarity once more than RARITY_PIVOT
     accounts hold it (`kind` and `n_accounts` columns)."""

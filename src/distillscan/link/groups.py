@@ -33,13 +33,7 @@ def link_accounts(
     codes = accounts.with_row_index("code")
     coded = tokens.join(codes, on="account_id", maintain_order="left")
     pairs = candidate_pairs(coded, account="code")
-    scored = (
-        score_pairs(pairs, coded, account="code", min_similarity=LINK_THRESHOLD)
-        if pairs.height
-        else pl.DataFrame(
-            schema={"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
-        )
-    )
+    scored = score_pairs(pairs, coded, account="code", min_similarity=LINK_THRESHOLD)
     ids = codes.rename({"account_id": "id"})
     edges = (
         scored.filter(pl.col("similarity") >= LINK_THRESHOLD)
