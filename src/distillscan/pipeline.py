@@ -19,7 +19,7 @@ from distillscan.aggregate.profile import newest_model_release, profile
 from distillscan.aggregate.spill import PartialStore
 from distillscan.engine.shard_stage import complete_store, reduce_locally
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
-from distillscan.link.link import link_accounts
+from distillscan.link import link_accounts
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
 from distillscan.model.groups import GroupReport, Linkage

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 
-import polars as pl
-
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
-from distillscan.link.link import candidate_pairs, group_id_for, link_accounts
+from distillscan.link import group_id_for, link_accounts
 from tests.helpers import aggregate, at, requests_frame
 
-POPULAR_SYSTEM = "You are CodePilot, an open-source coding agent. Follow the repository conventions and explain changes."
+POPULAR_SYSTEM = (
+    "You are CodePilot, an open-source coding agent. Follow the repository conventions and explain changes."
+)
 
 
 def _link(rows: list[dict]):
@@ -25,7 +25,8 @@ def _groups(linkage) -> dict[str, str]:
 
 def test_shared_template_and_payment_link_accounts() -> None:
     rows = [
-        {"account_id": f"op{i}", "timestamp": at(hours=j), "prompt": f"Reason step by step about case {i * 100 + j} and give the final answer.",
+        {"account_id": f"op{i}", "timestamp": at(hours=j),
+         "prompt": f"Reason step by step about case {i * 100 + j} and give the final answer.",
          "payment_fingerprint": "card-9", "ip": f"45.9.9.{i}"}
         for i in range(5) for j in range(6)
     ]
@@ -33,7 +34,10 @@ def test_shared_template_and_payment_link_accounts() -> None:
     assert len(set(groups.values())) == 1
 
 
-WORDS = ["river", "apple", "quantum", "garden", "violin", "harbor", "lantern", "meadow", "copper", "falcon", "tundra", "pixel", "orbit", "saffron"]
+WORDS = [
+    "river", "apple", "quantum", "garden", "violin", "harbor", "lantern",
+    "meadow", "copper", "falcon", "tundra", "pixel", "orbit", "saffron",
+]
 
 
 def _own_words(seed: int, length: int = 9) -> str:
@@ -42,12 +46,12 @@ def _own_words(seed: int, length: int = 9) -> str:
 
 
 def test_popular_system_prompt_alone_does_not_link() -> None:
-    rows = []
-    for i in range(150):
-        for j in range(4):
-            rows.append({"account_id": f"user{i:03d}", "timestamp": at(days=j, hours=i % 12),
-                         "system": POPULAR_SYSTEM, "prompt": _own_words(i * 4 + j),
-                         "ip": f"81.{i}.{j}.1", "payment_fingerprint": f"card-{i}"})
+    rows = [
+        {"account_id": f"user{i:03d}", "timestamp": at(days=j, hours=i % 12),
+         "system": POPULAR_SYSTEM, "prompt": _own_words(i * 4 + j),
+         "ip": f"81.{i}.{j}.1", "payment_fingerprint": f"card-{i}"}
+        for i in range(150) for j in range(4)
+    ]
     groups = _groups(_link(rows))
     assert len(set(groups.values())) == 150
 
@@ -67,30 +71,12 @@ def test_group_ids_are_stable_and_deterministic() -> None:
     assert group_id_for("acct_1").startswith("G-")
 
 
-def test_candidate_pairs_are_windowed_not_quadratic() -> None:
-    tokens = pl.DataFrame({"kind": ["ip"] * 1000, "value": ["1.1.1.1"] * 1000, "code": range(1000)},
-                          schema_overrides={"code": pl.UInt32})
-    pairs = candidate_pairs(tokens)
-    # Each account pairs with the next NEIGHBOUR_WINDOW (24) accounts in the token.
-    assert pairs.height == 24 * 1000 - 24 * 25 // 2
-    assert (pairs["a"] < pairs["b"]).all()
-    assert pairs.equals(pairs.sort("a", "b"))
-
-
-def test_candidate_pairs_shared_by_several_tokens_are_listed_once() -> None:
-    codes = [0, 7, 2**32 - 1]
-    tokens = pl.DataFrame(
-        {"kind": ["ip"] * 3 + ["payment"] * 3, "value": ["1.1.1.1"] * 3 + ["card"] * 3, "code": codes * 2},
-        schema_overrides={"code": pl.UInt32},
-    )
-    assert candidate_pairs(tokens).rows() == [(0, 7), (0, 2**32 - 1), (7, 2**32 - 1)]
-
-
 def test_identical_short_messages_do_not_link_strangers() -> None:
     rows = []
     for i, user in enumerate(["alice", "bob", "carol"]):
         for j in range(12):
             rows.append({"account_id": user, "timestamp": at(days=j, hours=i), "prompt": _own_words(i * 100 + j, 14),
                          "ip": f"81.{i}.0.1", "payment_fingerprint": f"card-{user}"})
-            rows.append({"account_id": user, "timestamp": at(days=j, hours=i, minutes=5), "prompt": "continue", "n_turns": 2})
+            rows.append({"account_id": user, "timestamp": at(days=j, hours=i, minutes=5), "prompt": "continue",
+                         "n_turns": 2})
     assert len(set(_groups(_link(rows)).values())) == 3

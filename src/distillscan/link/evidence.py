@@ -1,0 +1,168 @@
+"""The evidence tokens each account holds, and what one shared token is worth.
+
+Each account holds evidence tokens: the templates that carry a real share of its
+traffic, its system prompt, IPs and /24 subnets, payment fingerprints, org, user
+agents and the hour it was created. Each kind has a weight (a shared payment method
+says more than a shared user agent) and a token's weight decays as it becomes common
+(a system prompt used by hundreds of unrelated people, or a campus NAT, is weak on its
+own). Kinds of one family (template and system prompt; IP and subnet; payment and org)
+restate the same evidence, so a pair counts only the strongest of each family.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from distillscan.aggregate.ranges import request_ranges
+from distillscan.model.aggregates import Aggregates
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
+
+EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
+    "template": 0.65,
+    "paraphrased_system": 0.65,
+    "org": 0.6,
+    "payment": 0.5,
+    "ip": 0.3,
+    "system": 0.2,
+    "subnet": 0.15,
+    "created": 0.1,
+    "user_agent": 0.05,
+}
+# Kinds that restate the same evidence: a pair counts only the strongest of a family.
+EVIDENCE_FAMILIES: Final[dict[str, str]] = {
+    "template": "content",
+    "paraphrased_system": "content",
+    "system": "content",
+    "org": "billing",
+    "payment": "billing",
+    "ip": "network",
+    "subnet": "network",
+    "created": "lifecycle",
+    "user_agent": "client",
+}
+LINK_THRESHOLD: Final = 0.6
+# A token shared by more accounts than this loses weight as (pivot / n) ** RARITY_POWER.
+RARITY_PIVOT: Final = 100
+RARITY_POWER: Final = 0.25
+# A template or system prompt is evidence for an account once it carries this share
+# of the account's requests.
+MIN_TEMPLATE_SHARE: Final = 0.1
+MIN_SYSTEM_SHARE: Final = 0.5
+# A system-prompt family reworded this many ways is deliberate variation: strangers
+# either share a tool's exact prompt or write unrelated ones.
+PARAPHRASE_MIN_VARIANTS: Final = 3
+# ... and each account holds one variant for nearly all of that family's traffic (a
+# gateway relaying many customers' look-alike app prompts does not).
+MIN_PARAPHRASE_SHARE: Final = 0.8
+
+
+def evidence_tokens(
+    aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
+) -> pl.DataFrame:
+    """Every (account, kind, value) evidence token, with how many accounts hold it.
+
+    A system prompt is evidence by its family (its paraphrases); a family with many
+    variants is the stronger kind `paraphrased_system`. An account's content tokens
+    depend on its own rows only, so they are found a range of accounts at a time
+    (`request_ranges`): the group-bys over the account × frame table hold a range's
+    state, not the log's.
+    """
+    content_tokens = [
+        _content_tokens(aggregates, templates, system_families, within).collect(engine="streaming")
+        for within in request_ranges(aggregates.accounts)
+    ]
+    value_tokens = aggregates.account_values.lazy().select("account_id", "kind", "value")
+    created_tokens = aggregates.accounts.lazy().drop_nulls("created_at").select(
+        "account_id",
+        kind=pl.lit("created"),
+        value=pl.col("created_at").dt.truncate("1h").dt.to_string("%Y-%m-%dT%H"),
+    )
+    tokens = pl.concat([*(frame.lazy() for frame in content_tokens), value_tokens, created_tokens]).unique()
+    return (
+        tokens.with_columns(n_accounts=pl.len().over("kind", "value"))
+        .filter(pl.col("n_accounts") >= 2)
+        .sort("kind", "value", "account_id")
+        .collect(engine="streaming")
+    )
+
+
+def _content_tokens(
+    aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame, within: pl.Expr
+) -> pl.LazyFrame:
+    """The template, system and paraphrased-system tokens of the accounts `within` selects."""
+    # Only slotted first-turn requests make a template: "continue" typed by two strangers,
+    # or two image-only prompts, share a frame but are no evidence of a common operator.
+    # Values stay integers until the (few) tokens are chosen: the (account, frame) table
+    # has millions of rows in a large log, and a string per row is what memory peaks on.
+    # One lazy plan, collected once by the streaming engine (measured faster than the
+    # same steps run eagerly).
+    account_frames = aggregates.account_frames.lazy().filter(within)
+    template_tokens = _share_tokens(
+        account_frames.select("account_id", "frame_fp", "n", "n_slotted")
+        .join(templates.lazy(), on="frame_fp", how="left")
+        .select("account_id", "n", "n_slotted", value=pl.col("template_fp").fill_null(pl.col("frame_fp"))),
+        kind="template",
+        min_share=MIN_TEMPLATE_SHARE,
+        count_column="n_slotted",
+    )
+    account_systems = (
+        account_frames.drop_nulls("system_fp").group_by("account_id", "system_fp").agg(n=pl.col("n").sum())
+    )
+    with_family = account_systems.join(system_families.lazy(), on="system_fp", how="left").with_columns(
+        value=pl.col("family_fp").fill_null(pl.col("system_fp")),
+        paraphrased=pl.col("n_variants").fill_null(1) >= PARAPHRASE_MIN_VARIANTS,
+    )
+    system_tokens = _share_tokens(with_family, kind="system", min_share=MIN_SYSTEM_SHARE)
+    # One stable variant per account: its top variant carries most of its family traffic.
+    variant_use = with_family.filter("paraphrased").group_by("account_id", "value", "system_fp").agg(
+        n=pl.col("n").sum()
+    )
+    stable_variant = variant_use.group_by("account_id", "value").agg(
+        variant_share=pl.col("n").max() / pl.col("n").sum()
+    ).filter(pl.col("variant_share") >= MIN_PARAPHRASE_SHARE)
+    paraphrase_tokens = (
+        system_tokens.join(
+            stable_variant.select("account_id", value=pl.col("value").cast(pl.String)), on=["account_id", "value"]
+        )
+        .with_columns(kind=pl.lit("paraphrased_system"))
+    )
+    return pl.concat([template_tokens, system_tokens, paraphrase_tokens])
+
+
+def _share_tokens(
+    per_frame: pl.LazyFrame, kind: str, min_share: float, count_column: str = "n"
+) -> pl.LazyFrame:
+    """Tokens for values carrying at least `min_share` of an account's requests (and at
+    least REPEATED_TEMPLATE_MIN_REQUESTS of them, counted in `count_column`)."""
+    totals = per_frame.group_by("account_id").agg(total=pl.col("n").sum())
+    return (
+        per_frame.group_by("account_id", "value")
+        .agg(n=pl.col(count_column).sum())
+        .join(totals, on="account_id")
+        .filter(
+            (pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+            & (pl.col("n") / pl.col("total") >= min_share)
+        )
+        # One-off frames (null) count toward an account's total but are no shared value.
+        .drop_nulls("value")
+        .select("account_id", kind=pl.lit(kind), value=pl.col("value").cast(pl.String))
+    )
+
+
+def token_number() -> pl.Expr:
+    """Each row's token as a number, from 1, in a table sorted by kind and value."""
+    return (
+        (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
+    ).fill_null(True).cum_sum()
+
+
+def token_weight() -> pl.Expr:
+    """A token's weight: its kind's, discounted by rarity once more than RARITY_PIVOT
+    accounts hold it (`kind` and `n_accounts` columns)."""
+    weight = pl.col("kind").replace_strict(EVIDENCE_WEIGHTS, return_dtype=pl.Float64)
+    rarity = (RARITY_PIVOT / pl.col("n_accounts").cast(pl.Float64)).pow(RARITY_POWER).clip(
+        upper_bound=1.0
+    )
+    return weight * rarity

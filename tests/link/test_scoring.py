@@ -1,0 +1,76 @@
+"""Pair scoring against a plain oracle: per family the strongest shared token, summed."""
+
+from __future__ import annotations
+
+import random
+
+import polars as pl
+import pytest
+
+from distillscan.link import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, candidate_pairs, score_pairs
+from distillscan.link.evidence import RARITY_PIVOT, RARITY_POWER
+
+KINDS = sorted(EVIDENCE_WEIGHTS)
+
+
+def random_tokens(seed: int) -> pl.DataFrame:
+    """Tokens of every kind over a few hundred account codes, held by 1 to 150 accounts:
+    tokens the window covers, and tokens where it pairs only near neighbours."""
+    rng = random.Random(seed)
+    n_accounts = rng.choice([6, 40, 300])
+    rows = [
+        (kind, f"value-{token}", code)
+        for token in range(rng.randint(20, 300))
+        for kind in [rng.choice(KINDS)]
+        for code in rng.sample(range(n_accounts), min(n_accounts, rng.choice([1, 2, 2, 3, 5, 25, 26, 60, 150])))
+    ]
+    frame = pl.DataFrame(rows, schema={"kind": pl.String, "value": pl.String, "code": pl.UInt32}, orient="row")
+    return frame.with_columns(n_accounts=pl.len().over("kind", "value").cast(pl.UInt32)).sort("kind", "value", "code")
+
+
+def oracle(tokens: pl.DataFrame, pairs: pl.DataFrame) -> dict[tuple[int, int], tuple[float, list[str]]]:
+    """Each pair's similarity and shared kinds, from Python sets."""
+    held: dict[int, dict[tuple[str, str], int]] = {}
+    for kind, value, code, n_accounts in tokens.iter_rows():
+        held.setdefault(code, {})[(kind, value)] = n_accounts
+    scores = {}
+    for a, b in pairs.iter_rows():
+        shared = held.get(a, {}).keys() & held.get(b, {}).keys()
+        strongest: dict[str, float] = {}
+        for kind, value in shared:
+            rarity = min(1.0, (RARITY_PIVOT / held[a][(kind, value)]) ** RARITY_POWER)
+            family = EVIDENCE_FAMILIES[kind]
+            strongest[family] = max(strongest.get(family, 0.0), EVIDENCE_WEIGHTS[kind] * rarity)
+        if shared:
+            scores[(a, b)] = (sum(strongest.values()), sorted({kind for kind, _ in shared}))
+    return scores
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scores_match_the_oracle(seed: int) -> None:
+    tokens = random_tokens(seed)
+    pairs = candidate_pairs(tokens)
+    scored = score_pairs(pairs, tokens)
+    expected = oracle(tokens, pairs)
+    assert {(a, b): kinds for a, b, _, kinds in scored.iter_rows()} == {
+        pair: kinds for pair, (_, kinds) in expected.items()
+    }
+    for a, b, similarity, _ in scored.iter_rows():
+        assert similarity == pytest.approx(expected[(a, b)][0], rel=1e-12)
+
+
+def test_only_pairs_reaching_the_threshold_are_kept_in_pair_order() -> None:
+    tokens = random_tokens(3)
+    pairs = candidate_pairs(tokens)
+    everything, linked = score_pairs(pairs, tokens), score_pairs(pairs, tokens, min_similarity=LINK_THRESHOLD)
+    assert linked.equals(everything.filter(pl.col("similarity") >= LINK_THRESHOLD))
+    assert linked.equals(linked.sort("a", "b"))
+
+
+def test_no_pairs_score_nothing() -> None:
+    tokens = random_tokens(0)
+    scored = score_pairs(pl.DataFrame(schema={"a": pl.UInt32, "b": pl.UInt32}), tokens)
+    assert scored.height == 0
+    assert scored.schema == pl.Schema(
+        {"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
+    )
