@@ -34,7 +34,7 @@ def test_files_feed_kinds_by_name_and_keep_the_benchmark_order(tmp_path: Path) -
     assert corpus.bench_code == tuple(f"def f{i}():" for i in range(4))
     assert sorted(corpus.pools["followup"]) == ["go on", "why?"]
     assert corpus.pools["chat"] == ("what is love?",)
-    assert len(corpus.reading_sets) == 3 and all(len(texts) == 3 for texts in corpus.reading_sets)
+    assert len(corpus.pools["reading"]) == 9
     # No coding file besides HumanEval here: it still feeds coding, and nothing is missing.
     assert set(corpus.pools) == set(KINDS) and all(corpus.pools[kind] for kind in KINDS)
 
@@ -44,7 +44,6 @@ def test_without_a_folder_every_kind_comes_from_the_grammar() -> None:
     assert corpus.origin == "grammar"
     assert all(len(corpus.pools[kind]) >= 1000 for kind in KINDS)
     assert len(corpus.bench_math) == 1319 and len(corpus.bench_code) == 164
-    assert len(corpus.reading_sets) >= 5
 
 
 def test_bad_corpora_are_refused_with_the_file_and_line(tmp_path: Path) -> None:

@@ -13,9 +13,7 @@ def test_pipelines_are_high_volume_single_turn_jobs(labelled: pl.DataFrame) -> N
     assert pipeline["max_tokens"].max() <= 512
     volume = labelled.group_by("account_id").len()["len"]
     assert pipeline.group_by("account_id").len()["len"].min() > volume.quantile(0.95)
-    per_account = pipeline.group_by("account_id").agg(pl.col("system").n_unique(),
-                                                      pl.col("prompt").str.slice(0, 40).n_unique().alias("heads"))
-    assert (per_account["heads"] <= 300).all()
+    assert pipeline["system"].null_count() == pipeline.height
 
 
 def test_cron_jobs_fire_the_same_number_of_times_every_day(labelled: pl.DataFrame) -> None:

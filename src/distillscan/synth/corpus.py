@@ -39,12 +39,10 @@ _BENCH_CODE: Final = 164
 class Corpus:
     """Items by kind in popularity order (the first are pasted most), plus canonical benchmark sets.
 
-    `reading_sets` groups the reading items by template (T0's category), for pipelines that
-    run one template over many inputs; `bench_math` and `bench_code` keep dataset order.
+    `bench_math` (gsm8k's test split) and `bench_code` (HumanEval) keep the dataset's order.
     """
 
     pools: dict[str, tuple[str, ...]]
-    reading_sets: tuple[tuple[str, ...], ...]
     bench_math: tuple[str, ...]
     bench_code: tuple[str, ...]
     origin: str
@@ -97,7 +95,6 @@ def load_corpus(folder: Path | None) -> Corpus:
     if not files:
         raise InputError(str(folder), "no *.jsonl.gz corpus files in this folder")
     by_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    reading_sets: dict[str, list[str]] = {}
     bench_math: list[str] = []
     bench_code: list[str] = []
     for path in files:
@@ -105,17 +102,13 @@ def load_corpus(folder: Path | None) -> Corpus:
         kind = _kind_of(name)
         rows = _read_file(path)
         by_kind[kind].extend(text for text, _ in rows)
-        if kind == "reading":
-            for text, category in rows:
-                reading_sets.setdefault(category or name, []).append(text)
-        elif name.startswith("gsm8k"):
+        if name.startswith("gsm8k"):
             bench_math.extend(text for text, category in rows if category == "test")
         elif name.startswith("humaneval"):
             bench_code.extend(text for text, _ in rows)
     pools = {kind: _popularity_order(items, kind) if items else built.pools[kind] for kind, items in by_kind.items()}
     return Corpus(
         pools=pools,
-        reading_sets=tuple(tuple(texts) for _, texts in sorted(reading_sets.items())) or built.reading_sets,
         bench_math=tuple(bench_math) or built.bench_math,
         bench_code=tuple(bench_code) or built.bench_code,
         origin=str(folder),
@@ -162,10 +155,8 @@ def _grammar_corpus() -> Corpus:
     pools = {kind: _unique(random.Random(f"pool:{kind}"), _POOL_SIZES[kind], draw)
              for kind, draw in GRAMMAR_DRAWS.items() if kind != "reading"}
     per_template = _POOL_SIZES["reading"] // len(_READING_TEMPLATES)
-    reading_sets = tuple(_unique(random.Random(f"pool:reading:{name}"), per_template, _TEXT_G[name])
-                         for name in _READING_TEMPLATES)
-    pools["reading"] = _popularity_order([text for texts in reading_sets for text in texts], "reading")
+    pools["reading"] = _popularity_order([text for name in _READING_TEMPLATES for text in _unique(
+        random.Random(f"pool:reading:{name}"), per_template, _TEXT_G[name])], "reading")
     bench_math = tuple(math_problem(random.Random(f"bench:math:{i}")) for i in range(_BENCH_MATH))
     bench_code = tuple(_signature(random.Random(f"bench:code:{i}")) for i in range(_BENCH_CODE))
-    return Corpus(pools=pools, reading_sets=reading_sets, bench_math=bench_math, bench_code=bench_code,
-                  origin="grammar")
+    return Corpus(pools=pools, bench_math=bench_math, bench_code=bench_code, origin="grammar")

@@ -43,7 +43,7 @@ HydraUnit = tuple[int, int]
 
 _CREW_SIZE: Final = 50
 # Per-account volume: log-normal spread; the share of active days an account works.
-_VOLUME_SIGMA: Final = 1.0
+_VOLUME_SIGMA: Final = 1.1
 _P_ACTIVE: Final = 0.9
 _FRAME_WEIGHTS: Final = (0.28, 0.28, 0.16, 0.16, 0.12)
 _TEMPS: Final = (None, 0.6, 0.7, 0.8, 1.0, 0.0, 0.2, 0.5)

@@ -1,7 +1,7 @@
 """Machine traffic: high-volume single-turn pipelines and 24/7 cron schedulers.
 
 A pipeline labels, translates or classifies a stream of items with one fixed instruction
-(or runs one public templated dataset verbatim), single-turn, at temperature 0 and a small
+(or runs a public templated dataset, T0's, verbatim), single-turn, at temperature 0 and a small
 max_tokens, from a few cloud addresses, as daily batch jobs or a steady stream. A cron
 scheduler fires the same job at a fixed interval around the clock, to the second give or
 take a little jitter: the most metronomic traffic on the platform, and benign.
@@ -23,8 +23,8 @@ from distillscan.synth.topics import CHAT, DATA, OUT_BY, TOPIC_GRAMMAR
 from distillscan.synth.world import Entity, Sink, World, new_org, new_payment, switch_time, volumes
 
 _PIPELINE_TEMPLATES: Final = load_strings("machines", "pipeline_templates")
-_ITEM_KINDS: Final = ("chat", "reading", "followup", "reading")
-_CRON_INTERVALS: Final = (300, 600, 900, 1800, 3600)
+_ITEM_KINDS: Final = ("chat", "reading", "reading", "reading")
+_CRON_INTERVALS: Final = (300, 600, 900, 1800, 3600, 10800)
 _CRON_UAS: Final = ("curl/8.7.1", "python-requests/2.32.3", "python-httpx/0.27.2", "atlas-sdk-go/0.9.1")
 
 
@@ -43,14 +43,13 @@ _CRON_G: Final = Grammar({"j": load_strings("machines", "cron_jobs")},
 
 @dataclass(slots=True)
 class _Pipe:
-    """One pipeline account: its instruction (or public template set), schedule and settings."""
+    """One pipeline account: its instruction (none: the items are templated already), schedule and settings."""
 
     acct: int
     daily: list[int]
     batch: bool
     template: str
     item_kind: str
-    reading_set: tuple[str, ...]
     ips: tuple[int, ...]
     ua: int
     max_tokens: int
@@ -64,16 +63,15 @@ class Pipeline(Entity[int]):
 
     def __init__(self, world: World, rng: Rng, rows: float, n: int) -> None:
         self.pipes: list[_Pipe] = []
-        sets = world.text.corpus.reading_sets
         for k, total in enumerate(volumes(rng, n, rows, rows, 0.3)):
             acct = world.account("pipeline", f"pipeline-{k + 1:03d}", world.start_s - (30 + rng.random() * 400) * DAY,
                                  new_org(rng), new_payment(rng))
-            verbatim = rng.random() < 0.4
+            verbatim = rng.random() < 0.25
             self.pipes.append(_Pipe(
                 acct=acct, daily=[max(1, int(total / world.days * (0.7 + 0.6 * rng.random()))) for _ in
                                   range(world.days)], batch=rng.random() < 0.6,
                 template="" if verbatim else pick(rng, _PIPELINE_TEMPLATES).replace("@LANG@", pick(rng, LANGUAGES)),
-                item_kind=pick(rng, _ITEM_KINDS), reading_set=pick(rng, sets) if verbatim else (),
+                item_kind="reading" if verbatim else pick(rng, _ITEM_KINDS),
                 ips=cloud_ips(world, rng, 1 + int(rng.random() * 3)), ua=sdk_ua(rng),
                 max_tokens=pick(rng, (16, 64, 256, 512)), switch_s=switch_time(world, rng, 0.7, 7.0)))
 
@@ -91,10 +89,8 @@ class Pipeline(Entity[int]):
         else:
             times = [base + local_second(rng, SERVICE_SWELL) for _ in range(n)]
         for t in sorted(times):
-            if p.reading_set:
-                text = p.reading_set[int(rnd() * len(p.reading_set))]
-            else:
-                text = p.template.replace("@ITEM@", world.text.any(rng, p.item_kind))
+            item = world.text.any(rng, p.item_kind)
+            text = p.template.replace("@ITEM@", item) if p.template else item
             model = 1 if t >= p.switch_s else 0
             sink.add(p.acct, t, model, 0, text, sink.conversation(), 1, p.ips[int(rnd() * len(p.ips))], p.ua,
                      OUT_BY[False][CHAT] / 8, 0.0, p.max_tokens)
@@ -121,9 +117,9 @@ class Cron(Entity[int]):
     def __init__(self, world: World, rng: Rng, rows: float) -> None:
         self.jobs: list[_Job] = []
         budget = rows
-        hourly = world.days * 24
+        least = world.days * DAY / _CRON_INTERVALS[-1]
         k = 0
-        while budget > hourly / 2 or not self.jobs:
+        while budget > least / 2 or not self.jobs:
             acct = world.account("cron", f"cron-{k + 1:03d}", world.start_s - (30 + rng.random() * 300) * DAY,
                                  new_org(rng), new_payment(rng))
             ip = cloud_ips(world, rng, 1)[0]
@@ -134,7 +130,7 @@ class Cron(Entity[int]):
                 self.jobs.append(_Job(acct=acct, interval_s=interval, offset_s=rng.random() * interval, ip=ip, ua=ua,
                                       temp=pick(rng, (0.0, 0.2)), max_tokens=pick(rng, (256, 512, 1024))))
                 budget -= world.days * DAY / interval
-                if budget <= hourly / 2:
+                if budget <= least / 2:
                     break
             k += 1
 

@@ -3,10 +3,10 @@
 Every account holds its own paraphrase of a reasoning-assistant system prompt (reworded,
 reordered, with fillers and its own layout) and of the wrapper around each task (a label
 before it, a reasoning ask after it), and sends public math, coding and instruction items
-in it. Infrastructure is clean-ish: an account's own home or cloud address, its own
-payment, a common SDK. Each account scripts its requests in a daily block of hours at
-its own rate, as independent Poisson arrivals, with its own settings; some try the new
-model some days after its release.
+in it, now and then asking on in a second turn. Infrastructure is clean-ish: an account's
+own home or cloud address, its own payment, a common SDK. Each account scripts its
+requests in a daily block of hours at its own rate, as independent Poisson arrivals, with
+its own settings; some try the new model some days after its release.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Final
 from distillscan.synth.config import DAY, HOUR
 from distillscan.synth.grammar import Rng, pick
 from distillscan.synth.infrastructure import cloud_ips, residential_ips, sdk_ua
+from distillscan.synth.timing import spread
 from distillscan.synth.topics import CHAT, CODING, MATH, OUT_BY
-from distillscan.synth.wording import light_variant, paraphrased_system, task_wrapper
+from distillscan.synth.wording import HYDRA_FOLLOWUPS, light_variant, paraphrased_system, task_wrapper
 from distillscan.synth.world import Entity, Sink, World, new_org, new_payment, volumes
 
 # (account index, rows today)
@@ -28,6 +29,8 @@ ParaUnit = tuple[int, int]
 _TASK_KINDS: Final = (("math", MATH), ("math", MATH), ("coding", CODING), ("coding", CODING), ("chat", CHAT))
 _TEMPS: Final = (None, 0.3, 0.6, 0.7, 0.8, 1.0)
 _MAX_TOKENS: Final = (None, 2048, 4096, 8192)
+# The share of tasks followed by a second turn (continue, verify).
+_FOLLOW_UP: Final = 0.1
 
 
 @dataclass(slots=True)
@@ -61,7 +64,7 @@ class Paraphrase(Entity[ParaUnit]):
     def __init__(self, world: World, rng: Rng, rows: float, n_accounts: int, entity_id: str) -> None:
         days = world.days
         self.writers: list[_Writer] = []
-        for total in volumes(rng, n_accounts, rows, rows, 0.5):
+        for total in volumes(rng, n_accounts, rows / (1 + _FOLLOW_UP), rows, 0.5):
             if rng.random() < 0.85:
                 created = world.start_s - (3 + rng.random() * 80) * DAY
             else:
@@ -102,5 +105,8 @@ class Paraphrase(Entity[ParaUnit]):
             cot = rnd() < w.cot_rate
             prompt = f"{w.prefix}{task}\n\n{pick(rng, w.closers)}" if cot else f"{w.prefix}{task}"
             model = 1 if t >= w.switch_s and rnd() < w.adopt_q else 0
-            sink.add(w.acct, t, model, w.system, prompt, sink.conversation(), 1, w.ips[int(rnd() * len(w.ips))],
-                     w.ua, OUT_BY[cot][topic], w.temp, w.max_tokens)
+            conv, ip = sink.conversation(), w.ips[int(rnd() * len(w.ips))]
+            sink.add(w.acct, t, model, w.system, prompt, conv, 1, ip, w.ua, OUT_BY[cot][topic], w.temp, w.max_tokens)
+            if rnd() < _FOLLOW_UP:
+                sink.add(w.acct, t + spread(rng, 50.0, 0.6), model, w.system, pick(rng, HYDRA_FOLLOWUPS), conv, 2, ip,
+                         w.ua, OUT_BY[cot][topic], w.temp, w.max_tokens)

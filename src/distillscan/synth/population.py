@@ -41,6 +41,9 @@ _BENIGN_SHARES: Final = {
 }
 # Campaign rows left after the low-and-slow accounts, by campaign.
 _CAMPAIGN_SPLIT: Final = {"hydra": 0.6, "paraphrase": 0.2, "cot_rubric": 0.07, "reseller_mixed": 0.13}
+# The low-and-slow accounts' rows a day on average, and the most of the campaign rows they take.
+_LOW_SLOW_ROWS_PER_DAY: Final = 16
+_LOW_SLOW_SHARE: Final = 0.35
 # The hydra's rows per account on average (a heavy tail around it).
 _HYDRA_ROWS_PER_ACCOUNT: Final = 60
 
@@ -57,7 +60,10 @@ def _campaigns(world: World) -> list[Entity[Any]]:
     rows = config.campaign_rows
     providers = 1 if basis < 500_000 else 2
     world.proxy_pools = [proxy_pool(world, rng, _clamp(basis / 25, 2_000, 150_000)) for _ in range(providers)]
-    low_slow = LowSlow(world, rng, _clamp(basis / 5_000, 6, 600), "low_slow-001")
+    # Hundreds of accounts at scale, but never more than about a third of the campaign rows.
+    n_low = min(_clamp(basis / 5_000, 6, 600), max(3, round(_LOW_SLOW_SHARE * rows / (
+        _LOW_SLOW_ROWS_PER_DAY * config.days))))
+    low_slow = LowSlow(world, rng, n_low, "low_slow-001")
     rest = {kind: share * max(rows - low_slow.rows(config.days), 0.4 * rows) for kind, share in _CAMPAIGN_SPLIT.items()}
     networks = (1.0,) if basis < 500_000 else (0.65, 0.35)
     hydras: list[Entity[Any]] = [

@@ -89,7 +89,7 @@ class Service(Entity[int]):
         if d.mode == ENTERPRISE:
             header_gen, question = ENTERPRISE_PRODUCTS[d.product]
             header = header_gen(rng) if header_gen else ""
-            return header + question(rng), ENTERPRISE_TOPIC[d.product], d.systems[0], False, header
+            return header + framed(rng, question(rng)), ENTERPRISE_TOPIC[d.product], d.systems[0], False, header
         if d.mode == TUTORING:
             topic = MATH if rng.random() < 0.75 else CODING
             item = world.text.popular(rng, "math" if topic == MATH else "coding")
@@ -105,7 +105,8 @@ class Service(Entity[int]):
 
     def _later(self, world: World, rng: Rng, d: _Desk, topic: int, header: str | None) -> str:
         if header is not None:
-            return header + pick(rng, ENTERPRISE_FOLLOWUPS)
+            later = pick(rng, ENTERPRISE_FOLLOWUPS) if rng.random() < 0.4 else world.text.later(rng, topic)
+            return header + later
         if d.mode == TUTORING:
             return pick(rng, _TUTORING_FOLLOWUPS)
         return world.text.later(rng, topic)

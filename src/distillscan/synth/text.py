@@ -2,8 +2,9 @@
 
 Bodies come from the corpus (real corpora, or grammar-built pools standing in for them):
 chat, coding and math first messages, reading/QA items and later turns. Items are drawn
-by popularity, so the same public questions are pasted by many accounts; about a third of
-later turns are generic ("go on", "thanks") and sent by hundreds of accounts. Without
+by popularity, so the same public questions are pasted by many accounts (some retyped
+with a slip); some later turns are generic ("go on", "thanks") and sent by hundreds of
+accounts. Without
 real corpora half of the bodies are fresh grammar expansions, as varied as before. A few
 prompts carry a pasted document, code or log: concatenated items whose size follows a
 Pareto tail up to megabytes.
@@ -31,9 +32,24 @@ _PASTE_ALPHA: Final = 0.9
 _PASTE_CAP: Final = 3_000_000
 # Share of chat first messages that are reading/QA items; of follow-ups, generic and pooled.
 _READING_IN_CHAT: Final = 0.15
-_GENERIC_FOLLOW: Final = 0.15
-_POOLED_FOLLOW: Final = 0.2
+_GENERIC_FOLLOW: Final = 0.12
+_POOLED_FOLLOW: Final = 0.15
 _POOL_KIND: Final = {CHAT: "chat", CODING: "coding", MATH: "math"}
+# The share of pasted public items and topic follow-ups a person retypes with a slip.
+_SLIP_RATE: Final = 0.4
+
+
+def slip(rng: Rng, text: str) -> str:
+    """`text` with one typing slip: two neighbouring characters swapped, one dropped or one doubled."""
+    if len(text) < 4:
+        return text + text[-1:]
+    i = 1 + int(rng.random() * (len(text) - 2))
+    r = rng.random()
+    if r < 0.4:
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    if r < 0.7:
+        return text[:i] + text[i + 1:]
+    return text[:i] + text[i] + text[i:]
 
 
 class Text:
@@ -65,7 +81,8 @@ class Text:
             return TOPIC_GENS[topic](rng)
         if topic == CHAT and rng.random() < _READING_IN_CHAT:
             kind = "reading"
-        return self.popular(rng, kind)
+        item = self.popular(rng, kind)
+        return slip(rng, item) if rng.random() < _SLIP_RATE else item
 
     def later(self, rng: Rng, topic: int) -> str:
         """A later turn: generic, a public follow-up, or one on the conversation's topic."""
@@ -74,7 +91,8 @@ class Text:
             return GENERIC_FOLLOWUPS[int(rng.random() * len(GENERIC_FOLLOWUPS))]
         if r < _GENERIC_FOLLOW + _POOLED_FOLLOW:
             return self.popular(rng, "followup")
-        return framed(rng, followup(rng, topic))
+        text = framed(rng, followup(rng, topic))
+        return slip(rng, text) if rng.random() < _SLIP_RATE else text
 
     def paste(self, rng: Rng) -> str:
         """A request around a pasted document, code or log, its size from a Pareto tail."""
