@@ -67,6 +67,24 @@ def test_volume_multiplies_each_accounts_traffic_with_fresh_text() -> None:
     assert pl.concat(list(generate_batches(config, batch_rows=7_000))).equals(thrice)
 
 
+def test_a_fixed_campaign_scale_keeps_the_campaigns_whatever_the_benign_traffic() -> None:
+    """Issue 17: one set of campaign accounts inside logs of different sizes."""
+    small = SynthConfig(n_requests=20_000, seed=3, campaign_scale=20_000)
+    large = SynthConfig(n_requests=60_000, seed=3, campaign_scale=20_000)
+    rows, truths, heights = [], [], []
+    for config in (small, large):
+        truth = ground_truth(config).filter(pl.col("label") == "campaign")
+        log = pl.concat(list(generate_batches(config)))
+        rows.append(log.join(truth, on="account_id", how="semi").sort("request_id"))
+        truths.append(truth)
+        heights.append(log.height)
+    assert truths[0].equals(truths[1]) and rows[0].equals(rows[1])
+    assert rows[0]["account_id"].n_unique() == truths[0].height
+    assert 2.7 * heights[0] <= heights[1] <= 3.3 * heights[0]
+    plain = pl.concat(list(generate_batches(SynthConfig(n_requests=20_000, seed=3))))
+    assert plain.equals(pl.concat(list(generate_batches(small))))
+
+
 def test_timestamps_lie_in_the_window_after_account_creation(log: pl.DataFrame, config: SynthConfig) -> None:
     end = config.start + timedelta(days=config.days)
     assert log["timestamp"].min() >= config.start and log["timestamp"].max() < end

@@ -1,4 +1,4 @@
-"""The population: every entity at its minimum size, the campaign share, no label leaks, topic coverage."""
+"""The population: every entity at its minimum size, the campaign share, no label leaks, repeated and long text."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from distillscan.synth import NEW_MODEL, OLD_MODEL
 
 def test_every_entity_exists_with_its_minimum_size(truth: pl.DataFrame) -> None:
     accounts = dict(truth.group_by("kind").len().iter_rows())
-    minimum = {"hydra": 30, "cot_rubric": 8, "paraphrase": 12, "reseller_mixed": 2, "low_slow": 6,
-               "popular_tool": 100, "nat": 60, "reseller": 3, "benchmark": 3, "enterprise": 4, "ordinary": 300}
+    minimum = {"hydra": 40, "cot_rubric": 6, "paraphrase": 16, "reseller_mixed": 2, "low_slow": 6,
+               "popular_tool": 100, "nat": 60, "reseller": 3, "benchmark": 3, "enterprise": 4, "ordinary": 300,
+               "pipeline": 2, "cron": 1, "team": 8, "canary": 1, "tutoring": 1, "dataset_user": 10, "proxy_user": 10}
     for kind, least in minimum.items():
         assert accounts[kind] >= least, kind
-    assert accounts["hydra"] > max(n for kind, n in accounts.items() if kind != "ordinary" and kind != "hydra")
-    assert accounts["cot_rubric"] <= 20 and accounts["paraphrase"] <= 60 and accounts["low_slow"] <= 20
-    assert 2 <= accounts["reseller_mixed"] <= 4 and 3 <= accounts["reseller"] <= 5
+    assert accounts["hydra"] > max(n for kind, n in accounts.items() if kind not in ("ordinary", "hydra",
+                                                                                      "popular_tool"))
     per_enterprise = truth.filter(pl.col("kind") == "enterprise").group_by("entity_id").len()
     assert 1 <= per_enterprise.height <= 2 and per_enterprise["len"].is_between(2, 4).all()
 
@@ -53,8 +53,14 @@ def test_text_covers_every_topic_for_both_labels(labelled: pl.DataFrame) -> None
     for label in ("benign", "campaign"):
         prompts = labelled.filter(pl.col("label") == label)["prompt"]
         for topic, pattern in topics.items():
-            if label == "campaign" and topic == "chat":
-                continue
             assert prompts.str.contains(pattern).any(), (label, topic)
-    ordinary = labelled.filter(pl.col("kind") == "ordinary", pl.col("turn") == 1)
-    assert ordinary["prompt"].n_unique() > 0.7 * ordinary.height
+
+
+def test_prompts_repeat_and_have_a_long_tail(labelled: pl.DataFrame) -> None:
+    """About a third of prompts repeat verbatim somewhere; generic follow-ups are sent by many accounts
+    (hundreds in logs of millions of rows, dozens in this one)."""
+    assert 0.2 <= labelled.select(pl.col("prompt").is_duplicated().mean()).item() <= 0.45
+    senders = labelled.filter(pl.col("turn") > 1).group_by("prompt").agg(pl.col("account_id").n_unique())
+    assert senders["account_id"].max() >= 40
+    length = labelled["prompt"].str.len_chars()
+    assert 60 <= length.median() <= 200 and length.max() > 50_000

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Final
 
 import polars as pl
 
 OLD_MODEL: Final = "atlas-2"
 NEW_MODEL: Final = "atlas-3"
-BENIGN_KINDS: Final = ("ordinary", "enterprise", "popular_tool", "benchmark", "nat", "reseller")
+BENIGN_KINDS: Final = (
+    "ordinary", "enterprise", "popular_tool", "benchmark", "nat", "reseller", "pipeline", "cron", "team", "canary",
+    "tutoring", "dataset_user", "proxy_user",
+)
 CAMPAIGN_KINDS: Final = ("hydra", "cot_rubric", "paraphrase", "reseller_mixed", "low_slow")
 # A small code per kind, carried beside each row to count rows per kind.
 KIND_CODES: Final = {kind: i for i, kind in enumerate(BENIGN_KINDS + CAMPAIGN_KINDS)}
@@ -41,6 +45,7 @@ DAY: Final = 86_400
 HOUR: Final = 3_600
 RELEASE_HOUR: Final = 17
 _DUPLICATE_RATE: Final = 0.002
+MIN_ROWS: Final = 10_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,15 @@ class SynthConfig:
     index on which `atlas-3` is released (at 17:00 UTC); `campaign_share` is the share of rows
     sent by campaign accounts; `duplicate_rate` is the share of rows repeated verbatim, as a
     gateway retry logs them twice.
+
+    `campaign_scale` sizes the campaigns as in a log of that many rows and draws them from
+    their own random streams: the campaign accounts, their ids and every one of their rows
+    are then the same whatever `n_requests` is, and only benign traffic grows (None: the
+    campaigns of an `n_requests` log, `campaign_share` of its rows).
+
+    `text_from` names a folder of public prompt corpora (`*.jsonl.gz`, one
+    `{"text", "source", "category"}` object a line) from which task bodies are drawn by
+    kind; without it they come from the built-in grammar.
 
     `volume` multiplies every entity's traffic without adding accounts: each planned
     unit (a person's day, a scheduler window, an eval run) is emitted `volume` times with
@@ -67,9 +81,11 @@ class SynthConfig:
     campaign_share: float = 0.25
     duplicate_rate: float = _DUPLICATE_RATE
     volume: int = 1
+    campaign_scale: int | None = None
+    text_from: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.n_requests < 10_000:
+        if self.n_requests < MIN_ROWS:
             raise ValueError("n_requests must be at least 10,000 (every entity needs its minimum size)")
         if not 8 <= self.days <= 4096:
             raise ValueError("days must be between 8 and 4096")
@@ -83,3 +99,15 @@ class SynthConfig:
             raise ValueError("start must be timezone-aware")
         if not 1 <= self.volume <= 64:
             raise ValueError("volume must be between 1 and 64")
+        if self.campaign_scale is not None and not MIN_ROWS <= self.campaign_scale <= self.n_requests:
+            raise ValueError("campaign_scale must be between 10,000 and n_requests")
+
+    @property
+    def campaign_basis(self) -> int:
+        """The log size the campaigns are drawn for: `campaign_scale`, else `n_requests`."""
+        return self.campaign_scale if self.campaign_scale is not None else self.n_requests
+
+    @property
+    def campaign_rows(self) -> float:
+        """Rows the campaigns are sized to send (before `volume`)."""
+        return self.campaign_basis * self.campaign_share

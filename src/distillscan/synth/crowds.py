@@ -1,9 +1,11 @@
-"""Human crowds: ordinary users, students behind a campus NAT, users of the popular tool.
+"""Human crowds: people who open sessions at their own hours and hold multi-turn conversations.
 
 Each person has a timezone, a wake-up hour and hours of sleep, a heavy-tailed volume
 spread over active days, topics they favour, and habits (system prompt, temperature,
-max_tokens, user agents, addresses). They open sessions at diurnal times and hold
-multi-turn conversations, and some try the new model some time after its release.
+max_tokens, user agents, addresses, how often they paste a public dataset item or ask
+for step-by-step reasoning). They open sessions at diurnal times, sometimes paste a
+document, and some try the new model some time after its release. The populations
+(ordinary users, campus students, the popular tool's users, ...) are built in `people`.
 """
 
 from __future__ import annotations
@@ -15,29 +17,11 @@ from typing import Final
 
 from distillscan.synth.config import DAY, HOUR
 from distillscan.synth.grammar import Rng, pick
-from distillscan.synth.infrastructure import (
-    BROWSER_UAS,
-    TOOL_UAS,
-    UA_INDEX,
-    host_in,
-    new_subnet,
-    personal_uas,
-    residential_ips,
-    sdk_ua,
-)
-from distillscan.synth.products import (
-    HELPFUL_SYSTEMS,
-    PERSONAL_SYSTEM,
-    TOOL_FOLLOWUP,
-    TOOL_SYSTEM,
-    TOOL_TASK,
-    TOOL_WRAP,
-)
+from distillscan.synth.products import TOOL_FOLLOWUP, TOOL_TASK, TOOL_WRAP
 from distillscan.synth.timing import (
     DIURNAL,
     N_DIURNAL_WEEKDAY,
     SLEEP_HOURS,
-    TIMEZONES,
     WAKE_HOURS,
     cumulative,
     geometric,
@@ -45,20 +29,22 @@ from distillscan.synth.timing import (
     log_continue,
     spread,
 )
-from distillscan.synth.topics import COT_CASUAL, OUT_BY, TOPIC_GENS, followup, framed
-from distillscan.synth.world import Entity, Sink, World, new_org, new_payment, random_hex, switch_time, volumes
+from distillscan.synth.topics import CHAT, CODING, COT_CASUAL, MATH, OUT_BY, framed
+from distillscan.synth.world import Entity, Sink, World, switch_time
 
 # The chance a conversation goes on after each turn.
 TURN_CONTINUE: Final = 0.5
+# The share of first messages that paste a document, code or log.
+PASTE_RATE: Final = 0.012
 _WEEKDAY_FACTOR: Final = 1.08
 _WEEKEND_FACTOR: Final = 0.8
 
-_ORDINARY_TOPIC_WEIGHTS: Final = (0.40, 0.24, 0.04, 0.10, 0.08, 0.07, 0.03, 0.04)
-_STUDENT_TOPIC_WEIGHTS: Final = (0.28, 0.25, 0.03, 0.2, 0.08, 0.06, 0.06, 0.04)
+ORDINARY_TOPIC_WEIGHTS: Final = (0.40, 0.24, 0.04, 0.10, 0.08, 0.07, 0.03, 0.04)
+STUDENT_TOPIC_WEIGHTS: Final = (0.28, 0.25, 0.03, 0.2, 0.08, 0.06, 0.06, 0.04)
 _TOOL_TOPIC_WEIGHTS: Final = (0.0, 0.4, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0)
 _TOPIC_TABLE: Final = 1000
-_TEMPS: Final = (0.2, 0.3, 0.5, 0.6, 0.7, 0.7, 0.8, 1.0)
-_MAX_TOKENS: Final = (256, 512, 1024, 1024, 2048, 4096)
+# Public dataset items people paste, by corpus kind, with their topics.
+_DATASET_KINDS: Final = (("math", MATH), ("math", MATH), ("coding", CODING), ("chat", CHAT), ("reading", CHAT))
 
 
 def _topic_table(weights: Sequence[float]) -> tuple[int, ...]:
@@ -70,7 +56,7 @@ def _topic_table(weights: Sequence[float]) -> tuple[int, ...]:
 
 
 # Ordinary users' topic mix, also what resellers' end users ask about.
-ORDINARY_TOPICS: Final = _topic_table(_ORDINARY_TOPIC_WEIGHTS)
+ORDINARY_TOPICS: Final = _topic_table(ORDINARY_TOPIC_WEIGHTS)
 
 
 @dataclass(slots=True)
@@ -96,6 +82,7 @@ class _Human:
     switch_s: float
     adopt_q: float
     upper: bool
+    dataset_p: float
 
 
 class Crowd(Entity[int]):
@@ -109,8 +96,13 @@ class Crowd(Entity[int]):
 
     def add(self, world: World, rng: Rng, *, total: float, created_s: float, entity_id: str, tz_h: float,
             ips: tuple[int, ...], uas: tuple[int, ...], org_id: str | None, payment: str, system: int,
-            temps: tuple[float | None, ...], max_tokens: tuple[int | None, ...]) -> None:
-        """Add one person expected to send about `total` requests over the window."""
+            temps: tuple[float | None, ...], max_tokens: tuple[int | None, ...], dataset_p: float = 0.0,
+            cot_rate: float | None = None) -> None:
+        """Add one person expected to send about `total` requests over the window.
+
+        `dataset_p` is the share of their first messages that paste a public dataset item;
+        `cot_rate` the share that ask for step-by-step reasoning (default: a few percent).
+        """
         acct = world.account(self.kind, entity_id, created_s, org_id, payment)
         days = world.days
         created_day = int((created_s - world.start_s) // DAY)
@@ -134,9 +126,9 @@ class Crowd(Entity[int]):
             acct=acct, tz_s=tz_h * HOUR, table_wd=table, table_we=N_DIURNAL_WEEKDAY + table, p_day=p_day,
             log_q=log_continue(mean_day - 1.0), first_day=first_day, forced_day=forced_day, ips=ips, uas=uas,
             system=system, temps=temps, max_tokens=max_tokens, focus=focus, focus_p=focus_p,
-            cot_rate=(0.02 if self.tool else 0.04 + 0.1 * rng.random()),
+            cot_rate=cot_rate if cot_rate is not None else 0.02 if self.tool else 0.04 + 0.1 * rng.random(),
             switch_s=switch_time(world, rng, 0.3, 12.0), adopt_q=0.5 + 0.5 * rng.random(),
-            upper=rng.random() < 0.5,
+            upper=rng.random() < 0.5, dataset_p=dataset_p,
         ))
 
     def units(self, world: World, day: int, rng: Rng) -> list[int]:
@@ -145,20 +137,27 @@ class Crowd(Entity[int]):
         return [i for i, h in enumerate(self.humans)
                 if day >= h.first_day and (day == h.forced_day or rnd() < h.p_day * factor)]
 
-    def _first(self, rng: Rng, h: _Human, topic: int) -> tuple[str, bool]:
+    def _first(self, world: World, rng: Rng, h: _Human, topic: int) -> tuple[str, int, bool]:
+        """A conversation's first message, its topic, and whether it asks for reasoning."""
         if self.tool:
-            return TOOL_WRAP[0] + TOOL_TASK(rng) + TOOL_WRAP[1], False
-        text = framed(rng, TOPIC_GENS[topic](rng))
+            return TOOL_WRAP[0] + TOOL_TASK(rng) + TOOL_WRAP[1], topic, False
+        if h.dataset_p and rng.random() < h.dataset_p:
+            kind, topic = _DATASET_KINDS[int(rng.random() * len(_DATASET_KINDS))]
+            text = world.text.any(rng, kind)
+        elif rng.random() < PASTE_RATE:
+            return world.text.paste(rng), topic, False
+        else:
+            text = framed(rng, world.text.body(rng, topic))
         if h.upper:
             text = text[0].upper() + text[1:]
         if rng.random() < h.cot_rate:
-            return text + pick(rng, COT_CASUAL), True
-        return text, False
+            return text + pick(rng, COT_CASUAL), topic, True
+        return text, topic, False
 
-    def _follow(self, rng: Rng, topic: int) -> str:
+    def _follow(self, world: World, rng: Rng, topic: int) -> str:
         if self.tool:
             return TOOL_WRAP[0] + TOOL_FOLLOWUP(rng) + TOOL_WRAP[1]
-        return followup(rng, topic)
+        return world.text.later(rng, topic)
 
     def emit(self, world: World, payload: int, day: int, rng: Rng, sink: Sink) -> None:
         h = self.humans[payload]
@@ -178,7 +177,7 @@ class Crowd(Entity[int]):
             while quota > 0:
                 conv = conversation()
                 topic = h.focus if rnd() < h.focus_p else topics[int(rnd() * _TOPIC_TABLE)]
-                text, cot = self._first(rng, h, topic)
+                text, topic, cot = self._first(world, rng, h, topic)
                 temp = h.temps[int(rnd() * len(h.temps))]
                 max_tokens = h.max_tokens[int(rnd() * len(h.max_tokens))]
                 ua = h.uas[int(rnd() * len(h.uas))]
@@ -192,101 +191,5 @@ class Crowd(Entity[int]):
                         break
                     turn += 1
                     t += spread(rng, 75.0, 0.8)
-                    text, cot = self._follow(rng, topic), False
+                    text, cot = self._follow(world, rng, topic), False
                 t += spread(rng, 240.0, 1.0)
-
-
-def _human_settings(world: World, rng: Rng) -> tuple[int, tuple[float | None, ...], tuple[int | None, ...]]:
-    """An individual's system prompt, temperature and max_tokens habits."""
-    r = rng.random()
-    if r < 0.55:
-        system = 0
-    elif r < 0.82:
-        system = world.system(pick(rng, HELPFUL_SYSTEMS))
-    else:
-        system = world.system(PERSONAL_SYSTEM(rng))
-    r = rng.random()
-    temps: tuple[float | None, ...]
-    if r < 0.5:
-        temps = (None,)
-    elif r < 0.8:
-        temps = (_TEMPS[int(rng.random() * len(_TEMPS))],)
-    else:
-        temps = (None, *rng.sample(_TEMPS, 3))
-    r = rng.random()
-    max_tokens: tuple[int | None, ...]
-    if r < 0.55:
-        max_tokens = (None,)
-    elif r < 0.9:
-        max_tokens = (_MAX_TOKENS[int(rng.random() * len(_MAX_TOKENS))],)
-    else:
-        max_tokens = (None, *rng.sample(_MAX_TOKENS, 2))
-    return system, temps, max_tokens
-
-
-def build_ordinary(world: World, rng: Rng, rows: float) -> Crowd:
-    """Ordinary users with heavy-tailed volumes; the rest of the benign rows."""
-    crowd = Crowd("ordinary", _ORDINARY_TOPIC_WEIGHTS, tool=False)
-    n = max(50, round(rows / 40))
-    cap = min(0.004 * world.config.n_requests, 8000.0)
-    payments: list[str] = []
-    for i, total in enumerate(volumes(rng, n, rows, cap, 1.3)):
-        if rng.random() < 0.03:
-            created = world.start_s + rng.random() * (world.days - 4) * DAY
-        else:
-            created = world.start_s - (rng.random() ** 1.5) * 730 * DAY - 3600 * rng.random()
-        payment = pick(rng, payments) if payments and rng.random() < 0.04 else new_payment(rng)
-        payments.append(payment)
-        system, temps, max_tokens = _human_settings(world, rng)
-        crowd.add(world, rng, total=total, created_s=created, entity_id=f"ordinary-{i + 1:06d}",
-                  tz_h=TIMEZONES[int(rng.random() * len(TIMEZONES))], ips=residential_ips(world, rng),
-                  uas=personal_uas(rng), org_id=new_org(rng), payment=payment, system=system, temps=temps,
-                  max_tokens=max_tokens)
-    return crowd
-
-
-def build_nat(world: World, rng: Rng, rows: float) -> Crowd:
-    """Campuses: students behind one NAT address, one timezone, one browser family."""
-    crowd = Crowd("nat", _STUDENT_TOPIC_WEIGHTS, tool=False)
-    n_entities = max(1, round(rows / 30_000))
-    size_spread = min(1.0, world.config.n_requests / 1_000_000)
-    chrome_windows = tuple(i for i, ua in enumerate(BROWSER_UAS) if "Windows" in ua and "Chrome" in ua)
-    for e in range(n_entities):
-        users = 60 + int(rng.random() * 91 * size_spread)
-        subnet = new_subnet(rng, cloud=False)
-        main = world.ip(host_in(rng, subnet))
-        second = world.ip(host_in(rng, subnet))
-        tz_h = TIMEZONES[int(rng.random() * len(TIMEZONES))]
-        semester = world.start_s - (60 + rng.random() * 150) * DAY
-        edu_org = f"org_{random_hex(rng, 12)}"
-        for total in volumes(rng, users, rows / n_entities, rows / n_entities / 8, 1.0):
-            if rng.random() < 0.65:
-                created = semester + rng.random() * 14 * DAY
-            else:
-                created = world.start_s - rng.random() * 600 * DAY
-            system, temps, max_tokens = _human_settings(world, rng)
-            crowd.add(world, rng, total=total, created_s=created, entity_id=f"nat-{e + 1:03d}", tz_h=tz_h,
-                      ips=(main,) * 9 + (second,) if rng.random() < 0.15 else (main,),
-                      uas=(pick(rng, chrome_windows),) if rng.random() < 0.8 else (
-                          pick(rng, chrome_windows), sdk_ua(rng)),
-                      org_id=edu_org if rng.random() < 0.4 else new_org(rng), payment=new_payment(rng), system=system,
-                      temps=temps, max_tokens=max_tokens)
-    return crowd
-
-
-def build_popular_tool(world: World, rng: Rng, rows: float) -> Crowd:
-    """Independent users of one open-source coding agent with a shared long system prompt."""
-    crowd = Crowd("popular_tool", _ORDINARY_TOPIC_WEIGHTS, tool=True)
-    n = max(100, round(world.config.n_requests / 5000))
-    system = world.system(TOOL_SYSTEM)
-    tool_uas = tuple(UA_INDEX[ua] for ua in TOOL_UAS)
-    for total in volumes(rng, n, rows, rows / 15, 1.1):
-        crowd.add(world, rng, total=total, created_s=world.start_s - (rng.random() ** 1.3) * 500 * DAY,
-                  entity_id="popular_tool-001", tz_h=TIMEZONES[int(rng.random() * len(TIMEZONES))],
-                  ips=residential_ips(world, rng), uas=(tool_uas[int(rng.random() * len(tool_uas))],),
-                  org_id=new_org(rng), payment=new_payment(rng), system=system, temps=(0.2,), max_tokens=(8192,))
-    for h in crowd.humans:
-        h.switch_s = world.release_s + (3 + rng.expovariate(0.25)) * DAY
-        h.adopt_q = 1.0
-    return crowd
-

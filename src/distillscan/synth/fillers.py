@@ -179,14 +179,14 @@ def columns(rng: Rng) -> str:
 
 # ---- essays: sentences on one topic.
 
-_ESSAY_SENTENCES: Final = load_strings("fillers", "essay_sentences")
+ESSAY_SENTENCES: Final = load_strings("fillers", "essay_sentences")
 
 
 def essay(rng: Rng) -> str:
     """Three to six sentences on one topic, in one or two paragraphs."""
     topic = pick(rng, ESSAY_TOPICS)
     n = 3 + int(rng.random() * 4)
-    sentences = [pick(rng, _ESSAY_SENTENCES) for _ in range(n)]
+    sentences = [pick(rng, ESSAY_SENTENCES) for _ in range(n)]
     text = " ".join(sentences[:2]) + ("\n\n" if n > 4 else " ") + " ".join(sentences[2:])
     return (
         text.replace("@T@", topic)

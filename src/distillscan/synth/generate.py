@@ -1,8 +1,9 @@
 """Generation: a world's days cut into segments, emitted in order or in worker processes, as frames.
 
-Each day's units are shuffled and cut into segments of about 40,000 rows; a segment has its
-own random stream and id range, so its rows do not depend on which process emits it or on
-the batch size asked for. Rows become native-schema frames by gathering the world's tables.
+Each day's units are shuffled and cut into segments of about 40,000 rows, benign and campaign
+units apart; a segment has its own random stream and id range, so its rows do not depend on
+which process emits it, on the batch size asked for, or (for campaign segments) on the
+benign traffic. Rows become native-schema frames by gathering the world's tables.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.synth.config import KIND_CODES, NEW_MODEL, OLD_MODEL, TIMESTAMP, US, SynthConfig
+from distillscan.synth.config import KIND_CODES, NEW_MODEL, OLD_MODEL, SYNTH_SCHEMA, TIMESTAMP, US, SynthConfig
 from distillscan.synth.infrastructure import UA_POOL
 from distillscan.synth.population import build_world
 from distillscan.synth.world import Sink, World
@@ -42,6 +43,8 @@ class _Tables:
 
 def _frame(tables: _Tables, rows: list[tuple[object, ...]]) -> tuple[pl.DataFrame, pl.Series]:
     """Native-schema rows of one segment, and each row's kind code."""
+    if not rows:
+        return pl.DataFrame(schema=SYNTH_SCHEMA), pl.Series(dtype=pl.UInt8)
     acct, ts, model, system, prompt, conv, turn, ip, ua, out, temp, max_tokens, rid = zip(*rows, strict=True)
     idx = pl.Series(acct, dtype=pl.UInt32)
     system_col = tables.system.gather(pl.Series(system, dtype=pl.UInt32))
@@ -71,35 +74,51 @@ def _frame(tables: _Tables, rows: list[tuple[object, ...]]) -> tuple[pl.DataFram
 
 _SEGMENT_ROWS: Final = 40_000
 _PARALLEL_FROM: Final = 400_000
+_MAX_SEGMENTS: Final = (1 << 14) - 1
+BENIGN, CAMPAIGN = 0, 1
 
-Segment = tuple[int, int, list[tuple[int, object]]]
+# (side, day, segment index, units): a unit is (entity index, payload).
+Segment = tuple[int, int, int, list[tuple[int, object]]]
+
+
+def _stream_key(config: SynthConfig, side: int) -> str:
+    """The seed of one side's random streams: campaigns draw from streams of the campaign basis."""
+    return str(config.seed) if side == BENIGN else f"{config.seed}:campaign:{config.campaign_basis}"
 
 
 def _segments(world: World) -> Iterator[Segment]:
-    """Each day's units in shuffled order, cut into segments: (day, segment index, units).
+    """Each day's units in shuffled order, cut into segments, benign and campaign apart.
 
-    A unit is (entity index, payload). Segments are emitted independently, each with its
-    own random stream and id range, so their rows do not depend on who emits them.
+    Each side plans its units from its own stream and cuts them into its own segments, so
+    the campaign rows do not depend on the benign traffic around them. A day's segments of
+    both sides are interleaved, so campaign rows are spread through the day's rows.
     """
-    volume = world.config.volume
-    rows_per_day = world.config.n_requests * volume / world.days
-    per_day = min(max(1, round(rows_per_day / _SEGMENT_ROWS)), (1 << 14) - 1)
+    config = world.config
+    volume = config.volume
+    sides = ((BENIGN, world.benign_rows), (CAMPAIGN, config.campaign_rows))
     for day in range(world.days):
-        rng = random.Random(f"{world.config.seed}:day:{day}")
-        units: list[tuple[int, object]] = []
-        for index, entity in enumerate(world.entities):
-            units.extend((index, payload) for payload in entity.units(world, day, rng) for _ in range(volume))
-        rng.shuffle(units)
-        size = math.ceil(len(units) / per_day)
-        for seg in range(per_day):
-            yield day, seg, units[seg * size:(seg + 1) * size]
+        planned: list[tuple[float, Segment]] = []
+        for side, rows in sides:
+            rng = random.Random(f"{_stream_key(config, side)}:day:{day}")
+            units: list[tuple[int, object]] = []
+            for index, entity in enumerate(world.entities):
+                if entity.campaign == (side == CAMPAIGN):
+                    units.extend((index, payload) for payload in entity.units(world, day, rng) for _ in range(volume))
+            rng.shuffle(units)
+            per_day = min(max(1, round(rows * volume / world.days / _SEGMENT_ROWS)), _MAX_SEGMENTS)
+            size = math.ceil(len(units) / per_day)
+            planned.extend(((seg + 0.5) / per_day, (side, day, seg, units[seg * size:(seg + 1) * size]))
+                           for seg in range(per_day))
+        planned.sort(key=lambda item: (item[0], item[1][0]))
+        for _, segment in planned:
+            yield segment
 
 
-def _emit_segment(world: World, tables: _Tables, day: int, seg: int,
+def _emit_segment(world: World, tables: _Tables, side: int, day: int, seg: int,
                   units: list[tuple[int, object]]) -> tuple[pl.DataFrame, pl.Series]:
     """The rows of one segment, from its own random stream and id range."""
-    rng = random.Random(f"{world.config.seed}:segment:{day}:{seg}")
-    sink = Sink(world, rng, (day << 14) | seg)
+    rng = random.Random(f"{_stream_key(world.config, side)}:segment:{day}:{seg}")
+    sink = Sink(world, rng, (side << 26) | (day << 14) | seg)
     for index, payload in units:
         world.entities[index].emit(world, payload, day, rng, sink)
     return _frame(tables, sink.rows)
@@ -114,10 +133,11 @@ def _init_worker(config: SynthConfig) -> None:
     _WORKER_STATE.append((world, _Tables(world)))
 
 
-def _worker_segment(day: int, seg: int, units: list[tuple[int, object]]) -> tuple[pl.DataFrame, pl.Series]:
+def _worker_segment(side: int, day: int, seg: int,
+                    units: list[tuple[int, object]]) -> tuple[pl.DataFrame, pl.Series]:
     """Emit one segment in a worker process."""
     world, tables = _WORKER_STATE[0]
-    return _emit_segment(world, tables, day, seg, units)
+    return _emit_segment(world, tables, side, day, seg, units)
 
 
 def _parallel(config: SynthConfig, segments: Iterator[Segment],

@@ -1,4 +1,4 @@
-"""Infrastructure: user agents and IP addresses.
+"""Infrastructure: user agents, IP addresses and rotating proxy pools.
 
 User agents come from one shared pool (browsers, SDKs and the popular tool), so no user
 agent marks campaign traffic by itself. Addresses are drawn from first octets of
@@ -110,3 +110,12 @@ def personal_uas(rng: Rng) -> tuple[int, ...]:
     if r < 0.85:
         return (sdk_ua(rng),)
     return (browser, sdk_ua(rng))
+
+
+def proxy_pool(world: World, rng: Rng, size: int) -> tuple[int, ...]:
+    """A rotating residential proxy provider's exit addresses: `size` hosts over about `size / 6` /24s.
+
+    Every customer of the provider (campaign or not) takes its exits from the same pool.
+    """
+    subnets = [new_subnet(rng, cloud=False) for _ in range(max(8, size // 6))]
+    return tuple(world.ip(host_in(rng, subnets[int(rng.random() * len(subnets))])) for _ in range(size))

@@ -13,8 +13,10 @@ import random
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from distillscan.synth.config import DAY, HOUR, RELEASE_HOUR, US, SynthConfig
+from distillscan.synth.config import CAMPAIGN_KINDS, DAY, HOUR, RELEASE_HOUR, US, SynthConfig
+from distillscan.synth.corpus import load_corpus
 from distillscan.synth.grammar import Rng
+from distillscan.synth.text import Text
 from distillscan.synth.timing import LOGNORMAL_STEPS, TOKEN_SPREAD
 
 P = TypeVar("P")
@@ -40,7 +42,11 @@ class Account:
 
 
 class World:
-    """Accounts, IP/system/user-agent tables and entities for one config."""
+    """Accounts, IP/system/user-agent tables, prompt text and entities for one config.
+
+    Campaign accounts take their ids from a stream of their own (seeded by the campaign
+    basis), so they are the same whatever the benign population around them.
+    """
 
     def __init__(self, config: SynthConfig) -> None:
         self.config = config
@@ -57,7 +63,13 @@ class World:
         self._ip_index: dict[str, int] = {}
         self._system_index: dict[str, int] = {}
         self._ids: set[str] = set()
-        self._id_rng = random.Random(f"{config.seed}:account-ids")
+        self._id_rngs = (random.Random(f"{config.seed}:account-ids"),
+                         random.Random(f"{config.seed}:campaign-account-ids:{config.campaign_basis}"))
+        self.text = Text(load_corpus(config.text_from))
+        # Rotating residential proxy pools (IP indices), shared by campaigns and benign customers.
+        self.proxy_pools: list[tuple[int, ...]] = []
+        # Rows the benign side is sized to send (before `volume`); set when the population is built.
+        self.benign_rows = float(config.n_requests)
         keys = random.Random(f"{config.seed}:id-keys")
         self.request_key = keys.getrandbits(64)
         self.conversation_key = keys.getrandbits(64)
@@ -72,9 +84,10 @@ class World:
 
     def account(self, kind: str, entity_id: str, created_s: float, org_id: str | None, payment: str) -> int:
         """Register an account with an opaque random id; returns its index."""
-        account_id = f"acct_{random_hex(self._id_rng, 12)}"
+        id_rng = self._id_rngs[kind in CAMPAIGN_KINDS]
+        account_id = f"acct_{random_hex(id_rng, 12)}"
         while account_id in self._ids:
-            account_id = f"acct_{random_hex(self._id_rng, 12)}"
+            account_id = f"acct_{random_hex(id_rng, 12)}"
         self._ids.add(account_id)
         self.accounts.append(Account(account_id, org_id, payment, created_s, kind, entity_id))
         self.lower_s.append(max(self.start_s, created_s + 60.0))
@@ -174,6 +187,11 @@ class Entity(Generic[P]):
     """A source of rows: plans each day into small picklable units, then emits one unit at a time."""
 
     kind: str = ""
+
+    @property
+    def campaign(self) -> bool:
+        """Whether this entity's rows are campaign rows (drawn from the campaign streams)."""
+        return self.kind in CAMPAIGN_KINDS
 
     def units(self, world: World, day: int, rng: Rng) -> list[P]:
         raise NotImplementedError
