@@ -80,7 +80,7 @@ def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_sample_log_report_is_identical() -> None:
     code, report, _ = _same_on_ray([str(SAMPLE)])
-    assert code == ExitCode.OK and '"rows_duplicate": 74' in report
+    assert code == ExitCode.OK and '"rows_duplicate": 85' in report  # the sample's gateway retries
 
 
 def test_generated_log_in_six_files_and_ranges_is_identical(split_log: list[str], small_ranges: None) -> None:
