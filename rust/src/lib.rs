@@ -7,6 +7,7 @@
 
 mod annotate;
 mod batch;
+mod classes;
 mod fingerprint;
 mod intern;
 mod interop;
@@ -163,4 +164,19 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("SKELETON_SYSTEM_WORDS", annotate::SKELETON_SYSTEM_WORDS)?;
     module.add("SYSTEM_FAMILY_WORDS", annotate::SYSTEM_FAMILY_WORDS)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_not_an_abort() {
+        let result: PyResult<()> = guarded(|| panic!("boom"));
+        assert!(result.is_err());
+        let nested: PyResult<u32> =
+            guarded(|| Ok(pool().install(|| rayon::join(|| 1, || panic!("in a worker")).0)));
+        assert!(nested.is_err());
+        assert_eq!(guarded(|| Ok(7)).ok(), Some(7));
+    }
 }

@@ -61,8 +61,14 @@ def annotate_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
     count. User-facing fingerprints come from the skeleton text via `stable_fp`.
     """
     batch = requests.collect()
-    annotations = pl.DataFrame(_core.annotate(batch.get_column("prompt"), batch.get_column("system")))
+    annotations = pl.DataFrame(_core.annotate(_text(batch.get_column("prompt")), _text(batch.get_column("system"))))
     return pl.concat([batch, annotations], how="horizontal").lazy()
+
+
+def _text(column: pl.Series) -> pl.Series:
+    """A column as the core reads it: Polars exports the Null type (a column of nothing but
+    nulls) with a buffer that Arrow readers reject, so it goes as String."""
+    return column.cast(pl.String) if column.dtype == pl.Null else column
 
 
 def stable_fp(text: str) -> str:
