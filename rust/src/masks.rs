@@ -1,10 +1,10 @@
 //! Which masks of `patterns::MASKS` a text needs at all, and hand-written scanners for
 //! the masks that the regex engine runs slowly (control characters, code fences, UUIDs,
-//! numbers: each has no literal for the engine's fast prefilters). Each scanner
-//! replaces exactly what its expression's `replace_all` replaces; the tests below check
-//! that on random text built from each mask's special characters. Other masks run as
-//! expressions: scanners for hex ids, runs of values and whitespace were written and
-//! measured, and the engine ran them as fast or faster.
+//! numbers: each has no literal for the engine's fast prefilters; whitespace in ASCII
+//! text). Each scanner replaces exactly what its expression's `replace_all` replaces;
+//! the tests below check that on random text built from each mask's special characters.
+//! Other masks run as expressions: scanners for hex ids and runs of values were written
+//! and measured, and the engine ran them as fast or faster.
 
 use crate::classes::{is_ascii_word_byte, is_digit};
 
@@ -98,8 +98,7 @@ pub fn scanner(index: usize) -> Option<Scanner> {
         1 => Some(code_fences),
         5 => Some(uuids),
         9 => Some(numbers),
-        // Hex ids, runs of values and whitespace have scanners too, but the regex engine
-        // ran them as fast or faster on the generator's and the corpus's prompts.
+        11 => Some(whitespace_runs),
         _ => None,
     }
 }
@@ -277,6 +276,42 @@ fn numbers(text: &str, out: &mut String) -> bool {
     })
 }
 
+/// `[^\S ]\s*| \s+` → " ": every run of whitespace but a lone space becomes one space.
+/// ASCII text only, byte by byte (the common case); other text goes to the expression,
+/// whose `\s` holds some twenty non-ASCII spaces.
+fn whitespace_runs(text: &str, out: &mut String) -> bool {
+    if !text.is_ascii() {
+        let (regex, replacement) = &crate::patterns::compiled().masks[11];
+        return match regex.replace_all(text, regex::NoExpand(replacement)) {
+            std::borrow::Cow::Borrowed(_) => false,
+            std::borrow::Cow::Owned(replaced) => {
+                *out = replaced;
+                true
+            }
+        };
+    }
+    let is_space = |byte: u8| matches!(byte, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let bytes = text.as_bytes();
+    out.clear();
+    let mut replaced = false;
+    let mut position = 0;
+    while position < bytes.len() {
+        let byte = bytes[position];
+        position += 1;
+        if !is_space(byte) {
+            out.push(char::from(byte));
+            continue;
+        }
+        let start = position - 1;
+        while position < bytes.len() && is_space(bytes[position]) {
+            position += 1;
+        }
+        replaced |= byte != b' ' || position - start > 1;
+        out.push(' ');
+    }
+    replaced
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +368,11 @@ mod tests {
         #[test]
         fn numbers_match(text in text_of(&["1", "23", ",", ".", "%", "-", "+", "١", "٣", "１", "e"])) {
             assert_same(9, &text)?;
+        }
+
+        #[test]
+        fn whitespace_runs_match(text in text_of(&[" ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\u{a0}", "\u{2028}", "\u{3000}", "\u{85}", "\u{200b}"])) {
+            assert_same(11, &text)?;
         }
 
         #[test]
