@@ -1,10 +1,10 @@
-"""Rule data files: every file loads with its shapes, texts may be lines, files ship as package data."""
+"""Rule data files: every file loads with its shapes, texts may be lines, files ship in the package."""
 
 from __future__ import annotations
 
 import json
 import sys
-from fnmatch import fnmatch
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -59,8 +59,12 @@ def test_wrong_shapes_and_missing_entries_are_refused(monkeypatch: pytest.Monkey
         load_text("fake", "absent")
 
 
-def test_the_data_files_are_package_data() -> None:
-    patterns = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["distillscan"]
-    for path in DATA.glob("*.json"):
-        relative = path.relative_to(DATA.parent.parent).as_posix()
-        assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+def test_the_data_files_ship_inside_the_package() -> None:
+    # maturin packages every file under `python-source`: the data must live there, and
+    # the package's own resource lookup (what `datafiles` reads through) must find it.
+    build = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["maturin"]
+    source = PYPROJECT.parent / build["python-source"]
+    names = {path.name for path in DATA.glob("*.json")}
+    assert names and all(path.is_relative_to(source) for path in DATA.glob("*.json"))
+    shipped = resources.files("distillscan.synth") / "data"
+    assert {entry.name for entry in shipped.iterdir() if entry.name.endswith(".json")} == names

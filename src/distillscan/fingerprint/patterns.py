@@ -1,76 +1,24 @@
 """What the annotator looks for: the masks over variable spans, the chain-of-thought
-ask and the capability topics, as regular expressions over lower-cased text."""
+ask and the capability topics, as regular expressions over lower-cased text.
+
+The expressions are defined once, in the compiled core (`rust/src/patterns.rs`, where
+their comments say why each looks as it does), and re-exported here: the core runs
+them (with hand-written scanners tested to give exactly what the expressions give) and
+the tests run them through Polars as the reference.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-# Ordered masks over lower-cased text: earlier ones must run first (code before numbers,
-# ids before numbers). The last one folds whitespace; it matches only runs that are not
-# already a single space, which keeps the number of replacements (its cost) low.
-# Id masks use ASCII word boundaries (`_B`): with Unicode ones the regex engine leaves
-# its fast automaton on any text with a non-ASCII character (a curly quote, any CJK),
-# measured 2.6x slower on real English prompts and 20x on text with CJK characters.
-_B: Final = r"(?-u:\b)"
+from distillscan import _core
 
-
-MASKS: Final[tuple[tuple[str, str], ...]] = (
-    (r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " "),
-    (r"```[\s\S]*?```", " <code> "),
-    (r"`[^`\n]{1,200}`", " <code> "),
-    (r"https?://\S+|www\.\S+", " <url> "),
-    (r"[\w.+-]+@[\w-]+\.[\w.-]+", " <email> "),
-    (rf"{_B}[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}{_B}", " <id> "),
-    (rf"{_B}(?:[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*){_B}", "<id>"),
-    (rf"{_B}[a-z]+[_-]?\d{{3,}}\w*{_B}", "<id>"),
-    (r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”", " <q> "),
-    (r"[-+]?\d[\d,]*(?:\.\d+)?%?", "<n>"),
-    (r"(?:<(?:n|id|q|code|url|email)>[\s,;:|/()\[\]{}-]*){2,}", "<v> "),
-    (r"[^\S ]\s*| \s+", " "),
-)
-
-
-# Asks for chain-of-thought, matched against lower-cased text (no case-insensitive flag:
-# it doubles the regex's cost and lower-casing happens once anyway).
-COT_PATTERN: Final = (
-    r"step[- ]by[- ]step|chain[- ]of[- ](?:thought|reasoning)|let'?s think|<think>|thinking content"
-    # an asking verb, a few words, then what is asked for: "explain every step of your
-    # thinking", "show all of your work", "give a detailed chain of reasoning"
-    r"|\b(?:explain|show|describe|detail|give|provide|write out|lay out|spell out|walk (?:me )?through"
-    r"|reconstruct|justify|outline)\b(?:\s+[\w']+){0,5}?\s+(?:reasoning|thinking|thoughts"
-    r"|thought process|work|working|steps|derivation|rationale)\b"
-    r"|reason(?:ing)? (?:through|carefully|step)|think (?:it |this |things )?(?:through|carefully|aloud|out loud)"
-    r"|before (?:giving |stating |writing )?(?:the |your )?final answer|thought process|justify (?:each|every|your)"
-)
-
-
+# Ordered masks over lower-cased text, as (expression, replacement): each runs on the
+# output of the one before, then the text is trimmed.
+MASKS: Final[tuple[tuple[str, str], ...]] = tuple(_core.MASKS)
+# Asks for chain-of-thought, matched against lower-cased text.
+COT_PATTERN: Final[str] = _core.COT_PATTERN
 # Capability taxonomy over lower-cased text, most specific first: a request takes the
 # first topic that matches anywhere in its system prompt or the ends of its user text.
 # Names and order: `model.topics.CAPABILITY_TOPICS`.
-TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
-    ("grading",
-        r"\brubric\b|\bgrade (?:this|the following|each)|score (?:this|the|each)[\w ]{0,30}(?:from"
-        r"|on a|out of|1-10|1 to 10)|evaluate the (?:following )?(?:response|answer"
-        r"|completion)s?\b|reward model|which (?:response|answer) is better"),
-    ("sensitive_rewrite",
-        r"politically sensitive|censorship|\b(?:rewrite|rephrase|reword)\b.*\b(?:neutral|sensitive"
-        r"|censor\w*|politic\w*|controversial|government|acceptable)\b"),
-    ("vision",
-        r"\b(?:image|photo|picture|screenshot|diagram|chart|figure|scan)s? (?:attached|above|below"
-        r"|provided|shows|of)\b|\battached (?:image|photo|picture|screenshot|chart)|\bin (?:this"
-        r"|the) (?:image|photo|picture|screenshot)|\bocr\b"),
-    ("agentic",
-        r"\btools?\b[\w ]{0,20}(?:available|access|call)|function[_ ]call|tool[_ ]call"
-        r"|\"?parameters\"?\s*:|json schema|\bagent\b|\bshell command|execute (?:the|this"
-        r"|a) (?:plan|command|step)|multi-step plan|\bapi (?:call|endpoint)s?\b|<tool"),
-    ("coding",
-        r"```|\bcode\b|\bfunction\b|\bpython\b|\bjavascript\b|\btypescript\b|\brust\b|\bjava\b"
-        r"|\bc\+\+|\bsql\b|\bregex\b|\bbug\b|\bcompile|\bstack trace|\bunit tests?\b|\brefactor"
-        r"|\bclass\b|\balgorithm|\bgit\b|\bdebug"),
-    ("data_analysis",
-        r"\bdata ?set\b|\bcsv\b|\bspreadsheet|\bcolumns?\b|\bstatistic|\bregression\b|\bcorrelat"
-        r"|\bmedian\b|\baverage\b|\bpandas\b|\bpivot\b|\bcohort|\bkpi\b|\bquarterly\b|\bvariance\b"),
-    ("math_reasoning",
-        r"\bsolve\b|\bequation|\bprove\b|\bproof\b|\bprobability|\bhow many\b|\bcalculate|\bpuzzle"
-        r"|\blogic\b|\btheorem|\binteger|\bderivative|\bintegral|\bremainder\b|\bsequence\b"),
-)
+TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = tuple(_core.TOPIC_PATTERNS)

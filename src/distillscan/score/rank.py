@@ -45,18 +45,23 @@ def _group_templates(
     per_template = frames.group_by("group_id", "template_fp").agg(
         n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique()
     ).with_columns(share=pl.col("n_requests") / pl.col("n_requests").sum().over("group_id"))
-    top_rows = (
-        # Shares count one-off prompts (null: frames seen once), which are no template.
+    # Shares count one-off prompts (null: frames seen once), which are no template. Ties
+    # in requests are broken by the skeleton's text, not by a fingerprint's value, so the
+    # listing does not depend on the hash function: rows tied at the cut are kept first.
+    contenders = (
         per_template.drop_nulls("template_fp")
-        .sort(["group_id", "n_requests", "template_fp"], descending=[False, True, False])
-        .group_by("group_id", maintain_order=True)
-        .head(top)
+        .filter(pl.col("n_requests").rank("min", descending=True).over("group_id") <= top)
         .collect(engine="streaming")
     )
     skeletons = aggregates.frames.select(
         template_fp=pl.col("frame_fp"), skeleton=pl.col("skeleton")
     ).unique("template_fp")
-    with_text = top_rows.join(skeletons, on="template_fp", how="left")
+    with_text = (
+        contenders.join(skeletons, on="template_fp", how="left")
+        .sort(["group_id", "n_requests", "skeleton"], descending=[False, True, False], nulls_last=True)
+        .group_by("group_id", maintain_order=True)
+        .head(top)
+    )
     return with_text.with_columns(
         template=pl.col("skeleton").map_elements(stable_fp, return_dtype=pl.String)
     ).select("group_id", "template", "skeleton", "n_requests", "n_accounts", "share")

@@ -1,0 +1,227 @@
+//! Annotating a batch of requests: read the edges of every prompt and system prompt,
+//! annotate each distinct piece and system prompt once, on all threads, and lay the
+//! results out as Arrow columns.
+//!
+//! Templated traffic repeats its wrappers and system prompts, so the work follows the
+//! distinct pieces of a batch, not its rows. Distinct pieces are found by their text
+//! (a 64-bit hash picks the bucket, the text decides), so no two pieces are confused.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, BooleanArray, StringViewArray, UInt64Array};
+use arrow_buffer::{Buffer, NullBuffer, ScalarBuffer};
+use rayon::prelude::*;
+
+use crate::annotate::{annotate_piece, annotate_system, skeleton, Piece, System};
+use crate::fingerprint;
+use crate::intern::{intern, Interned};
+use crate::patterns::{GENERAL_TOPIC, TOPIC_PATTERNS};
+use crate::text::{prompt_edges, system_head, BadBuffer, TextColumn};
+
+/// The names and order of the columns `annotate` returns.
+pub const COLUMNS: [&str; 7] = [
+    "system_text",
+    "system_fp",
+    "skeleton",
+    "has_slot",
+    "is_cot",
+    "topic",
+    "frame_fp",
+];
+
+/// What each row reads: its prompt's pieces and its system prompt's head.
+struct RowText<'a> {
+    short: bool,
+    head: Cow<'a, str>,
+    tail: Cow<'a, str>,
+    system: Cow<'a, str>,
+}
+
+/// The annotation columns (see COLUMNS) of the rows of `prompts` and `systems`.
+pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayRef>, BadBuffer> {
+    let rows = prompts.len();
+    let texts: Vec<RowText<'_>> = (0..rows)
+        .into_par_iter()
+        .map(|row| {
+            let edges = prompt_edges(prompts.bytes(row)?.unwrap_or_default());
+            let system = system_head(systems.bytes(row)?.unwrap_or_default());
+            Ok(RowText {
+                short: edges.short,
+                head: edges.head,
+                tail: edges.tail,
+                system,
+            })
+        })
+        .collect::<Result<_, BadBuffer>>()?;
+
+    // Pieces: each row's head, then each row's tail (items row and rows + row).
+    let pieces: Interned<&str> = intern(
+        &texts
+            .iter()
+            .map(|text| text.head.as_ref())
+            .chain(texts.iter().map(|text| text.tail.as_ref()))
+            .collect::<Vec<_>>(),
+    );
+    let system_heads: Interned<&str> = intern(
+        &texts
+            .iter()
+            .map(|text| text.system.as_ref())
+            .collect::<Vec<_>>(),
+    );
+    let piece_notes: Vec<Piece> = pieces
+        .distinct
+        .par_iter()
+        .map(|piece| annotate_piece(piece))
+        .collect();
+    let system_notes: Vec<System> = system_heads
+        .distinct
+        .par_iter()
+        .map(|head| annotate_system(head))
+        .collect();
+
+    // A frame: (system, head piece, the piece whose last words end it).
+    let frames: Vec<(u32, u32, u32)> = (0..rows)
+        .map(|row| {
+            let head = pieces.ids[row];
+            let tail = if texts[row].short {
+                head
+            } else {
+                pieces.ids[rows + row]
+            };
+            (system_heads.ids[row], head, tail)
+        })
+        .collect();
+    let distinct_frames: Interned<(u32, u32, u32)> = intern(&frames);
+    let frame_notes: Vec<(String, u64)> = distinct_frames
+        .distinct
+        .par_iter()
+        .map_init(Vec::new, |scratch, &(system, head, tail)| {
+            let system = &system_notes[system as usize];
+            let (first, last) = (
+                &piece_notes[head as usize].first,
+                &piece_notes[tail as usize].last,
+            );
+            let mut text = String::new();
+            skeleton(&system.skeleton, first, last, &mut text);
+            (text, fingerprint::frame_fp(system.fp, first, last, scratch))
+        })
+        .collect();
+
+    let topics: Vec<u8> = (0..rows)
+        .into_par_iter()
+        .map(|row| {
+            let (system, head, tail) = frames[row];
+            let bits = system_notes[system as usize].bits
+                | piece_notes[head as usize].bits
+                | piece_notes[tail as usize].bits;
+            match bits.trailing_zeros() as usize {
+                index if index < TOPIC_PATTERNS.len() => index as u8,
+                _ => TOPIC_PATTERNS.len() as u8,
+            }
+        })
+        .collect();
+    let has_slot: Vec<bool> = (0..rows)
+        .into_par_iter()
+        .map(|row| {
+            let head = &piece_notes[pieces.ids[row] as usize];
+            let tail = &piece_notes[pieces.ids[rows + row] as usize];
+            // A template frames varying content: the prompt runs past its frame, or the
+            // frame itself holds masked values. A short message repeated verbatim
+            // ("thanks, that fixed it") is a repeat, not a template.
+            !texts[row].short || head.wordy || head.masked || tail.masked
+        })
+        .collect();
+    // Chain-of-thought asks are counted in the user's text only: an instruction a
+    // product sets once in its system prompt is configuration, not a per-request ask.
+    let is_cot: Vec<bool> = (0..rows)
+        .into_par_iter()
+        .map(|row| {
+            piece_notes[pieces.ids[row] as usize].cot
+                || piece_notes[pieces.ids[rows + row] as usize].cot
+        })
+        .collect();
+    let system_fps: Vec<Option<u64>> = system_heads
+        .ids
+        .par_iter()
+        .map(|&id| system_notes[id as usize].fp)
+        .collect();
+    let frame_fps: Vec<u64> = distinct_frames
+        .ids
+        .par_iter()
+        .map(|&id| frame_notes[id as usize].1)
+        .collect();
+
+    let topic_names: Vec<&str> = TOPIC_PATTERNS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain([GENERAL_TOPIC])
+        .collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(views(
+            &system_notes
+                .iter()
+                .map(|system| system.text.as_ref())
+                .collect::<Vec<_>>(),
+            &system_heads.ids,
+        )),
+        Arc::new(UInt64Array::from(system_fps)),
+        Arc::new(views(
+            &frame_notes
+                .iter()
+                .map(|(text, _)| text.as_str())
+                .collect::<Vec<_>>(),
+            &distinct_frames.ids,
+        )),
+        Arc::new(BooleanArray::from(has_slot)),
+        Arc::new(BooleanArray::from(is_cot)),
+        Arc::new(views(
+            &topic_names,
+            &topics
+                .iter()
+                .map(|&topic| u32::from(topic))
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(UInt64Array::new(
+            ScalarBuffer::from(frame_fps),
+            None::<NullBuffer>,
+        )),
+    ];
+    Ok(columns)
+}
+
+/// Bytes per data buffer of a view array (views address a buffer with 32-bit offsets).
+const BLOCK_BYTES: usize = 1 << 30;
+
+/// A string view array whose row i is `distinct[ids[i]]`: each distinct string is stored
+/// once and every row that repeats it points at the same bytes.
+fn views(distinct: &[&str], ids: &[u32]) -> StringViewArray {
+    let mut blocks: Vec<Vec<u8>> = vec![Vec::new()];
+    let distinct_views: Vec<u128> = distinct
+        .iter()
+        .map(|text| {
+            let bytes = text.as_bytes();
+            if bytes.len() <= 12 {
+                return arrow_array::builder::make_view(bytes, 0, 0);
+            }
+            if blocks
+                .last()
+                .is_some_and(|block| block.len() + bytes.len() > BLOCK_BYTES)
+            {
+                blocks.push(Vec::new());
+            }
+            let block_id = blocks.len() - 1;
+            let block = &mut blocks[block_id];
+            let offset = block.len();
+            block.extend_from_slice(bytes);
+            arrow_array::builder::make_view(bytes, block_id as u32, offset as u32)
+        })
+        .collect();
+    let row_views: Vec<u128> = ids
+        .par_iter()
+        .map(|&id| distinct_views[id as usize])
+        .collect();
+    let buffers: Vec<Buffer> = blocks.into_iter().map(Buffer::from_vec).collect();
+    StringViewArray::try_new(ScalarBuffer::from(row_views), buffers, None)
+        .unwrap_or_else(|error| panic!("views built from whole strings are valid: {error}"))
+}

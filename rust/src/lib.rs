@@ -1,0 +1,225 @@
+//! distillscan's compiled core (`distillscan._core`): per-request annotation in one pass
+//! over Arrow buffers, on all cores, without the GIL.
+//!
+//! Every entry point runs its work under `guarded`, which turns a panic into a
+//! `RuntimeError` carrying the panic's message and place: a bug here must reach the
+//! CLI as one line, like any other internal error, and never abort the interpreter.
+
+mod annotate;
+mod batch;
+mod classes;
+mod fingerprint;
+mod intern;
+mod interop;
+mod keys;
+mod masks;
+mod normalise;
+mod patterns;
+mod text;
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Once, OnceLock};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::interop::{import_chunks, ArrowColumns};
+use crate::text::TextColumn;
+
+thread_local! {
+    /// Where the last panic on this thread happened, recorded by the panic hook.
+    static PANIC_PLACE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Record where panics happen instead of printing them: the message reaches the user in
+/// the exception `guarded` raises. This library's panics only: each Rust extension
+/// module has its own hook.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        panic::set_hook(Box::new(|info| {
+            let place = info
+                .location()
+                .map(|at| format!("{}:{}", at.file(), at.line()));
+            PANIC_PLACE.with(|slot| *slot.borrow_mut() = place);
+        }));
+    });
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    let place = PANIC_PLACE.with(|slot| slot.borrow_mut().take());
+    match place {
+        Some(place) => format!("{message} (at {place})"),
+        None => message,
+    }
+}
+
+/// Runs `work`, turning a panic into a RuntimeError with its message.
+fn guarded<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    install_panic_hook();
+    match panic::catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            Err(PyRuntimeError::new_err(format!(
+                "distillscan core failed: {}",
+                message.replace('\n', " ")
+            )))
+        }
+    }
+}
+
+/// The worker threads: as many as POLARS_MAX_THREADS says (the CLI's `--threads` sets it),
+/// else one per core.
+fn pool() -> &'static ThreadPool {
+    static POOL: OnceLock<ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::env::var("POLARS_MAX_THREADS")
+            .ok()
+            .and_then(|value| value.parse::<usize>().ok())
+            .unwrap_or(0);
+        ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|index| format!("distillscan-core-{index}"))
+            .build()
+            .unwrap_or_else(|error| panic!("cannot start the core's worker threads: {error}"))
+    })
+}
+
+/// Annotate a batch of requests: `prompt` and `system` are columns of equal length that
+/// export Arrow C streams (string, large string, string view, or the binary forms,
+/// decoded lossily). Returns the columns named in `ANNOTATION_COLUMNS`.
+#[pyfunction]
+#[pyo3(name = "annotate")]
+fn annotate_batch(
+    py: Python<'_>,
+    prompt: &Bound<'_, PyAny>,
+    system: &Bound<'_, PyAny>,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let prompts = import_chunks(prompt, "prompt")?;
+        let systems = import_chunks(system, "system")?;
+        py.detach(|| {
+            guarded(|| {
+                let prompts = TextColumn::new(&prompts).map_err(|error| {
+                    PyValueError::new_err(format!("column \"prompt\" is not text: {:?}", error.0))
+                })?;
+                let systems = TextColumn::new(&systems).map_err(|error| {
+                    PyValueError::new_err(format!("column \"system\" is not text: {:?}", error.0))
+                })?;
+                if prompts.len() != systems.len() {
+                    return Err(PyValueError::new_err(format!(
+                        "columns \"prompt\" and \"system\" differ in length: {} and {}",
+                        prompts.len(),
+                        systems.len()
+                    )));
+                }
+                let columns = pool()
+                    .install(|| batch::annotate(&prompts, &systems))
+                    .map_err(|_| {
+                        PyValueError::new_err("a text column points outside its Arrow buffers")
+                    })?;
+                ArrowColumns::new(&batch::COLUMNS, columns)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
+/// The de-duplication key of each request (see `keys`): `columns` are the identity
+/// columns, request id first, each exporting an Arrow C stream. Returns one UInt64
+/// column, `key`, null where the request id is null or blank.
+#[pyfunction]
+#[pyo3(name = "request_keys")]
+fn request_keys_batch(py: Python<'_>, columns: Vec<Bound<'_, PyAny>>) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let chunks = columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| import_chunks(column, &format!("identity column {index}")))
+            .collect::<PyResult<Vec<_>>>()?;
+        py.detach(|| {
+            guarded(|| {
+                let texts = chunks
+                    .iter()
+                    .map(|chunk| TextColumn::new(chunk))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|error| {
+                        PyValueError::new_err(format!(
+                            "an identity column is not text: {:?}",
+                            error.0
+                        ))
+                    })?;
+                if texts.iter().any(|text| text.len() != texts[0].len()) {
+                    return Err(PyValueError::new_err(
+                        "the identity columns differ in length",
+                    ));
+                }
+                let keys = pool().install(|| keys::request_keys(&texts)).map_err(|_| {
+                    PyValueError::new_err("a text column points outside its Arrow buffers")
+                })?;
+                let column: arrow_array::ArrayRef =
+                    std::sync::Arc::new(arrow_array::UInt64Array::from(keys));
+                ArrowColumns::new(&["key"], vec![column])
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
+/// The normalised form of each text (None reads as empty): lower-cased, variable spans
+/// masked, whitespace folded. For tests and for looking at what the annotator sees.
+#[pyfunction]
+#[pyo3(name = "normalise")]
+fn normalise_texts(py: Python<'_>, texts: Vec<Option<String>>) -> PyResult<Vec<String>> {
+    py.detach(|| {
+        guarded(|| {
+            Ok(texts
+                .iter()
+                .map(|text| normalise::normalise(text.as_deref().unwrap_or("")))
+                .collect())
+        })
+    })
+}
+
+#[pymodule]
+fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(annotate_batch, module)?)?;
+    module.add_function(wrap_pyfunction!(normalise_texts, module)?)?;
+    module.add_function(wrap_pyfunction!(request_keys_batch, module)?)?;
+    module.add_class::<ArrowColumns>()?;
+    module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
+    module.add("MASKS", patterns::MASKS.to_vec())?;
+    module.add("COT_PATTERN", patterns::COT_PATTERN)?;
+    module.add("TOPIC_PATTERNS", patterns::TOPIC_PATTERNS.to_vec())?;
+    module.add("GENERAL_TOPIC", patterns::GENERAL_TOPIC)?;
+    module.add("EDGE_CHARS", text::EDGE_CHARS)?;
+    module.add("SYSTEM_CHARS", text::SYSTEM_CHARS)?;
+    module.add("FRAME_EDGE_WORDS", annotate::FRAME_EDGE_WORDS)?;
+    module.add("SKELETON_SYSTEM_WORDS", annotate::SKELETON_SYSTEM_WORDS)?;
+    module.add("SYSTEM_FAMILY_WORDS", annotate::SYSTEM_FAMILY_WORDS)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_not_an_abort() {
+        let result: PyResult<()> = guarded(|| panic!("boom"));
+        assert!(result.is_err());
+        let nested: PyResult<u32> =
+            guarded(|| Ok(pool().install(|| rayon::join(|| 1, || panic!("in a worker")).0)));
+        assert!(nested.is_err());
+        assert_eq!(guarded(|| Ok(7)).ok(), Some(7));
+    }
+}

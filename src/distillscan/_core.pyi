@@ -1,0 +1,36 @@
+"""Types of distillscan's compiled core (the Rust crate under rust/)."""
+
+from collections.abc import Sequence
+from typing import Final, Protocol
+
+ANNOTATION_COLUMNS: Final[list[str]]
+MASKS: Final[list[tuple[str, str]]]
+COT_PATTERN: Final[str]
+TOPIC_PATTERNS: Final[list[tuple[str, str]]]
+GENERAL_TOPIC: Final[str]
+EDGE_CHARS: Final[int]
+SYSTEM_CHARS: Final[int]
+FRAME_EDGE_WORDS: Final[int]
+SKELETON_SYSTEM_WORDS: Final[int]
+SYSTEM_FAMILY_WORDS: Final[int]
+
+class ArrowColumns:
+    """Columns of one record batch, read by Polars with `pl.DataFrame(columns)`."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def __len__(self) -> int: ...
+
+class _ArrowStreamExporter(Protocol):
+    """A column that exports an Arrow C stream (a Polars series, a pyarrow array)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+def annotate(prompt: _ArrowStreamExporter, system: _ArrowStreamExporter) -> ArrowColumns:
+    """The ANNOTATION_COLUMNS of a batch of requests from its prompt and system columns."""
+
+def normalise(texts: Sequence[str | None]) -> list[str]:
+    """Each text lower-cased, its variable spans masked and its whitespace folded."""
+
+def request_keys(columns: Sequence[_ArrowStreamExporter]) -> ArrowColumns:
+    """One UInt64 column, `key`: each request's de-duplication key over its identity
+    columns (request id first), null where the request id is null or blank."""
