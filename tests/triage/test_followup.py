@@ -122,9 +122,9 @@ def test_the_html_report_is_returned_for_the_shown_groups(sample: ScanResult) ->
     outcome = follow_up(sample, FollowUp(selection=Selection(top=2), html=True), Recorder())
     assert outcome.html is not None and outcome.html.startswith("<!DOCTYPE html>")
     first, second = _top_two(sample)
-    third = sample.report.groups.filter(pl.col("rank") == 3)["group_id"][0]
-    assert first["group_id"] in outcome.html and second["group_id"] in outcome.html
-    assert third not in outcome.html
+    for group in (first, second):  # each with its own section
+        assert f'<section class="group" id="group-{group["group_id"]}">' in outcome.html
+    assert sample.report.groups.filter(pl.col("rank") == 3)["group_id"][0] not in outcome.html
 
 
 def test_suppressed_groups_and_unmatched_allow_entries(sample: ScanResult, tmp_path: Path) -> None:
