@@ -10,16 +10,16 @@ import pytest
 from distillscan.evaluate import evaluate
 from distillscan.model.scan import ScanOptions
 from distillscan.pipeline import scan
-from distillscan.synth import SynthConfig, ground_truth, write_synthetic
+from distillscan.synth import SynthConfig, ground_truth
+from tests.conftest import SynthLog
 
 UNREQUIRED_RECALL = {"low_slow"}
 
 
 @pytest.fixture(scope="module", params=[11, 23], ids=lambda seed: f"seed{seed}")
-def scanned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def scanned(request: pytest.FixtureRequest, synth_log: SynthLog):
     config = SynthConfig(n_requests=60_000, seed=request.param)
-    path = tmp_path_factory.mktemp("synth") / "log.parquet"
-    write_synthetic(config, path)
+    path = synth_log(config.n_requests, config.seed)
     result = scan([str(path)], ScanOptions())
     truth = ground_truth(config)
     return result, truth, evaluate(result.report.groups, result.linkage.membership, truth)

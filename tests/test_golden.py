@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from distillscan.cli.main import main
-from distillscan.synth import SynthConfig, write_synthetic
+from tests.conftest import SynthLog
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE = Path(__file__).parent.parent / "sample_logs" / "requests.parquet"
@@ -22,10 +22,8 @@ FORMATS = {"json": "json", "csv": "csv", "table": "txt"}
 
 
 @pytest.fixture(scope="module")
-def generated_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("golden") / "requests.parquet"
-    write_synthetic(SynthConfig(n_requests=200_000, seed=7), path)
-    return path
+def generated_log(synth_log: SynthLog) -> Path:
+    return synth_log(200_000, 7)
 
 
 def _report(path: Path, output_format: str) -> str:

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from distillscan.synth import SynthConfig, write_synthetic
+from tests.conftest import SynthLog
 
 
 @pytest.fixture(scope="session")
-def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "log.parquet"
-    write_synthetic(SynthConfig(n_requests=30_000, seed=5), path)
-    return path
+def log_path(synth_log: SynthLog) -> Path:
+    return synth_log(30_000, 5)
 
 
 @pytest.fixture()
