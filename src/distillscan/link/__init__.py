@@ -7,8 +7,9 @@ is scored on them, per family the strongest token (`scoring`); pairs reaching
 LINK_THRESHOLD are linked and the groups are the connected components (`groups`).
 No weak family can link two accounts alone; it takes a strong one, or several together.
 
-Memory, beyond the evidence-token table: the accounts, the candidate pairs and a fixed
-chunk of shared (pair, token) rows (see `shared`, `scoring`).
+Memory, beyond the evidence-token table (tokens held by two or more accounts): the
+accounts, the candidate pairs, one block of pairs' per-family scores and a fixed chunk
+of shared (pair, token) rows (see `shared`, `scoring`).
 """
 
 from distillscan.link.candidates import NEIGHBOUR_WINDOW, anchor_kinds, candidate_pairs

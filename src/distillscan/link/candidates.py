@@ -4,6 +4,10 @@ Candidate pairs come from a sorted-neighbourhood window inside each token of the
 a linked pair must share (see `anchor_kinds`) rather than all pairs, so a token shared
 by 20,000 accounts costs 20,000 × window pairs, not 2·10⁸; linked accounts still
 connect transitively.
+
+Memory is bounded by the anchor-kind token rows times NEIGHBOUR_WINDOW (as 8-byte pair
+keys) and the distinct pairs: on the 10M-request real-text log, 5.06M windowed pairs
+before de-duplication, 4.52M candidate pairs (36 MB), at a peak of about 0.2 GB.
 """
 
 from __future__ import annotations

@@ -76,7 +76,10 @@ def evidence_tokens(
     variants is the stronger kind `paraphrased_system`. An account's content tokens
     depend on its own rows only, so they are found a range of accounts at a time
     (`request_ranges`): the group-bys over the account × frame table hold a range's
-    state, not the log's.
+    state, not the log's. The tokens are then counted, and those held by one account
+    dropped, a kind at a time: memory is bounded by the tokens held by two or more
+    accounts (the result: 2.95M rows, 0.12 GB, on the 10M-request real-text log) and
+    the rows of the largest kind (subnets there: 1.25M).
     """
     content_tokens = [
         _content_tokens(aggregates, templates, system_families, within).collect(engine="streaming")
@@ -88,13 +91,26 @@ def evidence_tokens(
         kind=pl.lit("created"),
         value=pl.col("created_at").dt.truncate("1h").dt.to_string("%Y-%m-%dT%H"),
     )
-    tokens = pl.concat([*(frame.lazy() for frame in content_tokens), value_tokens, created_tokens]).unique()
-    return (
-        tokens.with_columns(n_accounts=pl.len().over("kind", "value"))
+    tokens = pl.concat([*(frame.lazy() for frame in content_tokens), value_tokens, created_tokens])
+    # A kind at a time (kinds are never null): distinct rows, holders counted and
+    # singly-held values dropped before the sort, on keys of one string column rather
+    # than (kind, value) row-encoded.
+    # On the 10M-request real-text log (3.35M rows, 2.95M kept; IPs and subnets 1.25M
+    # each) all kinds at once peaked 0.82 GB over the rows in 7.1 s; a kind at a time,
+    # 0.55 GB in 6.3 s.
+    kinds = sorted(tokens.select(pl.col("kind").unique().drop_nulls()).collect().get_column("kind"))
+    held_by_several = [
+        tokens.filter(pl.col("kind") == kind)
+        .unique()
+        .with_columns(n_accounts=pl.len().over("value"))
         .filter(pl.col("n_accounts") >= 2)
-        .sort("kind", "value", "account_id")
-        .collect(engine="streaming")
-    )
+        .sort("value", "account_id")
+        .collect()
+        for kind in kinds
+    ]
+    if not held_by_several:
+        return tokens.with_columns(n_accounts=pl.len()).clear().collect()
+    return pl.concat(held_by_several)
 
 
 def _content_tokens(
