@@ -38,10 +38,10 @@ def cli(sample: ScanResult, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Run the CLI with scans of the sample answered from the module's one scan."""
     real_scan = pipeline.scan
 
-    def scan_once(paths: list[str], options: ScanOptions, on_shard: Any = None) -> ScanResult:
+    def scan_once(paths: list[str], options: ScanOptions, on_shard: Any = None, **rest: Any) -> ScanResult:
         if list(paths) == [SAMPLE] and not options.column_map and options.preset in (None, "auto"):
             return sample
-        return real_scan(paths, options, on_shard)
+        return real_scan(paths, options, on_shard, **rest)
 
     monkeypatch.setattr(pipeline, "scan", scan_once)
     # The one scan serves every command here: a command must not remove its tables.
