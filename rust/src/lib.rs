@@ -9,13 +9,16 @@ mod annotate;
 mod batch;
 mod classes;
 mod fingerprint;
+mod ids;
 mod intern;
 mod interop;
 mod keys;
 mod masks;
 mod normalise;
 mod patterns;
+mod profile;
 mod text;
+mod values;
 
 use std::any::Any;
 use std::cell::RefCell;
