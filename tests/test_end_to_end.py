@@ -27,7 +27,9 @@ def scanned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.mark.xfail(strict=True, reason=(
     "harder generator (issue 17): flag rate paraphrase 0.167 (seed 11) / 0.083 (seed 23) and reseller_mixed 0.0 (seed 11) "
-    "are below 0.95; hydra 0.982 / 0.991, cot_rubric 1.0, reseller_mixed 1.0 (seed 23)"
+    "are below 0.95: each paraphraser words its system prompt and wrapper its own way (2-word-shingle Jaccard between "
+    "two of them: median 0.05), so nothing lexical links them and alone each scores medium at most; hydra 0.982 / "
+    "0.991, cot_rubric 1.0, reseller_mixed 1.0 (seed 23)"
 ))
 def test_every_campaign_is_recalled(scanned) -> None:
     _, _, evaluation = scanned
@@ -38,19 +40,14 @@ def test_every_campaign_is_recalled(scanned) -> None:
             assert row["flag_rate"] >= 0.95, row
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "harder generator (issue 17): account precision 0.611 (both seeds) < 0.95: 72 / 71 of the 100 popular_tool users "
-    "are flagged in a group with hydra accounts that use the tool's system prompt; cron, pipeline and tutoring "
-    "accounts are flagged too"
-))
 def test_benign_accounts_are_rarely_flagged(scanned) -> None:
     _, _, evaluation = scanned
     assert evaluation.account_precision >= 0.95
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "harder generator (issue 17): the top benign group ranks 3rd, and 28 of 30 (seed 11) / 26 of 28 (seed 23) "
-    "flagged campaign groups rank below it; pairwise ranking accuracy 0.912 / 0.894 < 0.95"
+    "harder generator (issue 17): the top benign group (a tutoring app's account: step-by-step answers, round the "
+    "clock) ranks 3rd, above the paraphrasers' unlinked accounts; pairwise ranking accuracy 0.906 / 0.883 < 0.95"
 ))
 def test_campaign_groups_rank_above_benign_groups(scanned) -> None:
     result, truth, evaluation = scanned

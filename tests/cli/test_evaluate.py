@@ -37,9 +37,6 @@ def _evaluate(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout if result.exit_code == 0 else result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "harder generator (issue 17): account recall on the 10,000-row seed-3 log is 0.4627, not above 0.5"
-))
 @pytest.mark.parametrize("how", ["map", "preset"])
 def test_evaluate_reads_a_renamed_column_log_as_told(
     labelled: tuple[Path, Path, Path], tmp_path: Path, how: str
@@ -51,7 +48,10 @@ def test_evaluate_reads_a_renamed_column_log_as_told(
             else ["--config", str(config), "--preset", "renamed"])
     code, expected = _evaluate(str(log), "--truth", str(truth))
     assert code == ExitCode.OK, expected
-    assert json.loads(expected)["account_recall"] > 0.5  # the figures compared below are real ones
+    figures = json.loads(expected)
+    # The figures compared below depend on which column holds the accounts: every truth
+    # account was read as one, and some were flagged.
+    assert figures["truth_accounts_not_in_scan"] == 0 and figures["flagged_accounts"] > 0
     assert _evaluate(str(renamed), "--truth", str(truth), *told) == (ExitCode.OK, expected)
     code, error = _evaluate(str(renamed), "--truth", str(truth))
     assert code == ExitCode.USAGE_OR_INPUT and "account_id" in error  # untold, the log cannot be read

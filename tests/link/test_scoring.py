@@ -1,4 +1,5 @@
-"""Pair scoring against a plain oracle: per family the strongest shared token, summed."""
+"""Pair scoring against a plain oracle: per family the strongest shared token, summed,
+for pairs that share a specific token."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import polars as pl
 import pytest
 
 from distillscan.link import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, candidate_pairs, score_pairs
-from distillscan.link.evidence import RARITY_PIVOT, RARITY_POWER
+from distillscan.link.evidence import RARITY_PIVOT, RARITY_POWER, SPECIFIC_MAX_HOLDERS, SPECIFIC_MIN_WEIGHT
 
 KINDS = sorted(EVIDENCE_WEIGHTS)
 
@@ -29,7 +30,8 @@ def random_tokens(seed: int) -> pl.DataFrame:
 
 
 def oracle(tokens: pl.DataFrame, pairs: pl.DataFrame) -> dict[tuple[int, int], tuple[float, list[str]]]:
-    """Each pair's similarity and shared kinds, from Python sets."""
+    """Each pair's similarity and shared kinds, from Python sets (pairs sharing no
+    specific token left out)."""
     held: dict[int, dict[tuple[str, str], int]] = {}
     for kind, value, code, n_accounts in tokens.iter_rows():
         held.setdefault(code, {})[(kind, value)] = n_accounts
@@ -41,7 +43,10 @@ def oracle(tokens: pl.DataFrame, pairs: pl.DataFrame) -> dict[tuple[int, int], t
             rarity = min(1.0, (RARITY_PIVOT / held[a][(kind, value)]) ** RARITY_POWER)
             family = EVIDENCE_FAMILIES[kind]
             strongest[family] = max(strongest.get(family, 0.0), EVIDENCE_WEIGHTS[kind] * rarity)
-        if shared:
+        specific = any(
+            held[a][token] <= SPECIFIC_MAX_HOLDERS and EVIDENCE_WEIGHTS[token[0]] >= SPECIFIC_MIN_WEIGHT for token in shared
+        )
+        if shared and specific:
             scores[(a, b)] = (sum(strongest.values()), sorted({kind for kind, _ in shared}))
     return scores
 
@@ -74,3 +79,19 @@ def test_no_pairs_score_nothing() -> None:
     assert scored.schema == pl.Schema(
         {"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.List(pl.String)}
     )
+
+
+def test_a_common_token_alone_links_nobody() -> None:
+    """Two of a popular agent's 150 users share its template and user agent: no link;
+    with a shared subnet besides (held by two accounts), they link."""
+    holders = 150
+    rows = [("template", "agent", code, holders) for code in range(holders)]
+    rows += [("user_agent", "agent-cli", code, holders) for code in range(holders)]
+    rows += [("subnet", "10.0.0", code, 2) for code in (0, 1)]
+    tokens = pl.DataFrame(
+        rows, schema={"kind": pl.String, "value": pl.String, "code": pl.UInt32, "n_accounts": pl.UInt32}, orient="row"
+    ).sort("kind", "value", "code")
+    pairs = pl.DataFrame({"a": [0, 2], "b": [1, 3]}, schema={"a": pl.UInt32, "b": pl.UInt32})
+    scored = score_pairs(pairs, tokens)
+    assert scored.select("a", "b").rows() == [(0, 1)]
+    assert scored["kinds"].to_list() == [["subnet", "template", "user_agent"]]

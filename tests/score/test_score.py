@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from distillscan.model.groups import severity_of
 from distillscan.pipeline import analyse_frame
+from distillscan.score.components import add_components
 from tests.helpers import at, requests_frame
 
 
@@ -37,3 +40,26 @@ def test_fresh_share_counts_accounts_without_creation_date() -> None:
 
 def test_severity_bands() -> None:
     assert [severity_of(x) for x in (0.95, 0.7, 0.55, 0.4, 0.1)] == ["critical", "high", "medium", "low", "info"]
+
+
+def _one_account_group(high_value_share: float, cot_share: float = 0.0) -> dict[str, object]:
+    """A single busy account filling one template all day, round the clock."""
+    return {
+        "group_id": f"G-{high_value_share}-{cot_share}", "n_accounts": 1, "n_requests": 1_000, "n_payments": 1,
+        "n_subnets": 1, "templated_share": 1.0, "cot_share": cot_share, "high_value_share": high_value_share,
+        "multi_turn_share": 0.0, "fixed_params_share": 1.0, "member_quiet_share": 0.7,
+        "creation_burst_share": 0.0, "account_volume_cv": 0.0, "pivot_lift": 0.0, "fresh_account_share": 0.0,
+        "templated_cot_requests": 0, "templated_cot_share": 0.0, "shared_cot_share": 0.0, "active_days": 20,
+    }
+
+
+def test_templated_traffic_harvests_in_full_only_on_valuable_capabilities() -> None:
+    groups = add_components(pl.DataFrame([
+        _one_account_group(high_value_share=0.0), _one_account_group(high_value_share=1.0),
+        _one_account_group(high_value_share=0.0, cot_share=1.0),
+    ]))
+    backend, harvester, reasoning = groups["content"].to_list()
+    # An extraction backend is automation, not distillation: half the harvest of a
+    # templated stream of coding or maths, and reasoning asks count whatever the topic.
+    assert backend < 0.6 < harvester
+    assert reasoning > 0.8

@@ -46,6 +46,15 @@ LINK_THRESHOLD: Final = 0.6
 # A token shared by more accounts than this loses weight as (pivot / n) ** RARITY_POWER.
 RARITY_PIVOT: Final = 100
 RARITY_POWER: Final = 0.25
+# A pair links only on specific evidence: at least one shared token held by at most
+# SPECIFIC_MAX_HOLDERS accounts, of a kind at least SPECIFIC_MIN_WEIGHT strong (a
+# subnet or stronger). A popular agent's template or system prompt is shared by its
+# users and by any campaign that drives the agent; alone (with a common user agent) it
+# chained 72 of 100 of the agent's users into a hydra campaign's group on the
+# generator's log. Campaigns larger than this still link, on their payment methods,
+# proxies and their own templates.
+SPECIFIC_MAX_HOLDERS: Final = 50
+SPECIFIC_MIN_WEIGHT: Final = 0.15
 # A template or system prompt is evidence for an account once it carries this share
 # of the account's requests.
 MIN_TEMPLATE_SHARE: Final = 0.1
@@ -156,6 +165,13 @@ def token_number() -> pl.Expr:
     return (
         (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
     ).fill_null(True).cum_sum()
+
+
+def specific_token() -> pl.Expr:
+    """Whether a token is specific evidence (`kind` and `n_accounts` columns): held by
+    at most SPECIFIC_MAX_HOLDERS accounts and of a kind of weight SPECIFIC_MIN_WEIGHT or more."""
+    weight = pl.col("kind").replace_strict(EVIDENCE_WEIGHTS, return_dtype=pl.Float64)
+    return (pl.col("n_accounts") <= SPECIFIC_MAX_HOLDERS) & (weight >= SPECIFIC_MIN_WEIGHT)
 
 
 def token_weight() -> pl.Expr:

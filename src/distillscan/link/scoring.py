@@ -21,7 +21,13 @@ from functools import reduce
 import polars as pl
 
 from distillscan.link.candidates import PAIR_BASE, pair_key
-from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, token_number, token_weight
+from distillscan.link.evidence import (
+    EVIDENCE_FAMILIES,
+    EVIDENCE_WEIGHTS,
+    specific_token,
+    token_number,
+    token_weight,
+)
 from distillscan.link.shared import ROW_BUDGET, shared_tokens
 
 KIND_NAMES = sorted(EVIDENCE_WEIGHTS)
@@ -32,7 +38,8 @@ def score_pairs(
     pairs: pl.DataFrame, tokens: pl.DataFrame, account: str = "code", min_similarity: float = 0.0
 ) -> pl.DataFrame:
     """Weighted shared evidence of each pair: per family the strongest shared token,
-    summed; only pairs reaching `min_similarity`, with the kinds they share.
+    summed; only pairs reaching `min_similarity` that share a specific token
+    (`specific_token`), with the kinds they share.
 
     `pairs` holds codes `a` < `b`, each pair once; `tokens` is sorted by kind, value,
     account and its `account` is an integer code below 2³² (as for `candidate_pairs`).
@@ -50,13 +57,16 @@ def score_pairs(
                 {kind: 1 << code for code, kind in enumerate(KIND_NAMES)}, return_dtype=pl.UInt16
             ),
             weight=token_weight(),
+            specific=specific_token(),
         )
         .with_columns(holders=pl.len().over("token"))
         .collect()
     )
     keys = pairs.select(pair=pair_key(pl.col("a"), pl.col("b")))
     per_family = [
-        pl.DataFrame(schema={"pair": pl.UInt64, "family": pl.UInt8, "weight": pl.Float64, "kinds": pl.UInt16})
+        pl.DataFrame(schema={
+            "pair": pl.UInt64, "family": pl.UInt8, "weight": pl.Float64, "kinds": pl.UInt16, "specific": pl.Boolean
+        })
     ]
     for shared in shared_tokens(keys, rows):
         per_family.append(_strongest_per_family(shared))
@@ -78,9 +88,9 @@ def score_pairs(
         pl.concat(per_family)
         .lazy()
         .group_by("pair")
-        .agg(*strongest, pl.col("kinds").bitwise_or())
-        .select("pair", similarity=total, kinds="kinds")
-        .filter(pl.col("similarity") >= min_similarity)
+        .agg(*strongest, pl.col("kinds").bitwise_or(), pl.col("specific").any())
+        .select("pair", "specific", similarity=total, kinds="kinds")
+        .filter((pl.col("similarity") >= min_similarity) & pl.col("specific"))
         .select(
             a=(pl.col("pair") // PAIR_BASE).cast(pairs.schema["a"]),
             b=(pl.col("pair") % PAIR_BASE).cast(pairs.schema["b"]),
@@ -93,5 +103,10 @@ def score_pairs(
 
 
 def _strongest_per_family(shared: pl.LazyFrame) -> pl.DataFrame:
-    """Per pair and family the strongest weight and the kinds shared (bits, or-ed)."""
-    return shared.group_by("pair", "family").agg(pl.col("weight").max(), pl.col("kinds").bitwise_or()).collect()
+    """Per pair and family the strongest weight, the kinds shared (bits, or-ed) and
+    whether any shared token is specific."""
+    return (
+        shared.group_by("pair", "family")
+        .agg(pl.col("weight").max(), pl.col("kinds").bitwise_or(), pl.col("specific").any())
+        .collect()
+    )

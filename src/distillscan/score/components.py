@@ -24,9 +24,12 @@ BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
 # A stream shared by accounts counts in full once it has run for this many days.
 SUSTAINED_DAYS: Final = 7
 # Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)),
+# harvest = 1 - (1 - templated × value) × (1 - cot), value weighting capability,
 # times n / (n + EVIDENCE_PRIOR_REQUESTS) so a handful of requests cannot look certain.
 EVIDENCE_PRIOR_REQUESTS: Final = 10
 SUPPORT_WEIGHT: Final = 0.3
+# Templated share counts (1 - w) + w × capability toward harvest.
+TEMPLATE_VALUE_WEIGHT: Final = 0.5
 COT_SATURATION: Final = 0.5
 # Templated requests that ask for reasoning count in full once they are this share of a
 # group's traffic (and at least STREAM_MIN_REQUESTS requests).
@@ -203,7 +206,11 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         c_coordination=pl.col("c_scale")
         * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance"),
     )
-    harvest = 1.0 - (1.0 - pl.col("c_templated")) * (1.0 - pl.col("c_cot"))
+    # Templated traffic harvests in full only on valuable capabilities: a backend filling
+    # one extraction or report template all day is automation, not distillation.
+    value = 1.0 - TEMPLATE_VALUE_WEIGHT + TEMPLATE_VALUE_WEIGHT * pl.col("c_capability")
+    templated_value = pl.col("c_templated") * value
+    harvest = 1.0 - (1.0 - templated_value) * (1.0 - pl.col("c_cot"))
     # mean_horizontal skips nulls: support is the mean of the known support components.
     support = pl.mean_horizontal("c_capability", "c_single_turn", "c_fixed_params")
     behaviour = 1.0 - math.prod(

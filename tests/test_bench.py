@@ -1,0 +1,48 @@
+"""The benchmark harness runs end to end on a tiny log and writes its tables (no timings checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+
+
+def test_the_harness_measures_an_adversarial_jsonl_log_and_appends_every_table(tmp_path: Path) -> None:
+    results = tmp_path / "results.md"
+    results.write_text("# earlier results\n", encoding="utf-8")
+    command = [
+        sys.executable, str(BENCH), "--sizes", "10000", "--formats", "jsonl", "--adversarial",
+        "--adversarial-accounts", "5", "--adversarial-ips", "500", "--threads-compare",
+        "--data", str(tmp_path / "data"), "--results", str(results),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    text = results.read_text(encoding="utf-8")
+    assert text.startswith("# earlier results\n")  # appended, not overwritten
+    assert "built-in text, seed 3" in text
+    assert "| rows | format | size MB | load at floor | floor s |" in text
+    assert "adversarial: the 10,000-row log, 5 accounts × 500 IPs from a pool of 512)" in text
+    assert "| rows | format | load at 1 thread | scan --threads 1 s |" in text
+    assert "| stage | calls | seconds | share of wall | peak MB |" in text
+    for stage in ("read and reduce", "annotate", "link accounts", "score groups"):
+        assert f"| {stage} | " in text
+    # The log measured: the five busiest accounts hold 500 distinct IPs each, every request
+    # id stays unique among the copies, and the JSONL holds the Parquet log's rows.
+    [parquet] = (tmp_path / "data").glob("*_adv5x500.parquet")
+    log = pl.read_parquet(parquet)
+    held = log.group_by("account_id").agg(n=pl.len(), ips=pl.col("ip").n_unique()).sort("n", "ips", descending=True)
+    assert held["ips"].head(5).to_list() == [500] * 5
+    assert log.filter(pl.col("request_id").str.contains("-a")).height > 0
+    assert pl.read_ndjson(parquet.with_suffix(".jsonl")).height == log.height
+
+
+def test_corpora_folder_needs_the_corpora_text(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--corpora", str(tmp_path), "--results", str(tmp_path / "r.md")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and "--corpora needs --text corpora" in result.stderr
