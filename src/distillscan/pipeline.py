@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import polars as pl
 
@@ -102,13 +103,15 @@ def scan(
     options: ScanOptions,
     on_shard: Callable[[Shard], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    stdin: BinaryIO | None = None,
 ) -> ScanResult:
     """Scan request logs and return ranked, explained account groups.
 
     `on_shard` is called after each shard is aggregated and `on_stage` as each stage
-    after reading starts (for progress display)."""
+    after reading starts (for progress display); the path `-` reads `stdin` (default:
+    the process's standard input)."""
     with stage("discover sources"):
-        sources: list[LogSource] = discover_sources(paths, options.input_format)
+        sources: list[LogSource] = discover_sources(paths, options.input_format, stdin=stdin)
         choice = choose_presets(sources, options)
     with PartialStore.temporary(parent=options.temp_dir) as store, stage("read and reduce"):
         if options.engine == "ray":

@@ -83,3 +83,13 @@ def test_a_replay_gives_back_what_was_peeked_once() -> None:
     assert replay.peek(lambda head: len(head) >= 2, limit=1 << 20) == b"abcdef"
     assert replay.open().read() == b"abcdef"
     assert replay.open().read() == b""  # the stream is consumed; nothing is replayed twice
+
+
+def test_a_scan_reads_the_stream_it_is_given_not_the_process_stdin(tmp_path: Path) -> None:
+    from distillscan.model.scan import ScanOptions
+    from distillscan.pipeline import scan
+
+    expected = scan([str(write_jsonl(tmp_path / "a.jsonl", RECORDS))], ScanOptions())
+    from_stream = scan(["-"], ScanOptions(), stdin=io.BytesIO(jsonl_bytes(RECORDS)))
+    assert from_stream.summary.rows_read == expected.summary.rows_read == len(RECORDS)
+    assert from_stream.report.groups.equals(expected.report.groups)

@@ -23,12 +23,14 @@ def read_logs(paths: Sequence[str], options: ScanOptions, env: Environment, quie
 
     err = Console(file=env.stderr, highlight=False)
     if quiet or not err.is_terminal:
-        result = run_scan(list(paths), options)
+        result = run_scan(list(paths), options, stdin=env.stdin)
     else:
         from distillscan.cli.progress import ScanProgress, count_sources
 
         with ScanProgress(err, count_sources(paths, options.input_format)) as progress:
-            result = run_scan(list(paths), options, on_shard=progress.shard_done, on_stage=progress.stage)
+            result = run_scan(
+                list(paths), options, on_shard=progress.shard_done, on_stage=progress.stage, stdin=env.stdin
+            )
     # The command's views read the large tables from disk until it ends.
     click.get_current_context().call_on_close(result.close)
     return result

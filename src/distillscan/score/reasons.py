@@ -3,11 +3,11 @@ their numbers, written only for the groups a report shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import polars as pl
 
-from distillscan.score.components import CREATION_WINDOW_DAYS, FRESH_ACCOUNT_DAYS
+from distillscan.score.components import CREATION_WINDOW_DAYS, FRESH_ACCOUNT_DAYS, TEMPLATE_VALUE_WEIGHT
 
 
 def _percent(value: float) -> str:
@@ -15,7 +15,8 @@ def _percent(value: float) -> str:
 
 
 def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
-    """Human-readable reasons for one scored group, strongest first, with numbers."""
+    """Human-readable reasons for one scored group, strongest first, with numbers; then
+    what speaks for a benign reading ("but …")."""
 
     def num(key: str) -> float:
         value = row.get(key)
@@ -69,7 +70,24 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
         ((strength, text) for strength, applies, text in candidates if applies),
         key=lambda item: (-item[0], item[1]),
     )
-    return [text for _, text in shown]
+    return [text for _, text in shown] + _mitigations(row, num)
+
+
+def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list[str]:
+    """What the group has that benign look-alikes have (an extraction backend, a tutoring
+    app, a team), said after the reasons against it so a reviewer sees both."""
+    notes = []
+    # Only where it lowered the score: reasoning asks at saturation harvest in full anyway.
+    if num("c_templated") >= 0.3 and num("c_capability") < 0.3 and num("c_cot") < 0.5:
+        weight = _percent(1 - TEMPLATE_VALUE_WEIGHT + TEMPLATE_VALUE_WEIGHT * num("c_capability"))
+        notes.append(
+            f"but its templates carry mostly routine work (top topic: "
+            f"{str(row.get('top_topic')).replace('_', ' ')}), so they count at {weight} weight"
+        )
+    if num("multi_turn_share") >= 0.4:
+        share = _percent(num("multi_turn_share"))
+        notes.append(f"but {share} of requests continue a conversation, as people and apps do")
+    return notes
 
 
 class GroupReasons(Mapping[str, list[str]]):

@@ -1,0 +1,32 @@
+"""Reasons quote their numbers, and say what speaks for a benign reading."""
+
+from __future__ import annotations
+
+from distillscan.score.reasons import group_reasons
+
+
+def _row(**values: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "n_accounts": 1, "n_requests": 900, "c_templated": 0.0, "templated_share": 0.0, "c_cot": 0.0,
+        "cot_share": 0.0, "c_capability": 0.0, "multi_turn_share": 0.0, "top_topic": "general_chat",
+    }
+    return base | values
+
+
+def test_a_routine_template_backend_is_told_apart() -> None:
+    reasons = group_reasons(_row(c_templated=1.0, templated_share=1.0, top3_template_share=1.0), 1)
+    assert reasons[0].startswith("1 account sends repeated prompt templates: 100%")
+    assert reasons[-1] == "but its templates carry mostly routine work (top topic: general chat), so they count at 50% weight"
+
+
+def test_the_template_note_is_left_out_where_reasoning_asks_already_harvest_in_full() -> None:
+    reasons = group_reasons(_row(c_templated=1.0, templated_share=1.0, c_cot=1.0, cot_share=0.9), 1)
+    assert not any(reason.startswith("but its templates") for reason in reasons)
+
+
+def test_conversations_speak_for_people_and_apps() -> None:
+    reasons = group_reasons(_row(c_cot=1.0, cot_share=0.5, multi_turn_share=0.55), 0)
+    assert reasons == [
+        "50% of requests ask for step-by-step reasoning",
+        "but 55% of requests continue a conversation, as people and apps do",
+    ]
