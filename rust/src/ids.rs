@@ -65,9 +65,7 @@ fn is_hex_id(run: &[u8]) -> bool {
 /// Whether the character at `position` (past a run) may extend mask 7's `\d` or `\w`.
 fn unicode_word_at(text: &str, position: usize) -> Result<(), Unicode> {
     match text.as_bytes().get(position) {
-        Some(&byte) if byte >= 0x80 && char_at(text, position).is_some_and(is_word) => {
-            Err(Unicode)
-        }
+        Some(&byte) if byte >= 0x80 && char_at(text, position).is_some_and(is_word) => Err(Unicode),
         _ => Ok(()),
     }
 }
@@ -106,7 +104,10 @@ fn replace_run(
         return Ok(Some((end, "<id>")));
     }
     // Mask 7: `[a-z]+[_-]?\d{3,}\w*`.
-    let letters = run.iter().take_while(|byte| byte.is_ascii_lowercase()).count();
+    let letters = run
+        .iter()
+        .take_while(|byte| byte.is_ascii_lowercase())
+        .count();
     if letters == 0 {
         return Ok(None);
     }
@@ -153,6 +154,18 @@ fn unicode_digit_at(text: &str, position: usize) -> Result<(), Unicode> {
     }
 }
 
+/// Whether any of masks 5 to 7 may start at the run `bytes[start..end]`, or the run be
+/// left to the expressions (`replace_run` decides). Most words cannot: without an ASCII
+/// digit in the run, a UUID needs a first group of 8, a hex id a digit, and a
+/// letter+digit id its digits after a dash or in non-ASCII text past the run.
+fn may_start_id(bytes: &[u8], start: usize, end: usize) -> bool {
+    end - start == 8
+        || bytes[start..end].iter().any(u8::is_ascii_digit)
+        || bytes
+            .get(end)
+            .is_some_and(|&next| next == b'-' || next >= 0x80)
+}
+
 /// Masks 5 to 7 over `text` into `out`; says whether anything was replaced (when not,
 /// `out` holds nothing useful).
 pub fn mask_ids(text: &str, out: &mut String) -> Result<bool, Unicode> {
@@ -166,6 +179,10 @@ pub fn mask_ids(text: &str, out: &mut String) -> Result<bool, Unicode> {
             continue;
         }
         let end = run_end(bytes, position);
+        if !may_start_id(bytes, position, end) {
+            position = end;
+            continue;
+        }
         match replace_run(text, position, end)? {
             Some((replaced_end, replacement)) => {
                 out.push_str(&text[copied..position]);
@@ -200,7 +217,11 @@ mod tests {
 
     fn ids(text: &str) -> Result<String, Unicode> {
         let mut out = String::new();
-        Ok(if mask_ids(text, &mut out)? { out } else { text.to_owned() })
+        Ok(if mask_ids(text, &mut out)? {
+            out
+        } else {
+            text.to_owned()
+        })
     }
 
     #[test]
@@ -223,9 +244,33 @@ mod tests {
 
     fn id_text() -> impl Strategy<Value = String> {
         let parts: &'static [&'static str] = &[
-            "a", "b", "f", "g", "x", "z", "0", "1", "9", "123", "12345678", "abcdef12", "1234",
-            "abcd", "123456789abc", "-", "-", "_", "user", " ", "é", "١", "\u{301}", "中", "A",
-            ".", "<id>",
+            "a",
+            "b",
+            "f",
+            "g",
+            "x",
+            "z",
+            "0",
+            "1",
+            "9",
+            "123",
+            "12345678",
+            "abcdef12",
+            "1234",
+            "abcd",
+            "123456789abc",
+            "-",
+            "-",
+            "_",
+            "user",
+            " ",
+            "é",
+            "١",
+            "\u{301}",
+            "中",
+            "A",
+            ".",
+            "<id>",
         ];
         prop::collection::vec(prop::sample::select(parts), 0..40).prop_map(|parts| parts.concat())
     }

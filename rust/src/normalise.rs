@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use regex::NoExpand;
 
+use crate::classes::is_digit;
 use crate::ids::{mask_ids, Unicode};
 use crate::masks::{self, Triggers};
 use crate::patterns::compiled;
@@ -39,14 +40,23 @@ pub fn normalise_lowered(lowered: &str) -> String {
     scanned(lowered).unwrap_or_else(|Unicode| normalise_by_regex(lowered))
 }
 
-/// Whether masks 5 to 7 may find anything: they need an ASCII digit, a UUID's dashes, or
-/// (for the corner `ids` leaves to the expressions) a non-ASCII character.
+/// Whether masks 5 to 7 may find anything: a UUID needs its dashes, a hex id an ASCII
+/// digit, a letter+digit id three digits (Unicode ones too). Text with none of these
+/// is left as it is by the three expressions, so `ids` need not read it.
 fn may_hold_ids(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes
-        .iter()
-        .any(|&byte| byte.is_ascii_digit() || byte >= 0x80)
-        || (bytes.len() >= 36 && bytes.iter().filter(|&&byte| byte == b'-').count() >= 4)
+    let mut non_ascii = false;
+    let mut dashes = 0;
+    for &byte in bytes {
+        match byte {
+            b'0'..=b'9' => return true,
+            b'-' => dashes += 1,
+            0x80.. => non_ascii = true,
+            _ => {}
+        }
+    }
+    (bytes.len() >= 36 && dashes >= 4)
+        || (non_ascii && text.chars().any(|c| !c.is_ascii() && is_digit(c)))
 }
 
 /// The scanners' normalisation, or `Unicode` for text they leave to the expressions.
@@ -135,11 +145,62 @@ mod tests {
     /// Text made of what the masks look for, in any order and next to each other.
     fn mixed_text() -> impl Strategy<Value = String> {
         let parts: &'static [&'static str] = &[
-            "a", "f", "x", "z", "0", "7", "123", "1,5", ".", "%", "-", "+", "_", " ", "  ", "\n",
-            "\t", "\r", "\x00", "\u{85}", "\u{a0}", "\u{3000}", "\"", "“", "”", "`", "```",
-            "<", ">", "<n>", "<id>", "<q>", "<code>", "<v>", ",", ";", ":", "|", "/", "(", "]", "{",
-            "http://", "www.", "@", "a@b.c", "é", "中", "١", "\u{301}", "deadbeef", "1a2b",
-            "user_2093", "order-", "12345678-1234-abcd-1234-123456789abc", "aaaa",
+            "a",
+            "f",
+            "x",
+            "z",
+            "0",
+            "7",
+            "123",
+            "1,5",
+            ".",
+            "%",
+            "-",
+            "+",
+            "_",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\r",
+            "\x00",
+            "\u{85}",
+            "\u{a0}",
+            "\u{3000}",
+            "\"",
+            "“",
+            "”",
+            "`",
+            "```",
+            "<",
+            ">",
+            "<n>",
+            "<id>",
+            "<q>",
+            "<code>",
+            "<v>",
+            ",",
+            ";",
+            ":",
+            "|",
+            "/",
+            "(",
+            "]",
+            "{",
+            "http://",
+            "www.",
+            "@",
+            "a@b.c",
+            "é",
+            "中",
+            "١",
+            "\u{301}",
+            "deadbeef",
+            "1a2b",
+            "user_2093",
+            "order-",
+            "12345678-1234-abcd-1234-123456789abc",
+            "aaaa",
         ];
         prop::collection::vec(prop::sample::select(parts), 0..60).prop_map(|parts| parts.concat())
     }

@@ -33,9 +33,18 @@ mod tests {
         let lowered: Vec<&str> = lowered.iter().map(String::as_str).collect();
         println!("pieces {}", pieces.len());
         println!("whole piece  {:.3} us", best_of(&pieces, annotate_piece));
-        println!("lowercase    {:.3} us", best_of(&pieces, |t| lowercase(t).len()));
-        println!("masks        {:.3} us", best_of(&lowered, normalise_lowered));
-        println!("cot          {:.3} us", best_of(&lowered, |t| compiled().cot.is_match(t)));
+        println!(
+            "lowercase    {:.3} us",
+            best_of(&pieces, |t| lowercase(t).len())
+        );
+        println!(
+            "masks        {:.3} us",
+            best_of(&lowered, normalise_lowered)
+        );
+        println!(
+            "cot          {:.3} us",
+            best_of(&lowered, |t| compiled().cot.is_match(t))
+        );
         println!("topics       {:.3} us", best_of(&lowered, topic_bits));
     }
 }

@@ -142,7 +142,9 @@ fn quote_end(text: &str, open: usize, close: &str) -> Option<usize> {
         (bytes[found] == b'"').then_some(found)?
     } else {
         let found = content + memmem::find(&bytes[content..], CLOSE_QUOTE.as_bytes())?;
-        memchr(b'\n', &bytes[content..found]).is_none().then_some(found)?
+        memchr(b'\n', &bytes[content..found])
+            .is_none()
+            .then_some(found)?
     };
     let fits = end - content <= QUOTE_CHARS || char_count(&text[content..end]) <= QUOTE_CHARS;
     fits.then_some(end + close.len())
@@ -188,6 +190,24 @@ fn number_end(text: &str, start: usize) -> Option<usize> {
     Some(end)
 }
 
+/// The end of the text from `position` that the pass copies as it is when plain text
+/// comes just before it: plain bytes, separators (plain text ends any run of values, and
+/// a separator starts none) and single spaces between them (folding keeps those as they
+/// are). Most prose is one such span up to its first digit, quote or line break.
+fn copied_end(bytes: &[u8], mut position: usize) -> usize {
+    let copied = |byte: u8| matches!(CLASSES[byte as usize], Class::Plain | Class::Separator);
+    while let Some(&byte) = bytes.get(position) {
+        if copied(byte) {
+            position += 1;
+        } else if byte == b' ' && bytes.get(position + 1).is_some_and(|&next| copied(next)) {
+            position += 2;
+        } else {
+            break;
+        }
+    }
+    position
+}
+
 /// Masks 8 to 11 and the trim over `text` (what masks 0 to 7 left, control characters
 /// aside), written to `out`.
 pub fn mask_values(text: &str, out: &mut String) {
@@ -210,10 +230,7 @@ impl Pass<'_> {
         let byte = bytes[position];
         match CLASSES[byte as usize] {
             Class::Plain => {
-                let end = bytes[position..]
-                    .iter()
-                    .position(|&byte| CLASSES[byte as usize] != Class::Plain)
-                    .map_or(bytes.len(), |offset| position + offset);
+                let end = copied_end(bytes, position + 1);
                 self.text(&text[position..end]);
                 end
             }
@@ -264,7 +281,9 @@ impl Pass<'_> {
                     end
                 } else if c == '“' {
                     self.quote(text, position, CLOSE_QUOTE)
-                } else if let Some(number) = is_digit(c).then(|| number_end(text, position)).flatten() {
+                } else if let Some(number) =
+                    is_digit(c).then(|| number_end(text, position)).flatten()
+                {
                     self.value("<n>");
                     number
                 } else {
