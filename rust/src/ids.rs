@@ -158,13 +158,33 @@ fn unicode_digit_at(text: &str, position: usize) -> Result<(), Unicode> {
 /// left to the expressions (`replace_run` decides). Most words cannot: without an ASCII
 /// digit in the run, a UUID needs a first group of 8, a hex id a digit, and a
 /// letter+digit id its digits after a dash or in non-ASCII text past the run.
-fn may_start_id(bytes: &[u8], start: usize, end: usize) -> bool {
-    end - start == 8
-        || bytes[start..end].iter().any(u8::is_ascii_digit)
+fn may_start_id(bytes: &[u8], start: usize, end: usize, digit: bool) -> bool {
+    digit
+        || end - start == 8
         || bytes
             .get(end)
             .is_some_and(|&next| next == b'-' || next >= 0x80)
 }
+
+/// Byte classes of the pass: ASCII word bytes (`WORD`), and among them digits.
+const WORD: u8 = 1;
+const DIGIT: u8 = 2;
+
+const fn word_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = match byte as u8 {
+            b'0'..=b'9' => WORD | DIGIT,
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => WORD,
+            _ => 0,
+        };
+        byte += 1;
+    }
+    table
+}
+
+static WORD_CLASSES: [u8; 256] = word_classes();
 
 /// Masks 5 to 7 over `text` into `out`; says whether anything was replaced (when not,
 /// `out` holds nothing useful).
@@ -174,12 +194,22 @@ pub fn mask_ids(text: &str, out: &mut String) -> Result<bool, Unicode> {
     let mut copied = 0;
     let mut position = 0;
     while position < bytes.len() {
-        if !is_ascii_word_byte(bytes[position]) {
+        if WORD_CLASSES[bytes[position] as usize] == 0 {
             position += 1;
             continue;
         }
-        let end = run_end(bytes, position);
-        if !may_start_id(bytes, position, end) {
+        // The run's end and whether it holds a digit, in one read.
+        let mut end = position;
+        let mut classes = 0;
+        while let Some(&byte) = bytes.get(end) {
+            let class = WORD_CLASSES[byte as usize];
+            if class == 0 {
+                break;
+            }
+            classes |= class;
+            end += 1;
+        }
+        if !may_start_id(bytes, position, end, classes & DIGIT != 0) {
             position = end;
             continue;
         }

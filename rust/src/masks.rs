@@ -5,6 +5,9 @@
 //! that holds what they look for (`Triggers`): few prompts do. The masks after them run
 //! fused, in `ids` and `values`.
 
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
 use memchr::{memchr, memchr2};
 
 use crate::classes::{is_space, is_word};
@@ -25,8 +28,9 @@ impl Triggers {
         let mut triggers = Triggers {
             control: false,
             backtick: memchr(b'`', bytes).is_some(),
-            link: memchr::memmem::find(bytes, b"://").is_some()
-                || memchr::memmem::find(bytes, b"www.").is_some(),
+            link: link_finders()
+                .iter()
+                .any(|finder| finder.find(bytes).is_some()),
             at: memchr(b'@', bytes).is_some(),
         };
         triggers.control = triggers.any_span() && has_control(bytes);
@@ -37,6 +41,13 @@ impl Triggers {
     pub fn any_span(&self) -> bool {
         self.backtick || self.link || self.at
     }
+}
+
+/// Searchers for what starts a URL, built once (building one per text cost more than
+/// the search).
+fn link_finders() -> &'static [Finder<'static>; 2] {
+    static FINDERS: OnceLock<[Finder<'static>; 2]> = OnceLock::new();
+    FINDERS.get_or_init(|| [Finder::new("://"), Finder::new("www.")])
 }
 
 /// Whether `bytes` hold a character of mask 0 (U+0080..U+009F start with 0xC2).

@@ -45,17 +45,15 @@ pub fn normalise_lowered(lowered: &str) -> String {
 /// is left as it is by the three expressions, so `ids` need not read it.
 fn may_hold_ids(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut non_ascii = false;
-    let mut dashes = 0;
+    // No early exit: the loop runs on vector registers.
+    let (mut digit, mut non_ascii, mut dashes) = (false, false, 0usize);
     for &byte in bytes {
-        match byte {
-            b'0'..=b'9' => return true,
-            b'-' => dashes += 1,
-            0x80.. => non_ascii = true,
-            _ => {}
-        }
+        digit |= byte.is_ascii_digit();
+        non_ascii |= byte >= 0x80;
+        dashes += usize::from(byte == b'-');
     }
-    (bytes.len() >= 36 && dashes >= 4)
+    digit
+        || (bytes.len() >= 36 && dashes >= 4)
         || (non_ascii && text.chars().any(|c| !c.is_ascii() && is_digit(c)))
 }
 

@@ -274,14 +274,23 @@ fn last_chars<'a>(text: &Cow<'a, str>, count: usize) -> Cow<'a, str> {
     }
 }
 
+/// The first `count` characters of `text`. A character takes at least one byte, so
+/// text of at most `count` bytes is whole (most system prompts: no characters to walk).
 fn first_str(text: &str, count: usize) -> &str {
+    if text.len() <= count {
+        return text;
+    }
     match text.char_indices().nth(count) {
         Some((end, _)) => &text[..end],
         None => text,
     }
 }
 
+/// The last `count` characters of `text` (whole when it has at most `count` bytes).
 fn last_str(text: &str, count: usize) -> &str {
+    if text.len() <= count {
+        return text;
+    }
     if count == 0 {
         return "";
     }
