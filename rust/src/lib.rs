@@ -16,7 +16,6 @@ mod keys;
 mod masks;
 mod normalise;
 mod patterns;
-mod profile;
 mod text;
 mod values;
 
