@@ -18,14 +18,18 @@ use crate::values::mask_values;
 /// Lower-case `text` as Polars' `str.to_lowercase` does (Rust's full Unicode mapping,
 /// final sigma included), with an ASCII fast path.
 pub fn lowercase(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() {
-        if text.bytes().any(|byte| byte.is_ascii_uppercase()) {
-            Cow::Owned(text.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(text)
-        }
-    } else {
+    // One read, without an early exit, so on vector registers.
+    let (mut upper, mut non_ascii) = (false, false);
+    for &byte in text.as_bytes() {
+        upper |= byte.is_ascii_uppercase();
+        non_ascii |= byte >= 0x80;
+    }
+    if non_ascii {
         Cow::Owned(text.to_lowercase())
+    } else if upper {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
