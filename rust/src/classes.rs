@@ -1,6 +1,7 @@
-//! The Unicode class `\d` exactly as the regex engine sees them: their
+//! The Unicode classes `\d`, `\s` and `\w` exactly as the regex engine sees them: their
 //! ranges are taken from regex-syntax, the parser the `regex` crate (and Polars) use, so
-//! a scanner and an expression can never disagree on what a digit is.
+//! a scanner and an expression can never disagree on what a digit, a space or a word
+//! character is.
 
 use std::sync::OnceLock;
 
@@ -36,6 +37,11 @@ fn digit() -> &'static Ranges {
     RANGES.get_or_init(|| Ranges::of(r"\d"))
 }
 
+fn space() -> &'static Ranges {
+    static RANGES: OnceLock<Ranges> = OnceLock::new();
+    RANGES.get_or_init(|| Ranges::of(r"\s"))
+}
+
 /// Whether `c` is in `\d` (Unicode decimal digits).
 #[inline]
 pub fn is_digit(c: char) -> bool {
@@ -43,6 +49,26 @@ pub fn is_digit(c: char) -> bool {
         c.is_ascii_digit()
     } else {
         digit().contains(c)
+    }
+}
+
+/// Whether `c` is in `\s` (Unicode white space).
+#[inline]
+pub fn is_space(c: char) -> bool {
+    if c.is_ascii() {
+        matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+    } else {
+        space().contains(c)
+    }
+}
+
+/// Whether `c` is in `\w` (Unicode word characters), which is also what `\b` tests.
+#[inline]
+pub fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        regex_syntax::is_word_character(c)
     }
 }
 
@@ -58,12 +84,18 @@ mod tests {
     use regex::Regex;
 
     #[test]
-    fn digits_agree_with_the_regex_engine_on_every_character() {
+    fn classes_agree_with_the_regex_engine_on_every_character() {
         let digit_re = Regex::new(r"^\d$").unwrap();
+        let space_re = Regex::new(r"^\s$").unwrap();
+        let word_re = Regex::new(r"^\w$").unwrap();
         let mut buffer = [0u8; 4];
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let text = c.encode_utf8(&mut buffer);
             assert_eq!(is_digit(c), digit_re.is_match(text), "{c:?}");
+            assert_eq!(is_space(c), space_re.is_match(text), "{c:?}");
+            assert_eq!(is_word(c), word_re.is_match(text), "{c:?}");
+            // Trimming (str::trim) and `\s` agree, so trimmed folded text holds no `\s`.
+            assert_eq!(is_space(c), c.is_whitespace(), "{c:?}");
         }
     }
 }

@@ -9,6 +9,7 @@ mod annotate;
 mod batch;
 mod classes;
 mod fingerprint;
+mod ids;
 mod intern;
 mod interop;
 mod keys;
@@ -16,6 +17,7 @@ mod masks;
 mod normalise;
 mod patterns;
 mod text;
+mod values;
 
 use std::any::Any;
 use std::cell::RefCell;

@@ -1,106 +1,83 @@
-//! Which masks of `patterns::MASKS` a text needs at all, and hand-written scanners for
-//! the masks that the regex engine runs slowly (control characters, code fences, UUIDs,
-//! numbers: each has no literal for the engine's fast prefilters; whitespace in ASCII
-//! text). Each scanner replaces exactly what its expression's `replace_all` replaces;
-//! the tests below check that on random text built from each mask's special characters.
-//! Other masks run as expressions: scanners for hex ids and runs of values were written
-//! and measured, and the engine ran them as fast or faster.
+//! The first masks of `patterns::MASKS` (control characters, code fences, inline code,
+//! URLs, e-mail addresses) as hand-written scanners, each replacing exactly what its
+//! expression's `replace_all` replaces; the tests below check that on random text built
+//! from each mask's special characters. They run one after another, and only on text
+//! that holds what they look for (`Triggers`): few prompts do. The masks after them run
+//! fused, in `ids` and `values`.
 
-use crate::classes::{is_ascii_word_byte, is_digit};
+use std::sync::OnceLock;
 
-/// What a text holds that some mask needs: a mask whose needs are absent cannot match,
-/// so it is skipped (most prompts need only a few of the twelve). Replacements add only
-/// spaces and `<token>`s, so what they lack stays absent as masks run, except spaces
-/// and `<`, which `replaced` covers.
-pub struct Needs {
-    control: bool,
-    backtick: bool,
-    link: bool,
-    at: bool,
-    dashes: bool,
-    ascii_digit: bool,
-    non_ascii: bool,
-    quote: bool,
-    less_than: bool,
-    whitespace: bool,
+use memchr::memmem::Finder;
+use memchr::{memchr, memchr2};
+
+use crate::classes::{is_space, is_word};
+
+/// What a lower-cased text holds that the first masks look for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Triggers {
+    pub control: bool,
+    pub backtick: bool,
+    pub link: bool,
+    pub at: bool,
 }
 
-impl Needs {
-    pub fn of(text: &str) -> Needs {
+impl Triggers {
+    /// The spans a text holds (`control` is only looked for where a span is).
+    pub fn of(text: &str) -> Triggers {
         let bytes = text.as_bytes();
-        let mut needs = Needs {
+        let mut triggers = Triggers {
             control: false,
-            backtick: false,
-            link: false,
-            at: false,
-            dashes: false,
-            ascii_digit: false,
-            non_ascii: false,
-            quote: false,
-            less_than: false,
-            whitespace: false,
+            backtick: memchr(b'`', bytes).is_some(),
+            link: link_finders()
+                .iter()
+                .any(|finder| finder.find(bytes).is_some()),
+            at: memchr(b'@', bytes).is_some(),
         };
-        let mut dashes = 0;
-        let mut previous_space = false;
-        for &byte in bytes {
-            match byte {
-                b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' => {
-                    needs.whitespace = true;
-                    needs.control |= byte != b'\t' && byte != b'\n';
-                }
-                0..=0x1f | 0x7f => needs.control = true,
-                b'`' => needs.backtick = true,
-                b'@' => needs.at = true,
-                b'-' => dashes += 1,
-                b'0'..=b'9' => needs.ascii_digit = true,
-                b'"' => needs.quote = true,
-                b'<' => needs.less_than = true,
-                b' ' => needs.whitespace |= previous_space,
-                0x80.. => needs.non_ascii = true,
-                _ => {}
-            }
-            previous_space = byte == b' ';
-        }
-        needs.whitespace |= needs.non_ascii;
-        needs.control |= needs.non_ascii;
-        needs.dashes = dashes >= 4 && bytes.len() >= 36;
-        needs.link = memchr::memmem::find(bytes, b"://").is_some()
-            || memchr::memmem::find(bytes, b"www.").is_some();
-        needs
+        triggers.control = triggers.any_span() && has_control(bytes);
+        triggers
     }
 
-    /// Whether mask `index` can match, given that an earlier mask `replaced` something.
-    pub fn may_match(&self, index: usize, replaced: bool) -> bool {
-        let digit = self.ascii_digit || self.non_ascii;
-        match index {
-            0 => self.control,
-            1 | 2 => self.backtick,
-            3 => self.link,
-            4 => self.at,
-            5 => self.dashes,
-            6 => self.ascii_digit,
-            7 | 9 => digit,
-            8 => self.quote || self.non_ascii,
-            10 => self.less_than || replaced,
-            _ => self.whitespace || replaced,
-        }
+    /// Whether any scanner here has work.
+    pub fn any_span(&self) -> bool {
+        self.backtick || self.link || self.at
     }
+}
+
+/// Searchers for what starts a URL, built once (building one per text cost more than
+/// the search).
+fn link_finders() -> &'static [Finder<'static>; 2] {
+    static FINDERS: OnceLock<[Finder<'static>; 2]> = OnceLock::new();
+    FINDERS.get_or_init(|| [Finder::new("://"), Finder::new("www.")])
+}
+
+/// Whether `bytes` hold a character of mask 0 (U+0080..U+009F start with 0xC2).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(index, &byte)| {
+        (byte < 0x20 && byte != b'\t' && byte != b'\n')
+            || byte == 0x7f
+            || (byte == 0xc2 && bytes.get(index + 1).is_some_and(|&next| next < 0xa0))
+    })
 }
 
 /// A scanner: writes the masked form of its input into `out` and says whether anything
 /// was replaced (when not, `out` holds nothing useful).
 pub type Scanner = fn(&str, &mut String) -> bool;
 
-/// The scanner that replaces mask `index` of `patterns::MASKS`, if there is one.
-pub fn scanner(index: usize) -> Option<Scanner> {
-    match index {
-        0 => Some(control_characters),
-        1 => Some(code_fences),
-        5 => Some(uuids),
-        9 => Some(numbers),
-        11 => Some(whitespace_runs),
-        _ => None,
-    }
+/// The scanners of masks 0 to 4 that `triggers` says may match, in mask order. Control
+/// characters are masked first when a span is (a URL's `\S+` stops at them); without
+/// spans they are left to `values`, which reads them as spaces, as every mask after
+/// these would.
+pub fn scanners(triggers: Triggers) -> impl Iterator<Item = Scanner> {
+    let wanted: [(bool, Scanner); 5] = [
+        (triggers.control, control_characters),
+        (triggers.backtick, code_fences),
+        (triggers.backtick, inline_code),
+        (triggers.link, urls),
+        (triggers.at, emails),
+    ];
+    wanted
+        .into_iter()
+        .filter_map(|(wanted, scan)| wanted.then_some(scan))
 }
 
 /// Rewrites `text` into `out`: `candidate` picks the bytes where a match may start (each
@@ -142,7 +119,7 @@ fn rewrite(
 }
 
 /// The character starting at byte `position` of `text` (which must start one).
-fn char_at(text: &str, position: usize) -> Option<char> {
+pub fn char_at(text: &str, position: usize) -> Option<char> {
     text.get(position..).and_then(|rest| rest.chars().next())
 }
 
@@ -181,63 +158,86 @@ fn code_fences(text: &str, out: &mut String) -> bool {
     true
 }
 
-/// The starts of the maximal runs of ASCII word bytes, with their ends: the only places
-/// where `(?-u:\b)` can open a match that begins with a word byte.
-fn ascii_words(bytes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut position = 0;
-    std::iter::from_fn(move || {
-        while position < bytes.len() && !is_ascii_word_byte(bytes[position]) {
-            position += 1;
-        }
-        if position == bytes.len() {
-            return None;
-        }
-        let start = position;
-        while position < bytes.len() && is_ascii_word_byte(bytes[position]) {
-            position += 1;
-        }
-        Some((start, position))
-    })
+/// Characters in `text` (which holds whole characters).
+pub fn char_count(text: &str) -> usize {
+    text.bytes().filter(|&byte| byte & 0xc0 != 0x80).count()
 }
 
-fn is_lower_hex(byte: u8) -> bool {
-    byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte)
-}
-
-/// `\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b` (ASCII boundaries)
-/// → " <id> ". A match starts at a word start and its first group is a whole word.
-fn uuids(text: &str, out: &mut String) -> bool {
-    const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
-    const LENGTH: usize = 36;
+/// "`[^`\n]{1,200}`" → " <code> ": a backtick opens a match when the next backtick
+/// comes before any line break, 1 to 200 characters on.
+fn inline_code(text: &str, out: &mut String) -> bool {
     let bytes = text.as_bytes();
-    if bytes.len() < LENGTH || bytes.iter().filter(|&&byte| byte == b'-').count() < 4 {
-        return false;
-    }
-    let is_uuid_at = |start: usize| {
-        let mut position = start;
-        for (index, &group) in GROUPS.iter().enumerate() {
-            if index > 0 {
-                if bytes.get(position) != Some(&b'-') {
-                    return false;
-                }
-                position += 1;
-            }
-            match bytes.get(position..position + group) {
-                Some(run) if run.iter().all(|&byte| is_lower_hex(byte)) => position += group,
-                _ => return false,
-            }
-        }
-        bytes
-            .get(position)
-            .is_none_or(|&byte| !is_ascii_word_byte(byte))
+    rewrite(
+        text,
+        out,
+        |byte| byte == b'`',
+        |open| {
+            let close = open + 1 + memchr2(b'`', b'\n', &bytes[open + 1..])?;
+            let content = char_count(&text[open + 1..close]);
+            (bytes[close] == b'`' && (1..=200).contains(&content))
+                .then_some((close + 1, " <code> "))
+        },
+    )
+}
+
+/// `https?://\S+|www\.\S+` → " <url> ": a scheme or "www." and every character up to
+/// the next white space (at least one).
+fn urls(text: &str, out: &mut String) -> bool {
+    rewrite(
+        text,
+        out,
+        |byte| byte == b'h' || byte == b'w',
+        |start| {
+            let rest = &text[start..];
+            let body = ["https://", "http://", "www."]
+                .iter()
+                .find(|prefix| rest.starts_with(*prefix))
+                .map(|prefix| start + prefix.len())?;
+            let end = text[body..]
+                .char_indices()
+                .find(|&(_, c)| is_space(c))
+                .map_or(text.len(), |(offset, _)| body + offset);
+            (end > body).then_some((end, " <url> "))
+        },
+    )
+}
+
+/// `[\w.+-]+@[\w-]+\.[\w.-]+` → " <email> ". Each match holds one "@"; the one at `at`
+/// matches from the start of the run of local-part characters before it (not reaching
+/// back before `from`, where the search resumed) when a domain follows it.
+fn email_at(text: &str, from: usize, at: usize) -> Option<(usize, usize)> {
+    let local = |c: char| is_word(c) || matches!(c, '.' | '+' | '-');
+    let start = text[from..at]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| local(c))
+        .last()
+        .map(|(offset, _)| from + offset)?;
+    let run_end = |from: usize, part: &dyn Fn(char) -> bool| {
+        text[from..]
+            .char_indices()
+            .find(|&(_, c)| !part(c))
+            .map_or(text.len(), |(offset, _)| from + offset)
     };
+    let label_end = run_end(at + 1, &|c| is_word(c) || c == '-');
+    if label_end == at + 1 || text.as_bytes().get(label_end) != Some(&b'.') {
+        return None;
+    }
+    let end = run_end(label_end + 1, &|c| is_word(c) || c == '.' || c == '-');
+    (end > label_end + 1).then_some((start, end))
+}
+
+fn emails(text: &str, out: &mut String) -> bool {
     out.clear();
     let mut copied = 0;
-    for (start, _) in ascii_words(bytes) {
-        if start >= copied && is_uuid_at(start) {
+    let mut search = 0;
+    while let Some(at) = memchr(b'@', &text.as_bytes()[search..]).map(|offset| search + offset) {
+        search = at + 1;
+        if let Some((start, end)) = email_at(text, copied, at) {
             out.push_str(&text[copied..start]);
-            out.push_str(" <id> ");
-            copied = start + LENGTH;
+            out.push_str(" <email> ");
+            copied = end;
+            search = end;
         }
     }
     if copied == 0 {
@@ -245,71 +245,6 @@ fn uuids(text: &str, out: &mut String) -> bool {
     }
     out.push_str(&text[copied..]);
     true
-}
-
-/// `[-+]?\d[\d,]*(?:\.\d+)?%?` → "<n>" (Unicode digits, so any non-ASCII character
-/// may start one).
-fn numbers(text: &str, out: &mut String) -> bool {
-    let digit_at = |position: usize| char_at(text, position).filter(|&c| is_digit(c));
-    let candidate =
-        |byte: u8| byte.is_ascii_digit() || byte == b'-' || byte == b'+' || byte >= 0xc0;
-    rewrite(text, out, candidate, |position| {
-        let mut end = match text.as_bytes()[position] {
-            b'-' | b'+' => position + 1 + digit_at(position + 1)?.len_utf8(),
-            _ => position + digit_at(position)?.len_utf8(),
-        };
-        while let Some(next) = char_at(text, end).filter(|&next| next == ',' || is_digit(next)) {
-            end += next.len_utf8();
-        }
-        if text.as_bytes().get(end) == Some(&b'.') {
-            if let Some(digit) = digit_at(end + 1) {
-                end += 1 + digit.len_utf8();
-                while let Some(next) = digit_at(end) {
-                    end += next.len_utf8();
-                }
-            }
-        }
-        if text.as_bytes().get(end) == Some(&b'%') {
-            end += 1;
-        }
-        Some((end, "<n>"))
-    })
-}
-
-/// `[^\S ]\s*| \s+` → " ": every run of whitespace but a lone space becomes one space.
-/// ASCII text only, byte by byte (the common case); other text goes to the expression,
-/// whose `\s` holds some twenty non-ASCII spaces.
-fn whitespace_runs(text: &str, out: &mut String) -> bool {
-    if !text.is_ascii() {
-        let (regex, replacement) = &crate::patterns::compiled().masks[11];
-        return match regex.replace_all(text, regex::NoExpand(replacement)) {
-            std::borrow::Cow::Borrowed(_) => false,
-            std::borrow::Cow::Owned(replaced) => {
-                *out = replaced;
-                true
-            }
-        };
-    }
-    let is_space = |byte: u8| matches!(byte, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
-    let bytes = text.as_bytes();
-    out.clear();
-    let mut replaced = false;
-    let mut position = 0;
-    while position < bytes.len() {
-        let byte = bytes[position];
-        position += 1;
-        if !is_space(byte) {
-            out.push(char::from(byte));
-            continue;
-        }
-        let start = position - 1;
-        while position < bytes.len() && is_space(bytes[position]) {
-            position += 1;
-        }
-        replaced |= byte != b' ' || position - start > 1;
-        out.push(' ');
-    }
-    replaced
 }
 
 #[cfg(test)]
@@ -321,7 +256,7 @@ mod tests {
 
     /// Text from `parts`: the characters and strings a mask is sensitive to, plus a few
     /// ordinary and non-ASCII ones.
-    fn text_of(parts: &'static [&'static str]) -> impl Strategy<Value = String> {
+    pub fn text_of(parts: &'static [&'static str]) -> impl Strategy<Value = String> {
         let common: &'static [&'static str] = &[
             "a", "f", "g", "z", "0", "9", " ", "\n", "-", "_", ".", "é", "中", "١", "\u{a0}",
             "\u{85}", "<", ">",
@@ -333,11 +268,10 @@ mod tests {
         .prop_map(|pieces| pieces.concat())
     }
 
-    fn assert_same(index: usize, text: &str) -> Result<(), TestCaseError> {
+    fn assert_same(index: usize, scan: Scanner, text: &str) -> Result<(), TestCaseError> {
         let (regex, replacement) = &compiled().masks[index];
         let expected = regex.replace_all(text, NoExpand(replacement));
         let mut out = String::new();
-        let scan = scanner(index).expect("a scanner");
         let got = if scan(text, &mut out) {
             out.as_str()
         } else {
@@ -347,41 +281,50 @@ mod tests {
         Ok(())
     }
 
+    const SCANNERS: [Scanner; 5] = [control_characters, code_fences, inline_code, urls, emails];
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4_000))]
 
         #[test]
         fn control_characters_match(text in text_of(&["\x00", "\x08", "\t", "\x0b", "\x1f", "\x7f", "\u{80}", "\u{9f}", "\u{a0}", "\r"])) {
-            assert_same(0, &text)?;
+            assert_same(0, control_characters, &text)?;
         }
 
         #[test]
         fn code_fences_match(text in text_of(&["`", "``", "```", "````", "\n"])) {
-            assert_same(1, &text)?;
+            assert_same(1, code_fences, &text)?;
         }
 
         #[test]
-        fn uuids_match(text in text_of(&["12345678", "abcdef12", "1234", "abcd", "123456789abc", "-", "-", "x", "A", "_"])) {
-            assert_same(5, &text)?;
+        fn inline_code_matches(text in text_of(&["`", "``", "`x`", "\n", "ééééééééééééééééééééééééé", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"])) {
+            assert_same(2, inline_code, &text)?;
         }
 
         #[test]
-        fn numbers_match(text in text_of(&["1", "23", ",", ".", "%", "-", "+", "١", "٣", "１", "e"])) {
-            assert_same(9, &text)?;
+        fn urls_match(text in text_of(&["http://", "https://", "www.", "http:/", "hhttp", "w", "h", "x\u{3000}", "\t", "\u{200b}"])) {
+            assert_same(3, urls, &text)?;
         }
 
         #[test]
-        fn whitespace_runs_match(text in text_of(&[" ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\u{a0}", "\u{2028}", "\u{3000}", "\u{85}", "\u{200b}"])) {
-            assert_same(11, &text)?;
+        fn emails_match(text in text_of(&["@", "@", ".", "+", "-", "ab", "é", "\u{301}", "x.y", "@@", "!"])) {
+            assert_same(4, emails, &text)?;
         }
 
         #[test]
         fn every_scanner_matches_on_any_text(text in "\\PC{0,60}|[ -~\t\n]{0,60}") {
-            for index in 0..12 {
-                if scanner(index).is_some() {
-                    assert_same(index, &text)?;
-                }
+            for (index, scan) in SCANNERS.into_iter().enumerate() {
+                assert_same(index, scan, &text)?;
             }
         }
+    }
+
+    #[test]
+    fn triggers_see_what_the_scanners_need() {
+        let none = Triggers::of("plain text, 42 words \r");
+        assert!(!none.any_span() && !none.control);
+        let all = Triggers::of("a `b` www.x a@b \r");
+        assert!(all.backtick && all.link && all.at && all.control);
+        assert!(Triggers::of("`\u{85}").control && !Triggers::of("`\u{a0}").control);
     }
 }
