@@ -12,7 +12,6 @@ mod fingerprint;
 mod ids;
 mod intern;
 mod interop;
-mod keys;
 mod masks;
 mod normalise;
 mod patterns;
@@ -136,47 +135,6 @@ fn annotate_batch(
     })
 }
 
-/// The de-duplication key of each request (see `keys`): `columns` are the identity
-/// columns, request id first, each exporting an Arrow C stream. Returns one UInt64
-/// column, `key`, null where the request id is null or blank.
-#[pyfunction]
-#[pyo3(name = "request_keys")]
-fn request_keys_batch(py: Python<'_>, columns: Vec<Bound<'_, PyAny>>) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let chunks = columns
-            .iter()
-            .enumerate()
-            .map(|(index, column)| import_chunks(column, &format!("identity column {index}")))
-            .collect::<PyResult<Vec<_>>>()?;
-        py.detach(|| {
-            guarded(|| {
-                let texts = chunks
-                    .iter()
-                    .map(|chunk| TextColumn::new(chunk))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|error| {
-                        PyValueError::new_err(format!(
-                            "an identity column is not text: {:?}",
-                            error.0
-                        ))
-                    })?;
-                if texts.iter().any(|text| text.len() != texts[0].len()) {
-                    return Err(PyValueError::new_err(
-                        "the identity columns differ in length",
-                    ));
-                }
-                let keys = pool().install(|| keys::request_keys(&texts)).map_err(|_| {
-                    PyValueError::new_err("a text column points outside its Arrow buffers")
-                })?;
-                let column: arrow_array::ArrayRef =
-                    std::sync::Arc::new(arrow_array::UInt64Array::from(keys));
-                ArrowColumns::new(&["key"], vec![column])
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
-    })
-}
-
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -196,7 +154,6 @@ fn normalise_texts(py: Python<'_>, texts: Vec<Option<String>>) -> PyResult<Vec<S
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(annotate_batch, module)?)?;
     module.add_function(wrap_pyfunction!(normalise_texts, module)?)?;
-    module.add_function(wrap_pyfunction!(request_keys_batch, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;

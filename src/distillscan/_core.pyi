@@ -30,7 +30,3 @@ def annotate(prompt: _ArrowStreamExporter, system: _ArrowStreamExporter) -> Arro
 
 def normalise(texts: Sequence[str | None]) -> list[str]:
     """Each text lower-cased, its variable spans masked and its whitespace folded."""
-
-def request_keys(columns: Sequence[_ArrowStreamExporter]) -> ArrowColumns:
-    """One UInt64 column, `key`: each request's de-duplication key over its identity
-    columns (request id first), null where the request id is null or blank."""
