@@ -183,18 +183,21 @@ def token_number() -> pl.Expr:
     ).fill_null(True).cum_sum()
 
 
+def _kind_weight() -> pl.Expr:
+    """The weight of each row's `kind` (EVIDENCE_WEIGHTS)."""
+    return pl.col("kind").replace_strict(EVIDENCE_WEIGHTS, return_dtype=pl.Float64)
+
+
 def specific_token() -> pl.Expr:
     """Whether a token is specific evidence (`kind` and `n_accounts` columns): held by
     at most SPECIFIC_MAX_HOLDERS accounts and of a kind of weight SPECIFIC_MIN_WEIGHT or more."""
-    weight = pl.col("kind").replace_strict(EVIDENCE_WEIGHTS, return_dtype=pl.Float64)
-    return (pl.col("n_accounts") <= SPECIFIC_MAX_HOLDERS) & (weight >= SPECIFIC_MIN_WEIGHT)
+    return (pl.col("n_accounts") <= SPECIFIC_MAX_HOLDERS) & (_kind_weight() >= SPECIFIC_MIN_WEIGHT)
 
 
 def token_weight() -> pl.Expr:
     """A token's weight: its kind's, discounted by rarity once more than RARITY_PIVOT
     accounts hold it (`kind` and `n_accounts` columns)."""
-    weight = pl.col("kind").replace_strict(EVIDENCE_WEIGHTS, return_dtype=pl.Float64)
     rarity = (RARITY_PIVOT / pl.col("n_accounts").cast(pl.Float64)).pow(RARITY_POWER).clip(
         upper_bound=1.0
     )
-    return weight * rarity
+    return _kind_weight() * rarity

@@ -42,6 +42,8 @@ KIND_NAMES = sorted(EVIDENCE_WEIGHTS)
 # Candidate pairs scored at a time: a block's (pair, kind) rows are reduced to the
 # pairs that link before the next block is read.
 PAIR_BLOCK: Final = 1_000_000
+# Misses, -ln(1 - w), are kept as integers in units of 1 / _MISS_SCALE.
+_MISS_SCALE: Final = 1e9
 FAMILY_NAMES = sorted(set(EVIDENCE_FAMILIES.values()))
 
 
@@ -143,8 +145,6 @@ def _scored_block(keys: pl.DataFrame, rows: pl.DataFrame, min_similarity: float)
         .collect()
     )
 
-
-_MISS_SCALE = 1e9
 
 
 def _per_kind(shared: pl.LazyFrame) -> pl.DataFrame:

@@ -4,7 +4,7 @@ and how they combine into content, behaviour, score and severity."""
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Final, TypeVar
 
 import polars as pl
 
@@ -40,6 +40,15 @@ ACCOUNTS_FOR_FULL_SCALE: Final = 100
 PIVOT_LOOKBACK_DAYS: Final = 7
 # An account first used within this many days of its creation counts as fresh.
 FRESH_ACCOUNT_DAYS: Final = 30
+
+
+_Value = TypeVar("_Value", float, pl.Expr)
+
+
+def template_value(capability: _Value) -> _Value:
+    """What a templated request counts toward harvest, from the capability component:
+    (1 - TEMPLATE_VALUE_WEIGHT) + TEMPLATE_VALUE_WEIGHT × capability."""
+    return 1.0 - TEMPLATE_VALUE_WEIGHT + TEMPLATE_VALUE_WEIGHT * capability
 
 
 def _clip(expr: pl.Expr) -> pl.Expr:
@@ -208,8 +217,7 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
     )
     # Templated traffic harvests in full only on valuable capabilities: a backend filling
     # one extraction or report template all day is automation, not distillation.
-    value = 1.0 - TEMPLATE_VALUE_WEIGHT + TEMPLATE_VALUE_WEIGHT * pl.col("c_capability")
-    templated_value = pl.col("c_templated") * value
+    templated_value = pl.col("c_templated") * template_value(pl.col("c_capability"))
     harvest = 1.0 - (1.0 - templated_value) * (1.0 - pl.col("c_cot"))
     # mean_horizontal skips nulls: support is the mean of the known support components.
     support = pl.mean_horizontal("c_capability", "c_single_turn", "c_fixed_params")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import polars as pl
 
-from distillscan.score.components import CREATION_WINDOW_DAYS, FRESH_ACCOUNT_DAYS, TEMPLATE_VALUE_WEIGHT
+from distillscan.score.components import CREATION_WINDOW_DAYS, FRESH_ACCOUNT_DAYS, template_value
 
 
 def _percent(value: float) -> str:
@@ -79,7 +79,7 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
     notes = []
     # Only where it lowered the score: reasoning asks at saturation harvest in full anyway.
     if num("c_templated") >= 0.3 and num("c_capability") < 0.3 and num("c_cot") < 0.5:
-        weight = _percent(1 - TEMPLATE_VALUE_WEIGHT + TEMPLATE_VALUE_WEIGHT * num("c_capability"))
+        weight = _percent(template_value(num("c_capability")))
         notes.append(
             f"but its templates carry mostly routine work (top topic: "
             f"{str(row.get('top_topic')).replace('_', ' ')}), so they count at {weight} weight"
