@@ -25,8 +25,25 @@ def test_the_template_note_is_left_out_where_reasoning_asks_already_harvest_in_f
 
 
 def test_conversations_speak_for_people_and_apps() -> None:
-    reasons = group_reasons(_row(c_cot=1.0, cot_share=0.5, multi_turn_share=0.55), 0)
+    reasons = group_reasons(_row(c_cot=1.0, cot_share=0.5, follow_up_share=0.55, c_conversation=1.0), 0)
     assert reasons == [
         "50% of requests ask for step-by-step reasoning",
-        "but 55% of requests continue a conversation, as people and apps do",
+        "but 55% of its requests ask on in a conversation, as people and apps do",
     ]
+
+
+def test_a_conversing_reasoning_stream_is_named_as_such() -> None:
+    reasons = group_reasons(_row(
+        follow_up_share=0.3, stream_follow_up_share=0.5, c_conversation=0.33, c_stream_conversation=1.0,
+    ), 0)
+    assert reasons == ["but 50% of its reasoning-eliciting requests ask on in a conversation, as people and apps do"]
+
+
+def test_scripted_follow_ups_are_no_mitigation() -> None:
+    assert group_reasons(_row(follow_up_share=0.1, c_conversation=0.0), 0) == []
+
+
+def test_a_brief_shared_stream_reads_as_evaluation_runs() -> None:
+    reasons = group_reasons(_row(n_accounts=4, c_cot_stream=1.0, active_hours=9.5), 0)
+    assert reasons == ["but its reasoning-eliciting stream ran 10 hours in all, in bursts, as evaluation runs do"]
+    assert group_reasons(_row(n_accounts=4, c_cot_stream=1.0, active_hours=400.0), 0) == []

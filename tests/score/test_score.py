@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
+from distillscan.model.evidence import Measurable
 from distillscan.model.groups import severity_of
 from distillscan.pipeline import analyse_frame
-from distillscan.score.components import add_components
+from distillscan.score.components import CONVERSATION_DISCOUNT, SUSTAINED_HOURS, add_components
 from tests.helpers import at, requests_frame
 
 
@@ -50,6 +52,7 @@ def _one_account_group(high_value_share: float, cot_share: float = 0.0) -> dict[
         "multi_turn_share": 0.0, "fixed_params_share": 1.0, "member_quiet_share": 0.7,
         "creation_burst_share": 0.0, "account_volume_cv": 0.0, "pivot_lift": 0.0, "fresh_account_share": 0.0,
         "templated_cot_requests": 0, "templated_cot_share": 0.0, "shared_cot_share": 0.0, "active_days": 20,
+        "active_hours": 300.0, "follow_up_share": 0.0, "stream_follow_up_share": 0.0,
     }
 
 
@@ -63,3 +66,49 @@ def test_templated_traffic_harvests_in_full_only_on_valuable_capabilities() -> N
     # templated stream of coding or maths, and reasoning asks count whatever the topic.
     assert backend < 0.6 < harvester
     assert reasoning > 0.8
+
+
+def _shared_stream_group(**values: object) -> dict[str, object]:
+    """Four accounts sending one reasoning-eliciting template, sustained, single-turn."""
+    return _one_account_group(high_value_share=0.5, cot_share=1.0) | {
+        "group_id": "G-stream", "n_accounts": 4, "n_payments": 4, "n_subnets": 4, "account_volume_cv": 1.5,
+        "member_quiet_share": 0.0, "templated_cot_requests": 1_000, "templated_cot_share": 1.0,
+        "shared_cot_share": 1.0,
+    } | values
+
+
+def test_conversing_traffic_counts_less_and_unknown_depth_counts_in_full() -> None:
+    groups = add_components(pl.DataFrame([
+        _shared_stream_group(),
+        _shared_stream_group(group_id="G-scripted", follow_up_share=0.1, stream_follow_up_share=0.1),
+        _shared_stream_group(group_id="G-tutor", follow_up_share=0.5, stream_follow_up_share=0.5),
+    ]))
+    harvest, scripted, tutor = groups["content"].to_list()
+    # A "continue" now and then is what scripts send; students asking on half the time
+    # is a conversation, and content keeps 1 - CONVERSATION_DISCOUNT of its weight.
+    assert scripted == harvest
+    assert tutor == pytest.approx(harvest * (1 - CONVERSATION_DISCOUNT))
+    unknown = add_components(
+        pl.DataFrame([_shared_stream_group(follow_up_share=0.5, stream_follow_up_share=0.5)]),
+        Measurable(unknown={"conversation_depth": "no turn values"}),
+    )
+    assert unknown["c_conversation"].to_list() == [None]
+    assert unknown["content"].to_list() == [harvest]
+
+
+def test_a_reseller_stream_is_judged_by_its_own_follow_ups() -> None:
+    groups = add_components(pl.DataFrame([
+        _shared_stream_group(follow_up_share=0.5, stream_follow_up_share=0.05),
+        _shared_stream_group(follow_up_share=0.5, stream_follow_up_share=0.5),
+    ]))
+    routed, conversing = groups["content"].to_list()
+    assert routed > 0.95 > 0.5 > conversing
+
+
+def test_a_shared_stream_counts_in_full_only_once_sustained() -> None:
+    groups = add_components(pl.DataFrame([
+        _shared_stream_group(active_hours=SUSTAINED_HOURS), _shared_stream_group(active_hours=SUSTAINED_HOURS / 4),
+    ]))
+    sustained, bursts = groups["c_shared_stream"].to_list()
+    assert sustained == 1.0
+    assert bursts == 0.25

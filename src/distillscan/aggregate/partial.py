@@ -27,6 +27,9 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     """The aggregate queries over one shard of annotated requests, one per Aggregates field."""
     ts = pl.col("timestamp")
     multi_turn = (pl.col("n_turns").fill_null(pl.col("turn")).fill_null(1) > 1).cast(pl.UInt32)
+    # A later turn with no tool result in it: someone (a person, an app) asking on, not
+    # an agent loop feeding back tool output.
+    follow_up = (multi_turn == 1) & (pl.col("n_tool_results").fill_null(0) == 0)
     values = [
         annotated.select("account_id", kind=pl.lit(kind), value=pl.col(column))
         for kind, column in VALUE_COLUMNS.items()
@@ -51,6 +54,7 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
             n=pl.len(),
             n_slotted=(pl.col("has_slot") & (multi_turn == 0)).cast(pl.UInt32).sum(),
             n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
+            n_follow_up=follow_up.cast(pl.UInt32).sum(),
             first_ts=ts.min(),
             last_ts=ts.max(),
         ),

@@ -59,6 +59,7 @@ def _hour_profile_features(buckets: pl.LazyFrame, key: str) -> pl.LazyFrame:
     variance = ((pl.col("n") * pl.col("n")).sum() / slots - mean * mean).clip(lower_bound=0.0)
     activity = per_slot.group_by(key).agg(
         active_slots=slots,
+        active_hours=slots.cast(pl.Float64) * (BUCKET_SECONDS / 3600),
         active_days=(pl.col("bucket") // BUCKETS_PER_DAY).n_unique(),
         slot_cv=(variance.sqrt() / mean).fill_null(0.0).fill_nan(0.0),
     )
@@ -79,6 +80,7 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
             n=pl.col("n").sum(),
             n_slotted=pl.col("n_slotted").sum(),
             n_cot=pl.col("n_cot").sum(),
+            n_follow_up=pl.col("n_follow_up").sum(),
             n_members=pl.col("account_id").n_unique(),
             n_frames=pl.col("n_frames").sum(),
         )
@@ -88,6 +90,7 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
     one_offs = pl.col("n_frames").filter(~real).sum().cast(pl.Int64)
     total = pl.col("n").sum()
     repeated = real & (pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+    stream = repeated & (pl.col("n_cot") > 0)
     return per_template.sort(key, "template_fp", nulls_last=True).group_by(key, maintain_order=True).agg(
         n_templates=real.sum().cast(pl.Int64) + one_offs,
         top_template_share=pl.max_horizontal(real_n.max().fill_null(0), one_offs.clip(upper_bound=1)) / total,
@@ -104,6 +107,13 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
         shared_cot_share=(
             pl.col("n_cot").filter(repeated & (pl.col("n_members") >= 2)).sum()
             / pl.col("n_cot").filter(repeated).sum()
+        ).fill_nan(0.0),
+        # Later turns, without tool results, among all requests and inside the templates
+        # that ask for reasoning: a tutoring app's students ask on ("how did you get
+        # that?"); a harvest takes one answer per item.
+        follow_up_share=pl.col("n_follow_up").sum() / total,
+        stream_follow_up_share=(
+            pl.col("n_follow_up").filter(stream).sum() / pl.col("n").filter(stream).sum()
         ).fill_nan(0.0),
     )
 

@@ -27,10 +27,11 @@ class Aggregates:
     input_tokens, output_tokens, first_ts, last_ts, created_at."""
     account_frames: Table
     """(account_id, frame_fp, system_fp) → n, n_slotted (first-turn requests whose prompt
-    runs past the frame), n_cot, first_ts, last_ts, n_frames. Complete tables fold the
-    frames seen once in the whole log (one-off prompts, most of a log's distinct frames)
-    into one row per (account, system prompt) with a null frame_fp; n_frames says how
-    many distinct frames a row stands for (1 for any other row)."""
+    runs past the frame), n_cot, n_follow_up (later turns without a tool result),
+    first_ts, last_ts, n_frames. Complete tables fold the frames seen once in the whole
+    log (one-off prompts, most of a log's distinct frames) into one row per (account,
+    system prompt) with a null frame_fp; n_frames says how many distinct frames a row
+    stands for (1 for any other row)."""
     account_topics: pl.DataFrame
     """(account_id, topic) → n."""
     frames: pl.DataFrame

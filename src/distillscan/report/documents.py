@@ -23,8 +23,8 @@ SCHEMA_VERSION: Final = 1
 FEATURE_COLUMNS: Final[tuple[str, ...]] = (
     "templated_share", "top_template_share", "top3_template_share", "n_templates",
     "cot_share", "image_share", "tool_result_share", "high_value_share", "top_topic", "topic_focus", "n_topics",
-    "topic_entropy", "multi_turn_share",
-    "fixed_params_share", "member_quiet_share", "hour_entropy", "active_days",
+    "topic_entropy", "multi_turn_share", "follow_up_share", "stream_follow_up_share",
+    "fixed_params_share", "member_quiet_share", "hour_entropy", "active_days", "active_hours",
     "account_volume_cv", "creation_burst_accounts", "creation_burst_share", "fresh_account_share",
     "templated_cot_share", "templated_cot_requests", "shared_cot_share",
     "n_ips", "n_subnets", "n_user_agents", "n_payments", "n_orgs",
@@ -33,7 +33,7 @@ FEATURE_COLUMNS: Final[tuple[str, ...]] = (
 COMPONENT_COLUMNS: Final[tuple[str, ...]] = (
     "templated", "cot", "capability", "single_turn", "fixed_params", "automation",
     "shared_infra", "creation_burst", "load_balance", "scale", "coordination", "pivot",
-    "fresh_accounts", "cot_stream", "shared_stream",
+    "fresh_accounts", "cot_stream", "shared_stream", "conversation", "stream_conversation",
 )
 # Topics listed per group: the largest shares.
 TOPICS_PER_GROUP: Final = 3

@@ -21,8 +21,18 @@ BEHAVIOUR_WEIGHTS: Final[dict[str, float]] = {
     "fresh_accounts": 0.3,
     "shared_stream": 0.4,
 }
-# A stream shared by accounts counts in full once it has run for this many days.
-SUSTAINED_DAYS: Final = 7
+# A stream shared by accounts counts in full once it has run this many hours in all
+# (10-minute slots with traffic): an evaluation harness's runs touch several days but
+# last a few hours each; a harvest runs for days. Measured on the generator's 10M log:
+# four harnesses sharing a public benchmark template, 7 days touched, ~10 hours run.
+SUSTAINED_HOURS: Final = 48
+# Later turns without tool results, up to this share of requests, are what scripts send
+# too (a "continue", a "verify"); past it the traffic converses (a tutoring app's
+# students ask on), and its content counts up to CONVERSATION_DISCOUNT less, in full at
+# CONVERSATION_FREE_SHARE + CONVERSATION_SPAN.
+CONVERSATION_FREE_SHARE: Final = 0.2
+CONVERSATION_SPAN: Final = 0.3
+CONVERSATION_DISCOUNT: Final = 0.6
 # Content = harvest × (1 - SUPPORT_WEIGHT + SUPPORT_WEIGHT × mean(support components)),
 # harvest = 1 - (1 - templated × value) × (1 - cot), value weighting capability,
 # times n / (n + EVIDENCE_PRIOR_REQUESTS) so a handful of requests cannot look certain.
@@ -53,6 +63,16 @@ def template_value(capability: _Value) -> _Value:
 
 def _clip(expr: pl.Expr) -> pl.Expr:
     return expr.clip(0.0, 1.0).fill_null(0.0).fill_nan(0.0)
+
+
+def _conversing(follow_up_share: pl.Expr) -> pl.Expr:
+    """How far past scripted follow-ups a share of later turns is (0..1)."""
+    return _clip((follow_up_share - CONVERSATION_FREE_SHARE) / CONVERSATION_SPAN)
+
+
+def _discount(component: str) -> pl.Expr:
+    """What content keeps for a conversation component (1 where it is unknown)."""
+    return 1.0 - CONVERSATION_DISCOUNT * pl.col(component).fill_null(0.0)
 
 
 def member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
@@ -153,6 +173,8 @@ COMPONENT_FAMILIES: Final[dict[str, str]] = {
     "c_creation_burst": "account_creation",
     "c_shared_infra": "shared_infrastructure",
     "c_single_turn": "conversation_depth",
+    "c_conversation": "conversation_depth",
+    "c_stream_conversation": "conversation_depth",
     "c_fixed_params": "fixed_parameters",
 }
 """The evidence family each component needs; a component whose family the log cannot
@@ -210,6 +232,8 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         c_scale=scale,
         c_pivot=known("c_pivot", _clip(pl.col("pivot_lift") / 0.3) * scale),
         c_fresh_accounts=known("c_fresh_accounts", _clip(pl.col("fresh_account_share"))),
+        c_conversation=known("c_conversation", _conversing(pl.col("follow_up_share"))),
+        c_stream_conversation=known("c_stream_conversation", _conversing(pl.col("stream_follow_up_share"))),
     ).with_columns(
         # max_horizontal skips nulls: coordination is what the known parts show.
         c_coordination=pl.col("c_scale")
@@ -233,11 +257,15 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         # without shared infrastructure (an eval harness run once by two labs is brief).
         c_shared_stream=known(
             "c_shared_stream",
-            stream * _clip(pl.col("shared_cot_share")) * _clip(pl.col("active_days").cast(pl.Float64) / SUSTAINED_DAYS),
+            stream * _clip(pl.col("shared_cot_share")) * _clip(pl.col("active_hours") / SUSTAINED_HOURS),
         ),
     ).with_columns(
+        # Conversing traffic (unknown: no discount) counts less, the stream by its own
+        # follow-ups: a campaign routed through a reseller is one script among chatting
+        # customers.
         content=pl.max_horizontal(
-            harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support), pl.col("c_cot_stream")
+            harvest * (1.0 - SUPPORT_WEIGHT + SUPPORT_WEIGHT * support) * _discount("c_conversation"),
+            pl.col("c_cot_stream") * _discount("c_stream_conversation"),
         )
         * pl.col("n_requests")
         / (pl.col("n_requests") + EVIDENCE_PRIOR_REQUESTS),

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import polars as pl
 
-from distillscan.score.components import CREATION_WINDOW_DAYS, FRESH_ACCOUNT_DAYS, template_value
+from distillscan.score.components import CREATION_WINDOW_DAYS, FRESH_ACCOUNT_DAYS, SUSTAINED_HOURS, template_value
 
 
 def _percent(value: float) -> str:
@@ -36,7 +36,8 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
          f"{_percent(num('cot_share'))} of requests ask for step-by-step reasoning"),
         (num("c_shared_stream"), num("c_shared_stream") >= 0.3,
          f"the same reasoning-eliciting templates run across accounts on "
-         f"{int(num('active_days'))} days ({_percent(num('templated_cot_share'))} of requests)"),
+         f"{int(num('active_days'))} days, {round(num('active_hours'))} hours with traffic "
+         f"({_percent(num('templated_cot_share'))} of requests)"),
         (num("c_capability") * 0.8, num("c_capability") >= 0.3,
          f"{_percent(num('high_value_share'))} of requests target high-value capabilities "
          f"(top: {str(row.get('top_topic')).replace('_', ' ')} {_percent(num('topic_focus'))})"),
@@ -84,9 +85,17 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
             f"but its templates carry mostly routine work (top topic: "
             f"{str(row.get('top_topic')).replace('_', ' ')}), so they count at {weight} weight"
         )
-    if num("multi_turn_share") >= 0.4:
-        share = _percent(num("multi_turn_share"))
-        notes.append(f"but {share} of requests continue a conversation, as people and apps do")
+    if num("c_conversation") > 0 or num("c_stream_conversation") > 0:
+        share = _percent(max(num("follow_up_share"), num("stream_follow_up_share")))
+        notes.append(
+            f"but {share} of {'its reasoning-eliciting' if num('c_stream_conversation') > num('c_conversation') else 'its'} "
+            "requests ask on in a conversation, as people and apps do"
+        )
+    if num("c_cot_stream") >= 0.5 and num("n_accounts") >= 2 and num("active_hours") < SUSTAINED_HOURS:
+        notes.append(
+            f"but its reasoning-eliciting stream ran {round(num('active_hours'))} hours in all, "
+            "in bursts, as evaluation runs do"
+        )
     return notes
 
 
