@@ -87,10 +87,8 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
         )
     if num("c_conversation") > 0 or num("c_stream_conversation") > 0:
         share = _percent(max(num("follow_up_share"), num("stream_follow_up_share")))
-        notes.append(
-            f"but {share} of {'its reasoning-eliciting' if num('c_stream_conversation') > num('c_conversation') else 'its'} "
-            "requests ask on in a conversation, as people and apps do"
-        )
+        which = "its reasoning-eliciting" if num("c_stream_conversation") > num("c_conversation") else "its"
+        notes.append(f"but {share} of {which} requests ask on in a conversation, as people and apps do")
     if num("c_cot_stream") >= 0.5 and num("n_accounts") >= 2 and num("active_hours") < SUSTAINED_HOURS:
         notes.append(
             f"but its reasoning-eliciting stream ran {round(num('active_hours'))} hours in all, "
