@@ -14,6 +14,7 @@ from distillscan.pipeline import analyse_frame
 from distillscan.score.components import (
     BEHAVIOUR_WEIGHTS,
     MAX_REDISTRIBUTED_WEIGHT,
+    MAX_REDISTRIBUTION_FACTOR,
     behaviour_weights,
 )
 from tests.helpers import at, requests_frame
@@ -28,6 +29,16 @@ def test_known_behaviour_weights_take_the_unknown_ones_share() -> None:
     assert no_timing["coordination"] == MAX_REDISTRIBUTED_WEIGHT  # 0.6 * total / known, capped
     nothing_but_coordination = behaviour_weights(Measurable(dict.fromkeys(FAMILIES, "no")))
     assert nothing_but_coordination == {"coordination": MAX_REDISTRIBUTED_WEIGHT}
+
+
+def test_no_weak_component_is_lifted_past_twice_its_weight() -> None:
+    # A replay: timing and the model pivot unknown. "First used within 30 days of
+    # creation" is true of every new customer; in proportion it would weigh 0.77.
+    replay = behaviour_weights(Measurable({"daily_timing": "short", "model_pivot": "no release"}))
+    assert replay == {
+        "coordination": MAX_REDISTRIBUTED_WEIGHT,
+        "fresh_accounts": pytest.approx(BEHAVIOUR_WEIGHTS["fresh_accounts"] * MAX_REDISTRIBUTION_FACTOR),
+    }
 
 
 QUESTIONS = ("what should I cook tonight", "is it going to rain in lisbon", "help me word an apology",

@@ -10,10 +10,14 @@ from distillscan.model.views import ScoreComponent
 from distillscan.score.components import (
     ACCOUNTS_FOR_FULL_SCALE,
     COMPONENT_FAMILIES,
+    CONVERSATION_DISCOUNT,
+    CONVERSATION_FREE_SHARE,
+    CONVERSATION_SPAN,
     COT_SATURATION,
     EVIDENCE_PRIOR_REQUESTS,
     STREAM_SHARE_SATURATION,
     SUPPORT_WEIGHT,
+    SUSTAINED_HOURS,
     behaviour_weights,
 )
 
@@ -29,8 +33,9 @@ def score_components(group: dict[str, Any], measurable: Measurable) -> list[Scor
     behaviour = "behaviour"
     parts: list[tuple[str, str, float | None, str]] = [
         ("content", "score", None,
-         f"content = max(harvest × (1 − {SUPPORT_WEIGHT} + {SUPPORT_WEIGHT} × support), cot_stream) "
-         f"× n / (n + {EVIDENCE_PRIOR_REQUESTS}); score = √(content × behaviour)"),
+         f"content = max(harvest × (1 − {SUPPORT_WEIGHT} + {SUPPORT_WEIGHT} × support) × (1 − "
+         f"{CONVERSATION_DISCOUNT} × conversation), cot_stream × (1 − {CONVERSATION_DISCOUNT} × "
+         f"stream_conversation)) × n / (n + {EVIDENCE_PRIOR_REQUESTS}); score = √(content × behaviour)"),
         ("behaviour", "score", None, "noisy-OR of the behaviour parts: 1 − Π(1 − weight × part)"),
         ("templated", "content (harvest)", None,
          "share of first-turn requests on repeated templates; harvest = 1 − (1 − templated)(1 − cot)"),
@@ -44,6 +49,11 @@ def score_components(group: dict[str, Any], measurable: Measurable) -> list[Scor
         ("cot_stream", "content", None,
          f"used instead of harvest when larger: templated reasoning asks, full at "
          f"{STREAM_SHARE_SATURATION:.0%} of requests"),
+        ("conversation", "content (harvest)", None,
+         f"later turns without tool results past {CONVERSATION_FREE_SHARE:.0%} of requests, full at "
+         f"{CONVERSATION_FREE_SHARE + CONVERSATION_SPAN:.0%}"),
+        ("stream_conversation", "content (cot_stream)", None,
+         "the same, inside the reasoning-eliciting templates"),
         ("automation", behaviour, weights.get("automation"),
          "flat hour-of-day profile per member (traffic in its quietest 6 hours)"),
         ("coordination", behaviour, weights.get("coordination"),
@@ -51,7 +61,7 @@ def score_components(group: dict[str, Any], measurable: Measurable) -> list[Scor
         ("pivot", behaviour, weights.get("pivot"),
          "extra share moved to the newest model within 24 h of its release, × scale"),
         ("shared_stream", behaviour, weights.get("shared_stream"),
-         "several accounts sending one reasoning-eliciting template, × days active / 7"),
+         f"several accounts sending one reasoning-eliciting template, × hours with traffic / {SUSTAINED_HOURS}"),
         ("fresh_accounts", behaviour, weights.get("fresh_accounts"),
          "share of accounts first used within 30 days of their creation"),
         ("shared_infra", "coordination", None, "accounts per payment method or subnet (log scale)"),
