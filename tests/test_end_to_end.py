@@ -46,8 +46,8 @@ def test_benign_accounts_are_rarely_flagged(scanned) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "harder generator (issue 17): the top benign group (a tutoring app's account: step-by-step answers, round the "
-    "clock) ranks 3rd, above the paraphrasers' unlinked accounts; pairwise ranking accuracy 0.906 / 0.883 < 0.95"
+    "harder generator (issue 17): the top benign groups (a cron scheduler's, a pipeline's; severity low) rank 11th / "
+    "9th, above the paraphrasers' unlinked accounts; pairwise ranking accuracy 0.909 / 0.885 < 0.95"
 ))
 def test_campaign_groups_rank_above_benign_groups(scanned) -> None:
     result, truth, evaluation = scanned
