@@ -47,7 +47,8 @@ def test_both_ways_find_every_shared_token(seed: int, budget: int, monkeypatch: 
                 key = a * 2**32 + b
                 if a < b and key in wanted:
                     expected.add((key, kind))
-    assert _as_set(list(_within_tokens(pairs, rows, ["kind"]))) == expected
+    listed = pl.Series([True] * rows.height)
+    assert _as_set(list(_within_tokens(pairs, rows, ["kind"], listed))) == expected
     assert _as_set(list(_looked_up(pairs, rows, ["kind"]))) == expected
 
 

