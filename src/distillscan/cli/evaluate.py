@@ -46,7 +46,9 @@ FIGURES: Final = (
               help="An account counts as flagged when its group is at or above this severity.")
 @click.option("--drop-columns", metavar="COLUMNS", default="",
               help="Evaluate the log as if it lacked these canonical columns (comma-separated), "
-                   "e.g. payment_fingerprint,account_created_at,org_id,conversation_id,turn,n_turns.")
+                   "e.g. payment_fingerprint,account_created_at,org_id,conversation_id,turn,n_turns "
+                   "(n_turns is read from turn where no message list is logged: drop both to hide "
+                   "conversation depth).")
 @click.option("--time-window", type=click.FloatRange(min=0.001), metavar="SECONDS",
               help="Evaluate the log with every timestamp squeezed into this many seconds from the first "
                    "(a replay or test capture).")
