@@ -80,3 +80,54 @@ def test_identical_short_messages_do_not_link_strangers() -> None:
             rows.append({"account_id": user, "timestamp": at(days=j, hours=i, minutes=5), "prompt": "continue",
                          "n_turns": 2})
     assert len(set(_groups(_link(rows)).values())) == 3
+
+
+# One long prompt, sentence by sentence, with a few wordings of each sentence.
+_SENTENCES = [
+    ["you are a meticulous mathematician and programmer", "act as a careful expert in mathematics and code",
+     "take the role of a rigorous problem solver in math and programming"],
+    ["solve every task rigorously", "every problem must be worked out with full accuracy",
+     "answer each question precisely and rigorously"],
+    ["state your assumptions up front", "list the assumptions you make first", "make every assumption explicit"],
+    ["show each step of your reasoning", "write out every inference in detail", "explain your thought process step by step"],
+    ["check the result twice before answering", "re-check your work at the end", "verify the answer before you finish"],
+    ["end with the final answer clearly marked", "finish with the final answer on its own line",
+     "give the final answer last"],
+]
+
+
+def _wording(seed: int) -> str:
+    rng = random.Random(seed)
+    sentences = [rng.choice(options) for options in _SENTENCES]
+    rng.shuffle(sentences)
+    return ". ".join(sentences) + "."
+
+
+def _distinct_wordings(count: int) -> list[str]:
+    wordings: dict[str, None] = {}
+    seed = 0
+    while len(wordings) < count:
+        wordings.setdefault(_wording(seed))
+        seed += 1
+    return list(wordings)
+
+
+def _system_rows(wording_of: list[str]) -> list[dict]:
+    return [
+        {"account_id": f"acct{i:03d}", "timestamp": at(days=j, hours=i % 20), "system": wording,
+         "prompt": _own_words(i * 7 + j, 12), "ip": f"81.{i % 250}.{i // 250}.{j}", "payment_fingerprint": f"card-{i}"}
+        for i, wording in enumerate(wording_of) for j in range(4)
+    ]
+
+
+def test_one_prompt_reworded_for_every_account_links_them_at_any_size() -> None:
+    # 200 accounts, each with a wording of its own: a campaign's size is no popularity.
+    groups = _groups(_link(_system_rows(_distinct_wordings(200))))
+    assert len(set(groups.values())) == 1
+
+
+def test_a_family_whose_wordings_strangers_share_is_no_campaign() -> None:
+    # 300 accounts writing alike: wordings collide (three accounts each), as generic prompts do.
+    distinct = _distinct_wordings(100)
+    groups = _groups(_link(_system_rows([distinct[i % 100] for i in range(300)])))
+    assert len(set(groups.values())) > 250

@@ -32,7 +32,8 @@ def random_tokens(seed: int) -> pl.DataFrame:
 def oracle(tokens: pl.DataFrame, pairs: pl.DataFrame) -> dict[tuple[int, int], tuple[float, list[str]]]:
     """Each pair's similarity and shared kinds, from Python sets: per kind the shared
     values' noisy-OR capped at the kind's weight, per family the strongest kind, summed
-    (pairs sharing no specific token left out)."""
+    (pairs sharing no specific token left out; bespoke families are neither discounted
+    for rarity nor unspecific)."""
     held: dict[int, dict[tuple[str, str], int]] = {}
     for kind, value, code, n_accounts in tokens.iter_rows():
         held.setdefault(code, {})[(kind, value)] = n_accounts
@@ -41,14 +42,16 @@ def oracle(tokens: pl.DataFrame, pairs: pl.DataFrame) -> dict[tuple[int, int], t
         shared = held.get(a, {}).keys() & held.get(b, {}).keys()
         missed: dict[str, float] = {}
         for kind, value in shared:
-            rarity = min(1.0, (RARITY_PIVOT / held[a][(kind, value)]) ** RARITY_POWER)
+            rarity = 1.0 if kind == "bespoke_system" else min(1.0, (RARITY_PIVOT / held[a][(kind, value)]) ** RARITY_POWER)
             missed[kind] = missed.get(kind, 1.0) * (1.0 - EVIDENCE_WEIGHTS[kind] * rarity)
         strongest: dict[str, float] = {}
         for kind, miss in missed.items():
             family = EVIDENCE_FAMILIES[kind]
             strongest[family] = max(strongest.get(family, 0.0), min(EVIDENCE_WEIGHTS[kind], 1.0 - miss))
         specific = any(
-            held[a][token] <= SPECIFIC_MAX_HOLDERS and EVIDENCE_WEIGHTS[token[0]] >= SPECIFIC_MIN_WEIGHT for token in shared
+            (held[a][token] <= SPECIFIC_MAX_HOLDERS or token[0] == "bespoke_system")
+            and EVIDENCE_WEIGHTS[token[0]] >= SPECIFIC_MIN_WEIGHT
+            for token in shared
         )
         if shared and specific:
             scores[(a, b)] = (sum(strongest.values()), sorted({kind for kind, _ in shared}))

@@ -21,6 +21,7 @@ from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,
+    "bespoke_system": 0.65,
     "paraphrased_system": 0.65,
     "org": 0.6,
     "payment": 0.5,
@@ -33,6 +34,7 @@ EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
 # Kinds that restate the same evidence: a pair counts only the strongest of a family.
 EVIDENCE_FAMILIES: Final[dict[str, str]] = {
     "template": "content",
+    "bespoke_system": "content",
     "paraphrased_system": "content",
     "system": "content",
     "org": "billing",
@@ -65,6 +67,15 @@ PARAPHRASE_MIN_VARIANTS: Final = 3
 # ... and each account holds one variant for nearly all of that family's traffic (a
 # gateway relaying many customers' look-alike app prompts does not).
 MIN_PARAPHRASE_SHARE: Final = 0.8
+# A paraphrased family is `bespoke_system` when at least this share of its holders
+# (and PARAPHRASE_MIN_VARIANTS or more) word it in a way no other account uses: one
+# prompt rewritten for each account, as a campaign does to look unrelated. Strangers
+# who write alike collide on the same wordings (on the 1M-request real-text log the
+# family of generic "you are a <role> helping a <person>" prompts: 1,136 holders, 42%
+# with a wording of their own; the paraphrasing campaign's: 247 holders, 100%). How
+# many hold it is then the campaign's size, not popularity: such a token is neither
+# discounted for rarity nor kept from being specific evidence.
+BESPOKE_MIN_SHARE: Final = 0.8
 # A token row as one number while tokens are de-duplicated: value rank · _RANK_BASE + account rank.
 _RANK_BASE: Final = 1 << 32
 
@@ -93,7 +104,8 @@ def evidence_tokens(
         kind=pl.lit("created"),
         value=pl.col("created_at").dt.truncate("1h").dt.to_string("%Y-%m-%dT%H"),
     )
-    tokens = pl.concat([*(frame.lazy() for frame in content_tokens), value_tokens, created_tokens])
+    content = _with_bespoke_families(pl.concat(content_tokens, how="diagonal"))
+    tokens = pl.concat([content.lazy(), value_tokens, created_tokens])
     # A kind at a time (kinds are never null): distinct rows, holders counted and
     # singly-held values dropped before the sort, on keys of one string column rather
     # than (kind, value) row-encoded.
@@ -174,15 +186,38 @@ def _content_tokens(
         n=pl.col("n").sum()
     )
     stable_variant = variant_use.group_by("account_id", "value").agg(
-        variant_share=pl.col("n").max() / pl.col("n").sum()
+        variant_share=pl.col("n").max() / pl.col("n").sum(),
+        variant=pl.col("system_fp").sort_by("n", "system_fp", descending=[True, False]).first(),
     ).filter(pl.col("variant_share") >= MIN_PARAPHRASE_SHARE)
     paraphrase_tokens = (
         system_tokens.join(
-            stable_variant.select("account_id", value=pl.col("value").cast(pl.String)), on=["account_id", "value"]
+            stable_variant.select("account_id", "variant", value=pl.col("value").cast(pl.String)),
+            on=["account_id", "value"],
         )
         .with_columns(kind=pl.lit("paraphrased_system"))
     )
-    return pl.concat([template_tokens, system_tokens, paraphrase_tokens])
+    return pl.concat([template_tokens, system_tokens, paraphrase_tokens], how="diagonal")
+
+
+def _with_bespoke_families(content_tokens: pl.DataFrame) -> pl.DataFrame:
+    """Content tokens with each paraphrased family that is bespoke (BESPOKE_MIN_SHARE of
+    its holders word it their own way) relabelled `bespoke_system`; the `variant` column
+    (each paraphrased token's stable wording) is dropped. Its memory is the paraphrased
+    tokens: one per account at most."""
+    paraphrased = content_tokens.filter(pl.col("kind") == "paraphrased_system").select(
+        "value", own=pl.len().over("variant") == 1
+    )
+    bespoke = (
+        paraphrased.group_by("value")
+        .agg(holders=pl.len(), own_share=pl.col("own").mean())
+        .filter((pl.col("holders") >= PARAPHRASE_MIN_VARIANTS) & (pl.col("own_share") >= BESPOKE_MIN_SHARE))
+        .get_column("value")
+    )
+    return content_tokens.with_columns(
+        kind=pl.when((pl.col("kind") == "paraphrased_system") & pl.col("value").is_in(bespoke.implode()))
+        .then(pl.lit("bespoke_system"))
+        .otherwise(pl.col("kind"))
+    ).drop("variant")
 
 
 def _share_tokens(
@@ -219,14 +254,16 @@ def _kind_weight() -> pl.Expr:
 
 def specific_token() -> pl.Expr:
     """Whether a token is specific evidence (`kind` and `n_accounts` columns): held by
-    at most SPECIFIC_MAX_HOLDERS accounts and of a kind of weight SPECIFIC_MIN_WEIGHT or more."""
-    return (pl.col("n_accounts") <= SPECIFIC_MAX_HOLDERS) & (_kind_weight() >= SPECIFIC_MIN_WEIGHT)
+    at most SPECIFIC_MAX_HOLDERS accounts (or a bespoke family, at any size) and of a kind
+    of weight SPECIFIC_MIN_WEIGHT or more."""
+    held_by_few = (pl.col("n_accounts") <= SPECIFIC_MAX_HOLDERS) | (pl.col("kind") == "bespoke_system")
+    return held_by_few & (_kind_weight() >= SPECIFIC_MIN_WEIGHT)
 
 
 def token_weight() -> pl.Expr:
     """A token's weight: its kind's, discounted by rarity once more than RARITY_PIVOT
-    accounts hold it (`kind` and `n_accounts` columns)."""
+    accounts hold it, bespoke families excepted (`kind` and `n_accounts` columns)."""
     rarity = (RARITY_PIVOT / pl.col("n_accounts").cast(pl.Float64)).pow(RARITY_POWER).clip(
         upper_bound=1.0
     )
-    return _kind_weight() * rarity
+    return _kind_weight() * pl.when(pl.col("kind") == "bespoke_system").then(1.0).otherwise(rarity)
