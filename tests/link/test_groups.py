@@ -131,3 +131,18 @@ def test_a_family_whose_wordings_strangers_share_is_no_campaign() -> None:
     distinct = _distinct_wordings(100)
     groups = _groups(_link(_system_rows([distinct[i % 100] for i in range(300)])))
     assert len(set(groups.values())) > 250
+
+
+def test_a_small_account_links_on_two_uses_of_a_template() -> None:
+    def request(account: str, n: int, ip: str, templated: bool) -> dict:
+        prompt = f"Reason step by step about case {n} and give the final answer." if templated else _own_words(n, 14)
+        return {"account_id": account, "timestamp": at(hours=n % 24), "prompt": prompt,
+                "payment_fingerprint": "card-9", "ip": ip}
+
+    rows = [request(f"op{i}", i * 10 + j, f"45.9.{i}.{j}", True) for i in range(5) for j in range(6)]
+    # Two of four requests in the template: a quarter of a small account's traffic.
+    rows += [request("small", 900 + j, f"88.{j}.1.1", j < 2) for j in range(4)]
+    # One of four: a shared payment method alone does not link.
+    rows += [request("tiny", 950 + j, f"99.{j}.1.1", j < 1) for j in range(4)]
+    groups = _groups(_link(rows))
+    assert groups["small"] == groups["op0"] != groups["tiny"]

@@ -61,6 +61,13 @@ SPECIFIC_MIN_WEIGHT: Final = 0.15
 # of the account's requests.
 MIN_TEMPLATE_SHARE: Final = 0.1
 MIN_SYSTEM_SHARE: Final = 0.5
+# ... and REPEATED_TEMPLATE_MIN_REQUESTS of them, or in a small account FEW_REQUESTS_MIN
+# making FEW_REQUESTS_MIN_SHARE of them: a hydra spreads thin, and on the 1M-request real-text log 132 of its 1,191
+# accounts (7 requests at the median) fell outside its main group, most holding a shared
+# payment method but no template used 3 times; with two uses making a quarter, 92 did
+# (hydra recall 0.892 -> 0.926) and no benign account was flagged.
+FEW_REQUESTS_MIN: Final = 2
+FEW_REQUESTS_MIN_SHARE: Final = 0.25
 # A system-prompt family reworded this many ways is deliberate variation: strangers
 # either share a tool's exact prompt or write unrelated ones.
 PARAPHRASE_MIN_VARIANTS: Final = 3
@@ -224,14 +231,18 @@ def _share_tokens(
     per_frame: pl.LazyFrame, kind: str, min_share: float, count_column: str = "n"
 ) -> pl.LazyFrame:
     """Tokens for values carrying at least `min_share` of an account's requests (and at
-    least REPEATED_TEMPLATE_MIN_REQUESTS of them, counted in `count_column`)."""
+    least REPEATED_TEMPLATE_MIN_REQUESTS of them, counted in `count_column`, or
+    FEW_REQUESTS_MIN making FEW_REQUESTS_MIN_SHARE of them)."""
     totals = per_frame.group_by("account_id").agg(total=pl.col("n").sum())
     return (
         per_frame.group_by("account_id", "value")
         .agg(n=pl.col(count_column).sum())
         .join(totals, on="account_id")
         .filter(
-            (pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+            (
+                (pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+                | ((pl.col("n") >= FEW_REQUESTS_MIN) & (pl.col("n") / pl.col("total") >= FEW_REQUESTS_MIN_SHARE))
+            )
             & (pl.col("n") / pl.col("total") >= min_share)
         )
         # One-off frames (null) count toward an account's total but are no shared value.
