@@ -3,7 +3,7 @@
 
 use crate::fingerprint;
 use crate::normalise::{head_words, lowercase, normalise, normalise_lowered, tail_words};
-use crate::patterns::compiled;
+use crate::patterns::{compiled, COT_BIT, TOPIC_BIT, TOPIC_PATTERNS};
 
 /// Words of the normalised user text kept at each end of the frame.
 pub const FRAME_EDGE_WORDS: usize = 6;
@@ -20,22 +20,24 @@ pub struct Piece {
     pub last: Box<str>,
     /// Whether the lower-cased piece asks for chain-of-thought.
     pub cot: bool,
-    /// One bit per topic pattern matching the lower-cased piece (bit i: TOPIC_PATTERNS[i]).
-    pub bits: u8,
+    /// The first of TOPIC_PATTERNS matching the lower-cased piece (its length: none).
+    pub topic: u8,
     /// Whether the normalised piece holds a `<` (a masked value, mostly).
     pub masked: bool,
     /// Whether the normalised piece has words beyond its first and last ones.
     pub wordy: bool,
 }
 
-/// One bit per topic pattern that matches `lowered`.
-pub fn topic_bits(lowered: &str) -> u8 {
+/// The index of the first topic pattern that matches `lowered` (TOPIC_PATTERNS.len()
+/// when none does), running only those `candidates` (bits of `patterns::Compiled::asks`)
+/// allows. A request's topic is the first matching any of its texts: the least of theirs.
+pub fn first_topic(lowered: &str, candidates: u32) -> u8 {
     compiled()
         .topics
         .iter()
         .enumerate()
-        .filter(|(_, regex)| regex.is_match(lowered))
-        .fold(0, |bits, (index, _)| bits | (1 << index))
+        .find(|&(index, regex)| candidates & (TOPIC_BIT << index) != 0 && regex.is_match(lowered))
+        .map_or(TOPIC_PATTERNS.len(), |(index, _)| index) as u8
 }
 
 pub fn annotate_piece(piece: &str) -> Piece {
@@ -43,11 +45,12 @@ pub fn annotate_piece(piece: &str) -> Piece {
     let normalised = normalise_lowered(&lowered);
     let first = head_words(&normalised, FRAME_EDGE_WORDS);
     let last = tail_words(&normalised, FRAME_EDGE_WORDS);
+    let candidates = compiled().asks.candidates(&lowered);
     Piece {
         first: first.into(),
         last: last.into(),
-        cot: compiled().cot.is_match(&lowered),
-        bits: topic_bits(&lowered),
+        cot: candidates & COT_BIT != 0 && compiled().cot.is_match(&lowered),
+        topic: first_topic(&lowered, candidates),
         masked: normalised.contains('<'),
         // Normalised text has single spaces, so the ends plus one space fall short of
         // the whole exactly when words are left over.
@@ -63,8 +66,8 @@ pub struct System {
     /// The first SYSTEM_FAMILY_WORDS and SKELETON_SYSTEM_WORDS normalised words.
     pub text: Box<str>,
     pub skeleton: Box<str>,
-    /// Topic bits of the skeleton words.
-    pub bits: u8,
+    /// The first topic matching the skeleton words (see `Piece::topic`).
+    pub topic: u8,
 }
 
 pub fn annotate_system(head: &str) -> System {
@@ -74,7 +77,7 @@ pub fn annotate_system(head: &str) -> System {
         fp: fingerprint::system_fp(&normalised),
         text: head_words(&normalised, SYSTEM_FAMILY_WORDS).into(),
         skeleton: skeleton.into(),
-        bits: topic_bits(skeleton),
+        topic: first_topic(skeleton, compiled().asks.candidates(skeleton)),
     }
 }
 

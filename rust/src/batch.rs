@@ -112,13 +112,10 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
         .into_par_iter()
         .map(|row| {
             let (system, head, tail) = frames[row];
-            let bits = system_notes[system as usize].bits
-                | piece_notes[head as usize].bits
-                | piece_notes[tail as usize].bits;
-            match bits.trailing_zeros() as usize {
-                index if index < TOPIC_PATTERNS.len() => index as u8,
-                _ => TOPIC_PATTERNS.len() as u8,
-            }
+            system_notes[system as usize]
+                .topic
+                .min(piece_notes[head as usize].topic)
+                .min(piece_notes[tail as usize].topic)
         })
         .collect();
     let has_slot: Vec<bool> = (0..rows)
