@@ -2,7 +2,7 @@
 //! request's annotations.
 
 use crate::fingerprint;
-use crate::normalise::{head_words, lowercase, normalise, normalise_lowered, tail_words};
+use crate::normalise::{head_words, normalise, tail_words, Scratch};
 use crate::patterns::{compiled, COT_BIT, TOPIC_BIT, TOPIC_PATTERNS};
 
 /// Words of the normalised user text kept at each end of the frame.
@@ -15,9 +15,10 @@ pub const SYSTEM_FAMILY_WORDS: usize = 96;
 /// A piece of user text (a short prompt, or one end of a long one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
-    /// The first and last FRAME_EDGE_WORDS words of the normalised piece.
-    pub first: Box<str>,
-    pub last: Box<str>,
+    /// The first and last FRAME_EDGE_WORDS words of the normalised piece, one after the
+    /// other (one allocation), split at `first_len`: see `first` and `last`.
+    ends: Box<str>,
+    first_len: usize,
     /// Whether the lower-cased piece asks for chain-of-thought.
     pub cot: bool,
     /// The first of TOPIC_PATTERNS matching the lower-cased piece (its length: none).
@@ -40,17 +41,32 @@ pub fn first_topic(lowered: &str, candidates: u32) -> u8 {
         .map_or(TOPIC_PATTERNS.len(), |(index, _)| index) as u8
 }
 
-pub fn annotate_piece(piece: &str) -> Piece {
-    let lowered = lowercase(piece);
-    let normalised = normalise_lowered(&lowered);
-    let first = head_words(&normalised, FRAME_EDGE_WORDS);
-    let last = tail_words(&normalised, FRAME_EDGE_WORDS);
-    let candidates = compiled().asks.candidates(&lowered);
+impl Piece {
+    /// The first FRAME_EDGE_WORDS words of the normalised piece.
+    pub fn first(&self) -> &str {
+        self.ends.get(..self.first_len).unwrap_or_default()
+    }
+
+    /// The last FRAME_EDGE_WORDS words of the normalised piece.
+    pub fn last(&self) -> &str {
+        self.ends.get(self.first_len..).unwrap_or_default()
+    }
+}
+
+/// What `piece` contributes; `scratch` holds its working text.
+pub fn annotate_piece(piece: &str, scratch: &mut Scratch) -> Piece {
+    let (lowered, normalised) = scratch.normalise(piece);
+    let first = head_words(normalised, FRAME_EDGE_WORDS);
+    let last = tail_words(normalised, FRAME_EDGE_WORDS);
+    let candidates = compiled().asks.candidates(lowered);
+    let mut ends = String::with_capacity(first.len() + last.len());
+    ends.push_str(first);
+    ends.push_str(last);
     Piece {
-        first: first.into(),
-        last: last.into(),
-        cot: candidates & COT_BIT != 0 && compiled().cot.is_match(&lowered),
-        topic: first_topic(&lowered, candidates),
+        ends: ends.into_boxed_str(),
+        first_len: first.len(),
+        cot: candidates & COT_BIT != 0 && compiled().cot.is_match(lowered),
+        topic: first_topic(lowered, candidates),
         masked: normalised.contains('<'),
         // Normalised text has single spaces, so the ends plus one space fall short of
         // the whole exactly when words are left over.
@@ -90,8 +106,8 @@ pub fn skeleton(system: &str, first: &str, last: &str, out: &mut String) {
     out.push_str(first);
     out.push_str(" … ");
     out.push_str(last);
-    let trimmed = out.trim_matches([' ', '¶']);
-    if trimmed.len() != out.len() {
-        *out = trimmed.to_owned();
-    }
+    let end = out.trim_end_matches([' ', '¶']).len();
+    out.truncate(end);
+    let start = out.len() - out.trim_start_matches([' ', '¶']).len();
+    out.drain(..start);
 }
