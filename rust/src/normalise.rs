@@ -37,12 +37,11 @@ enum Lowered {
 /// `text` lower-cased into `buffer` (replacing what it held), unless it is lower-case
 /// already; ASCII text reuses the buffer's memory.
 fn lowercase_into(text: &str, buffer: &mut String) -> Lowered {
-    // One read, without an early exit, so on vector registers.
-    let (mut upper, mut non_ascii) = (false, false);
-    for &byte in text.as_bytes() {
-        upper |= byte.is_ascii_uppercase();
-        non_ascii |= byte >= 0x80;
-    }
+    // `is_ascii` reads a word at a time; most prompts start with a capital, so the search
+    // for an upper-case letter mostly stops at once. (With one fused loop over all the
+    // bytes for both, this function took 6% of a batch's annotation in a profile.)
+    let non_ascii = !text.is_ascii();
+    let upper = !non_ascii && text.bytes().any(|byte| byte.is_ascii_uppercase());
     if non_ascii {
         *buffer = text.to_lowercase();
         Lowered::Into
