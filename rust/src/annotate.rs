@@ -2,8 +2,8 @@
 //! request's annotations.
 
 use crate::fingerprint;
-use crate::normalise::{head_words, lowercase, normalise, normalise_lowered, tail_words};
-use crate::patterns::compiled;
+use crate::normalise::{head_words, normalise, tail_words, Scratch};
+use crate::patterns::{compiled, COT_BIT, TOPIC_BIT, TOPIC_PATTERNS};
 
 /// Words of the normalised user text kept at each end of the frame.
 pub const FRAME_EDGE_WORDS: usize = 6;
@@ -15,39 +15,58 @@ pub const SYSTEM_FAMILY_WORDS: usize = 96;
 /// A piece of user text (a short prompt, or one end of a long one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
-    /// The first and last FRAME_EDGE_WORDS words of the normalised piece.
-    pub first: Box<str>,
-    pub last: Box<str>,
+    /// The first and last FRAME_EDGE_WORDS words of the normalised piece, one after the
+    /// other (one allocation), split at `first_len`: see `first` and `last`.
+    ends: Box<str>,
+    first_len: usize,
     /// Whether the lower-cased piece asks for chain-of-thought.
     pub cot: bool,
-    /// One bit per topic pattern matching the lower-cased piece (bit i: TOPIC_PATTERNS[i]).
-    pub bits: u8,
+    /// The first of TOPIC_PATTERNS matching the lower-cased piece (its length: none).
+    pub topic: u8,
     /// Whether the normalised piece holds a `<` (a masked value, mostly).
     pub masked: bool,
     /// Whether the normalised piece has words beyond its first and last ones.
     pub wordy: bool,
 }
 
-/// One bit per topic pattern that matches `lowered`.
-pub fn topic_bits(lowered: &str) -> u8 {
+/// The index of the first topic pattern that matches `lowered` (TOPIC_PATTERNS.len()
+/// when none does), running only those `candidates` (bits of `patterns::Compiled::asks`)
+/// allows. A request's topic is the first matching any of its texts: the least of theirs.
+pub fn first_topic(lowered: &str, candidates: u32) -> u8 {
     compiled()
         .topics
         .iter()
         .enumerate()
-        .filter(|(_, regex)| regex.is_match(lowered))
-        .fold(0, |bits, (index, _)| bits | (1 << index))
+        .find(|&(index, regex)| candidates & (TOPIC_BIT << index) != 0 && regex.is_match(lowered))
+        .map_or(TOPIC_PATTERNS.len(), |(index, _)| index) as u8
 }
 
-pub fn annotate_piece(piece: &str) -> Piece {
-    let lowered = lowercase(piece);
-    let normalised = normalise_lowered(&lowered);
-    let first = head_words(&normalised, FRAME_EDGE_WORDS);
-    let last = tail_words(&normalised, FRAME_EDGE_WORDS);
+impl Piece {
+    /// The first FRAME_EDGE_WORDS words of the normalised piece.
+    pub fn first(&self) -> &str {
+        self.ends.get(..self.first_len).unwrap_or_default()
+    }
+
+    /// The last FRAME_EDGE_WORDS words of the normalised piece.
+    pub fn last(&self) -> &str {
+        self.ends.get(self.first_len..).unwrap_or_default()
+    }
+}
+
+/// What `piece` contributes; `scratch` holds its working text.
+pub fn annotate_piece(piece: &str, scratch: &mut Scratch) -> Piece {
+    let (lowered, normalised) = scratch.normalise(piece);
+    let first = head_words(normalised, FRAME_EDGE_WORDS);
+    let last = tail_words(normalised, FRAME_EDGE_WORDS);
+    let candidates = compiled().asks.candidates(lowered);
+    let mut ends = String::with_capacity(first.len() + last.len());
+    ends.push_str(first);
+    ends.push_str(last);
     Piece {
-        first: first.into(),
-        last: last.into(),
-        cot: compiled().cot.is_match(&lowered),
-        bits: topic_bits(&lowered),
+        ends: ends.into_boxed_str(),
+        first_len: first.len(),
+        cot: candidates & COT_BIT != 0 && compiled().cot.is_match(lowered),
+        topic: first_topic(lowered, candidates),
         masked: normalised.contains('<'),
         // Normalised text has single spaces, so the ends plus one space fall short of
         // the whole exactly when words are left over.
@@ -63,8 +82,8 @@ pub struct System {
     /// The first SYSTEM_FAMILY_WORDS and SKELETON_SYSTEM_WORDS normalised words.
     pub text: Box<str>,
     pub skeleton: Box<str>,
-    /// Topic bits of the skeleton words.
-    pub bits: u8,
+    /// The first topic matching the skeleton words (see `Piece::topic`).
+    pub topic: u8,
 }
 
 pub fn annotate_system(head: &str) -> System {
@@ -74,7 +93,7 @@ pub fn annotate_system(head: &str) -> System {
         fp: fingerprint::system_fp(&normalised),
         text: head_words(&normalised, SYSTEM_FAMILY_WORDS).into(),
         skeleton: skeleton.into(),
-        bits: topic_bits(skeleton),
+        topic: first_topic(skeleton, compiled().asks.candidates(skeleton)),
     }
 }
 
@@ -87,8 +106,8 @@ pub fn skeleton(system: &str, first: &str, last: &str, out: &mut String) {
     out.push_str(first);
     out.push_str(" … ");
     out.push_str(last);
-    let trimmed = out.trim_matches([' ', '¶']);
-    if trimmed.len() != out.len() {
-        *out = trimmed.to_owned();
-    }
+    let end = out.trim_end_matches([' ', '¶']).len();
+    out.truncate(end);
+    let start = out.len() - out.trim_start_matches([' ', '¶']).len();
+    out.drain(..start);
 }

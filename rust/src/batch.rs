@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::annotate::{annotate_piece, annotate_system, skeleton, Piece, System};
 use crate::fingerprint;
 use crate::intern::{intern, Interned};
+use crate::normalise::Scratch;
 use crate::patterns::{GENERAL_TOPIC, TOPIC_PATTERNS};
 use crate::text::{prompt_edges, system_head, BadBuffer, TextColumn};
 
@@ -72,7 +73,9 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
     let piece_notes: Vec<Piece> = pieces
         .distinct
         .par_iter()
-        .map(|piece| annotate_piece(piece))
+        .map_init(Scratch::default, |scratch, piece| {
+            annotate_piece(piece, scratch)
+        })
         .collect();
     let system_notes: Vec<System> = system_heads
         .distinct
@@ -93,18 +96,16 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
         })
         .collect();
     let distinct_frames: Interned<(u32, u32, u32)> = intern(&frames);
-    let frame_notes: Vec<(String, u64)> = distinct_frames
+    let frame_fps_distinct: Vec<u64> = distinct_frames
         .distinct
         .par_iter()
         .map_init(Vec::new, |scratch, &(system, head, tail)| {
-            let system = &system_notes[system as usize];
-            let (first, last) = (
-                &piece_notes[head as usize].first,
-                &piece_notes[tail as usize].last,
-            );
-            let mut text = String::new();
-            skeleton(&system.skeleton, first, last, &mut text);
-            (text, fingerprint::frame_fp(system.fp, first, last, scratch))
+            fingerprint::frame_fp(
+                system_notes[system as usize].fp,
+                piece_notes[head as usize].first(),
+                piece_notes[tail as usize].last(),
+                scratch,
+            )
         })
         .collect();
 
@@ -112,13 +113,10 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
         .into_par_iter()
         .map(|row| {
             let (system, head, tail) = frames[row];
-            let bits = system_notes[system as usize].bits
-                | piece_notes[head as usize].bits
-                | piece_notes[tail as usize].bits;
-            match bits.trailing_zeros() as usize {
-                index if index < TOPIC_PATTERNS.len() => index as u8,
-                _ => TOPIC_PATTERNS.len() as u8,
-            }
+            system_notes[system as usize]
+                .topic
+                .min(piece_notes[head as usize].topic)
+                .min(piece_notes[tail as usize].topic)
         })
         .collect();
     let has_slot: Vec<bool> = (0..rows)
@@ -149,7 +147,7 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
     let frame_fps: Vec<u64> = distinct_frames
         .ids
         .par_iter()
-        .map(|&id| frame_notes[id as usize].1)
+        .map(|&id| frame_fps_distinct[id as usize])
         .collect();
 
     let topic_names: Vec<&str> = TOPIC_PATTERNS
@@ -159,24 +157,29 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
         .collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(views(
-            &system_notes
-                .iter()
-                .map(|system| system.text.as_ref())
-                .collect::<Vec<_>>(),
+            system_notes.len(),
+            |index, out| out.push_str(&system_notes[index].text),
             &system_heads.ids,
         )),
         Arc::new(UInt64Array::from(system_fps)),
         Arc::new(views(
-            &frame_notes
-                .iter()
-                .map(|(text, _)| text.as_str())
-                .collect::<Vec<_>>(),
+            distinct_frames.distinct.len(),
+            |index, out| {
+                let (system, head, tail) = distinct_frames.distinct[index];
+                skeleton(
+                    &system_notes[system as usize].skeleton,
+                    piece_notes[head as usize].first(),
+                    piece_notes[tail as usize].last(),
+                    out,
+                );
+            },
             &distinct_frames.ids,
         )),
         Arc::new(BooleanArray::from(has_slot)),
         Arc::new(BooleanArray::from(is_cot)),
         Arc::new(views(
-            &topic_names,
+            topic_names.len(),
+            |index, out| out.push_str(topic_names[index]),
             &topics
                 .iter()
                 .map(|&topic| u32::from(topic))
@@ -193,13 +196,16 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
 /// Bytes per data buffer of a view array (views address a buffer with 32-bit offsets).
 const BLOCK_BYTES: usize = 1 << 30;
 
-/// A string view array whose row i is `distinct[ids[i]]`: each distinct string is stored
-/// once and every row that repeats it points at the same bytes.
-fn views(distinct: &[&str], ids: &[u32]) -> StringViewArray {
+/// A string view array whose row i is distinct string `ids[i]`, where `write(d, out)`
+/// appends distinct string d to the (empty) `out`: each distinct string is stored once
+/// and every row that repeats it points at the same bytes.
+fn views(count: usize, mut write: impl FnMut(usize, &mut String), ids: &[u32]) -> StringViewArray {
     let mut blocks: Vec<Vec<u8>> = vec![Vec::new()];
-    let distinct_views: Vec<u128> = distinct
-        .iter()
-        .map(|text| {
+    let mut text = String::new();
+    let distinct_views: Vec<u128> = (0..count)
+        .map(|index| {
+            text.clear();
+            write(index, &mut text);
             let bytes = text.as_bytes();
             if bytes.len() <= 12 {
                 return arrow_array::builder::make_view(bytes, 0, 0);
@@ -222,6 +228,16 @@ fn views(distinct: &[&str], ids: &[u32]) -> StringViewArray {
         .map(|&id| distinct_views[id as usize])
         .collect();
     let buffers: Vec<Buffer> = blocks.into_iter().map(Buffer::from_vec).collect();
-    StringViewArray::try_new(ScalarBuffer::from(row_views), buffers, None)
-        .unwrap_or_else(|error| panic!("views built from whole strings are valid: {error}"))
+    // SAFETY: `new_unchecked` requires every view to describe valid UTF-8 inside its
+    // buffer (or inline). Each distinct view above was made by `make_view` from the bytes
+    // of a `String` (valid UTF-8): inline when at most 12 bytes, else after copying those
+    // bytes whole to the end of block `block_id` at `offset`, so the view's block, offset
+    // and length address exactly them; blocks are never changed afterwards, and are the
+    // buffers here in order. Offsets and lengths fit in u32: a string is appended at an
+    // offset of at most BLOCK_BYTES (2^30), as a block takes no string that would carry it
+    // past that unless it is empty, and one string is far shorter than 2^32 bytes (a
+    // skeleton, or a system prompt's head: both bounded, to a few kilobytes). Every row view is a copy of a distinct one
+    // (`ids` index `distinct_views`, bounds-checked). There are no nulls. Checking would
+    // re-validate the UTF-8 of every row's string (each distinct string many times over).
+    unsafe { StringViewArray::new_unchecked(ScalarBuffer::from(row_views), buffers.into(), None) }
 }

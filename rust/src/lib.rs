@@ -9,6 +9,7 @@ mod annotate;
 mod batch;
 mod classes;
 mod fingerprint;
+mod gate;
 mod ids;
 mod intern;
 mod interop;

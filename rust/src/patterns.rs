@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::gate::Gate;
+
 /// Ordered masks over lower-cased text: earlier ones must run first (code before numbers,
 /// ids before numbers). The last one folds whitespace; it matches only runs that are not
 /// already a single space, which keeps the number of replacements (its cost) low.
@@ -119,7 +121,13 @@ pub struct Compiled {
     pub masks: Vec<(Regex, &'static str)>,
     pub cot: Regex,
     pub topics: Vec<Regex>,
+    /// Which of `cot` (bit 0) and `topics` (bit 1 + i) may match a text.
+    pub asks: Gate,
 }
+
+/// The gate's bit for `cot`; topic i has bit `TOPIC_BIT << i`.
+pub const COT_BIT: u32 = 1;
+pub const TOPIC_BIT: u32 = 2;
 
 /// The patterns compiled (once); every source above is a valid expression, which the
 /// tests check, so building them cannot fail at run time.
@@ -135,6 +143,11 @@ pub fn compiled() -> &'static Compiled {
             .iter()
             .map(|(_, pattern)| build(pattern))
             .collect(),
+        asks: Gate::new(
+            &std::iter::once(COT_PATTERN)
+                .chain(TOPIC_PATTERNS.iter().map(|(_, pattern)| *pattern))
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
