@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 
+import polars as pl
+
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link import group_id_for, link_accounts
+from distillscan.link.groups import _strongest_links
 from tests.helpers import aggregate, at, requests_frame
 
 POPULAR_SYSTEM = (
@@ -146,3 +149,15 @@ def test_a_small_account_links_on_two_uses_of_a_template() -> None:
     rows += [request("tiny", 950 + j, f"99.{j}.1.1", j < 1) for j in range(4)]
     groups = _groups(_link(rows))
     assert groups["small"] == groups["op0"] != groups["tiny"]
+
+
+def test_each_linked_account_keeps_its_strongest_link() -> None:
+    scored = pl.DataFrame(
+        {"a": [0, 0, 1, 2], "b": [1, 2, 2, 3], "similarity": [0.7, 0.9, 0.9, 0.65], "kinds": [1, 2, 4, 8]},
+        schema={"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.UInt16},
+    )
+    codes = pl.DataFrame({"account_id": ["w", "x", "y", "z"]}).with_row_index("code")
+    links = _strongest_links(scored, codes)
+    # w: y (0.9); x: y (0.9); y: w and x tie at 0.9, the smaller partner w; z: y.
+    assert links.select("a", "b", "similarity").rows() == [("w", "y", 0.9), ("x", "y", 0.9), ("y", "z", 0.65)]
+    assert links["kinds"].to_list() == [["created"], ["ip"], ["org"]]

@@ -48,7 +48,11 @@ FAMILY_NAMES = sorted(set(EVIDENCE_FAMILIES.values()))
 
 
 def score_pairs(
-    pairs: pl.DataFrame, tokens: pl.DataFrame, account: str = "code", min_similarity: float = 0.0
+    pairs: pl.DataFrame,
+    tokens: pl.DataFrame,
+    account: str = "code",
+    min_similarity: float = 0.0,
+    named_kinds: bool = True,
 ) -> pl.DataFrame:
     """Weighted shared evidence of each pair, summed over families; only pairs reaching
     `min_similarity` that share a specific token (`specific_token`), with the kinds
@@ -60,7 +64,9 @@ def score_pairs(
     one. Within a family, kinds restate each other (an IP and its /24), so a family
     counts its strongest kind. `pairs` holds codes `a` < `b`, each pair once; `tokens`
     is sorted by kind, value, account and its `account` is an integer code below 2³²
-    (as for `candidate_pairs`).
+    (as for `candidate_pairs`). Unless `named_kinds`, `kinds` stays one UInt16 of bits
+    (bit i: KIND_NAMES[i], see `named`): naming the kinds of the 6.9M linked pairs of the
+    30M-request log took scoring from 2.77 GB to 3.34 GB and linking from 3.25 to 3.84.
     """
     numbered = tokens.lazy().with_columns(token=token_number())
     rows = (
@@ -89,9 +95,6 @@ def score_pairs(
         _scored_block(keys.slice(start, PAIR_BLOCK), rows, evidence, min_similarity)
         for start in range(0, max(keys.height, 1), PAIR_BLOCK)
     ]
-    kind_list = pl.concat_list([
-        pl.when(pl.col("kinds") & (1 << code) != 0).then(pl.lit(name)) for code, name in enumerate(KIND_NAMES)
-    ]).list.drop_nulls()
     return (
         pl.concat(scored)
         .lazy()
@@ -99,11 +102,18 @@ def score_pairs(
             a=(pl.col("pair") // PAIR_BASE).cast(pairs.schema["a"]),
             b=(pl.col("pair") % PAIR_BASE).cast(pairs.schema["b"]),
             similarity="similarity",
-            kinds=kind_list,
+            kinds=named(pl.col("kinds")) if named_kinds else pl.col("kinds"),
         )
         .sort("a", "b")
         .collect()
     )
+
+
+def named(kind_bits: pl.Expr) -> pl.Expr:
+    """The kinds a UInt16 of kind bits stands for, as a sorted list of names."""
+    return pl.concat_list([
+        pl.when(kind_bits & (1 << code) != 0).then(pl.lit(name)) for code, name in enumerate(KIND_NAMES)
+    ]).list.drop_nulls()
 
 
 def _scored_block(

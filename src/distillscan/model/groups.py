@@ -47,11 +47,13 @@ class GroupReport:
 
 @dataclass(frozen=True)
 class Linkage:
-    """The result of linking: who is in which group, and the edges that put them there."""
+    """The result of linking: who is in which group, and each member's strongest link."""
 
     membership: pl.DataFrame
     """account_id → group_id, one row per account."""
     edges: pl.DataFrame
-    """a, b (account ids, a < b), similarity, kinds (shared evidence kinds, sorted)."""
+    """a, b (account ids, a < b), similarity, kinds (shared evidence kinds, sorted): the
+    strongest link of each linked account (at most one row per account, so it stays as
+    small as the accounts; every pair that linked, 6.9M at 30M requests, is not kept)."""
     tokens: pl.DataFrame
     """account_id, kind, value, n_accounts: the evidence each account holds."""
