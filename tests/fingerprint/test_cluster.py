@@ -47,3 +47,42 @@ def test_near_duplicate_edges_do_not_depend_on_how_the_work_is_cut(monkeypatch: 
     assert_frame_equal(cluster._near_duplicate_edges(items, 3, 0.5), whole)
     # A forest: one edge per node joined to a smaller root.
     assert whole["b"].is_unique().all() and (whole["a"] < whole["b"]).all()
+
+
+def test_exact_verification_keeps_pairs_by_their_true_jaccard(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sets of 6 words: items 1-2 share 4 of 8 distinct words (0.5), items 1-3 share 2 of 10 (0.2).
+    items = pl.DataFrame({
+        "frame_fp": [1, 2, 3],
+        "skeleton": ["alpha beta gamma delta epsilon zeta", "alpha beta gamma delta eta theta",
+                     "alpha beta iota kappa lambda mu"],
+    }, schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
+    candidates = pl.DataFrame({"a": [1, 1, 2], "b": [2, 3, 3]}, schema={"a": pl.UInt64, "b": pl.UInt64})
+    sets = cluster._shingles(items.lazy(), 1).select(
+        "frame_fp", shingle=pl.col("shingle").list.eval(pl.element().hash(seed=3)).list.unique()
+    ).collect()
+    assert cluster._similar_sets(candidates, sets, 0.5).rows() == [(1, 2)]
+    assert cluster._similar_sets(candidates, sets, 0.2).sort("a", "b").rows() == [(1, 2), (1, 3), (2, 3)]
+    whole = cluster._near_duplicate_edges(items, 1, 0.5, exact=True)
+    monkeypatch.setattr(cluster, "EXACT_VERIFY_CHUNK", 1)
+    assert_frame_equal(cluster._near_duplicate_edges(items, 1, 0.5, exact=True), whole)
+
+
+def test_system_prompt_families_join_rewordings_not_strangers() -> None:
+    reworded = [
+        "you are a meticulous mathematician and programmer. solve every task rigorously. state your "
+        "assumptions up front. show each step of your reasoning. end with the final answer clearly marked.",
+        "act as a rigorous mathematician and programmer. show each step of your reasoning and state "
+        "your assumptions first. every task must be solved rigorously. finish with the final answer marked.",
+        "## role: careful mathematician and programmer ## rules: state assumptions up front; show "
+        "every step of the reasoning; check each task rigorously; mark the final answer clearly.",
+    ]
+    stranger = ("you are a friendly travel planner helping a family of four. suggest places to eat, "
+                "keep budgets in euros and answer in british english.")
+    systems = pl.DataFrame({
+        "system_fp": [1, 2, 3, 4, 5],
+        "system_text": [*reworded, stranger, "you are a helpful assistant."],
+        "n": [10, 10, 10, 10, 10],
+    }, schema={"system_fp": pl.UInt64, "system_text": pl.String, "n": pl.UInt32})
+    families = dict(cluster.cluster_system_prompts(systems).select("system_fp", "family_fp").iter_rows())
+    assert families[1] == families[2] == families[3] != families[4]
+    assert 5 not in families  # too short to say anything

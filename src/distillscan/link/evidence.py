@@ -62,10 +62,11 @@ SPECIFIC_MIN_WEIGHT: Final = 0.15
 MIN_TEMPLATE_SHARE: Final = 0.1
 MIN_SYSTEM_SHARE: Final = 0.5
 # ... and REPEATED_TEMPLATE_MIN_REQUESTS of them, or in a small account FEW_REQUESTS_MIN
-# making FEW_REQUESTS_MIN_SHARE of them: a hydra spreads thin, and on the 1M-request real-text log 132 of its 1,191
-# accounts (7 requests at the median) fell outside its main group, most holding a shared
-# payment method but no template used 3 times; with two uses making a quarter, 92 did
-# (hydra recall 0.892 -> 0.926) and no benign account was flagged.
+# making FEW_REQUESTS_MIN_SHARE of them. A hydra spreads thin: on the 1M-request
+# real-text log 132 of its 1,191 accounts (7 requests at the median) fell outside its
+# main group, most holding a shared payment method but no template used 3 times; with
+# two uses making a quarter, 92 did (hydra recall 0.892 -> 0.926) and no benign account
+# was flagged.
 FEW_REQUESTS_MIN: Final = 2
 FEW_REQUESTS_MIN_SHARE: Final = 0.25
 # A system-prompt family reworded this many ways is deliberate variation: strangers
