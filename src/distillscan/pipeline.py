@@ -66,7 +66,8 @@ def analyse(aggregates: Aggregates) -> Analysis:
     with stage("score groups"):
         measurable = measurable_in(aggregates, release)
         report = score_groups(
-            aggregates, templates, linkage.membership, account_features, release=release, measurable=measurable
+            aggregates, templates, linkage.membership, account_features, release=release, measurable=measurable,
+            tokens=linkage.tokens,
         )
     return Analysis(report=report, linkage=linkage, templates=templates, measurable=measurable)
 

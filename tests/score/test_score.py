@@ -9,6 +9,7 @@ from distillscan.model.evidence import Measurable
 from distillscan.model.groups import severity_of
 from distillscan.pipeline import analyse_frame
 from distillscan.score.components import CONVERSATION_DISCOUNT, SUSTAINED_HOURS, add_components
+from distillscan.score.reasons import group_reasons
 from tests.helpers import at, requests_frame
 
 
@@ -52,7 +53,7 @@ def _one_account_group(high_value_share: float, cot_share: float = 0.0) -> dict[
         "multi_turn_share": 0.0, "fixed_params_share": 1.0, "member_quiet_share": 0.7,
         "creation_burst_share": 0.0, "account_volume_cv": 0.0, "pivot_lift": 0.0, "fresh_account_share": 0.0,
         "templated_cot_requests": 0, "templated_cot_share": 0.0, "shared_cot_share": 0.0, "active_days": 20,
-        "active_hours": 300.0, "follow_up_share": 0.0, "stream_follow_up_share": 0.0,
+        "active_hours": 300.0, "follow_up_share": 0.0, "stream_follow_up_share": 0.0, "bespoke_accounts": 0,
     }
 
 
@@ -112,3 +113,19 @@ def test_a_shared_stream_counts_in_full_only_once_sustained() -> None:
     sustained, bursts = groups["c_shared_stream"].to_list()
     assert sustained == 1.0
     assert bursts == 0.25
+
+
+def test_accounts_that_each_reword_one_prompt_are_coordinated() -> None:
+    # 100 accounts with their own payment methods and addresses and uneven volumes:
+    # nothing but the deliberately varied prompt ties them.
+    clean = _one_account_group(high_value_share=0.5, cot_share=0.6) | {
+        "n_accounts": 100, "n_payments": 100, "n_subnets": 100, "account_volume_cv": 1.5, "member_quiet_share": 0.2,
+    }
+    groups = add_components(pl.DataFrame([
+        clean | {"group_id": "G-reworded", "bespoke_accounts": 100}, clean | {"group_id": "G-apart"},
+    ]))
+    reworded, apart = groups.rows(named=True)
+    assert apart["c_coordination"] == 0.0 and reworded["c_coordination"] == 1.0
+    assert reworded["score"] > apart["score"]
+    assert any("each word one system prompt their own way" in reason for reason in group_reasons(reworded, 3))
+    assert not any("their own way" in reason for reason in group_reasons(apart, 3))

@@ -240,10 +240,13 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         c_fresh_accounts=known("c_fresh_accounts", _clip(pl.col("fresh_account_share"))),
         c_conversation=known("c_conversation", _conversing(pl.col("follow_up_share"))),
         c_stream_conversation=known("c_stream_conversation", _conversing(pl.col("stream_follow_up_share"))),
+        # Accounts that each word one system prompt their own way (a bespoke family, see
+        # `link.evidence`): variation made on purpose, across the group, to look unrelated.
+        c_bespoke=_clip(pl.col("bespoke_accounts").cast(pl.Float64) / accounts),
     ).with_columns(
         # max_horizontal skips nulls: coordination is what the known parts show.
         c_coordination=pl.col("c_scale")
-        * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance"),
+        * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance", "c_bespoke"),
     )
     # Templated traffic harvests in full only on valuable capabilities: a backend filling
     # one extraction or report template all day is automation, not distillation.

@@ -93,13 +93,16 @@ def score_groups(
     account_features: pl.DataFrame,
     release: tuple[str, int] | Literal["detect"] | None = "detect",
     measurable: Measurable | None = None,
+    tokens: pl.DataFrame | None = None,
 ) -> GroupReport:
     """Score every group and rank them (score, then requests, then id — deterministic).
 
     `release` is the log's newest model release, as for `features.profile`; by default
     it is detected (one pass over the account × slot table, which may be on disk).
     `measurable` says which evidence families the log can show (default: what the
-    aggregates hold values for, see `measurable_in`)."""
+    aggregates hold values for, see `measurable_in`). `tokens` are the accounts'
+    evidence tokens from linking (`Linkage.tokens`): the members holding a bespoke
+    system-prompt family count as coordination (none, without them)."""
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
     if measurable is None:
@@ -109,6 +112,8 @@ def score_groups(
         group_features.join(member_features(account_features, membership), on="group_id")
         .join(creation_burst(aggregates, membership), on="group_id", how="left")
         .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
+        .join(_bespoke_accounts(tokens, membership), on="group_id", how="left")
+        .with_columns(pl.col("bespoke_accounts").fill_null(0))
     )
     scored = add_components(groups, measurable).sort(
         ["score", "n_requests", "group_id"], descending=[True, True, False]
@@ -119,6 +124,20 @@ def score_groups(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
     return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
+
+
+def _bespoke_accounts(tokens: pl.DataFrame | None, membership: pl.DataFrame) -> pl.DataFrame:
+    """(group_id, bespoke_accounts): how many of each group's accounts hold a bespoke
+    system-prompt family (groups with none are left out)."""
+    schema = {"group_id": pl.String, "bespoke_accounts": pl.UInt32}
+    if tokens is None:
+        return pl.DataFrame(schema=schema)
+    holders = tokens.filter(pl.col("kind") == "bespoke_system").select("account_id").unique()
+    return (
+        membership.join(holders, on="account_id", how="semi")
+        .group_by("group_id")
+        .agg(bespoke_accounts=pl.len().cast(pl.UInt32))
+    )
 
 
 def measurable_in(aggregates: Aggregates, release: tuple[str, int] | None) -> Measurable:

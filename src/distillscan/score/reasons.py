@@ -54,6 +54,9 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
                  f"{int(num('n_ips'))} IPs in {int(num('n_subnets'))} subnets" if num("n_subnets") else "",
              ) if part
          )),
+        (num("c_bespoke") * num("c_scale"), num("bespoke_accounts") >= 3 and num("c_bespoke") >= 0.5,
+         f"{int(num('bespoke_accounts'))} of {n_accounts} accounts each word one system prompt their own "
+         "way, none alike, as a campaign does to look unrelated"),
         (num("c_load_balance") * num("c_scale"), num("c_load_balance") >= 0.5,
          "volume is spread evenly over accounts (coefficient of variation "
          f"{num('account_volume_cv'):.2f}), as a load balancer does"),
