@@ -54,7 +54,8 @@ MESSAGES_COLUMN: Final = "messages"
 # any of its columns is available; the report lists the ones that are off.
 SIGNAL_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "system_prompt_templates": ("system",),
-    "conversation_depth": ("n_turns", "turn", "conversation_id"),
+    # Billed input tokens hold the earlier turns where depth itself is not logged.
+    "conversation_depth": ("n_turns", "turn", "conversation_id", "input_tokens"),
     "model_pivot": ("model",),
     "ip_infrastructure": ("ip",),
     "user_agents": ("user_agent",),

@@ -23,3 +23,12 @@ def test_a_replay_of_seconds_without_gateway_columns_knows_little() -> None:
     assert measurable.unknown["account_creation"] == "no account_created_at values"
     assert measurable.unknown["model_pivot"] == "no model is released during the log"
     assert not measurable.knows("daily_timing") and measurable.knows("anything else")
+
+
+def test_billed_input_tokens_alone_show_conversation_depth() -> None:
+    """A gateway that logs only the last user message still logs what each request was
+    billed, which holds the earlier turns."""
+    with_tokens = Measurable.of_log(("input_tokens", "model"), at(0), at(days=21), model_release=True)
+    without = Measurable.of_log(("model",), at(0), at(days=21), model_release=True)
+    assert with_tokens.knows("conversation_depth")
+    assert without.unknown["conversation_depth"] == "no n_turns / turn / input_tokens values"

@@ -99,9 +99,10 @@ def test_request_ids_are_unique_except_exact_retry_duplicates(log: pl.DataFrame)
     assert log["request_id"].str.contains(r"^req_[0-9a-f]{16}$").all()
 
 
-def test_input_tokens_follow_characters_over_four(log: pl.DataFrame) -> None:
+def test_first_turns_are_billed_characters_over_four(log: pl.DataFrame) -> None:
     chars = pl.col("system").str.len_chars().fill_null(0) + pl.col("prompt").str.len_chars()
-    assert log.select(((pl.col("input_tokens") - chars / 4).abs() <= 4).all()).item()
+    first = log.filter(pl.col("turn") == 1)
+    assert first.select(((pl.col("input_tokens") - chars / 4).abs() <= 4).all()).item()
     capped = log.filter(pl.col("max_tokens").is_not_null())
     assert capped.select((pl.col("output_tokens") <= pl.col("max_tokens")).all()).item()
     assert log["output_tokens"].min() >= 1
@@ -120,3 +121,18 @@ def test_conversations_are_numbered_from_one(log: pl.DataFrame, config: SynthCon
 def test_a_batch_size_below_one_is_refused() -> None:
     with pytest.raises(ValueError):
         next(generate_batches(SMALL, batch_rows=0))
+
+
+def test_later_turns_are_billed_for_the_conversation_so_far(log: pl.DataFrame) -> None:
+    """An API bills every turn for the whole context: turn k's input tokens hold the user
+    text and answers of turns 1..k-1 on top of its own."""
+    turns = log.unique(subset=["conversation_id", "turn"], keep="first").sort("conversation_id", "turn")
+    own = (pl.col("system").str.len_chars().fill_null(0) + pl.col("prompt").str.len_chars()) // 4 + 3
+    exchange = pl.col("prompt").str.len_chars() // 4 + 3 + pl.col("output_tokens")
+    checked = turns.select(
+        "turn",
+        billed=pl.col("input_tokens"),
+        expected=own + (exchange.cum_sum() - exchange).over("conversation_id"),
+    )
+    assert checked.filter(pl.col("turn") > 1).height > 1_000
+    assert checked.filter(pl.col("billed") != pl.col("expected")).height == 0

@@ -21,12 +21,31 @@ from distillscan.stages import stage
 # Rows annotated and aggregated at a time; partial aggregates are merged every few batches.
 BATCH_ROWS: Final = 200_000
 MERGE_EVERY: Final = 8
+# An API bills a later turn for the whole conversation so far, so a request billed for
+# more input tokens than its logged text has bytes, plus this allowance for the chat
+# format's own tokens, carries earlier turns that the gateway did not log: every BPE
+# token spells at least one byte. Only read where no depth is logged.
+HIDDEN_CONTEXT_TOKENS: Final = 32
+
+
+def depth_expressions() -> tuple[pl.Expr, pl.Expr]:
+    """(multi_turn, depth_known) per request. Depth is the logged one (a message list's
+    user turns, else the turn number); where neither is logged, a request whose billed
+    input outgrows its logged text (see HIDDEN_CONTEXT_TOKENS) is a later turn, unless it
+    carries images, which are billed but not logged as text. Known where either is."""
+    logged = pl.col("n_turns").fill_null(pl.col("turn"))
+    visible_bytes = pl.col("prompt").str.len_bytes().fill_null(0) + pl.col("system").str.len_bytes().fill_null(0)
+    hidden_context = (pl.col("input_tokens") > visible_bytes.cast(pl.Int64) + HIDDEN_CONTEXT_TOKENS) & (
+        pl.col("n_images").fill_null(0) == 0
+    )
+    multi_turn = pl.when(logged.is_not_null()).then(logged > 1).otherwise(hidden_context).fill_null(False)
+    return multi_turn.cast(pl.UInt32), (logged.is_not_null() | pl.col("input_tokens").is_not_null())
 
 
 def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     """The aggregate queries over one shard of annotated requests, one per Aggregates field."""
     ts = pl.col("timestamp")
-    multi_turn = (pl.col("n_turns").fill_null(pl.col("turn")).fill_null(1) > 1).cast(pl.UInt32)
+    multi_turn, depth_known = depth_expressions()
     # A later turn with no tool result in it: someone (a person, an app) asking on, not
     # an agent loop feeding back tool output.
     follow_up = (multi_turn == 1) & (pl.col("n_tool_results").fill_null(0) == 0)
@@ -39,8 +58,9 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         "accounts": annotated.group_by("account_id").agg(
             n=pl.len(),
             n_multi_turn=multi_turn.sum(),
-            # Rows whose conversation depth was logged at all: without any, depth is unknown.
-            n_depth_logged=(pl.col("n_turns").is_not_null() | pl.col("turn").is_not_null()).cast(pl.UInt32).sum(),
+            # Rows whose conversation depth is logged or can be read off the billed input:
+            # without any, depth is unknown.
+            n_depth_known=depth_known.cast(pl.UInt32).sum(),
             n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
             n_with_images=(pl.col("n_images").fill_null(0) > 0).cast(pl.UInt32).sum(),
             n_with_tool_results=(pl.col("n_tool_results").fill_null(0) > 0).cast(pl.UInt32).sum(),

@@ -23,7 +23,7 @@ class Aggregates:
     """
 
     accounts: pl.DataFrame
-    """account_id → n, n_multi_turn, n_depth_logged, n_cot, n_with_images, n_with_tool_results,
+    """account_id → n, n_multi_turn, n_depth_known, n_cot, n_with_images, n_with_tool_results,
     input_tokens, output_tokens, first_ts, last_ts, created_at."""
     account_frames: Table
     """(account_id, frame_fp, system_fp) → n, n_slotted (first-turn requests whose prompt

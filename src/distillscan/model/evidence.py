@@ -19,7 +19,8 @@ TIMING_MIN_SPAN: Final = timedelta(days=2)
 """A daily rhythm (sleep, 24/7 service) needs at least this much of the log's time."""
 
 FAMILY_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
-    "conversation_depth": ("n_turns", "turn"),
+    # Billed input tokens show earlier turns where depth itself is not logged.
+    "conversation_depth": ("n_turns", "turn", "input_tokens"),
     "fixed_parameters": ("temperature", "max_tokens"),
     "account_creation": ("account_created_at",),
     "shared_infrastructure": ("ip", "payment_fingerprint", "org_id"),

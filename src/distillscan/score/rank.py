@@ -152,7 +152,7 @@ def measurable_in(aggregates: Aggregates, release: tuple[str, int] | None) -> Me
         *(VALUE_COLUMNS[kind] for kind in values),
         *(name for name in ("temperature", "max_tokens") if params[name].is_not_null().any()),
         *(["account_created_at"] if accounts["created_at"].is_not_null().any() else []),
-        *(["turn"] if accounts["n_depth_logged"].sum() else []),
+        *(["turn"] if accounts["n_depth_known"].sum() else []),
         "model",
     ]
     return Measurable.of_log(

@@ -49,7 +49,11 @@ def _frame(tables: _Tables, rows: list[tuple[object, ...]]) -> tuple[pl.DataFram
     idx = pl.Series(acct, dtype=pl.UInt32)
     system_col = tables.system.gather(pl.Series(system, dtype=pl.UInt32))
     prompt_col = pl.Series(prompt, dtype=pl.String)
+    conversation = pl.Series(conv, dtype=pl.String)
+    turn_col = pl.Series(turn, dtype=pl.Int32)
+    out_col = pl.Series(out, dtype=pl.Int64)
     input_tokens = (system_col.str.len_chars().fill_null(0) + prompt_col.str.len_chars()).cast(pl.Int64) // 4 + 3
+    input_tokens = input_tokens + _history_tokens(conversation, turn_col, prompt_col, out_col)
     frame = pl.DataFrame({
         "request_id": pl.Series(rid, dtype=pl.String),
         "account_id": tables.account_id.gather(idx),
@@ -58,18 +62,40 @@ def _frame(tables: _Tables, rows: list[tuple[object, ...]]) -> tuple[pl.DataFram
         "model": tables.model.gather(pl.Series(model, dtype=pl.UInt32)),
         "system": system_col,
         "prompt": prompt_col,
-        "conversation_id": pl.Series(conv, dtype=pl.String),
-        "turn": pl.Series(turn, dtype=pl.Int32),
+        "conversation_id": conversation,
+        "turn": turn_col,
         "ip": tables.ip.gather(pl.Series(ip, dtype=pl.UInt32)),
         "user_agent": tables.ua.gather(pl.Series(ua, dtype=pl.UInt32)),
         "payment_fingerprint": tables.payment.gather(idx),
         "account_created_at": tables.created.gather(idx),
         "input_tokens": input_tokens,
-        "output_tokens": pl.Series(out, dtype=pl.Int64),
+        "output_tokens": out_col,
         "temperature": pl.Series(temp, dtype=pl.Float64),
         "max_tokens": pl.Series(max_tokens, dtype=pl.Int64),
     })
     return frame, tables.kind.gather(idx)
+
+
+def _history_tokens(conversation: pl.Series, turn: pl.Series, prompt: pl.Series, output_tokens: pl.Series) -> pl.Series:
+    """Per row, the tokens of its conversation's earlier turns (their user text and the
+    answers to it), which an API bills as input again with every later turn: a gateway
+    that logs only the last user message still logs the whole context's token count.
+    A conversation's turns are all in one segment; a retried row counts once."""
+    turns = pl.DataFrame({
+        "conversation": conversation, "turn": turn,
+        "exchange": prompt.str.len_chars().cast(pl.Int64) // 4 + 3 + output_tokens,
+    })
+    earlier = (
+        turns.unique(subset=["conversation", "turn"], keep="first", maintain_order=True)
+        .sort("conversation", "turn")
+        .select(
+            "conversation", "turn",
+            history=pl.when(pl.col("conversation").is_not_null())
+            .then((pl.col("exchange").cum_sum() - pl.col("exchange")).over("conversation"))
+            .otherwise(0),
+        )
+    )
+    return turns.join(earlier, on=["conversation", "turn"], how="left", maintain_order="left")["history"]
 
 
 _SEGMENT_ROWS: Final = 40_000
