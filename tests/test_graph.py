@@ -80,3 +80,29 @@ def test_component_frame_keeps_nodes_whose_only_edge_is_to_themselves() -> None:
     assert frame.rows() == [("a", "a"), ("b", "a"), ("m", "m")]
     assert dict(frame.rows()) == component_roots(edges)
     assert component_frame(pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})).height == 0
+
+
+def test_the_core_refuses_bad_edges_with_an_error() -> None:
+    import polars as pl
+    import pytest
+
+    from distillscan import _core
+
+    codes = pl.Series([0, 1], dtype=pl.UInt32)
+    with pytest.raises(ValueError, match="not below the node count 1"):
+        _core.component_roots(codes, codes, 1)
+    with pytest.raises(ValueError, match='column "a" is not UInt32'):
+        _core.component_roots(pl.Series([0, 1], dtype=pl.Int64), codes, 2)
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.component_roots(codes, codes.head(1), 2)
+    with pytest.raises(ValueError, match="holds nulls"):
+        _core.component_roots(codes, pl.Series([0, None], dtype=pl.UInt32), 2)
+
+
+def test_component_frame_over_no_edges_keeps_the_node_type() -> None:
+    import polars as pl
+
+    from distillscan.graph import component_frame
+
+    frame = component_frame(pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64}))
+    assert frame.height == 0 and frame.schema == pl.Schema({"node": pl.UInt64, "root": pl.UInt64})

@@ -8,6 +8,7 @@
 mod annotate;
 mod batch;
 mod classes;
+mod components;
 mod fingerprint;
 mod gate;
 mod ids;
@@ -22,8 +23,9 @@ mod values;
 use std::any::Any;
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Once, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
+use arrow_array::{ArrayRef, UInt32Array};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -136,6 +138,32 @@ fn annotate_batch(
     })
 }
 
+/// The root of every node code below `nodes` (a column `root`): its connected
+/// component's smallest code, given the edges as two UInt32 columns of codes (Arrow C
+/// streams). Memory grows with the nodes; the edges are read once, in place.
+#[pyfunction]
+#[pyo3(name = "component_roots")]
+fn component_roots(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    nodes: usize,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let a = import_chunks(a, "a")?;
+        let b = import_chunks(b, "b")?;
+        py.detach(|| {
+            guarded(|| {
+                let roots = components::component_roots(&a, &b, nodes)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let column: ArrayRef = Arc::new(UInt32Array::from(roots));
+                ArrowColumns::new(&["root"], vec![column])
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -155,6 +183,7 @@ fn normalise_texts(py: Python<'_>, texts: Vec<Option<String>>) -> PyResult<Vec<S
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(annotate_batch, module)?)?;
     module.add_function(wrap_pyfunction!(normalise_texts, module)?)?;
+    module.add_function(wrap_pyfunction!(component_roots, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;

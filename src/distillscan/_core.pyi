@@ -30,3 +30,7 @@ def annotate(prompt: _ArrowStreamExporter, system: _ArrowStreamExporter) -> Arro
 
 def normalise(texts: Sequence[str | None]) -> list[str]:
     """Each text lower-cased, its variable spans masked and its whitespace folded."""
+
+def component_roots(a: _ArrowStreamExporter, b: _ArrowStreamExporter, nodes: int) -> ArrowColumns:
+    """A column `root`: for every node code below `nodes`, its connected component's
+    smallest code, given edges as two UInt32 columns of codes below `nodes`."""

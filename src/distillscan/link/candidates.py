@@ -52,8 +52,17 @@ def pair_key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 
 def candidate_pairs(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame:
     """Pairs (a < b), sorted, of accounts within NEIGHBOUR_WINDOW of each other inside
-    some anchor token (see `anchor_kinds`); `tokens` must be sorted by kind, value,
-    account, and `account` must be an integer code below 2³² (see `link_accounts`).
+    some anchor token (see `candidate_pair_keys`)."""
+    return candidate_pair_keys(tokens, account).select(
+        a=(pl.col("pair") // PAIR_BASE).cast(pl.UInt32), b=(pl.col("pair") % PAIR_BASE).cast(pl.UInt32)
+    )
+
+
+def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame:
+    """The candidate pairs as sorted keys `pair` (see `pair_key`): accounts within
+    NEIGHBOUR_WINDOW of each other inside some anchor token (see `anchor_kinds`);
+    `tokens` must be sorted by kind, value, account, and `account` must be an integer
+    code below 2³² (see `link_accounts`).
 
     Each pair travels as one 64-bit number (a·2³² + b) from the shifted windows to
     its de-duplication, streamed: on the 30M-row log's 3.8M pairs that held 0.26 GB
@@ -78,8 +87,4 @@ def candidate_pairs(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame
         .select("pair")
         for offset in range(1, NEIGHBOUR_WINDOW + 1)
     ]
-    return (
-        pl.concat(shifted).unique().sort("pair")
-        .select(a=(pl.col("pair") // PAIR_BASE).cast(pl.UInt32), b=(pl.col("pair") % PAIR_BASE).cast(pl.UInt32))
-        .collect(engine="streaming")
-    )
+    return pl.concat(shifted).unique().sort("pair").collect(engine="streaming")

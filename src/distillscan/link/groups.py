@@ -9,9 +9,9 @@ from collections.abc import Callable
 import polars as pl
 
 from distillscan.graph import component_frame
-from distillscan.link.candidates import candidate_pairs
+from distillscan.link.candidates import candidate_pair_keys
 from distillscan.link.evidence import LINK_THRESHOLD, evidence_tokens
-from distillscan.link.scoring import named, score_pairs
+from distillscan.link.scoring import named, score_pair_keys
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
 
@@ -31,7 +31,8 @@ def link_accounts(
     back for the members and for each member's strongest link (`Linkage.edges`).
 
     Memory is bounded by the tokens held by two or more accounts (held as one table
-    through linking), the candidate pairs and a block of their scoring (see `scoring`).
+    through linking), the candidate pairs (8-byte keys), a block of their scoring (see
+    `scoring`), the linked pairs and, for their components, 4 bytes per account.
     On the 10M-request real-text log (135k accounts): 2.95M tokens (0.12 GB), 4.52M
     candidate pairs (36 MB), 92k edges; linking peaked 0.4 GB over the 0.9 GB its input
     held (it was 1.1 GB with the whole token table joined to codes and all pairs'
@@ -44,16 +45,20 @@ def link_accounts(
     # columns with `coded`: joining the whole table copied its strings, 0.25 GB held
     # through scoring on the 10M-request real-text log's 2.95M tokens.
     # (Filtering copies every column, so only tokens of accounts not listed are filtered.)
-    code = tokens.select("account_id").join(codes, on="account_id", how="left", maintain_order="left")
-    coded = tokens.with_columns(code.get_column("code"))
-    if code.get_column("code").null_count():
+    code = tokens.select("account_id").join(codes, on="account_id", how="left", maintain_order="left")["code"]
+    coded = tokens.with_columns(code)
+    if code.null_count():
         coded = coded.drop_nulls("code")
-    pairs = candidate_pairs(coded, account="code")
-    scored = score_pairs(pairs, coded, account="code", min_similarity=LINK_THRESHOLD, named_kinds=False)
+    scored = score_pair_keys(
+        candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
+        named_kinds=False,
+    )
     # Components are found over the integer codes: the root (smallest code) is the
     # smallest account id. Over ids, with each pair's kinds named beside it, the 6.9M
     # linked pairs of the 30M-request log peaked at 4.7 GB; over codes, with the kinds
-    # named for each account's strongest link only, linking peaked at 3.2 GB.
+    # named for each account's strongest link only, linking peaked at 3.2 GB (3.7 GB
+    # when measured beside the rest of a scan); with the candidate pairs held as keys
+    # alone and components found by the core's union-find, 3.3 GB.
     roots = component_frame(scored.select("a", "b")).select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),

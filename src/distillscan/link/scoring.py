@@ -68,6 +68,20 @@ def score_pairs(
     (bit i: KIND_NAMES[i], see `named`): naming the kinds of the 6.9M linked pairs of the
     30M-request log took scoring from 2.77 GB to 3.34 GB and linking from 3.25 to 3.84.
     """
+    keys = pairs.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair")
+    return score_pair_keys(keys, tokens, account, min_similarity, named_kinds)
+
+
+def score_pair_keys(
+    keys: pl.DataFrame,
+    tokens: pl.DataFrame,
+    account: str = "code",
+    min_similarity: float = 0.0,
+    named_kinds: bool = True,
+) -> pl.DataFrame:
+    """`score_pairs` for pairs given as sorted keys `pair` (see `pair_key`), as
+    `candidate_pair_keys` makes them: the 30M-request log's 21.4M candidate pairs held
+    as keys alone, not beside the same pairs as two columns."""
     numbered = tokens.lazy().with_columns(token=token_number())
     rows = (
         numbered.select(account=pl.col(account).cast(pl.UInt32), token="token")
@@ -90,7 +104,6 @@ def score_pairs(
         )
         .collect()
     )
-    keys = pairs.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair")
     scored = [
         _scored_block(keys.slice(start, PAIR_BLOCK), rows, evidence, min_similarity)
         for start in range(0, max(keys.height, 1), PAIR_BLOCK)
@@ -99,8 +112,8 @@ def score_pairs(
         pl.concat(scored)
         .lazy()
         .select(
-            a=(pl.col("pair") // PAIR_BASE).cast(pairs.schema["a"]),
-            b=(pl.col("pair") % PAIR_BASE).cast(pairs.schema["b"]),
+            a=(pl.col("pair") // PAIR_BASE).cast(pl.UInt32),
+            b=(pl.col("pair") % PAIR_BASE).cast(pl.UInt32),
             similarity="similarity",
             kinds=named(pl.col("kinds")) if named_kinds else pl.col("kinds"),
         )
