@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from distillscan.aggregate.partial import HIDDEN_CONTEXT_TOKENS, depth_expressions
+from distillscan.aggregate.partial import FOLLOW_UP_MAX_BYTES, HIDDEN_CONTEXT_TOKENS, depth_expressions
 from tests.helpers import aggregate, at, requests_frame
 
 SYSTEM = "You are a patient tutor. Explain every step."
@@ -39,8 +39,11 @@ def test_logged_depth_wins_and_images_or_no_tokens_say_nothing() -> None:
         {"prompt": "hello"},
         # CJK text: three bytes a character, about one token each.
         {"prompt": "请一步一步地解释这个问题的答案", "input_tokens": 20},
+        # A long prompt billed past its logged bytes was likely truncated when logged.
+        {"prompt": "x" * (FOLLOW_UP_MAX_BYTES + 1), "input_tokens": 5_000},
+        {"prompt": "x" * FOLLOW_UP_MAX_BYTES, "input_tokens": 5_000},
     ]
-    assert _depth(rows) == [(0, True), (1, True), (0, True), (0, False), (0, True)]
+    assert _depth(rows) == [(0, True), (1, True), (0, True), (0, False), (0, True), (0, True), (1, True)]
 
 
 def test_inferred_depth_reaches_the_account_table() -> None:

@@ -26,17 +26,25 @@ MERGE_EVERY: Final = 8
 # format's own tokens, carries earlier turns that the gateway did not log: every BPE
 # token spells at least one byte. Only read where no depth is logged.
 HIDDEN_CONTEXT_TOKENS: Final = 32
+# ... and only for user text of at most this many bytes: asking on is short (99.9% of
+# the human follow-ups in the hh-rlhf corpus), while a long prompt billed beyond its
+# logged bytes is as likely one that a gateway truncated before logging it.
+FOLLOW_UP_MAX_BYTES: Final = 512
 
 
 def depth_expressions() -> tuple[pl.Expr, pl.Expr]:
     """(multi_turn, depth_known) per request. Depth is the logged one (a message list's
     user turns, else the turn number); where neither is logged, a request whose billed
     input outgrows its logged text (see HIDDEN_CONTEXT_TOKENS) is a later turn, unless it
-    carries images, which are billed but not logged as text. Known where either is."""
+    carries images, which are billed but not logged as text, or its user text is longer
+    than FOLLOW_UP_MAX_BYTES. Known where either is."""
     logged = pl.col("n_turns").fill_null(pl.col("turn"))
-    visible_bytes = pl.col("prompt").str.len_bytes().fill_null(0) + pl.col("system").str.len_bytes().fill_null(0)
-    hidden_context = (pl.col("input_tokens") > visible_bytes.cast(pl.Int64) + HIDDEN_CONTEXT_TOKENS) & (
-        pl.col("n_images").fill_null(0) == 0
+    prompt_bytes = pl.col("prompt").str.len_bytes().fill_null(0)
+    visible_bytes = prompt_bytes + pl.col("system").str.len_bytes().fill_null(0)
+    hidden_context = (
+        (pl.col("input_tokens") > visible_bytes.cast(pl.Int64) + HIDDEN_CONTEXT_TOKENS)
+        & (pl.col("n_images").fill_null(0) == 0)
+        & (prompt_bytes <= FOLLOW_UP_MAX_BYTES)
     )
     multi_turn = pl.when(logged.is_not_null()).then(logged > 1).otherwise(hidden_context).fill_null(False)
     return multi_turn.cast(pl.UInt32), (logged.is_not_null() | pl.col("input_tokens").is_not_null())
