@@ -136,6 +136,7 @@ _ROTATING_PROXY_CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     import polars as pl
     from distillscan.link import link_accounts
+    from distillscan.link.evidence import evidence_tokens
     from tests.link.test_shared import rotating_proxy_aggregates
 
     def rss(field):
@@ -146,14 +147,13 @@ _ROTATING_PROXY_CHILD = textwrap.dedent(
     before = rss("VmRSS:")
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")
-    linkage = link_accounts(
-        aggregates,
-        pl.DataFrame(schema={"frame_fp": pl.UInt64, "template_fp": pl.UInt64}),
-        pl.DataFrame(schema={"system_fp": pl.UInt64, "family_fp": pl.UInt64, "n_variants": pl.UInt32}),
-    )
-    held = linkage.tokens.group_by("account_id").len()["len"]
+    templates = pl.DataFrame(schema={"frame_fp": pl.UInt64, "template_fp": pl.UInt64})
+    families = pl.DataFrame(schema={"system_fp": pl.UInt64, "family_fp": pl.UInt64, "n_variants": pl.UInt32})
+    linkage = link_accounts(aggregates, templates, families)
+    peak = rss("VmHWM:")
+    held = evidence_tokens(aggregates, templates, families).group_by("account_id").len()["len"]
     print(json.dumps({
-        "before_mb": before, "peak_mb": rss("VmHWM:"), "edges": linkage.edges.height,
+        "before_mb": before, "peak_mb": peak, "edges": linkage.edges.height,
         "linked": pl.concat([linkage.edges["a"], linkage.edges["b"]]).n_unique(),
         "groups": linkage.membership["group_id"].n_unique(), "tokens_max": held.max(), "tokens_min": held.min(),
     }))

@@ -16,7 +16,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, token_number
+from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, numbered
 
 # Each account is paired with this many neighbours inside every token it holds.
 NEIGHBOUR_WINDOW: Final = 24
@@ -72,9 +72,9 @@ def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataF
     rotating proxies, cost the pairs they hold, not NEIGHBOUR_WINDOW × their rows.
     """
     ordered = (
-        tokens.lazy()
+        numbered(tokens).lazy()
         .filter(pl.col("kind").is_in(sorted(anchor_kinds())))
-        .select(account=pl.col(account), token=token_number())
+        .select(account=pl.col(account), token="token")
         .with_columns(holders=pl.len().over("token"))
     )
     shifted = [

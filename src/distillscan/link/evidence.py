@@ -44,6 +44,8 @@ EVIDENCE_FAMILIES: Final[dict[str, str]] = {
     "created": "lifecycle",
     "user_agent": "client",
 }
+CONTENT_KINDS: Final = tuple(sorted(kind for kind, family in EVIDENCE_FAMILIES.items() if family == "content"))
+"""The kinds of what accounts send (templates and system prompts), as against who they are."""
 LINK_THRESHOLD: Final = 0.6
 # A token shared by more accounts than this loses weight as (pivot / n) ** RARITY_POWER.
 RARITY_PIVOT: Final = 100
@@ -257,6 +259,11 @@ def token_number() -> pl.Expr:
     return (
         (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
     ).fill_null(True).cum_sum()
+
+
+def numbered(tokens: pl.DataFrame) -> pl.DataFrame:
+    """Tokens with their `token` number (see `token_number`), unless they have one."""
+    return tokens if "token" in tokens.columns else tokens.with_columns(token=token_number())
 
 
 def _kind_weight() -> pl.Expr:

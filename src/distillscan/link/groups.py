@@ -10,7 +10,7 @@ import polars as pl
 
 from distillscan.graph import component_frame
 from distillscan.link.candidates import candidate_pair_keys
-from distillscan.link.evidence import LINK_THRESHOLD, evidence_tokens
+from distillscan.link.evidence import CONTENT_KINDS, LINK_THRESHOLD, evidence_tokens, token_number
 from distillscan.link.scoring import named, score_pair_keys
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
@@ -46,9 +46,14 @@ def link_accounts(
     # through scoring on the 10M-request real-text log's 2.95M tokens.
     # (Filtering copies every column, so only tokens of accounts not listed are filtered.)
     code = tokens.select("account_id").join(codes, on="account_id", how="left", maintain_order="left")["code"]
-    coded = tokens.with_columns(code)
+    # Pairs are drawn and scored from numbers alone (code, token number, kind, holders);
+    # the ids and values (strings, ~45 bytes a row) are let go before they start, and
+    # only the content tokens are kept, for scoring groups.
+    coded = tokens.select(code, "kind", "n_accounts", token=token_number())
     if code.null_count():
         coded = coded.drop_nulls("code")
+    content = tokens.filter(pl.col("kind").is_in(CONTENT_KINDS))
+    del tokens, code
     scored = score_pair_keys(
         candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
         named_kinds=False,
@@ -70,7 +75,7 @@ def link_accounts(
         group_id=pl.col("root").map_elements(group_id_for, return_dtype=pl.String)
     )
     membership = membership.join(group_ids, on="root", maintain_order="left").select("account_id", "group_id")
-    return Linkage(membership=membership, edges=_strongest_links(scored, codes), tokens=tokens)
+    return Linkage(membership=membership, edges=_strongest_links(scored, codes), tokens=content)
 
 
 def _ids_of(codes: pl.DataFrame) -> Callable[[pl.Series], pl.Series]:

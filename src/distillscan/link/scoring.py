@@ -32,8 +32,8 @@ from distillscan.link.candidates import PAIR_BASE, pair_key
 from distillscan.link.evidence import (
     EVIDENCE_FAMILIES,
     EVIDENCE_WEIGHTS,
+    numbered,
     specific_token,
-    token_number,
     token_weight,
 )
 from distillscan.link.shared import ROW_BUDGET, shared_tokens
@@ -82,9 +82,9 @@ def score_pair_keys(
     """`score_pairs` for pairs given as sorted keys `pair` (see `pair_key`), as
     `candidate_pair_keys` makes them: the 30M-request log's 21.4M candidate pairs held
     as keys alone, not beside the same pairs as two columns."""
-    numbered = tokens.lazy().with_columns(token=token_number())
+    with_numbers = numbered(tokens).lazy()
     rows = (
-        numbered.select(account=pl.col(account).cast(pl.UInt32), token="token")
+        with_numbers.select(account=pl.col(account).cast(pl.UInt32), token="token")
         .with_columns(holders=pl.len().over("token"))
         .collect()
     )
@@ -92,7 +92,7 @@ def score_pair_keys(
     # every row: shared rows carry their token alone. On the adversarial log (3.57M token
     # rows, 1,000 accounts × 2,500 IPs) scoring peaked about 50 MiB lower.
     evidence = (
-        numbered.filter((pl.col("token") != pl.col("token").shift()).fill_null(True))
+        with_numbers.filter((pl.col("token") != pl.col("token").shift()).fill_null(True))
         .select(
             kind=pl.col("kind").replace_strict(
                 {kind: code for code, kind in enumerate(KIND_NAMES)}, return_dtype=pl.UInt8

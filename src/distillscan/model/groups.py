@@ -56,4 +56,6 @@ class Linkage:
     strongest link of each linked account (at most one row per account, so it stays as
     small as the accounts; every pair that linked, 6.9M at 30M requests, is not kept)."""
     tokens: pl.DataFrame
-    """account_id, kind, value, n_accounts: the evidence each account holds."""
+    """account_id, kind, value, n_accounts: the content evidence (templates and system
+    prompts, `link.evidence.CONTENT_KINDS`) each account holds. Its infrastructure
+    tokens (millions of proxy IPs and /24s in a large log) are not kept."""
