@@ -50,12 +50,15 @@ def pair_key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return pl.min_horizontal(a, b).cast(pl.UInt64) * PAIR_BASE + pl.max_horizontal(a, b).cast(pl.UInt64)
 
 
+def pair_ends(pair: pl.Expr, dtype: pl.DataType | type[pl.DataType] = pl.UInt32) -> tuple[pl.Expr, pl.Expr]:
+    """The account codes `a` < `b` of pair keys, as `dtype` (the inverse of `pair_key`)."""
+    return (pair // PAIR_BASE).cast(dtype).alias("a"), (pair % PAIR_BASE).cast(dtype).alias("b")
+
+
 def candidate_pairs(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame:
     """Pairs (a < b), sorted, of accounts within NEIGHBOUR_WINDOW of each other inside
     some anchor token (see `candidate_pair_keys`)."""
-    return candidate_pair_keys(tokens, account).select(
-        a=(pl.col("pair") // PAIR_BASE).cast(pl.UInt32), b=(pl.col("pair") % PAIR_BASE).cast(pl.UInt32)
-    )
+    return candidate_pair_keys(tokens, account).select(*pair_ends(pl.col("pair")))
 
 
 def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataFrame:

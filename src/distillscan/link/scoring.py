@@ -28,7 +28,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.candidates import PAIR_BASE, pair_key
+from distillscan.link.candidates import pair_ends, pair_key
 from distillscan.link.evidence import (
     EVIDENCE_FAMILIES,
     EVIDENCE_WEIGHTS,
@@ -112,8 +112,7 @@ def score_pair_keys(
         pl.concat(scored)
         .lazy()
         .select(
-            a=(pl.col("pair") // PAIR_BASE).cast(pl.UInt32),
-            b=(pl.col("pair") % PAIR_BASE).cast(pl.UInt32),
+            *pair_ends(pl.col("pair")),
             similarity="similarity",
             kinds=named(pl.col("kinds")) if named_kinds else pl.col("kinds"),
         )

@@ -29,7 +29,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.candidates import PAIR_BASE, pair_key
+from distillscan.link.candidates import PAIR_BASE, pair_ends, pair_key
 
 # (pair, token) rows listed or looked up at a time: about 80 bytes each while a chunk
 # is read (measured: 0.36, 0.48 and 0.94 GB at 0.5M, 2M and 8M for 250k pairs). On the
@@ -123,8 +123,7 @@ def _looked_up(pairs: pl.DataFrame, rows: pl.DataFrame, evidence: list[str]) -> 
         pairs.lazy()
         .select(
             "pair",
-            a=(pl.col("pair") // PAIR_BASE).cast(account_dtype),
-            b=(pl.col("pair") % PAIR_BASE).cast(account_dtype),
+            *pair_ends(pl.col("pair"), account_dtype),
         )
         .join(spans.lazy().rename({"account": "a", "start": "start_a", "held": "held_a"}), on="a")
         .join(spans.lazy().rename({"account": "b", "start": "start_b", "held": "held_b"}), on="b")
