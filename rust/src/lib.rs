@@ -16,6 +16,7 @@ mod intern;
 mod interop;
 mod masks;
 mod normalise;
+mod pairs;
 mod patterns;
 mod text;
 mod values;
@@ -25,7 +26,7 @@ use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once, OnceLock};
 
-use arrow_array::{ArrayRef, UInt32Array};
+use arrow_array::{ArrayRef, Float64Array, UInt16Array, UInt32Array, UInt64Array};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -164,6 +165,66 @@ fn component_roots(
     })
 }
 
+/// The candidate pairs (`pair`, keys a·2³² + b of account codes) that share a specific
+/// token and reach `min_similarity`, as columns `pair`, `similarity`, `kinds` (bit k:
+/// kind k), in the order given. Accounts' tokens come as (`account`, `token`) rows of
+/// codes below `accounts` and token indexes; token k's kind, miss and whether it is
+/// specific are row k of `kind`, `miss`, `specific`; kind k's cap is `caps[k]` and its
+/// family `families[k]` (below `n_families`). See `pairs::score`.
+#[pyfunction]
+#[pyo3(name = "score_pairs")]
+#[allow(clippy::too_many_arguments)]
+fn score_pairs(
+    py: Python<'_>,
+    pair: &Bound<'_, PyAny>,
+    account: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    accounts: usize,
+    kind: &Bound<'_, PyAny>,
+    miss: &Bound<'_, PyAny>,
+    specific: &Bound<'_, PyAny>,
+    caps: Vec<f64>,
+    families: Vec<u8>,
+    n_families: usize,
+    min_similarity: f64,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let columns = [
+            import_chunks(pair, "pair")?,
+            import_chunks(account, "account")?,
+            import_chunks(token, "token")?,
+            import_chunks(kind, "kind")?,
+            import_chunks(miss, "miss")?,
+            import_chunks(specific, "specific")?,
+        ];
+        py.detach(|| {
+            guarded(|| {
+                let bad = |error: pairs::PairError| PyValueError::new_err(error.to_string());
+                let [pair, account, token, kind, miss, specific] = &columns;
+                let evidence = pairs::TokenEvidence::new(kind, miss, specific).map_err(bad)?;
+                let weights = pairs::Weights {
+                    cap: caps,
+                    family: families,
+                    families: n_families,
+                };
+                let scored = pool().install(|| {
+                    let table =
+                        pairs::AccountTokens::new(account, token, accounts, evidence.kind.len())?;
+                    pairs::score(pair, &table, &evidence, &weights, min_similarity)
+                });
+                let scored = scored.map_err(bad)?;
+                let columns: Vec<ArrayRef> = vec![
+                    Arc::new(UInt64Array::from_iter_values(scored.iter().map(|s| s.0))),
+                    Arc::new(Float64Array::from_iter_values(scored.iter().map(|s| s.1))),
+                    Arc::new(UInt16Array::from_iter_values(scored.iter().map(|s| s.2))),
+                ];
+                ArrowColumns::new(&["pair", "similarity", "kinds"], columns)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -184,6 +245,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(annotate_batch, module)?)?;
     module.add_function(wrap_pyfunction!(normalise_texts, module)?)?;
     module.add_function(wrap_pyfunction!(component_roots, module)?)?;
+    module.add_function(wrap_pyfunction!(score_pairs, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;

@@ -34,3 +34,21 @@ def normalise(texts: Sequence[str | None]) -> list[str]:
 def component_roots(a: _ArrowStreamExporter, b: _ArrowStreamExporter, nodes: int) -> ArrowColumns:
     """A column `root`: for every node code below `nodes`, its connected component's
     smallest code, given edges as two UInt32 columns of codes below `nodes`."""
+
+def score_pairs(
+    pair: _ArrowStreamExporter,
+    account: _ArrowStreamExporter,
+    token: _ArrowStreamExporter,
+    accounts: int,
+    kind: _ArrowStreamExporter,
+    miss: _ArrowStreamExporter,
+    specific: _ArrowStreamExporter,
+    caps: Sequence[float],
+    families: Sequence[int],
+    n_families: int,
+    min_similarity: float,
+) -> ArrowColumns:
+    """Columns `pair`, `similarity`, `kinds`: the candidate pairs (UInt64 keys a·2³² + b)
+    that share a specific token and reach `min_similarity`, in the order given. Tokens
+    are (`account`, `token`) rows (UInt32 codes below `accounts`, token indexes); token k's
+    kind, miss and specificity are row k of `kind` (UInt8), `miss` (Int64), `specific`."""

@@ -1,0 +1,469 @@
+//! Pair scoring by intersecting each account's sorted token list: the evidence two
+//! accounts share, read from their own tokens only, never by listing one account's
+//! tokens for each of its pairs. Memory is the token rows (4 bytes each, plus 8 per
+//! account), the per-token evidence and the pairs that link; time is, per candidate
+//! pair, the smaller token list times the logarithm of the larger.
+
+use arrow_array::{Array, BooleanArray, Int64Array, UInt32Array, UInt64Array, UInt8Array};
+use arrow_data::ArrayData;
+use arrow_schema::DataType;
+use rayon::prelude::*;
+
+/// Misses, -ln(1 - w), are integers in units of 1 / MISS_SCALE: sums of them are exact
+/// in any order.
+const MISS_SCALE: f64 = 1e9;
+/// Kinds are bits of a u16.
+pub const MAX_KINDS: usize = 16;
+/// A pair of account codes (a, b) is one number: a * PAIR_BASE + b.
+const PAIR_BASE: u64 = 1 << 32;
+
+/// What one token is worth: its kind (an index into `Weights`), its miss and whether it
+/// is specific evidence.
+pub struct TokenEvidence {
+    pub kind: Vec<u8>,
+    pub miss: Vec<i64>,
+    pub specific: Vec<bool>,
+}
+
+impl TokenEvidence {
+    /// From three columns of equal length (UInt8 kinds, Int64 misses, Boolean specific),
+    /// row k for token index k.
+    pub fn new(
+        kind: &[ArrayData],
+        miss: &[ArrayData],
+        specific: &[ArrayData],
+    ) -> Result<Self, PairError> {
+        let kind: Vec<UInt8Array> = values(kind, "kind", &DataType::UInt8, "UInt8")?;
+        let miss: Vec<Int64Array> = values(miss, "miss", &DataType::Int64, "Int64")?;
+        let specific: Vec<BooleanArray> =
+            values(specific, "specific", &DataType::Boolean, "Boolean")?;
+        Ok(TokenEvidence {
+            kind: kind
+                .iter()
+                .flat_map(|a| a.values().iter().copied())
+                .collect(),
+            miss: miss
+                .iter()
+                .flat_map(|a| a.values().iter().copied())
+                .collect(),
+            specific: specific.iter().flat_map(|a| a.values().iter()).collect(),
+        })
+    }
+}
+
+/// Each kind's cap (its weight) and family (an index below `families`).
+pub struct Weights {
+    pub cap: Vec<f64>,
+    pub family: Vec<u8>,
+    pub families: usize,
+}
+
+/// Why the input could not be read.
+#[derive(Debug, PartialEq)]
+pub enum PairError {
+    WrongType(&'static str, &'static str),
+    HasNulls(&'static str),
+    LengthsDiffer(&'static str, usize, usize),
+    OutOfRange(&'static str, u64, usize),
+    BadWeights(String),
+}
+
+impl std::fmt::Display for PairError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PairError::WrongType(column, expected) => {
+                write!(f, "column {column:?} is not {expected}")
+            }
+            PairError::HasNulls(column) => write!(f, "column {column:?} holds nulls"),
+            PairError::LengthsDiffer(what, a, b) => {
+                write!(f, "{what} differ in length: {a} and {b}")
+            }
+            PairError::OutOfRange(column, value, bound) => {
+                write!(f, "column {column:?}: {value} is not below {bound}")
+            }
+            PairError::BadWeights(why) => write!(f, "bad kind weights: {why}"),
+        }
+    }
+}
+
+/// The values of a non-null column of one primitive type, chunk by chunk.
+fn values<T: From<ArrayData> + Array>(
+    chunks: &[ArrayData],
+    column: &'static str,
+    data_type: &DataType,
+    name: &'static str,
+) -> Result<Vec<T>, PairError> {
+    chunks
+        .iter()
+        .map(|chunk| {
+            if chunk.data_type() != data_type {
+                return Err(PairError::WrongType(column, name));
+            }
+            let array = T::from(chunk.clone());
+            if array.null_count() > 0 {
+                return Err(PairError::HasNulls(column));
+            }
+            Ok(array)
+        })
+        .collect()
+}
+
+/// Each account's tokens, sorted and de-duplicated: account `c`'s are
+/// `tokens[offsets[c]..offsets[c + 1]]`.
+pub struct AccountTokens {
+    offsets: Vec<usize>,
+    tokens: Vec<u32>,
+}
+
+impl AccountTokens {
+    /// From (account code, token index) rows in any order; codes below `accounts`,
+    /// token indexes below `tokens`.
+    pub fn new(
+        account: &[ArrayData],
+        token: &[ArrayData],
+        accounts: usize,
+        token_count: usize,
+    ) -> Result<Self, PairError> {
+        let account: Vec<UInt32Array> = values(account, "account", &DataType::UInt32, "UInt32")?;
+        let token: Vec<UInt32Array> = values(token, "token", &DataType::UInt32, "UInt32")?;
+        let length = |arrays: &[UInt32Array]| arrays.iter().map(Array::len).sum::<usize>();
+        if length(&account) != length(&token) {
+            return Err(PairError::LengthsDiffer(
+                "columns \"account\" and \"token\"",
+                length(&account),
+                length(&token),
+            ));
+        }
+        let rows = || {
+            account
+                .iter()
+                .flat_map(|array| array.values().iter().copied())
+                .zip(
+                    token
+                        .iter()
+                        .flat_map(|array| array.values().iter().copied()),
+                )
+        };
+        // Counting sort by account: one pass to count, one to place.
+        let mut offsets = vec![0usize; accounts + 1];
+        for (code, index) in rows() {
+            if code as usize >= accounts {
+                return Err(PairError::OutOfRange("account", code.into(), accounts));
+            }
+            if index as usize >= token_count {
+                return Err(PairError::OutOfRange("token", index.into(), token_count));
+            }
+            offsets[code as usize + 1] += 1;
+        }
+        for code in 0..accounts {
+            offsets[code + 1] += offsets[code];
+        }
+        let mut next = offsets.clone();
+        let mut tokens = vec![0u32; offsets[accounts]];
+        for (code, index) in rows() {
+            tokens[next[code as usize]] = index;
+            next[code as usize] += 1;
+        }
+        let mut table = AccountTokens { offsets, tokens };
+        table.sort_each();
+        Ok(table)
+    }
+
+    /// Sort each account's tokens and drop repeats, compacting the table.
+    fn sort_each(&mut self) {
+        let accounts = self.offsets.len() - 1;
+        let mut write = 0;
+        let mut start = 0;
+        for code in 0..accounts {
+            let end = self.offsets[code + 1];
+            self.tokens[start..end].sort_unstable();
+            let from = write;
+            for read in start..end {
+                if write == from || self.tokens[write - 1] != self.tokens[read] {
+                    self.tokens[write] = self.tokens[read];
+                    write += 1;
+                }
+            }
+            self.offsets[code] = from;
+            start = end;
+        }
+        self.offsets[accounts] = write;
+        self.tokens.truncate(write);
+    }
+
+    fn of(&self, code: usize) -> &[u32] {
+        self.offsets
+            .get(code..code + 2)
+            .and_then(|ends| self.tokens.get(ends[0]..ends[1]))
+            .unwrap_or_default()
+    }
+}
+
+/// Calls `shared` with each value in both sorted, distinct lists, in order: a merge when
+/// they are alike in length, else each of the shorter list looked up in the longer by
+/// galloping.
+fn intersect(x: &[u32], y: &[u32], mut shared: impl FnMut(u32)) {
+    let (small, large) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+    if small.len() * 8 < large.len() {
+        let mut rest = large;
+        for &value in small {
+            let mut step = 1;
+            while step < rest.len() && rest[step] < value {
+                step *= 2;
+            }
+            let window = &rest[..rest.len().min(step + 1)];
+            match window.binary_search(&value) {
+                Ok(at) => {
+                    shared(value);
+                    rest = &rest[at + 1..];
+                }
+                Err(at) => rest = &rest[at..],
+            }
+            if rest.is_empty() {
+                break;
+            }
+        }
+        return;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < small.len() && j < large.len() {
+        match small[i].cmp(&large[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared(small[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
+/// A scored pair: its key, similarity and the kinds it shares (bit k: kind k).
+pub type Scored = (u64, f64, u16);
+
+/// The similarity of two accounts' shared tokens, the kinds they share and whether any
+/// is specific: within a kind, misses add (a noisy-OR of its values) up to the kind's
+/// cap; a family counts its strongest kind; families add in order.
+fn similarity(
+    first: &[u32],
+    second: &[u32],
+    evidence: &TokenEvidence,
+    weights: &Weights,
+) -> (f64, u16, bool) {
+    let mut misses = [0i64; MAX_KINDS];
+    let mut kinds = 0u16;
+    let mut specific = false;
+    intersect(first, second, |token| {
+        let index = token as usize;
+        let kind = evidence.kind[index] as usize;
+        misses[kind] += evidence.miss[index];
+        kinds |= 1 << kind;
+        specific |= evidence.specific[index];
+    });
+    let mut strongest = [0f64; MAX_KINDS];
+    for (kind, (&cap, &family)) in weights.cap.iter().zip(&weights.family).enumerate() {
+        if kinds & (1 << kind) != 0 {
+            let weight = cap.min(1.0 - (-(misses[kind] as f64) / MISS_SCALE).exp());
+            let family = family as usize;
+            strongest[family] = strongest[family].max(weight);
+        }
+    }
+    let total = strongest[1..weights.families]
+        .iter()
+        .fold(strongest[0], |sum, weight| sum + weight);
+    (total, kinds, specific)
+}
+
+/// Checks the per-token evidence and kind weights against each other.
+pub fn check(evidence: &TokenEvidence, weights: &Weights) -> Result<(), PairError> {
+    let kinds = weights.cap.len();
+    if kinds > MAX_KINDS || weights.family.len() != kinds {
+        return Err(PairError::BadWeights(format!(
+            "{kinds} caps and {} families (at most {MAX_KINDS} kinds)",
+            weights.family.len()
+        )));
+    }
+    if weights.families == 0 || weights.families > MAX_KINDS {
+        return Err(PairError::BadWeights(format!(
+            "{} families",
+            weights.families
+        )));
+    }
+    if let Some(&family) = weights
+        .family
+        .iter()
+        .find(|&&f| f as usize >= weights.families)
+    {
+        return Err(PairError::OutOfRange(
+            "family",
+            family.into(),
+            weights.families,
+        ));
+    }
+    let tokens = evidence.kind.len();
+    for (column, length) in [
+        ("miss", evidence.miss.len()),
+        ("specific", evidence.specific.len()),
+    ] {
+        if length != tokens {
+            return Err(PairError::LengthsDiffer(column, tokens, length));
+        }
+    }
+    if let Some(&kind) = evidence.kind.iter().find(|&&kind| kind as usize >= kinds) {
+        return Err(PairError::OutOfRange("kind", kind.into(), kinds));
+    }
+    if evidence.miss.iter().any(|&miss| miss < 0) {
+        return Err(PairError::BadWeights("a negative miss".to_owned()));
+    }
+    Ok(())
+}
+
+/// The pairs of `pairs` (keys a·2³² + b) that share a specific token and reach
+/// `min_similarity`, in the order given, with their similarity and kinds.
+pub fn score(
+    pairs: &[ArrayData],
+    table: &AccountTokens,
+    evidence: &TokenEvidence,
+    weights: &Weights,
+    min_similarity: f64,
+) -> Result<Vec<Scored>, PairError> {
+    check(evidence, weights)?;
+    let pairs: Vec<UInt64Array> = values(pairs, "pair", &DataType::UInt64, "UInt64")?;
+    let accounts = table.offsets.len() - 1;
+    let mut scored = Vec::new();
+    for chunk in &pairs {
+        if let Some(&bad) = chunk.values().iter().find(|&&pair| {
+            (pair / PAIR_BASE) as usize >= accounts || (pair % PAIR_BASE) as usize >= accounts
+        }) {
+            return Err(PairError::OutOfRange("pair", bad, accounts));
+        }
+        let part: Vec<Scored> = chunk
+            .values()
+            .par_iter()
+            .filter_map(|&pair| {
+                let (a, b) = ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize);
+                let (total, kinds, specific) =
+                    similarity(table.of(a), table.of(b), evidence, weights);
+                (specific && total >= min_similarity).then_some((pair, total, kinds))
+            })
+            .collect();
+        scored.extend(part);
+    }
+    Ok(scored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u32s(values: &[u32]) -> Vec<ArrayData> {
+        vec![UInt32Array::from(values.to_vec()).into_data()]
+    }
+
+    fn u64s(values: &[u64]) -> Vec<ArrayData> {
+        vec![UInt64Array::from(values.to_vec()).into_data()]
+    }
+
+    fn miss(weight: f64) -> i64 {
+        (-(1.0 - weight).ln() * MISS_SCALE).round() as i64
+    }
+
+    #[test]
+    fn intersection_by_merge_and_by_galloping_agree() {
+        let large: Vec<u32> = (0..1000).map(|value| value * 3).collect();
+        for small in [
+            vec![0, 3, 4, 2997, 5000],
+            vec![1, 2],
+            vec![],
+            (0..400).collect(),
+        ] {
+            let mut found = Vec::new();
+            intersect(&small, &large, |value| found.push(value));
+            let expected: Vec<u32> = small
+                .iter()
+                .copied()
+                .filter(|value| large.binary_search(value).is_ok())
+                .collect();
+            assert_eq!(found, expected);
+            let mut swapped = Vec::new();
+            intersect(&large, &small, |value| swapped.push(value));
+            assert_eq!(swapped, expected);
+        }
+    }
+
+    #[test]
+    fn a_pair_scores_its_shared_tokens_per_family() {
+        // Kinds: 0 template (content), 1 ip (network), 2 subnet (network).
+        let weights = Weights {
+            cap: vec![0.65, 0.3, 0.15],
+            family: vec![0, 1, 1],
+            families: 2,
+        };
+        let evidence = TokenEvidence {
+            kind: vec![0, 1, 2, 1],
+            miss: vec![miss(0.65), miss(0.3), miss(0.15), miss(0.3)],
+            specific: vec![true, true, false, false],
+        };
+        // Account 0 holds tokens 0, 1, 2; account 1 holds 0, 1, 2, 3; account 2 holds 2, 3.
+        let table = AccountTokens::new(
+            &u32s(&[1, 0, 0, 1, 2, 0, 1, 1, 2]),
+            &u32s(&[3, 2, 0, 0, 2, 1, 1, 2, 3]),
+            3,
+            4,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        let pairs = u64s(&[1, 2, PAIR_BASE + 2]);
+        let scored = score(&pairs, &table, &evidence, &weights, 0.0).unwrap_or_default();
+        // (0, 1): template 0.65 + the network family's strongest, the IP (0.3).
+        assert_eq!(scored.len(), 1, "{scored:?}");
+        assert_eq!(scored[0].0, 1);
+        assert!((scored[0].1 - 0.95).abs() < 1e-9);
+        assert_eq!(scored[0].2, 0b111);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let weights = Weights {
+            cap: vec![0.5],
+            family: vec![0],
+            families: 1,
+        };
+        let evidence = TokenEvidence {
+            kind: vec![0],
+            miss: vec![1],
+            specific: vec![true],
+        };
+        assert_eq!(
+            AccountTokens::new(&u32s(&[0, 5]), &u32s(&[0, 0]), 2, 1).err(),
+            Some(PairError::OutOfRange("account", 5, 2))
+        );
+        assert_eq!(
+            AccountTokens::new(&u32s(&[0]), &u32s(&[3]), 2, 1).err(),
+            Some(PairError::OutOfRange("token", 3, 1))
+        );
+        let table = AccountTokens::new(&u32s(&[0, 1]), &u32s(&[0, 0]), 2, 1)
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            score(
+                &u64s(&[PAIR_BASE * 7 + 1]),
+                &table,
+                &evidence,
+                &weights,
+                0.0
+            )
+            .err(),
+            Some(PairError::OutOfRange("pair", PAIR_BASE * 7 + 1, 2))
+        );
+        let bad_kind = TokenEvidence {
+            kind: vec![4],
+            miss: vec![1],
+            specific: vec![true],
+        };
+        assert!(score(&u64s(&[1]), &table, &bad_kind, &weights, 0.0).is_err());
+        assert_eq!(
+            score(&u64s(&[1]), &table, &evidence, &weights, 0.0).map(|s| s.len()),
+            Ok(1)
+        );
+    }
+}
