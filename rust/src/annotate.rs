@@ -2,6 +2,7 @@
 //! request's annotations.
 
 use crate::fingerprint;
+use crate::items::{anchors, Anchors};
 use crate::normalise::{head_words, normalise, tail_words, Scratch};
 use crate::patterns::{compiled, COT_BIT, TOPIC_BIT, TOPIC_PATTERNS};
 
@@ -27,6 +28,8 @@ pub struct Piece {
     pub masked: bool,
     /// Whether the normalised piece has words beyond its first and last ones.
     pub wordy: bool,
+    /// Its item anchors (see `items`).
+    pub anchors: Anchors,
 }
 
 /// The index of the first topic pattern that matches `lowered` (TOPIC_PATTERNS.len()
@@ -71,6 +74,7 @@ pub fn annotate_piece(piece: &str, scratch: &mut Scratch) -> Piece {
         // Normalised text has single spaces, so the ends plus one space fall short of
         // the whole exactly when words are left over.
         wordy: first.len() + last.len() + 1 < normalised.len(),
+        anchors: anchors(normalised),
     }
 }
 

@@ -16,12 +16,13 @@ use rayon::prelude::*;
 use crate::annotate::{annotate_piece, annotate_system, skeleton, Piece, System};
 use crate::fingerprint;
 use crate::intern::{intern, Interned};
+use crate::items::request_anchors;
 use crate::normalise::Scratch;
 use crate::patterns::{GENERAL_TOPIC, TOPIC_PATTERNS};
 use crate::text::{prompt_edges, system_head, BadBuffer, TextColumn};
 
 /// The names and order of the columns `annotate` returns.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 9] = [
     "system_text",
     "system_fp",
     "skeleton",
@@ -29,6 +30,8 @@ pub const COLUMNS: [&str; 7] = [
     "is_cot",
     "topic",
     "frame_fp",
+    "item",
+    "item_2",
 ];
 
 /// What each row reads: its prompt's pieces and its system prompt's head.
@@ -139,6 +142,16 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
                 || piece_notes[pieces.ids[rows + row] as usize].cot
         })
         .collect();
+    // The task inside the wrappers, as one number (see `items`).
+    let (items, items_2): (Vec<Option<u64>>, Vec<Option<u64>>) = (0..rows)
+        .into_par_iter()
+        .map(|row| {
+            let head = &piece_notes[pieces.ids[row] as usize];
+            let tail = &piece_notes[pieces.ids[rows + row] as usize];
+            let [first, second] = request_anchors(texts[row].short, &head.anchors, &tail.anchors);
+            (first, second)
+        })
+        .unzip();
     let system_fps: Vec<Option<u64>> = system_heads
         .ids
         .par_iter()
@@ -189,6 +202,8 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
             ScalarBuffer::from(frame_fps),
             None::<NullBuffer>,
         )),
+        Arc::new(UInt64Array::from(items)),
+        Arc::new(UInt64Array::from(items_2)),
     ];
     Ok(columns)
 }

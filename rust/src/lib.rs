@@ -14,6 +14,7 @@ mod gate;
 mod ids;
 mod intern;
 mod interop;
+mod items;
 mod masks;
 mod normalise;
 mod pairs;
@@ -225,6 +226,42 @@ fn score_pairs(
     })
 }
 
+/// How many tokens each pair of `pair` (UInt64 keys a·2³² + b of account codes) shares
+/// (a column `shared`, in the order given), given the accounts' tokens as (`account`,
+/// `token`) UInt32 rows of codes below `accounts` and token numbers below `tokens`.
+#[pyfunction]
+#[pyo3(name = "count_shared")]
+fn count_shared(
+    py: Python<'_>,
+    pair: &Bound<'_, PyAny>,
+    account: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    accounts: usize,
+    tokens: usize,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let columns = [
+            import_chunks(pair, "pair")?,
+            import_chunks(account, "account")?,
+            import_chunks(token, "token")?,
+        ];
+        py.detach(|| {
+            guarded(|| {
+                let [pair, account, token] = &columns;
+                let counts = pool()
+                    .install(|| {
+                        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
+                        pairs::count_shared(pair, &table)
+                    })
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let column: ArrayRef = Arc::new(UInt32Array::from(counts));
+                ArrowColumns::new(&["shared"], vec![column])
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -246,6 +283,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(normalise_texts, module)?)?;
     module.add_function(wrap_pyfunction!(component_roots, module)?)?;
     module.add_function(wrap_pyfunction!(score_pairs, module)?)?;
+    module.add_function(wrap_pyfunction!(count_shared, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;

@@ -353,6 +353,32 @@ pub fn score(
     Ok(scored)
 }
 
+/// How many tokens each pair of `pairs` (keys a·2³² + b) shares, in the order given.
+pub fn count_shared(pairs: &[ArrayData], table: &AccountTokens) -> Result<Vec<u32>, PairError> {
+    let pairs: Vec<UInt64Array> = values(pairs, "pair", &DataType::UInt64, "UInt64")?;
+    let accounts = table.offsets.len() - 1;
+    let mut counts = Vec::new();
+    for chunk in &pairs {
+        if let Some(&bad) = chunk.values().iter().find(|&&pair| {
+            (pair / PAIR_BASE) as usize >= accounts || (pair % PAIR_BASE) as usize >= accounts
+        }) {
+            return Err(PairError::OutOfRange("pair", bad, accounts));
+        }
+        let part: Vec<u32> = chunk
+            .values()
+            .par_iter()
+            .map(|&pair| {
+                let (a, b) = ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize);
+                let mut shared = 0u32;
+                intersect(table.of(a), table.of(b), |_| shared += 1);
+                shared
+            })
+            .collect();
+        counts.extend(part);
+    }
+    Ok(counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,6 +487,8 @@ mod tests {
             specific: vec![true],
         };
         assert!(score(&u64s(&[1]), &table, &bad_kind, &weights, 0.0).is_err());
+        assert_eq!(count_shared(&u64s(&[1]), &table), Ok(vec![1]));
+        assert!(count_shared(&u64s(&[PAIR_BASE * 9]), &table).is_err());
         assert_eq!(
             score(&u64s(&[1]), &table, &evidence, &weights, 0.0).map(|s| s.len()),
             Ok(1)

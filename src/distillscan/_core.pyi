@@ -52,3 +52,9 @@ def score_pairs(
     that share a specific token and reach `min_similarity`, in the order given. Tokens
     are (`account`, `token`) rows (UInt32 codes below `accounts`, token indexes); token k's
     kind, miss and specificity are row k of `kind` (UInt8), `miss` (Int64), `specific`."""
+
+def count_shared(
+    pair: _ArrowStreamExporter, account: _ArrowStreamExporter, token: _ArrowStreamExporter, accounts: int, tokens: int
+) -> ArrowColumns:
+    """A column `shared`: how many tokens each pair (UInt64 keys a·2³² + b) shares, in the
+    order given; tokens are (`account`, `token`) UInt32 rows below `accounts` / `tokens`."""

@@ -54,6 +54,7 @@ def _one_account_group(high_value_share: float, cot_share: float = 0.0) -> dict[
         "creation_burst_share": 0.0, "account_volume_cv": 0.0, "pivot_lift": 0.0, "fresh_account_share": 0.0,
         "templated_cot_requests": 0, "templated_cot_share": 0.0, "shared_cot_share": 0.0, "active_days": 20,
         "active_hours": 300.0, "follow_up_share": 0.0, "stream_follow_up_share": 0.0, "bespoke_accounts": 0,
+        "item_linked_accounts": 0,
     }
 
 
@@ -129,3 +130,19 @@ def test_accounts_that_each_reword_one_prompt_are_coordinated() -> None:
     assert reworded["score"] > apart["score"]
     assert any("each word one system prompt their own way" in reason for reason in group_reasons(reworded, 3))
     assert not any("their own way" in reason for reason in group_reasons(apart, 3))
+
+
+def test_accounts_linked_by_their_items_are_coordinated() -> None:
+    # Aged accounts with their own payment, address and uneven volume that send the same
+    # task items far beyond chance: the items are what ties them.
+    clean = _one_account_group(high_value_share=0.4, cot_share=0.5) | {
+        "n_accounts": 200, "n_payments": 200, "n_subnets": 200, "account_volume_cv": 1.5, "member_quiet_share": 0.05,
+    }
+    groups = add_components(pl.DataFrame([
+        clean | {"group_id": "G-harvest", "item_linked_accounts": 195}, clean | {"group_id": "G-apart"},
+    ]))
+    harvest, apart = groups.rows(named=True)
+    assert apart["c_coordination"] == 0.0 and harvest["c_coordination"] == 0.975
+    assert harvest["score"] > apart["score"] and harvest["severity"] in ("medium", "high", "critical")
+    assert any("send the same task items" in reason for reason in group_reasons(harvest, 3))
+    assert not any("task items" in reason for reason in group_reasons(apart, 3))

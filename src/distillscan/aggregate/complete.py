@@ -13,14 +13,14 @@ import polars as pl
 
 from distillscan.aggregate.ranges import account_ranges, frame_ranges
 from distillscan.aggregate.subnets import with_subnets
-from distillscan.aggregate.tables import MERGE_KEYS, REPEATED_FRAME_MIN_REQUESTS, merge_measures
+from distillscan.aggregate.tables import MERGE_KEYS, REPEATED_FRAME_MIN_REQUESTS, merge_measures, smallest_items
 from distillscan.model.aggregates import TABLES, Aggregates, Table
 
 # Tables completed a range at a time (of accounts; of frame ids for `frames`: the keys
 # of `_RANGE_ROWS_SCALE` below), and of them the two that grow with traffic (an
 # account's repeated frames and active 10-minute slots), kept on disk when completion
 # is given a folder.
-_ON_DISK: Final = ("account_buckets", "account_frames")
+_ON_DISK: Final = ("account_buckets", "account_frames", "account_items")
 # Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
 # the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range
 # of 4M, 1.0-1.1 GB of 2M, in the same total time (29 s against 31 s); its 12M partial
@@ -29,7 +29,7 @@ _ON_DISK: Final = ("account_buckets", "account_frames")
 # 3.2 s and 0.12 GB in 3.
 PARTITION_ROWS: Final = 2_000_000
 _RANGE_ROWS_SCALE: Final[dict[str, int]] = {
-    "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2,
+    "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2, "account_items": 2,
 }
 
 
@@ -75,6 +75,10 @@ def completion_queries(
         for name in ("accounts", "account_topics", "systems", "account_buckets", "account_params")
         if name in names
     }
+    if "account_items" in names:
+        queries["account_items"] = smallest_items(
+            _summed(list(sources["account_items"]), MERGE_KEYS["account_items"])
+        ).sort(MERGE_KEYS["account_items"])
     if "account_values" in names:
         queries["account_values"] = _summed(list(sources["account_values"]), MERGE_KEYS["account_values"])
     if "frames" in names:

@@ -12,7 +12,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.tables import BUCKET_SECONDS, MERGE_KEYS, VALUE_COLUMNS, merge_measures
+from distillscan.aggregate.tables import BUCKET_SECONDS, MERGE_KEYS, VALUE_COLUMNS, merge_measures, smallest_items
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.read.shards import read_batches
@@ -103,6 +103,16 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         "account_params": annotated.group_by("account_id", "temperature", "max_tokens").agg(
             n=pl.len()
         ),
+        # First turns only: a later turn's text is the conversation's, not a task item.
+        "account_items": smallest_items(
+            pl.concat([
+                annotated.filter(multi_turn == 0).select("account_id", "topic", item=pl.col(column))
+                for column in ("item", "item_2")
+            ])
+            .drop_nulls("item")
+            .group_by("account_id", "topic", "item")
+            .agg(n=pl.len())
+        ),
     }
 
 
@@ -140,4 +150,6 @@ def combine_aggregates(parts: list[Aggregates]) -> Aggregates:
         keys = MERGE_KEYS[name]
         stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
         combined[name] = stacked.group_by(keys).agg(merge_measures(stacked.columns, keys))
+        if name == "account_items":
+            combined[name] = smallest_items(combined[name].lazy()).collect()
     return Aggregates.of(combined)

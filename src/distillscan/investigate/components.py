@@ -57,7 +57,7 @@ def score_components(group: dict[str, Any], measurable: Measurable) -> list[Scor
         ("automation", behaviour, weights.get("automation"),
          "flat hour-of-day profile per member (traffic in its quietest 6 hours)"),
         ("coordination", behaviour, weights.get("coordination"),
-         "scale × max(shared_infra, creation_burst, load_balance, bespoke)"),
+         "scale × max(shared_infra, creation_burst, load_balance, bespoke, coharvest)"),
         ("pivot", behaviour, weights.get("pivot"),
          "extra share moved to the newest model within 24 h of its release, × scale"),
         ("shared_stream", behaviour, weights.get("shared_stream"),
@@ -68,6 +68,7 @@ def score_components(group: dict[str, Any], measurable: Measurable) -> list[Scor
         ("creation_burst", "coordination", None, "share of accounts created within 48 hours"),
         ("load_balance", "coordination", None, "volume spread evenly over accounts: 1 − cv / 1.5"),
         ("bespoke", "coordination", None, "share of accounts each wording one system prompt their own way"),
+        ("coharvest", "coordination", None, "share of accounts sending the same task items far beyond chance"),
         ("scale", "coordination, pivot", None, f"log10(accounts) / log10({ACCOUNTS_FOR_FULL_SCALE})"),
     ]
     components = []

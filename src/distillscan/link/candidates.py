@@ -78,8 +78,15 @@ def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataF
         numbered(tokens).lazy()
         .filter(pl.col("kind").is_in(sorted(anchor_kinds())))
         .select(account=pl.col(account), token="token")
-        .with_columns(holders=pl.len().over("token"))
     )
+    return window_pair_keys(ordered)
+
+
+def window_pair_keys(ordered: pl.LazyFrame) -> pl.DataFrame:
+    """Sorted, distinct pair keys of accounts within NEIGHBOUR_WINDOW of each other inside
+    a token: `ordered` holds (`account`, `token`) integer rows sorted by token, then
+    account, each row once."""
+    ordered = ordered.with_columns(holders=pl.len().over("token"))
     shifted = [
         ordered.filter(pl.col("holders") > offset)
         .select(

@@ -17,6 +17,7 @@ import polars as pl
 
 from distillscan.aggregate.ranges import request_ranges
 from distillscan.model.aggregates import Aggregates
+from distillscan.model.groups import ITEMS_KIND as ITEMS_KIND
 from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {

@@ -10,8 +10,9 @@ import polars as pl
 
 from distillscan.graph import component_frame
 from distillscan.link.candidates import candidate_pair_keys
-from distillscan.link.evidence import CONTENT_KINDS, LINK_THRESHOLD, evidence_tokens, token_number
-from distillscan.link.scoring import named, score_pair_keys
+from distillscan.link.coharvest import coharvest_pairs
+from distillscan.link.evidence import CONTENT_KINDS, ITEMS_KIND, LINK_THRESHOLD, evidence_tokens, token_number
+from distillscan.link.scoring import ITEMS_BIT, named, score_pair_keys
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
 
@@ -64,6 +65,15 @@ def link_accounts(
     # named for each account's strongest link only, linking peaked at 3.2 GB (3.7 GB
     # when measured beside the rest of a scan); with the candidate pairs held as keys
     # alone and components found by the core's union-find, 3.3 GB.
+    # Accounts whose task items overlap beyond chance link too (`coharvest`); a pair
+    # linked by tokens as well keeps its token score.
+    item_pairs = coharvest_pairs(aggregates, codes, content)
+    scored = pl.concat([
+        scored,
+        item_pairs.join(scored, on=["a", "b"], how="anti").with_columns(
+            similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(ITEMS_BIT, dtype=pl.UInt16)
+        ),
+    ]).sort("a", "b")
     roots = component_frame(scored.select("a", "b")).select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),
@@ -75,7 +85,21 @@ def link_accounts(
         group_id=pl.col("root").map_elements(group_id_for, return_dtype=pl.String)
     )
     membership = membership.join(group_ids, on="root", maintain_order="left").select("account_id", "group_id")
-    return Linkage(membership=membership, edges=_strongest_links(scored, codes), tokens=content)
+    return Linkage(
+        membership=membership,
+        edges=_strongest_links(scored, codes),
+        tokens=pl.concat([content, _item_tokens(item_pairs, codes, content)]),
+    )
+
+
+def _item_tokens(item_pairs: pl.DataFrame, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
+    """A content token of kind ITEMS_KIND for each account linked by its items, with how
+    many accounts are (shaped like `content`)."""
+    linked = pl.concat([item_pairs.get_column("a"), item_pairs.get_column("b")]).unique().sort()
+    ids = codes.get_column("account_id").gather(linked)
+    return pl.DataFrame({"account_id": ids}).select(
+        "account_id", kind=pl.lit(ITEMS_KIND), value=pl.lit("shared items"), n_accounts=pl.lit(ids.len())
+    ).cast(content.schema)
 
 
 def _ids_of(codes: pl.DataFrame) -> Callable[[pl.Series], pl.Series]:

@@ -26,12 +26,15 @@ from distillscan.link.candidates import pair_ends, pair_key
 from distillscan.link.evidence import (
     EVIDENCE_FAMILIES,
     EVIDENCE_WEIGHTS,
+    ITEMS_KIND,
     numbered,
     specific_token,
     token_weight,
 )
 
 KIND_NAMES = sorted(EVIDENCE_WEIGHTS)
+ITEMS_BIT: Final = 1 << len(KIND_NAMES)
+"""The kind bit of a link made by co-harvested items (`coharvest`), named ITEMS_KIND."""
 FAMILY_NAMES = sorted(set(EVIDENCE_FAMILIES.values()))
 # Misses, -ln(1 - w), are integers in units of 1 / _MISS_SCALE (the core's MISS_SCALE):
 # sums of them are exact in any order.
@@ -145,6 +148,8 @@ def _dense(rows: pl.DataFrame, pair_keys: pl.Series) -> tuple[pl.DataFrame, pl.S
 
 def named(kind_bits: pl.Expr) -> pl.Expr:
     """The kinds a UInt16 of kind bits stands for, as a sorted list of names."""
+    names = sorted([*KIND_NAMES, ITEMS_KIND])
+    bits = {name: (ITEMS_BIT if name == ITEMS_KIND else 1 << KIND_NAMES.index(name)) for name in names}
     return pl.concat_list([
-        pl.when(kind_bits & (1 << code) != 0).then(pl.lit(name)) for code, name in enumerate(KIND_NAMES)
+        pl.when(kind_bits & bits[name] != 0).then(pl.lit(name)) for name in names
     ]).list.drop_nulls()

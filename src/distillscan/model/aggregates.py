@@ -46,6 +46,11 @@ class Aggregates:
     payment, org."""
     account_params: pl.DataFrame
     """(account_id, temperature, max_tokens) → n."""
+    account_items: Table
+    """(account_id, topic, item) → n: the item anchors (`item`, `item_2`: the task inside
+    a request's wrappers as numbers, see the core's items.rs) of each account's
+    first-turn requests by the request's topic, its ITEMS_PER_ACCOUNT smallest only, so
+    the table holds at most that many rows an account."""
     folder: tempfile.TemporaryDirectory[str] | None = field(default=None, compare=False, repr=False)
     """The folder the lazy tables read from, if any: held here so that it is removed
     only once no Aggregates reads from it."""
@@ -68,6 +73,6 @@ class Aggregates:
 
 TABLES: Final[tuple[str, ...]] = (
     "accounts", "account_frames", "account_topics", "frames", "systems",
-    "account_buckets", "account_values", "account_params",
+    "account_buckets", "account_values", "account_params", "account_items",
 )
 """The tables of `Aggregates`, in order."""

@@ -45,6 +45,12 @@ class GroupReport:
     """group_id → human-readable reasons, strongest first (written when first read)."""
 
 
+ITEMS_KIND: Final = "items"
+"""Not a token two accounts share but a link: task items both send far beyond chance
+(`link.coharvest`). Accounts so linked hold a content token of this kind in
+`Linkage.tokens`, and their links name it among their kinds."""
+
+
 @dataclass(frozen=True)
 class Linkage:
     """The result of linking: who is in which group, and each member's strongest link."""
@@ -57,5 +63,6 @@ class Linkage:
     small as the accounts; every pair that linked, 6.9M at 30M requests, is not kept)."""
     tokens: pl.DataFrame
     """account_id, kind, value, n_accounts: the content evidence (templates and system
-    prompts, `link.evidence.CONTENT_KINDS`) each account holds. Its infrastructure
-    tokens (millions of proxy IPs and /24s in a large log) are not kept."""
+    prompts, `link.evidence.CONTENT_KINDS`) each account holds, and a token of kind
+    `items` for each account linked by co-harvested task items (`link.coharvest`). Its
+    infrastructure tokens (millions of proxy IPs and /24s in a large log) are not kept."""

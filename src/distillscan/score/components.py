@@ -243,10 +243,13 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         # Accounts that each word one system prompt their own way (a bespoke family, see
         # `link.evidence`): variation made on purpose, across the group, to look unrelated.
         c_bespoke=_clip(pl.col("bespoke_accounts").cast(pl.Float64) / accounts),
+        # Accounts whose task items overlap far beyond chance (`link.coharvest`): one
+        # dataset spread over them.
+        c_coharvest=_clip(pl.col("item_linked_accounts").cast(pl.Float64) / accounts),
     ).with_columns(
         # max_horizontal skips nulls: coordination is what the known parts show.
         c_coordination=pl.col("c_scale")
-        * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance", "c_bespoke"),
+        * pl.max_horizontal("c_shared_infra", "c_creation_burst", "c_load_balance", "c_bespoke", "c_coharvest"),
     )
     # Templated traffic harvests in full only on valuable capabilities: a backend filling
     # one extraction or report template all day is automation, not distillation.

@@ -27,7 +27,7 @@ from distillscan.aggregate.profile import attach_key, newest_model_release, prof
 from distillscan.aggregate.tables import VALUE_COLUMNS
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
-from distillscan.model.groups import GroupReport
+from distillscan.model.groups import ITEMS_KIND, GroupReport
 from distillscan.model.templates import stable_fp
 from distillscan.score.components import add_components, creation_burst, member_features, pivot_lift
 from distillscan.score.reasons import GroupReasons
@@ -102,7 +102,8 @@ def score_groups(
     `measurable` says which evidence families the log can show (default: what the
     aggregates hold values for, see `measurable_in`). `tokens` are the accounts'
     evidence tokens from linking (`Linkage.tokens`): the members holding a bespoke
-    system-prompt family count as coordination (none, without them)."""
+    system-prompt family, and those linked by co-harvested items, count as coordination
+    (none, without them)."""
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
     if measurable is None:
@@ -112,8 +113,9 @@ def score_groups(
         group_features.join(member_features(account_features, membership), on="group_id")
         .join(creation_burst(aggregates, membership), on="group_id", how="left")
         .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
-        .join(_bespoke_accounts(tokens, membership), on="group_id", how="left")
-        .with_columns(pl.col("bespoke_accounts").fill_null(0))
+        .join(_holders(tokens, membership, "bespoke_system", "bespoke_accounts"), on="group_id", how="left")
+        .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
+        .with_columns(pl.col("bespoke_accounts", "item_linked_accounts").fill_null(0))
     )
     scored = add_components(groups, measurable).sort(
         ["score", "n_requests", "group_id"], descending=[True, True, False]
@@ -126,17 +128,16 @@ def score_groups(
     return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
 
 
-def _bespoke_accounts(tokens: pl.DataFrame | None, membership: pl.DataFrame) -> pl.DataFrame:
-    """(group_id, bespoke_accounts): how many of each group's accounts hold a bespoke
-    system-prompt family (groups with none are left out)."""
-    schema = {"group_id": pl.String, "bespoke_accounts": pl.UInt32}
+def _holders(tokens: pl.DataFrame | None, membership: pl.DataFrame, kind: str, name: str) -> pl.DataFrame:
+    """(group_id, `name`): how many of each group's accounts hold a token of `kind`
+    (groups with none are left out)."""
     if tokens is None:
-        return pl.DataFrame(schema=schema)
-    holders = tokens.filter(pl.col("kind") == "bespoke_system").select("account_id").unique()
+        return pl.DataFrame(schema={"group_id": pl.String, name: pl.UInt32})
+    holders = tokens.filter(pl.col("kind") == kind).select("account_id").unique()
     return (
         membership.join(holders, on="account_id", how="semi")
         .group_by("group_id")
-        .agg(bespoke_accounts=pl.len().cast(pl.UInt32))
+        .agg(pl.len().cast(pl.UInt32).alias(name))
     )
 
 

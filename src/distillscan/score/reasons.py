@@ -57,6 +57,9 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
         (num("c_bespoke") * num("c_scale"), num("bespoke_accounts") >= 3 and num("c_bespoke") >= 0.5,
          f"{int(num('bespoke_accounts'))} of {n_accounts} accounts each word one system prompt their own "
          "way, none alike, as a campaign does to look unrelated"),
+        (num("c_coharvest") * num("c_scale"), num("item_linked_accounts") >= 3 and num("c_coharvest") >= 0.5,
+         f"{int(num('item_linked_accounts'))} of {n_accounts} accounts send the same task items far more often "
+         "than the items' popularity explains, as when one dataset is spread over many accounts"),
         (num("c_load_balance") * num("c_scale"), num("c_load_balance") >= 0.5,
          "volume is spread evenly over accounts (coefficient of variation "
          f"{num('account_volume_cv'):.2f}), as a load balancer does"),

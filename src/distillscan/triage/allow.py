@@ -163,6 +163,7 @@ def _side(aggregates: Aggregates, keep: pl.Expr) -> Aggregates:
         account_buckets=aggregates.account_buckets.filter(keep),
         account_values=aggregates.account_values.filter(keep),
         account_params=aggregates.account_params.filter(keep),
+        account_items=aggregates.account_items.filter(keep),
     )
 
 

@@ -1,0 +1,133 @@
+//! Item anchors: numbers that name the varying task inside a request, so that the same
+//! dataset item sent by different accounts under different wrappers gets the same ones.
+//!
+//! A request's anchors are the two smallest hashes of the SHINGLE_WORDS-word shingles of
+//! its normalised user text (a bottom-2 min-hash). A wrapper's shingles hash the same
+//! wherever the wrapper goes, so when one of them is smallest it names the wrapper, which
+//! recurs across an account's requests and is told apart from an item later by that; the
+//! task's own smallest shingle is among the two unless two of the wrapper's are smaller
+//! still. Work is bounded by the piece (at most EDGE_CHARS characters at each end of a
+//! prompt).
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Words in a shingle.
+pub const SHINGLE_WORDS: usize = 5;
+const ITEM_SEED: u64 = 13;
+
+/// The two smallest distinct shingle hashes of a text, smallest first.
+pub type Anchors = [Option<u64>; 2];
+
+/// Keeps `hash` in `least` if it is among the two smallest distinct values seen.
+fn keep(least: &mut Anchors, hash: u64) {
+    match *least {
+        [Some(first), _] if hash == first => {}
+        [_, Some(second)] if hash == second => {}
+        [Some(first), _] if hash > first => {
+            if least[1].is_none_or(|second| hash < second) {
+                least[1] = Some(hash);
+            }
+        }
+        _ => *least = [Some(hash), least[0]],
+    }
+}
+
+/// The anchors of `normalised` (words split by spaces).
+pub fn anchors(normalised: &str) -> Anchors {
+    let mut least = [None, None];
+    let mut starts = Vec::new();
+    let mut ends = Vec::new();
+    let mut at = 0;
+    for word in normalised.split(' ') {
+        if !word.is_empty() {
+            starts.push(at);
+            ends.push(at + word.len());
+        }
+        at += word.len() + 1;
+    }
+    if starts.len() < SHINGLE_WORDS {
+        return least;
+    }
+    for (&start, &end) in starts.iter().zip(&ends[SHINGLE_WORDS - 1..]) {
+        if let Some(span) = normalised.get(start..end) {
+            keep(&mut least, xxh3_64_with_seed(span.as_bytes(), ITEM_SEED));
+        }
+    }
+    least
+}
+
+/// A request's anchors from its pieces': a prompt read whole (`short`) by its one piece,
+/// a longer one by the two smallest of its head's and tail's.
+pub fn request_anchors(short: bool, head: &Anchors, tail: &Anchors) -> Anchors {
+    if short {
+        return *head;
+    }
+    let mut least = *head;
+    for hash in tail.iter().flatten() {
+        keep(&mut least, *hash);
+    }
+    least
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_task_under_other_wrappers_shares_an_anchor() {
+        let task = "a farmer has seventeen sheep and all but nine run away how many are left \
+                    at the end of the long and very cold winter on the hill";
+        let plain =
+            format!("hi there could you help me {task} please show your reasoning step by step");
+        let other = format!("{task} walk me through your thinking in detail");
+        let bare = anchors(task);
+        for wrapped in [anchors(&plain), anchors(&other)] {
+            assert!(wrapped
+                .iter()
+                .flatten()
+                .any(|hash| bare.contains(&Some(*hash))));
+        }
+        let different = "hi there could you help me a train leaves the station at noon going east";
+        assert!(!anchors(different)
+            .iter()
+            .flatten()
+            .any(|hash| bare.contains(&Some(*hash))));
+    }
+
+    #[test]
+    fn the_two_smallest_distinct_are_kept() {
+        let mut least = [None, None];
+        for hash in [9, 4, 4, 7, 12, 4, 5] {
+            keep(&mut least, hash);
+        }
+        assert_eq!(least, [Some(4), Some(5)]);
+        let mut one = [None, None];
+        keep(&mut one, 3);
+        keep(&mut one, 3);
+        assert_eq!(one, [Some(3), None]);
+    }
+
+    #[test]
+    fn short_texts_have_no_anchor() {
+        assert_eq!(anchors(""), [None, None]);
+        assert_eq!(anchors("thanks that fixed it"), [None, None]);
+        assert_eq!(anchors("one two three four five")[1], None);
+        assert!(anchors("one two three four five")[0].is_some());
+    }
+
+    #[test]
+    fn a_long_prompt_takes_the_least_of_its_ends() {
+        assert_eq!(
+            request_anchors(false, &[Some(2), Some(9)], &[Some(4), Some(2)]),
+            [Some(2), Some(4)]
+        );
+        assert_eq!(
+            request_anchors(true, &[Some(2), Some(9)], &[Some(1), None]),
+            [Some(2), Some(9)]
+        );
+        assert_eq!(
+            request_anchors(false, &[None, None], &[Some(1), None]),
+            [Some(1), None]
+        );
+    }
+}

@@ -1,0 +1,130 @@
+"""Co-harvesting: accounts drawing their tasks from one pool link, whatever surrounds
+them; strangers drawing from the same popular catalogue do not, at any population size."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import polars as pl
+import pytest
+
+from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
+from distillscan.graph import component_frame
+from distillscan.link.coharvest import _tail_nats, coharvest_pairs, item_overlaps, link_threshold
+from distillscan.model.aggregates import Aggregates
+
+CATALOGUE = 20_000
+
+
+def _popular(rng: random.Random, weights: list[float], k: int) -> list[int]:
+    """k item numbers drawn by popularity (with repeats, as people send them)."""
+    return rng.choices(range(len(weights)), weights=weights, k=k)
+
+
+def _population(benign: int, campaign: int, seed: int = 5) -> pl.DataFrame:
+    """(account_id, item, n): `benign` accounts each sending 10 to 80 items drawn by
+    popularity from a catalogue; `campaign` accounts each sending 100 to 200, 80% of them
+    from one pool of 600 items the operator drew from the same catalogue (pairs share
+    about 20, as the generator's low-and-slow accounts share 13 at the median)."""
+    rng = random.Random(seed)
+    weights = [1 / (rank + 10) ** 0.8 for rank in range(CATALOGUE)]
+    pool = sorted(set(_popular(random.Random(99), weights, 600)))
+    rows: list[tuple[str, int]] = []
+    for index in range(campaign):
+        own = random.Random(1000 + index)
+        for _ in range(own.randint(100, 200)):
+            item = own.choice(pool) if own.random() < 0.8 else _popular(own, weights, 1)[0]
+            rows.append((f"camp-{index:04d}", item))
+    for index in range(benign):
+        rows += [(f"user-{index:06d}", item) for item in _popular(rng, weights, rng.randint(10, 80))]
+    frame = pl.DataFrame(rows, schema={"account_id": pl.String, "item": pl.UInt64}, orient="row")
+    # Items as an anchor's 64-bit hash would spread them.
+    return (
+        frame.with_columns(item=pl.col("item").hash(3), topic=pl.lit("general_chat"))
+        .group_by("account_id", "topic", "item")
+        .agg(n=pl.len().cast(pl.UInt32))
+    )
+
+
+def _aggregates(items: pl.DataFrame) -> Aggregates:
+    empty = pl.DataFrame()
+    accounts = items.select("account_id").unique().sort("account_id")
+    return Aggregates(
+        accounts=accounts, account_frames=empty, account_topics=empty, frames=empty, systems=empty,
+        account_buckets=empty, account_values=empty, account_params=empty, account_items=items,
+    )
+
+
+def _codes(items: pl.DataFrame) -> pl.DataFrame:
+    return items.select("account_id").unique().sort("account_id").with_row_index("code")
+
+
+_NO_CONTENT = pl.DataFrame(schema={"account_id": pl.String, "kind": pl.String, "value": pl.String})
+
+
+def _linked_groups(items: pl.DataFrame, content: pl.DataFrame = _NO_CONTENT) -> list[set[str]]:
+    codes = _codes(items)
+    pairs = coharvest_pairs(_aggregates(items), codes, content)
+    ids = codes.get_column("account_id")
+    roots = component_frame(pairs.select("a", "b"))
+    groups = roots.group_by("root").agg(pl.col("node")).get_column("node").to_list()
+    return [{ids[node] for node in nodes} for nodes in groups]
+
+
+@pytest.mark.parametrize("benign", [2_000, 10_000])
+def test_a_pool_spread_over_accounts_links_them_and_no_stranger(benign: int) -> None:
+    groups = _linked_groups(_population(benign, campaign=40))
+    campaign = {f"camp-{index:04d}" for index in range(40)}
+    # One group of the whole campaign, nothing else linked (the same at 5x the people).
+    assert groups == [campaign]
+
+
+def test_strangers_alone_link_nobody() -> None:
+    assert _linked_groups(_population(5_000, campaign=0)) == []
+
+
+def test_accounts_sharing_a_product_prompt_are_left_to_token_evidence() -> None:
+    items = _population(2_000, campaign=40)
+    content = pl.DataFrame(
+        [(f"camp-{index:04d}", "system", "product-prompt") for index in range(0, 40, 2)],
+        schema={"account_id": pl.String, "kind": pl.String, "value": pl.String}, orient="row",
+    )
+    codes = _codes(items)
+    pairs = coharvest_pairs(_aggregates(items), codes, content)
+    ids = codes.get_column("account_id")
+    linked = {(ids[a], ids[b]) for a, b in pairs.iter_rows()}
+    assert linked
+    assert not any(int(a[-4:]) % 2 == 0 and int(b[-4:]) % 2 == 0 for a, b in linked)
+
+
+def test_accounts_with_more_items_than_kept_are_not_paired() -> None:
+    """The largest senders keep only the low end of the hash range, which they all hold:
+    their overlap there says nothing."""
+    catalogue = pl.Series("item", range(30_000), dtype=pl.UInt64).hash(1).sort()
+    low_end = catalogue.head(ITEMS_PER_ACCOUNT)
+    big = pl.concat([
+        pl.DataFrame({
+            "account_id": f"big-{index}", "topic": "general_chat", "item": low_end,
+            "n": pl.Series([1] * low_end.len(), dtype=pl.UInt32),
+        })
+        for index in range(6)
+    ])
+    items = pl.concat([big, _population(1_000, campaign=0)])
+    overlaps = item_overlaps(_aggregates(items), _codes(items))
+    codes = _codes(items).filter(pl.col("account_id").str.starts_with("big"))["code"]
+    ends = overlaps.select((pl.col("pair") // (1 << 32)).alias("a"), (pl.col("pair") % (1 << 32)).alias("b"))
+    assert not ends.filter(pl.col("a").is_in(codes.implode()) | pl.col("b").is_in(codes.implode())).height
+
+
+def test_the_bar_rises_with_the_population() -> None:
+    assert link_threshold(1_000) < link_threshold(100_000)
+    assert link_threshold(2) > 0
+
+
+@pytest.mark.parametrize(("shared", "expected"), [(3, 0.5), (10, 1.0), (40, 4.0), (5, 4.9)])
+def test_the_tail_bound_never_overstates_the_significance(shared: int, expected: float) -> None:
+    terms = [k * math.log(expected) - expected - math.lgamma(k + 1) for k in range(shared, shared + 200)]
+    exact = -math.log(sum(math.exp(term) for term in terms))
+    bound = pl.select(_tail_nats(pl.lit(float(shared)), pl.lit(expected))).item()
+    assert exact - 1.5 < bound <= exact + 1e-9
