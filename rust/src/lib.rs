@@ -262,6 +262,88 @@ fn count_shared(
     })
 }
 
+/// Pairs of accounts within `window` places of each other in the sorted holder lists of
+/// at least `min_hits` tokens, sharing at least `min_shared` tokens in all: columns
+/// `pair` (keys a·2³² + b, sorted) and `shared`. Tokens come as (`account`, `token`)
+/// UInt32 rows of codes below `accounts` and token numbers below `tokens`.
+#[pyfunction]
+#[pyo3(name = "window_pairs")]
+#[allow(clippy::too_many_arguments)]
+fn window_pairs(
+    py: Python<'_>,
+    account: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    accounts: usize,
+    tokens: usize,
+    window: usize,
+    min_hits: u32,
+    min_shared: u32,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let columns = [
+            import_chunks(account, "account")?,
+            import_chunks(token, "token")?,
+        ];
+        py.detach(|| {
+            guarded(|| {
+                let [account, token] = &columns;
+                let pairs = pool()
+                    .install(|| {
+                        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
+                        let holders = table.holders(tokens);
+                        Ok(pairs::window_pairs(
+                            &table, &holders, window, min_hits, min_shared,
+                        ))
+                    })
+                    .map_err(|error: pairs::PairError| PyValueError::new_err(error.to_string()))?;
+                let columns: Vec<ArrayRef> = vec![
+                    Arc::new(UInt64Array::from_iter_values(pairs.iter().map(|p| p.0))),
+                    Arc::new(UInt32Array::from_iter_values(pairs.iter().map(|p| p.1))),
+                ];
+                ArrowColumns::new(&["pair", "shared"], columns)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
+/// How many of one account's items the other holds by chance, per pair (`pair`: UInt64
+/// keys a·2³² + b): a column `expected`, see `pairs::expected_shared`. `mass` and `size`
+/// are Float64 columns of `len(rows)` values per account code, code after code.
+#[pyfunction]
+#[pyo3(name = "expected_shared")]
+fn expected_shared(
+    py: Python<'_>,
+    pair: &Bound<'_, PyAny>,
+    mass: &Bound<'_, PyAny>,
+    size: &Bound<'_, PyAny>,
+    rows: Vec<f64>,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let columns = [
+            import_chunks(pair, "pair")?,
+            import_chunks(mass, "mass")?,
+            import_chunks(size, "size")?,
+        ];
+        py.detach(|| {
+            guarded(|| {
+                let [pair, mass, size] = &columns;
+                let expected = pool()
+                    .install(|| {
+                        let pair = pairs::u64_values(pair)?;
+                        let mass = pairs::float_values(mass, "mass")?;
+                        let size = pairs::float_values(size, "size")?;
+                        pairs::expected_shared(&pair, &mass, &size, &rows)
+                    })
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let column: ArrayRef = Arc::new(Float64Array::from(expected));
+                ArrowColumns::new(&["expected"], vec![column])
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -284,6 +366,8 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(component_roots, module)?)?;
     module.add_function(wrap_pyfunction!(score_pairs, module)?)?;
     module.add_function(wrap_pyfunction!(count_shared, module)?)?;
+    module.add_function(wrap_pyfunction!(window_pairs, module)?)?;
+    module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;

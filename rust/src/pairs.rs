@@ -4,7 +4,9 @@
 //! account), the per-token evidence and the pairs that link; time is, per candidate
 //! pair, the smaller token list times the logarithm of the larger.
 
-use arrow_array::{Array, BooleanArray, Int64Array, UInt32Array, UInt64Array, UInt8Array};
+use arrow_array::{
+    Array, BooleanArray, Float64Array, Int64Array, UInt32Array, UInt64Array, UInt8Array,
+};
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use rayon::prelude::*;
@@ -106,6 +108,24 @@ fn values<T: From<ArrayData> + Array>(
             Ok(array)
         })
         .collect()
+}
+
+/// The values of a non-null Float64 column, all chunks in one vector.
+pub fn float_values(chunks: &[ArrayData], column: &'static str) -> Result<Vec<f64>, PairError> {
+    let arrays: Vec<Float64Array> = values(chunks, column, &DataType::Float64, "Float64")?;
+    Ok(arrays
+        .iter()
+        .flat_map(|a| a.values().iter().copied())
+        .collect())
+}
+
+/// The values of a non-null UInt64 column (`pair`), all chunks in one vector.
+pub fn u64_values(chunks: &[ArrayData]) -> Result<Vec<u64>, PairError> {
+    let arrays: Vec<UInt64Array> = values(chunks, "pair", &DataType::UInt64, "UInt64")?;
+    Ok(arrays
+        .iter()
+        .flat_map(|a| a.values().iter().copied())
+        .collect())
 }
 
 /// Each account's tokens, sorted and de-duplicated: account `c`'s are
@@ -353,6 +373,126 @@ pub fn score(
     Ok(scored)
 }
 
+/// Pairs of accounts that are within `window` places of each other in the sorted
+/// holder lists of at least `min_hits` of the tokens they hold, with how many tokens
+/// they share in all (at least `min_shared`), sorted by key. Each account's partners
+/// are gathered and counted on their own (memory: one account's partner counts per
+/// thread), so the pairs are never listed once per token, as windows over every token
+/// at once would (hundreds of millions of keys over the item table of 10M requests).
+pub fn window_pairs(
+    table: &AccountTokens,
+    holders: &AccountTokens,
+    window: usize,
+    min_hits: u32,
+    min_shared: u32,
+) -> Vec<(u64, u32)> {
+    let accounts = table.offsets.len() - 1;
+    let per_account: Vec<Vec<(u64, u32)>> = (0..accounts)
+        .into_par_iter()
+        .map(|a| {
+            let code = a as u32;
+            let mut partners: Vec<u32> = Vec::new();
+            for &token in table.of(a) {
+                let list = holders.of(token as usize);
+                let Ok(at) = list.binary_search(&code) else {
+                    continue;
+                };
+                let end = list.len().min(at + window + 1);
+                partners.extend_from_slice(&list[at + 1..end]);
+            }
+            partners.sort_unstable();
+            let mut found = Vec::new();
+            let mut start = 0;
+            while start < partners.len() {
+                let b = partners[start];
+                let mut end = start;
+                while end < partners.len() && partners[end] == b {
+                    end += 1;
+                }
+                if (end - start) as u32 >= min_hits {
+                    let mut shared = 0u32;
+                    intersect(table.of(a), table.of(b as usize), |_| shared += 1);
+                    if shared >= min_shared {
+                        found.push(((a as u64) * PAIR_BASE + u64::from(b), shared));
+                    }
+                }
+                start = end;
+            }
+            found
+        })
+        .collect();
+    per_account.into_iter().flatten().collect()
+}
+
+impl AccountTokens {
+    /// The transpose: each token's holders, sorted (token `t`'s are `of(t)`).
+    pub fn holders(&self, tokens: usize) -> AccountTokens {
+        let mut offsets = vec![0usize; tokens + 1];
+        for &token in &self.tokens {
+            offsets[token as usize + 1] += 1;
+        }
+        for token in 0..tokens {
+            offsets[token + 1] += offsets[token];
+        }
+        let mut next = offsets.clone();
+        let mut accounts = vec![0u32; self.tokens.len()];
+        for code in 0..self.offsets.len() - 1 {
+            for &token in self.of(code) {
+                accounts[next[token as usize]] = code as u32;
+                next[token as usize] += 1;
+            }
+        }
+        // Accounts were visited in order, so each token's holders are sorted already.
+        AccountTokens {
+            offsets,
+            tokens: accounts,
+        }
+    }
+}
+
+/// For each pair (keys a·2³² + b), the larger of Σ_t mass[a][t]·size[b][t]/rows[t] and
+/// the same with a and b swapped: how many of one account's items the other is
+/// expected to hold by chance, topic by topic (see the co-harvest null model). `mass`
+/// and `size` hold `rows.len()` values per account, account after account.
+pub fn expected_shared(
+    pairs: &[u64],
+    mass: &[f64],
+    size: &[f64],
+    rows: &[f64],
+) -> Result<Vec<f64>, PairError> {
+    let topics = rows.len();
+    if mass.len() != size.len() || topics == 0 || !mass.len().is_multiple_of(topics) {
+        return Err(PairError::LengthsDiffer(
+            "mass and size",
+            mass.len(),
+            size.len(),
+        ));
+    }
+    let accounts = mass.len() / topics;
+    if let Some(&bad) = pairs.iter().find(|&&pair| {
+        (pair / PAIR_BASE) as usize >= accounts || (pair % PAIR_BASE) as usize >= accounts
+    }) {
+        return Err(PairError::OutOfRange("pair", bad, accounts));
+    }
+    let one_way = |from: usize, to: usize| {
+        (0..topics).fold(0.0, |sum, t| {
+            let by = rows[t];
+            if by > 0.0 {
+                sum + mass[from * topics + t] * size[to * topics + t] / by
+            } else {
+                sum
+            }
+        })
+    };
+    Ok(pairs
+        .par_iter()
+        .map(|&pair| {
+            let (a, b) = ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize);
+            one_way(a, b).max(one_way(b, a))
+        })
+        .collect())
+}
+
 /// How many tokens each pair of `pairs` (keys a·2³² + b) shares, in the order given.
 pub fn count_shared(pairs: &[ArrayData], table: &AccountTokens) -> Result<Vec<u32>, PairError> {
     let pairs: Vec<UInt64Array> = values(pairs, "pair", &DataType::UInt64, "UInt64")?;
@@ -488,6 +628,20 @@ mod tests {
         };
         assert!(score(&u64s(&[1]), &table, &bad_kind, &weights, 0.0).is_err());
         assert_eq!(count_shared(&u64s(&[1]), &table), Ok(vec![1]));
+        let holders = table.holders(1);
+        assert_eq!(holders.of(0), &[0, 1]);
+        assert_eq!(window_pairs(&table, &holders, 4, 1, 1), vec![(1, 1)]);
+        assert!(window_pairs(&table, &holders, 4, 2, 1).is_empty());
+        // Two accounts, two topics: a sends 6 items' worth of popularity in topic 0, b
+        // holds 2 items there, among 12 rows: a→b 1.0; b→a 0.5 · 4 / 8 in topic 1.
+        let expected = expected_shared(
+            &[1],
+            &[6.0, 0.0, 0.0, 0.5],
+            &[1.0, 4.0, 2.0, 1.0],
+            &[12.0, 8.0],
+        );
+        assert_eq!(expected, Ok(vec![1.0]));
+        assert!(expected_shared(&[PAIR_BASE * 5], &[1.0], &[1.0], &[1.0]).is_err());
         assert!(count_shared(&u64s(&[PAIR_BASE * 9]), &table).is_err());
         assert_eq!(
             score(&u64s(&[1]), &table, &evidence, &weights, 0.0).map(|s| s.len()),

@@ -58,3 +58,23 @@ def count_shared(
 ) -> ArrowColumns:
     """A column `shared`: how many tokens each pair (UInt64 keys a·2³² + b) shares, in the
     order given; tokens are (`account`, `token`) UInt32 rows below `accounts` / `tokens`."""
+
+def window_pairs(
+    account: _ArrowStreamExporter,
+    token: _ArrowStreamExporter,
+    accounts: int,
+    tokens: int,
+    window: int,
+    min_hits: int,
+    min_shared: int,
+) -> ArrowColumns:
+    """Columns `pair` (UInt64 keys a·2³² + b, sorted) and `shared`: the pairs within `window`
+    places of each other in the sorted holder lists of at least `min_hits` tokens that
+    share at least `min_shared` tokens; tokens are (`account`, `token`) UInt32 rows."""
+
+def expected_shared(
+    pair: _ArrowStreamExporter, mass: _ArrowStreamExporter, size: _ArrowStreamExporter, rows: Sequence[float]
+) -> ArrowColumns:
+    """A column `expected` per pair (UInt64 keys a·2³² + b): the larger of
+    Σ_t mass[a][t]·size[b][t]/rows[t] and its mirror; `mass` and `size` are Float64
+    columns of len(rows) values per account code, code after code."""

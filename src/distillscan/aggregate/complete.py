@@ -29,7 +29,7 @@ _ON_DISK: Final = ("account_buckets", "account_frames", "account_items")
 # 3.2 s and 0.12 GB in 3.
 PARTITION_ROWS: Final = 2_000_000
 _RANGE_ROWS_SCALE: Final[dict[str, int]] = {
-    "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2, "account_items": 2,
+    "account_buckets": 1, "account_frames": 1, "account_values": 2, "frames": 2, "account_items": 1,
 }
 
 

@@ -33,8 +33,10 @@ agent's users ask for type hints and tests): a pair that shares a template or sy
 prompt is left to the token evidence (`scoring`), which discounts popular products.
 
 Memory: the item table as numbers (24 bytes a row, at most ITEMS_PER_ACCOUNT rows an
-account), its candidate pairs (NEIGHBOUR_WINDOW neighbours inside each item, as 8-byte
-keys), their rows per topic (at most 8 a pair) and the linked pairs.
+account), the same rows twice more in the core (by account and by item, 4 bytes each),
+one account's partner list per thread, the pairs sharing MIN_SHARED_ITEMS that met in
+the window MIN_WINDOW_HITS times (12 bytes each), their rows per topic (at most 8 a
+pair) and the linked pairs.
 """
 
 from __future__ import annotations
@@ -46,14 +48,20 @@ import polars as pl
 
 from distillscan import _core
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
-from distillscan.link.candidates import pair_ends, window_pair_keys
+from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.topics import TOPICS
 
 # An anchor its holders send this many times each on average is a wrapper, not an item.
 ITEM_MAX_REPEAT: Final = 1.2
-# A linked pair shares at least this many items.
+# A linked pair shares at least this many items, and is within NEIGHBOUR_WINDOW places
+# of each other among the holders of MIN_WINDOW_HITS of them: each account's partners
+# are counted in the core, account by account, where windows over every item at once
+# listed each pair once per item (8.8 GB at 10M requests). A campaign pair sharing 13
+# items of ~100 holders each meets within the window about 6 times; a pair sharing a
+# few by chance, once or twice (at 2, 8.0M pairs were checked at 10M requests).
 MIN_SHARED_ITEMS: Final = 3
+MIN_WINDOW_HITS: Final = 3
 # Each linked account is linked so to at least this many others that are too: a campaign
 # spread over accounts is a dense web of such links, while chance pairs, and people who
 # each paste a few questions of the benchmark one harness runs whole, hang off it alone
@@ -125,16 +133,16 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
         .select(account=pl.col("code").cast(pl.UInt32), topic=pl.col("topic").cast(topics), item="item", n="n")
         .collect(engine="streaming")
     )
+    # Group-bys joined back, streamed: windows (`over`) on the 9M rows of the 10M-request
+    # log held about 0.6 GB more.
+    per_item = items.lazy().group_by("topic", "item").agg(holders=pl.len(), repeat=pl.col("n").mean())
+    per_account = items.lazy().group_by("account").agg(cut=pl.len() >= ITEMS_PER_ACCOUNT)
     kept = (
         items.lazy()
-        .with_columns(
-            holders=pl.len().over("topic", "item"),
-            repeat=pl.col("n").mean().over("topic", "item"),
-            cut=pl.len().over("account") >= ITEMS_PER_ACCOUNT,
-        )
-        .filter(pl.col("repeat") <= ITEM_MAX_REPEAT)
-        .drop("n", "repeat")
-        .collect()
+        .join(per_item.filter(pl.col("repeat") <= ITEM_MAX_REPEAT), on=["topic", "item"])
+        .join(per_account, on="account")
+        .select("account", "topic", "item", "holders", "cut")
+        .collect(engine="streaming")
     )
     del items
     accounts_with_items = kept.get_column("account").n_unique()
@@ -163,34 +171,37 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
         ).cast(pl.UInt32)
     )
     del eligible
-    keys = window_pair_keys(numbered.lazy().select("account", "token")).get_column("pair")
-    shared = pl.DataFrame(
-        _core.count_shared(keys, numbered.get_column("account"), numbered.get_column("token"), codes.height,
-                           int(numbered.get_column("token").max() or 0) + 1)  # type: ignore[arg-type]
-    ).get_column("shared")
+    pairs = pl.DataFrame(
+        _core.window_pairs(
+            numbered.get_column("account"), numbered.get_column("token"), codes.height,
+            int(numbered.get_column("token").max() or 0) + 1,  # type: ignore[arg-type]
+            NEIGHBOUR_WINDOW, MIN_WINDOW_HITS, MIN_SHARED_ITEMS,
+        )
+    )
+    del numbered
     a, b = pair_ends(pl.col("pair"))
-    pairs = pl.DataFrame({"pair": keys, "shared": shared}).filter(pl.col("shared") >= MIN_SHARED_ITEMS)
     pairs = pairs.with_columns(a, b)
     return (
-        pairs.join(_expected(pairs, profile, "a", "b"), on="pair", how="left")
-        .join(_expected(pairs, profile, "b", "a"), on="pair", how="left", suffix="_back")
-        .with_columns(expected=pl.max_horizontal(pl.col("expected", "expected_back").fill_null(0.0)))
+        pairs.with_columns(expected=_expected(pairs.get_column("pair"), profile, codes.height))
         .with_columns(significance=_tail_nats(pl.col("shared").cast(pl.Float64), pl.col("expected")))
         .select("pair", "shared", "expected", "significance", threshold=pl.lit(link_threshold(accounts_with_items)))
         .sort("pair")
     )
 
 
-def _expected(pairs: pl.DataFrame, profile: pl.DataFrame, given: str, other: str) -> pl.DataFrame:
-    """(pair, expected): how many of `given`'s items `other` holds by chance, topic by
-    topic: Σ_t mass(given, t) · size(other, t) / rows(t)."""
-    return (
-        pairs.select("pair", given, other)
-        .join(profile.select(pl.col("account").alias(given), "topic", "mass", "rows"), on=given)
-        .join(profile.select(pl.col("account").alias(other), "topic", "size"), on=[other, "topic"])
-        .group_by("pair")
-        .agg(expected=(pl.col("mass") * pl.col("size") / pl.col("rows")).sort_by("topic").sum())
-    )
+def _expected(pairs: pl.Series, profile: pl.DataFrame, accounts: int) -> pl.Series:
+    """Per pair (keys), how many of one account's items the other holds by chance, the
+    larger way round: Σ_t mass(a, t) · size(b, t) / rows(t), in the core (joining each
+    pair to its topics held 4.3 GB at 10M requests' 8M pairs)."""
+    topics = len(TOPICS)
+    at = pl.col("account").cast(pl.UInt64) * topics + pl.col("topic").to_physical()
+    grid = pl.DataFrame({"at": pl.int_range(accounts * topics, eager=True, dtype=pl.UInt64)}).join(
+        profile.select(at.alias("at"), "mass", "size"), on="at", how="left", maintain_order="left"
+    ).fill_null(0.0)
+    per_topic = dict(profile.group_by(pl.col("topic").to_physical()).agg(pl.col("rows").first()).iter_rows())
+    rows = [float(per_topic.get(index, 0.0)) for index in range(topics)]
+    expected = _core.expected_shared(pairs, grid.get_column("mass"), grid.get_column("size"), rows)
+    return pl.DataFrame(expected).get_column("expected")
 
 
 def _tail_nats(shared: pl.Expr, expected: pl.Expr) -> pl.Expr:
