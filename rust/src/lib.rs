@@ -330,10 +330,9 @@ fn expected_shared(
                 let [pair, mass, size] = &columns;
                 let expected = pool()
                     .install(|| {
-                        let pair = pairs::u64_values(pair)?;
                         let mass = pairs::float_values(mass, "mass")?;
                         let size = pairs::float_values(size, "size")?;
-                        pairs::expected_shared(&pair, &mass, &size, &rows)
+                        pairs::expected_shared(pair, &mass, &size, &rows)
                     })
                     .map_err(|error| PyValueError::new_err(error.to_string()))?;
                 let column: ArrayRef = Arc::new(Float64Array::from(expected));

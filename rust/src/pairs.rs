@@ -119,13 +119,26 @@ pub fn float_values(chunks: &[ArrayData], column: &'static str) -> Result<Vec<f6
         .collect())
 }
 
-/// The values of a non-null UInt64 column (`pair`), all chunks in one vector.
-pub fn u64_values(chunks: &[ArrayData]) -> Result<Vec<u64>, PairError> {
+/// The pair keys of a non-null UInt64 column (`pair`), all chunks in one vector, each
+/// checked to name two account codes below `accounts`.
+pub fn pair_keys(chunks: &[ArrayData], accounts: usize) -> Result<Vec<u64>, PairError> {
     let arrays: Vec<UInt64Array> = values(chunks, "pair", &DataType::UInt64, "UInt64")?;
-    Ok(arrays
+    let keys: Vec<u64> = arrays
         .iter()
         .flat_map(|a| a.values().iter().copied())
-        .collect())
+        .collect();
+    match keys.iter().find(|&&pair| {
+        let (a, b) = ends(pair);
+        a >= accounts || b >= accounts
+    }) {
+        Some(&bad) => Err(PairError::OutOfRange("pair", bad, accounts)),
+        None => Ok(keys),
+    }
+}
+
+/// The two account codes of a pair key.
+fn ends(pair: u64) -> (usize, usize) {
+    ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize)
 }
 
 /// Each account's tokens, sorted and de-duplicated: account `c`'s are
@@ -349,28 +362,15 @@ pub fn score(
     min_similarity: f64,
 ) -> Result<Vec<Scored>, PairError> {
     check(evidence, weights)?;
-    let pairs: Vec<UInt64Array> = values(pairs, "pair", &DataType::UInt64, "UInt64")?;
-    let accounts = table.offsets.len() - 1;
-    let mut scored = Vec::new();
-    for chunk in &pairs {
-        if let Some(&bad) = chunk.values().iter().find(|&&pair| {
-            (pair / PAIR_BASE) as usize >= accounts || (pair % PAIR_BASE) as usize >= accounts
-        }) {
-            return Err(PairError::OutOfRange("pair", bad, accounts));
-        }
-        let part: Vec<Scored> = chunk
-            .values()
-            .par_iter()
-            .filter_map(|&pair| {
-                let (a, b) = ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize);
-                let (total, kinds, specific) =
-                    similarity(table.of(a), table.of(b), evidence, weights);
-                (specific && total >= min_similarity).then_some((pair, total, kinds))
-            })
-            .collect();
-        scored.extend(part);
-    }
-    Ok(scored)
+    let keys = pair_keys(pairs, table.offsets.len() - 1)?;
+    Ok(keys
+        .par_iter()
+        .filter_map(|&pair| {
+            let (a, b) = ends(pair);
+            let (total, kinds, specific) = similarity(table.of(a), table.of(b), evidence, weights);
+            (specific && total >= min_similarity).then_some((pair, total, kinds))
+        })
+        .collect())
 }
 
 /// Pairs of accounts that are within `window` places of each other in the sorted
@@ -455,7 +455,7 @@ impl AccountTokens {
 /// expected to hold by chance, topic by topic (see the co-harvest null model). `mass`
 /// and `size` hold `rows.len()` values per account, account after account.
 pub fn expected_shared(
-    pairs: &[u64],
+    pairs: &[ArrayData],
     mass: &[f64],
     size: &[f64],
     rows: &[f64],
@@ -468,12 +468,7 @@ pub fn expected_shared(
             size.len(),
         ));
     }
-    let accounts = mass.len() / topics;
-    if let Some(&bad) = pairs.iter().find(|&&pair| {
-        (pair / PAIR_BASE) as usize >= accounts || (pair % PAIR_BASE) as usize >= accounts
-    }) {
-        return Err(PairError::OutOfRange("pair", bad, accounts));
-    }
+    let keys = pair_keys(pairs, mass.len() / topics)?;
     let one_way = |from: usize, to: usize| {
         (0..topics).fold(0.0, |sum, t| {
             let by = rows[t];
@@ -484,10 +479,10 @@ pub fn expected_shared(
             }
         })
     };
-    Ok(pairs
+    Ok(keys
         .par_iter()
         .map(|&pair| {
-            let (a, b) = ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize);
+            let (a, b) = ends(pair);
             one_way(a, b).max(one_way(b, a))
         })
         .collect())
@@ -495,28 +490,16 @@ pub fn expected_shared(
 
 /// How many tokens each pair of `pairs` (keys a·2³² + b) shares, in the order given.
 pub fn count_shared(pairs: &[ArrayData], table: &AccountTokens) -> Result<Vec<u32>, PairError> {
-    let pairs: Vec<UInt64Array> = values(pairs, "pair", &DataType::UInt64, "UInt64")?;
-    let accounts = table.offsets.len() - 1;
-    let mut counts = Vec::new();
-    for chunk in &pairs {
-        if let Some(&bad) = chunk.values().iter().find(|&&pair| {
-            (pair / PAIR_BASE) as usize >= accounts || (pair % PAIR_BASE) as usize >= accounts
-        }) {
-            return Err(PairError::OutOfRange("pair", bad, accounts));
-        }
-        let part: Vec<u32> = chunk
-            .values()
-            .par_iter()
-            .map(|&pair| {
-                let (a, b) = ((pair / PAIR_BASE) as usize, (pair % PAIR_BASE) as usize);
-                let mut shared = 0u32;
-                intersect(table.of(a), table.of(b), |_| shared += 1);
-                shared
-            })
-            .collect();
-        counts.extend(part);
-    }
-    Ok(counts)
+    let keys = pair_keys(pairs, table.offsets.len() - 1)?;
+    Ok(keys
+        .par_iter()
+        .map(|&pair| {
+            let (a, b) = ends(pair);
+            let mut shared = 0u32;
+            intersect(table.of(a), table.of(b), |_| shared += 1);
+            shared
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -635,13 +618,13 @@ mod tests {
         // Two accounts, two topics: a sends 6 items' worth of popularity in topic 0, b
         // holds 2 items there, among 12 rows: a→b 1.0; b→a 0.5 · 4 / 8 in topic 1.
         let expected = expected_shared(
-            &[1],
+            &u64s(&[1]),
             &[6.0, 0.0, 0.0, 0.5],
             &[1.0, 4.0, 2.0, 1.0],
             &[12.0, 8.0],
         );
         assert_eq!(expected, Ok(vec![1.0]));
-        assert!(expected_shared(&[PAIR_BASE * 5], &[1.0], &[1.0], &[1.0]).is_err());
+        assert!(expected_shared(&u64s(&[PAIR_BASE * 5]), &[1.0], &[1.0], &[1.0]).is_err());
         assert!(count_shared(&u64s(&[PAIR_BASE * 9]), &table).is_err());
         assert_eq!(
             score(&u64s(&[1]), &table, &evidence, &weights, 0.0).map(|s| s.len()),

@@ -70,7 +70,7 @@ MIN_PARTNERS: Final = 3
 # The expected number of pairs of independent accounts, over the whole log, that pass
 # the bar: about one chance link per log, which the MIN_PARTNERS rule then drops (a
 # chance link rarely has partners of its own). At 0.01 the 10M-request log's
-# low-and-slow recall was 0.41 (0.66 at 1.0), with the same benign accounts flagged.
+# low-and-slow recall was 0.41 (0.64 at 1.0), with the same benign accounts flagged.
 ALPHA: Final = 1.0
 # Items held by more than this share of the accounts with items (and more than
 # MIN_ITEM_MAX_HOLDERS) are left out.
