@@ -179,8 +179,6 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
         )
     )
     del numbered
-    a, b = pair_ends(pl.col("pair"))
-    pairs = pairs.with_columns(a, b)
     return (
         pairs.with_columns(expected=_expected(pairs.get_column("pair"), profile, codes.height))
         .with_columns(significance=_tail_nats(pl.col("shared").cast(pl.Float64), pl.col("expected")))
