@@ -28,6 +28,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once, OnceLock};
 
 use arrow_array::{ArrayRef, Float64Array, UInt16Array, UInt32Array, UInt64Array};
+use arrow_data::ArrayData;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -100,6 +101,36 @@ fn pool() -> &'static ThreadPool {
     })
 }
 
+/// Imports the named columns' Arrow chunks, runs `work` on them on the worker threads
+/// without the GIL and lays its columns out under `names`: every entry point that takes
+/// and returns columns goes through here, so a panic or an error in the work becomes a
+/// Python exception (see `guarded`) the same way everywhere.
+fn detached<const N: usize, E: std::fmt::Display + Send>(
+    py: Python<'_>,
+    columns: [(&Bound<'_, PyAny>, &str); N],
+    names: &[&str],
+    work: impl FnOnce(&[Vec<ArrayData>; N]) -> Result<Vec<ArrayRef>, E> + Send,
+) -> PyResult<ArrowColumns> {
+    guarded(|| {
+        let mut chunks = Vec::with_capacity(N);
+        for (column, name) in columns {
+            chunks.push(import_chunks(column, name)?);
+        }
+        let chunks: [Vec<ArrayData>; N] = chunks
+            .try_into()
+            .map_err(|_| PyValueError::new_err("a column went missing on import"))?;
+        py.detach(|| {
+            guarded(|| {
+                let out = pool()
+                    .install(|| work(&chunks))
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                ArrowColumns::new(names, out)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
+}
+
 /// Annotate a batch of requests: `prompt` and `system` are columns of equal length that
 /// export Arrow C streams (string, large string, string view, or the binary forms,
 /// decoded lossily). Returns the columns named in `ANNOTATION_COLUMNS`.
@@ -110,34 +141,27 @@ fn annotate_batch(
     prompt: &Bound<'_, PyAny>,
     system: &Bound<'_, PyAny>,
 ) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let prompts = import_chunks(prompt, "prompt")?;
-        let systems = import_chunks(system, "system")?;
-        py.detach(|| {
-            guarded(|| {
-                let prompts = TextColumn::new(&prompts).map_err(|error| {
-                    PyValueError::new_err(format!("column \"prompt\" is not text: {:?}", error.0))
-                })?;
-                let systems = TextColumn::new(&systems).map_err(|error| {
-                    PyValueError::new_err(format!("column \"system\" is not text: {:?}", error.0))
-                })?;
-                if prompts.len() != systems.len() {
-                    return Err(PyValueError::new_err(format!(
-                        "columns \"prompt\" and \"system\" differ in length: {} and {}",
-                        prompts.len(),
-                        systems.len()
-                    )));
-                }
-                let columns = pool()
-                    .install(|| batch::annotate(&prompts, &systems))
-                    .map_err(|_| {
-                        PyValueError::new_err("a text column points outside its Arrow buffers")
-                    })?;
-                ArrowColumns::new(&batch::COLUMNS, columns)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
-    })
+    detached(
+        py,
+        [(prompt, "prompt"), (system, "system")],
+        &batch::COLUMNS,
+        |[prompts, systems]| {
+            let text = |chunks, name: &str| {
+                TextColumn::new(chunks)
+                    .map_err(|error| format!("column \"{name}\" is not text: {:?}", error.0))
+            };
+            let (prompts, systems) = (text(prompts, "prompt")?, text(systems, "system")?);
+            if prompts.len() != systems.len() {
+                return Err(format!(
+                    "columns \"prompt\" and \"system\" differ in length: {} and {}",
+                    prompts.len(),
+                    systems.len()
+                ));
+            }
+            batch::annotate(&prompts, &systems)
+                .map_err(|_| "a text column points outside its Arrow buffers".to_owned())
+        },
+    )
 }
 
 /// The root of every node code below `nodes` (a column `root`): its connected
@@ -151,18 +175,9 @@ fn component_roots(
     b: &Bound<'_, PyAny>,
     nodes: usize,
 ) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let a = import_chunks(a, "a")?;
-        let b = import_chunks(b, "b")?;
-        py.detach(|| {
-            guarded(|| {
-                let roots = components::component_roots(&a, &b, nodes)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
-                let column: ArrayRef = Arc::new(UInt32Array::from(roots));
-                ArrowColumns::new(&["root"], vec![column])
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
+    detached(py, [(a, "a"), (b, "b")], &["root"], |[a, b]| {
+        let roots = components::component_roots(a, b, nodes)?;
+        Ok::<_, components::EdgeError>(vec![Arc::new(UInt32Array::from(roots)) as ArrayRef])
     })
 }
 
@@ -189,41 +204,35 @@ fn score_pairs(
     n_families: usize,
     min_similarity: f64,
 ) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let columns = [
-            import_chunks(pair, "pair")?,
-            import_chunks(account, "account")?,
-            import_chunks(token, "token")?,
-            import_chunks(kind, "kind")?,
-            import_chunks(miss, "miss")?,
-            import_chunks(specific, "specific")?,
-        ];
-        py.detach(|| {
-            guarded(|| {
-                let bad = |error: pairs::PairError| PyValueError::new_err(error.to_string());
-                let [pair, account, token, kind, miss, specific] = &columns;
-                let evidence = pairs::TokenEvidence::new(kind, miss, specific).map_err(bad)?;
-                let weights = pairs::Weights {
-                    cap: caps,
-                    family: families,
-                    families: n_families,
-                };
-                let scored = pool().install(|| {
-                    let table =
-                        pairs::AccountTokens::new(account, token, accounts, evidence.kind.len())?;
-                    pairs::score(pair, &table, &evidence, &weights, min_similarity)
-                });
-                let scored = scored.map_err(bad)?;
-                let columns: Vec<ArrayRef> = vec![
-                    Arc::new(UInt64Array::from_iter_values(scored.iter().map(|s| s.0))),
-                    Arc::new(Float64Array::from_iter_values(scored.iter().map(|s| s.1))),
-                    Arc::new(UInt16Array::from_iter_values(scored.iter().map(|s| s.2))),
-                ];
-                ArrowColumns::new(&["pair", "similarity", "kinds"], columns)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
-    })
+    let columns = [
+        (pair, "pair"),
+        (account, "account"),
+        (token, "token"),
+        (kind, "kind"),
+        (miss, "miss"),
+        (specific, "specific"),
+    ];
+    let names = ["pair", "similarity", "kinds"];
+    detached(
+        py,
+        columns,
+        &names,
+        |[pair, account, token, kind, miss, specific]| {
+            let evidence = pairs::TokenEvidence::new(kind, miss, specific)?;
+            let weights = pairs::Weights {
+                cap: caps,
+                family: families,
+                families: n_families,
+            };
+            let table = pairs::AccountTokens::new(account, token, accounts, evidence.kind.len())?;
+            let scored = pairs::score(pair, &table, &evidence, &weights, min_similarity)?;
+            Ok::<_, pairs::PairError>(vec![
+                Arc::new(UInt64Array::from_iter_values(scored.iter().map(|s| s.0))) as ArrayRef,
+                Arc::new(Float64Array::from_iter_values(scored.iter().map(|s| s.1))),
+                Arc::new(UInt16Array::from_iter_values(scored.iter().map(|s| s.2))),
+            ])
+        },
+    )
 }
 
 /// How many tokens each pair of `pair` (UInt64 keys a·2³² + b of account codes) shares
@@ -239,26 +248,11 @@ fn count_shared(
     accounts: usize,
     tokens: usize,
 ) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let columns = [
-            import_chunks(pair, "pair")?,
-            import_chunks(account, "account")?,
-            import_chunks(token, "token")?,
-        ];
-        py.detach(|| {
-            guarded(|| {
-                let [pair, account, token] = &columns;
-                let counts = pool()
-                    .install(|| {
-                        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
-                        pairs::count_shared(pair, &table)
-                    })
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
-                let column: ArrayRef = Arc::new(UInt32Array::from(counts));
-                ArrowColumns::new(&["shared"], vec![column])
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
+    let columns = [(pair, "pair"), (account, "account"), (token, "token")];
+    detached(py, columns, &["shared"], |[pair, account, token]| {
+        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
+        let counts = pairs::count_shared(pair, &table)?;
+        Ok::<_, pairs::PairError>(vec![Arc::new(UInt32Array::from(counts)) as ArrayRef])
     })
 }
 
@@ -279,31 +273,15 @@ fn window_pairs(
     min_hits: u32,
     min_shared: u32,
 ) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let columns = [
-            import_chunks(account, "account")?,
-            import_chunks(token, "token")?,
-        ];
-        py.detach(|| {
-            guarded(|| {
-                let [account, token] = &columns;
-                let pairs = pool()
-                    .install(|| {
-                        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
-                        let holders = table.holders(tokens);
-                        Ok(pairs::window_pairs(
-                            &table, &holders, window, min_hits, min_shared,
-                        ))
-                    })
-                    .map_err(|error: pairs::PairError| PyValueError::new_err(error.to_string()))?;
-                let columns: Vec<ArrayRef> = vec![
-                    Arc::new(UInt64Array::from_iter_values(pairs.iter().map(|p| p.0))),
-                    Arc::new(UInt32Array::from_iter_values(pairs.iter().map(|p| p.1))),
-                ];
-                ArrowColumns::new(&["pair", "shared"], columns)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
+    let columns = [(account, "account"), (token, "token")];
+    detached(py, columns, &["pair", "shared"], |[account, token]| {
+        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
+        let holders = table.holders(tokens);
+        let found = pairs::window_pairs(&table, &holders, window, min_hits, min_shared);
+        Ok::<_, pairs::PairError>(vec![
+            Arc::new(UInt64Array::from_iter_values(found.iter().map(|p| p.0))) as ArrayRef,
+            Arc::new(UInt32Array::from_iter_values(found.iter().map(|p| p.1))),
+        ])
     })
 }
 
@@ -319,27 +297,12 @@ fn expected_shared(
     size: &Bound<'_, PyAny>,
     rows: Vec<f64>,
 ) -> PyResult<ArrowColumns> {
-    guarded(|| {
-        let columns = [
-            import_chunks(pair, "pair")?,
-            import_chunks(mass, "mass")?,
-            import_chunks(size, "size")?,
-        ];
-        py.detach(|| {
-            guarded(|| {
-                let [pair, mass, size] = &columns;
-                let expected = pool()
-                    .install(|| {
-                        let mass = pairs::float_values(mass, "mass")?;
-                        let size = pairs::float_values(size, "size")?;
-                        pairs::expected_shared(pair, &mass, &size, &rows)
-                    })
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
-                let column: ArrayRef = Arc::new(Float64Array::from(expected));
-                ArrowColumns::new(&["expected"], vec![column])
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
+    let columns = [(pair, "pair"), (mass, "mass"), (size, "size")];
+    detached(py, columns, &["expected"], |[pair, mass, size]| {
+        let mass = pairs::float_values(mass, "mass")?;
+        let size = pairs::float_values(size, "size")?;
+        let expected = pairs::expected_shared(pair, &mass, &size, &rows)?;
+        Ok::<_, pairs::PairError>(vec![Arc::new(Float64Array::from(expected)) as ArrayRef])
     })
 }
 
