@@ -35,8 +35,8 @@ prompt is left to the token evidence (`scoring`), which discounts popular produc
 Memory: the item table as numbers (24 bytes a row, at most ITEMS_PER_ACCOUNT rows an
 account), the same rows twice more in the core (by account and by item, 4 bytes each),
 one account's partner list per thread, the pairs sharing MIN_SHARED_ITEMS that met in
-the window MIN_WINDOW_HITS times (12 bytes each), their rows per topic (at most 8 a
-pair) and the linked pairs.
+the window MIN_WINDOW_HITS times (12 bytes each, with their expected overlap), one row
+per account and topic for that expectation and the linked pairs.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ import polars as pl
 from distillscan import _core
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
 from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends
+from distillscan.link.evidence import token_number
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.topics import TOPICS
 
@@ -165,10 +166,7 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
     if eligible.is_empty():
         return empty
     numbered = eligible.filter(~pl.col("cut")).sort("topic", "item", "account").with_columns(
-        token=(
-            ((pl.col("item") != pl.col("item").shift()) | (pl.col("topic") != pl.col("topic").shift()))
-            .fill_null(True).cum_sum() - 1
-        ).cast(pl.UInt32)
+        token=(token_number(("topic", "item")) - 1).cast(pl.UInt32)
     )
     del eligible
     pairs = pl.DataFrame(
@@ -220,13 +218,7 @@ def _without_shared_content(pairs: pl.DataFrame, content: pl.DataFrame, codes: p
         content.select("account_id", "kind", "value")
         .join(codes, on="account_id")
         .sort("kind", "value", "code")
-        .select(
-            account=pl.col("code").cast(pl.UInt32),
-            token=(
-                ((pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift()))
-                .fill_null(True).cum_sum() - 1
-            ).cast(pl.UInt32),
-        )
+        .select(account=pl.col("code").cast(pl.UInt32), token=(token_number() - 1).cast(pl.UInt32))
     )
     tokens = int(rows.get_column("token").max() or 0) + 1  # type: ignore[arg-type]
     shared = pl.DataFrame(

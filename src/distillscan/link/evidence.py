@@ -255,11 +255,11 @@ def _share_tokens(
     )
 
 
-def token_number() -> pl.Expr:
-    """Each row's token as a number, from 1, in a table sorted by kind and value."""
-    return (
-        (pl.col("kind") != pl.col("kind").shift()) | (pl.col("value") != pl.col("value").shift())
-    ).fill_null(True).cum_sum()
+def token_number(keys: tuple[str, ...] = ("kind", "value")) -> pl.Expr:
+    """Each row's token as a number, from 1, in a table sorted by `keys` (a token is one
+    value of them)."""
+    changed = [pl.col(key) != pl.col(key).shift() for key in keys]
+    return pl.any_horizontal(changed).fill_null(True).cum_sum()
 
 
 def numbered(tokens: pl.DataFrame) -> pl.DataFrame:
