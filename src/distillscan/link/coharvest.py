@@ -32,8 +32,11 @@ Users of one product send alike tasks because the product shapes them (a coding
 agent's users ask for type hints and tests): a pair that shares a template or system
 prompt is left to the token evidence (`scoring`), which discounts popular products.
 
-Memory: the item table as numbers (24 bytes a row, at most ITEMS_PER_ACCOUNT rows an
-account), the same rows twice more in the core (by account and by item, 4 bytes each),
+Memory: the item table as numbers, on disk in a scan (17 bytes a row, at most
+ITEMS_PER_ACCOUNT rows an account); one part of it (ITEM_CHUNK_ROWS rows) counted at a
+time; the rows of items held by two or more accounts (16 bytes each), then the (account,
+item) rows that can pair (8 bytes each) and the same twice more in the core (by
+account and by item, 4 bytes each),
 one account's partner list per thread, the pairs sharing MIN_SHARED_ITEMS that met in
 the window MIN_WINDOW_HITS times (12 bytes each, with their expected overlap), one row
 per account and topic for that expectation and the linked pairs.
@@ -42,6 +45,9 @@ per account and topic for that expectation and the linked pairs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Final
 
 import polars as pl
@@ -77,6 +83,10 @@ ALPHA: Final = 1.0
 # MIN_ITEM_MAX_HOLDERS) are left out.
 ITEM_MAX_HOLDERS_SHARE: Final = 0.01
 MIN_ITEM_MAX_HOLDERS: Final = 50
+# Item rows counted per part: items are counted (holders, repeats) one share of the
+# item values at a time (`item % parts`; the anchors' low bits are uniform), so the
+# count's hash table holds a part's items, not the log's.
+ITEM_CHUNK_ROWS: Final = 2_000_000
 
 _EDGE_SCHEMA: Final = {"a": pl.UInt32, "b": pl.UInt32}
 
@@ -96,12 +106,24 @@ def coharvest_pairs(aggregates: Aggregates, codes: pl.DataFrame, content: pl.Dat
     """(a, b): account codes (`codes`: account_id → code) of the pairs whose items overlap
     beyond chance (see the module's notes) and that share no content token (`content`:
     account_id, kind, value rows sorted by kind and value), a < b, sorted."""
+    return coharvest_links(significant_item_pairs(aggregates, codes), content, codes)
+
+
+def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
+    """The `pair` keys (of codes) whose items overlap beyond chance, sorted: the first
+    step of `coharvest_pairs`, which `link_accounts` takes before the evidence tokens
+    are held, so that the two never sit in memory together."""
     candidates = item_overlaps(aggregates, codes)
-    if candidates.is_empty():
+    return candidates.filter(pl.col("significance") >= pl.col("threshold")).select("pair")
+
+
+def coharvest_links(significant: pl.DataFrame, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
+    """(a, b), sorted: the `significant` pairs (`significant_item_pairs`) that share no
+    content token, among accounts with MIN_PARTNERS or more such links."""
+    if significant.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
-    linked = candidates.filter(pl.col("significance") >= pl.col("threshold"))
     a, b = pair_ends(pl.col("pair"))
-    pairs = _without_shared_content(linked.select("pair"), content, codes).select(a, b)
+    pairs = _without_shared_content(significant, content, codes).select(a, b)
     return _core_links(pairs, MIN_PARTNERS).sort("a", "b")
 
 
@@ -126,54 +148,33 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
         "pair": pl.UInt64, "shared": pl.UInt32, "expected": pl.Float64, "significance": pl.Float64,
         "threshold": pl.Float64,
     })
-    # The table (on disk in a scan) read once, as numbers: 24 bytes an account-item row.
-    topics = pl.Enum(sorted(TOPICS))
-    items = (
-        aggregates.account_items.lazy()
-        .join(codes.lazy(), on="account_id")
-        .select(account=pl.col("code").cast(pl.UInt32), topic=pl.col("topic").cast(topics), item="item", n="n")
-        .collect(engine="streaming")
-    )
-    # Group-bys joined back, streamed: windows (`over`) on the 9M rows of the 10M-request
-    # log held about 0.6 GB more.
-    per_item = items.lazy().group_by("topic", "item").agg(holders=pl.len(), repeat=pl.col("n").mean())
-    per_account = items.lazy().group_by("account").agg(cut=pl.len() >= ITEMS_PER_ACCOUNT)
-    kept = (
-        items.lazy()
-        .join(per_item.filter(pl.col("repeat") <= ITEM_MAX_REPEAT), on=["topic", "item"])
-        .join(per_account, on="account")
-        .select("account", "topic", "item", "holders", "cut")
-        .collect(engine="streaming")
-    )
-    del items
-    accounts_with_items = kept.get_column("account").n_unique()
+    with _numeric_items(aggregates, codes) as items:
+        rows_per_account = items.group_by("account").agg(rows=pl.len()).collect(engine="streaming")
+        parts = max(1, math.ceil(int(rows_per_account.get_column("rows").sum()) / ITEM_CHUNK_ROWS))
+        size, shared, tokens = _counted_items(items, parts)
+    accounts_with_items = size.get_column("account").n_unique()
     if accounts_with_items < 2:
         return empty
     # Per account and topic: its items, and its eligible items' summed holders (how
     # popular what it sends is); per topic, all rows.
-    eligible = kept.filter(pl.col("holders").is_between(2, item_max_holders(accounts_with_items)))
+    eligible = shared.filter(pl.col("holders") <= item_max_holders(accounts_with_items))
+    del shared
     profile = (
-        kept.group_by("account", "topic")
-        .agg(size=pl.len().cast(pl.Float64))
-        .join(
+        size.join(
             eligible.group_by("account", "topic").agg(mass=pl.col("holders").sum().cast(pl.Float64)),
             on=["account", "topic"], how="left",
         )
-        .join(kept.group_by("topic").agg(rows=pl.len().cast(pl.Float64)), on="topic")
-        .with_columns(pl.col("mass").fill_null(0.0))
+        .with_columns(pl.col("mass").fill_null(0.0), rows=pl.col("size").sum().over("topic"))
     )
-    del kept
     if eligible.is_empty():
         return empty
-    numbered = eligible.filter(~pl.col("cut")).sort("topic", "item", "account").with_columns(
-        token=(token_number(("topic", "item")) - 1).cast(pl.UInt32)
-    )
+    cut = rows_per_account.filter(pl.col("rows") >= ITEMS_PER_ACCOUNT).get_column("account")
+    numbered = eligible.filter(~pl.col("account").is_in(cut.implode())).select("account", "token")
     del eligible
     pairs = pl.DataFrame(
         _core.window_pairs(
             numbered.get_column("account"), numbered.get_column("token"), codes.height,
-            int(numbered.get_column("token").max() or 0) + 1,  # type: ignore[arg-type]
-            NEIGHBOUR_WINDOW, MIN_WINDOW_HITS, MIN_SHARED_ITEMS,
+            tokens, NEIGHBOUR_WINDOW, MIN_WINDOW_HITS, MIN_SHARED_ITEMS,
         )
     )
     del numbered
@@ -182,6 +183,66 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
         .with_columns(significance=_tail_nats(pl.col("shared").cast(pl.Float64), pl.col("expected")))
         .select("pair", "shared", "expected", "significance", threshold=pl.lit(link_threshold(accounts_with_items)))
         .sort("pair")
+    )
+
+
+@contextmanager
+def _numeric_items(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[pl.LazyFrame]:
+    """The item table as numbers (account code, topic, item, n: 17 bytes a row), read
+    once: written to the scan's folder when the table is on disk, so that each part of
+    `item_overlaps` reads numbers rather than joining account ids again; collected
+    otherwise (tables are kept in memory for small logs)."""
+    topics = pl.Enum(sorted(TOPICS))
+    numeric = (
+        aggregates.account_items.lazy()
+        .join(codes.lazy(), on="account_id")
+        .select(
+            account=pl.col("code").cast(pl.UInt32), topic=pl.col("topic").cast(topics), item="item",
+            n=pl.col("n").cast(pl.UInt32),
+        )
+    )
+    if aggregates.folder is None:
+        yield numeric.collect().lazy()
+        return
+    path = Path(aggregates.folder.name) / "items-numeric.parquet"
+    numeric.sink_parquet(path, engine="streaming")
+    try:
+        yield pl.scan_parquet(path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _counted_items(items: pl.LazyFrame, parts: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The items (no wrappers) counted a part of the item values at a time: each
+    account's items per topic (`size`); the rows of items held by two or more accounts
+    (account, topic, holders, `token`: the item as a number below the count returned),
+    grouped by token. A part's items are its own, so its rows are numbered apart from
+    the others', after the tokens before it."""
+    sizes, shared = [], []
+    tokens = 0
+    for part in range(parts):
+        kept = _kept_items(items.filter(pl.col("item") % parts == part))
+        sizes.append(kept.group_by("account", "topic").agg(size=pl.len()))
+        numbered_part = (
+            kept.filter(pl.col("holders") >= 2)
+            .sort("topic", "item", "account")
+            .select("account", "topic", "holders", token=(token_number(("topic", "item")) - 1).cast(pl.UInt32))
+        )
+        del kept
+        shared.append(numbered_part.with_columns(pl.col("token") + tokens))
+        tokens += numbered_part.get_column("token").n_unique()
+    size = pl.concat(sizes).group_by("account", "topic").agg(pl.col("size").sum().cast(pl.Float64))
+    return size, pl.concat(shared), tokens
+
+
+def _kept_items(part: pl.LazyFrame) -> pl.DataFrame:
+    """The rows of `part` (one share of the items, whole) whose item is no wrapper
+    (ITEM_MAX_REPEAT), with how many accounts hold the item (`holders`)."""
+    per_item = part.group_by("topic", "item").agg(holders=pl.len(), repeat=pl.col("n").mean())
+    return (
+        part.join(per_item.filter(pl.col("repeat") <= ITEM_MAX_REPEAT), on=["topic", "item"])
+        .select("account", "topic", "item", pl.col("holders").cast(pl.UInt32))
+        .collect(engine="streaming")
     )
 
 
