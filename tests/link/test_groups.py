@@ -8,6 +8,7 @@ import polars as pl
 
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link import group_id_for, link_accounts
+from distillscan.link.evidence import CONTENT_KINDS, coded_evidence_tokens, evidence_tokens, token_number
 from distillscan.link.groups import _strongest_links
 from tests.helpers import aggregate, at, requests_frame
 
@@ -161,3 +162,27 @@ def test_each_linked_account_keeps_its_strongest_link() -> None:
     # w: y (0.9); x: y (0.9); y: w and x tie at 0.9, the smaller partner w; z: y.
     assert links.select("a", "b", "similarity").rows() == [("w", "y", 0.9), ("x", "y", 0.9), ("y", "z", 0.65)]
     assert links["kinds"].to_list() == [["created"], ["ip"], ["org"]]
+
+
+def test_coded_tokens_number_the_evidence_tokens_in_order() -> None:
+    """Linking's numeric tokens are `evidence_tokens` numbered by (kind, value), with
+    the codes of their accounts; accounts missing from the codes are left out."""
+    rows = [
+        {"account_id": f"acct{i}", "timestamp": at(hours=j), "prompt": f"Reason step by step about case {j}.",
+         "payment_fingerprint": f"card-{i % 3}", "ip": f"45.9.{i % 4}.{j % 2}", "system": POPULAR_SYSTEM}
+        for i in range(12) for j in range(5)
+    ]
+    aggregates = aggregate(requests_frame(rows))
+    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    families = cluster_system_prompts(aggregates.systems)
+    codes = aggregates.accounts.select("account_id").sort("account_id").with_row_index("code").filter(
+        pl.col("account_id") != "acct5"
+    )
+    tokens = evidence_tokens(aggregates, templates, families)
+    coded, content = coded_evidence_tokens(aggregates, templates, families, codes)
+    expected = tokens.join(codes, on="account_id", how="left", maintain_order="left").select(
+        "code", "kind", "n_accounts", token=token_number()
+    ).drop_nulls("code")
+    assert set(tokens.get_column("kind")) >= {"ip", "payment", "subnet", "template"}
+    assert coded.equals(expected)
+    assert content.equals(tokens.filter(pl.col("kind").is_in(CONTENT_KINDS)))

@@ -11,6 +11,7 @@ restate the same evidence, so a pair counts only the strongest of each family.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Final
 
 import polars as pl
@@ -94,17 +95,71 @@ _RANK_BASE: Final = 1 << 32
 def evidence_tokens(
     aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
 ) -> pl.DataFrame:
-    """Every (account, kind, value) evidence token, with how many accounts hold it.
+    """Every (account, kind, value) evidence token held by two or more accounts, with
+    how many accounts hold it (`n_accounts`), sorted by kind, value and account.
 
     A system prompt is evidence by its family (its paraphrases); a family with many
-    variants is the stronger kind `paraphrased_system`. An account's content tokens
-    depend on its own rows only, so they are found a range of accounts at a time
-    (`request_ranges`): the group-bys over the account × frame table hold a range's
-    state, not the log's. The tokens are then counted, and those held by one account
-    dropped, a kind at a time: memory is bounded by the tokens held by two or more
-    accounts (the result: 2.95M rows, 0.12 GB, on the 10M-request real-text log) and
-    the rows of the largest kind (subnets there: 1.25M).
+    variants is the stronger kind `paraphrased_system`. See `coded_evidence_tokens`,
+    which linking uses, for how they are found and what they hold.
     """
+    kinds = _tokens_by_kind(aggregates, templates, system_families)
+    held_by_several = [_with_strings(*_held_by_several(kind_tokens), kind) for kind, kind_tokens in kinds]
+    if not held_by_several:
+        return pl.DataFrame(schema=_TOKEN_SCHEMA)
+    return pl.concat(held_by_several)
+
+
+def coded_evidence_tokens(
+    aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame, codes: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The evidence tokens as numbers, and the content tokens as strings.
+
+    The first table holds `code` (the account's, from `codes`: account_id → code),
+    `kind`, `n_accounts` and `token` (each (kind, value) a number from 1, in kind and
+    value order), sorted by token and code: what linking draws and scores pairs from.
+    The second is `evidence_tokens`' rows of the CONTENT_KINDS (templates and system
+    prompts), kept for scoring groups. Rows of accounts not in `codes` are left out.
+
+    An account's content tokens depend on its own rows only, so they are found a range
+    of accounts at a time (`request_ranges`): the group-bys over the account × frame
+    table hold a range's state, not the log's. The tokens are then counted, and those
+    held by one account dropped, a kind at a time, on numbers: memory is bounded by the
+    rows of the largest kind (IPs or subnets) and the tokens held by two or more
+    accounts as numbers (17 bytes a row). At 30M requests (8.0M tokens, 7.8M of them
+    IPs and subnets) the tokens with their ids and values as strings held about 0.7 GB
+    through linking.
+    """
+    coded, content = [], []
+    tokens = 0
+    for kind, kind_tokens in _tokens_by_kind(aggregates, templates, system_families):
+        ranks, values, accounts = _held_by_several(kind_tokens)
+        del kind_tokens
+        if kind in CONTENT_KINDS:
+            content.append(_with_strings(ranks, values, accounts, kind))
+        code = accounts.to_frame().join(codes, on="account_id", how="left", maintain_order="left").get_column("code")
+        numbered_kind = ranks.select(
+            code=pl.lit(code).gather(pl.col("account_rank")),
+            kind=pl.lit(kind, dtype=pl.String),
+            n_accounts="n_accounts",
+            token=token_number(("value_rank",)) + tokens,
+        )
+        tokens += ranks.get_column("value_rank").n_unique()
+        coded.append(numbered_kind.drop_nulls("code"))
+    coded_schema = pl.Schema({"code": pl.UInt32, "kind": pl.String, "n_accounts": pl.UInt32, "token": pl.UInt32})
+    return (
+        pl.concat(coded).cast(coded_schema) if coded else pl.DataFrame(schema=coded_schema),
+        pl.concat(content) if content else pl.DataFrame(schema=_TOKEN_SCHEMA),
+    )
+
+
+_TOKEN_SCHEMA: Final = {"account_id": pl.String, "kind": pl.String, "value": pl.String, "n_accounts": pl.UInt32}
+
+
+def _tokens_by_kind(
+    aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Each kind's (account_id, kind, value) token rows, kinds in sorted order, a kind
+    collected at a time."""
     content_tokens = [
         _content_tokens(aggregates, templates, system_families, within).collect(engine="streaming")
         for within in request_ranges(aggregates.accounts)
@@ -124,22 +179,21 @@ def evidence_tokens(
     # each) all kinds at once peaked 0.82 GB over the rows in 7.1 s; a kind at a time,
     # 0.55 GB in 6.3 s.
     kinds = sorted(tokens.select(pl.col("kind").unique().drop_nulls()).collect().get_column("kind"))
-    held_by_several = [_held_by_several(tokens.filter(pl.col("kind") == kind).collect()) for kind in kinds]
-    if not held_by_several:
-        return tokens.with_columns(n_accounts=pl.len()).clear().collect()
-    return pl.concat(held_by_several)
+    for kind in kinds:
+        yield kind, tokens.filter(pl.col("kind") == kind).collect()
 
 
-def _held_by_several(kind_tokens: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (account_id, kind, value) rows of one kind's tokens whose value two
-    or more accounts hold, with n_accounts, sorted by value and account_id.
+def _held_by_several(kind_tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """The distinct rows of one kind's tokens whose value two or more accounts hold, as
+    (value_rank, account_rank, n_accounts) sorted by value and account, with the sorted
+    distinct values and accounts the ranks index.
 
     Values and accounts are ranked in sorted order and each row made one 64-bit number
     (value rank · 2³² + account rank), which is de-duplicated, counted and sorted in
-    place of the strings; the strings are gathered back for the rows kept. On the
-    adversarial log (1,000 accounts × 2,500 IPs in the 1M-request log: 2.58M IP rows of
-    3.63M) `evidence_tokens` peaked 665 MiB over its input, de-duplicating and sorting
-    the rows on their strings, in 7.5 s; on ranks, 405 MiB in 3.5 s.
+    place of the strings. On the adversarial log (1,000 accounts × 2,500 IPs in the
+    1M-request log: 2.58M IP rows of 3.63M) `evidence_tokens` peaked 665 MiB over its
+    input, de-duplicating and sorting the rows on their strings, in 7.5 s; on ranks,
+    405 MiB in 3.5 s.
     """
     values, accounts = (kind_tokens.get_column(column).unique().sort() for column in ("value", "account_id"))
     ranks = (
@@ -157,9 +211,14 @@ def _held_by_several(kind_tokens: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("n_accounts") >= 2)
         .collect()
     )
+    return ranks, values, accounts
+
+
+def _with_strings(ranks: pl.DataFrame, values: pl.Series, accounts: pl.Series, kind: str) -> pl.DataFrame:
+    """`_held_by_several`'s rows as (account_id, kind, value, n_accounts) strings."""
     return ranks.select(
         account_id=pl.lit(accounts).gather(pl.col("account_rank")),
-        kind=pl.lit(kind_tokens.get_column("kind")[0], dtype=pl.String),
+        kind=pl.lit(kind, dtype=pl.String),
         value=pl.lit(values).gather(pl.col("value_rank")),
         n_accounts="n_accounts",
     )

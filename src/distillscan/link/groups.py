@@ -10,8 +10,8 @@ import polars as pl
 
 from distillscan.graph import component_frame
 from distillscan.link.candidates import candidate_pair_keys
-from distillscan.link.coharvest import coharvest_pairs
-from distillscan.link.evidence import CONTENT_KINDS, ITEMS_KIND, LINK_THRESHOLD, evidence_tokens, token_number
+from distillscan.link.coharvest import coharvest_links, significant_item_pairs
+from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
 from distillscan.link.scoring import ITEMS_BIT, named, score_pair_keys
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
@@ -39,22 +39,15 @@ def link_accounts(
     held (it was 1.1 GB with the whole token table joined to codes and all pairs'
     family rows folded together).
     """
-    tokens = evidence_tokens(aggregates, templates, system_families)
     accounts = aggregates.accounts.select("account_id").sort("account_id")
     codes = accounts.with_row_index("code")
-    # The code column alone is joined and set beside the tokens, which share their
-    # columns with `coded`: joining the whole table copied its strings, 0.25 GB held
-    # through scoring on the 10M-request real-text log's 2.95M tokens.
-    # (Filtering copies every column, so only tokens of accounts not listed are filtered.)
-    code = tokens.select("account_id").join(codes, on="account_id", how="left", maintain_order="left")["code"]
+    # Accounts whose task items overlap beyond chance link too (`coharvest`): those
+    # pairs are found first, before the tokens are held (at 30M requests each peaked
+    # about 0.7 GB over what a scan holds by then).
+    significant_items = significant_item_pairs(aggregates, codes)
     # Pairs are drawn and scored from numbers alone (code, token number, kind, holders);
-    # the ids and values (strings, ~45 bytes a row) are let go before they start, and
-    # only the content tokens are kept, for scoring groups.
-    coded = tokens.select(code, "kind", "n_accounts", token=token_number())
-    if code.null_count():
-        coded = coded.drop_nulls("code")
-    content = tokens.filter(pl.col("kind").is_in(CONTENT_KINDS))
-    del tokens, code
+    # only the content tokens keep their strings, for scoring groups.
+    coded, content = coded_evidence_tokens(aggregates, templates, system_families, codes)
     scored = score_pair_keys(
         candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
         named_kinds=False,
@@ -65,9 +58,8 @@ def link_accounts(
     # named for each account's strongest link only, linking peaked at 3.2 GB (3.7 GB
     # when measured beside the rest of a scan); with the candidate pairs held as keys
     # alone and components found by the core's union-find, 3.3 GB.
-    # Accounts whose task items overlap beyond chance link too (`coharvest`); a pair
-    # linked by tokens as well keeps its token score.
-    item_pairs = coharvest_pairs(aggregates, codes, content)
+    # A pair linked by items and by tokens keeps its token score.
+    item_pairs = coharvest_links(significant_items, content, codes)
     scored = pl.concat([
         scored,
         item_pairs.join(scored, on=["a", "b"], how="anti").with_columns(
