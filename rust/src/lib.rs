@@ -285,6 +285,28 @@ fn window_pairs(
     })
 }
 
+/// The keys (a·2³² + b, sorted) of every pair of accounts within `window` places of each
+/// other in the sorted holder list of some token: a column `pair`, see
+/// `pairs::window_pair_keys`. Tokens come as for `window_pairs`.
+#[pyfunction]
+#[pyo3(name = "window_pair_keys")]
+fn window_pair_keys(
+    py: Python<'_>,
+    account: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    accounts: usize,
+    tokens: usize,
+    window: usize,
+) -> PyResult<ArrowColumns> {
+    let columns = [(account, "account"), (token, "token")];
+    detached(py, columns, &["pair"], |[account, token]| {
+        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
+        let holders = table.holders(tokens);
+        let keys = pairs::window_pair_keys(&table, &holders, window);
+        Ok::<_, pairs::PairError>(vec![Arc::new(UInt64Array::from(keys)) as ArrayRef])
+    })
+}
+
 /// How many of one account's items the other holds by chance, per pair (`pair`: UInt64
 /// keys a·2³² + b): a column `expected`, see `pairs::expected_shared`. `mass` and `size`
 /// are Float64 columns of `len(rows)` values per account code, code after code.
@@ -329,6 +351,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(score_pairs, module)?)?;
     module.add_function(wrap_pyfunction!(count_shared, module)?)?;
     module.add_function(wrap_pyfunction!(window_pairs, module)?)?;
+    module.add_function(wrap_pyfunction!(window_pair_keys, module)?)?;
     module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

@@ -386,8 +386,33 @@ pub fn window_pairs(
     min_hits: u32,
     min_shared: u32,
 ) -> Vec<(u64, u32)> {
+    window_partners(table, holders, window, |a, b, hits| {
+        if hits < min_hits {
+            return None;
+        }
+        let mut shared = 0u32;
+        intersect(table.of(a), table.of(b as usize), |_| shared += 1);
+        (shared >= min_shared).then_some((pair_key(a, b), shared))
+    })
+}
+
+/// The keys of every pair of accounts within `window` places of each other in the
+/// sorted holder list of some token, sorted: the candidate pairs of linking.
+pub fn window_pair_keys(table: &AccountTokens, holders: &AccountTokens, window: usize) -> Vec<u64> {
+    window_partners(table, holders, window, |a, b, _| Some(pair_key(a, b)))
+}
+
+/// For each account `a` (in code order, on all cores) and each later account `b` within
+/// `window` places of it in a token's holder list, `keep(a, b, hits)` with the number of
+/// tokens that put them so: what it returns, in order of `a`, then `b`.
+fn window_partners<T: Send>(
+    table: &AccountTokens,
+    holders: &AccountTokens,
+    window: usize,
+    keep: impl Fn(usize, u32, u32) -> Option<T> + Sync,
+) -> Vec<T> {
     let accounts = table.offsets.len() - 1;
-    let per_account: Vec<Vec<(u64, u32)>> = (0..accounts)
+    let per_account: Vec<Vec<T>> = (0..accounts)
         .into_par_iter()
         .map(|a| {
             let code = a as u32;
@@ -409,19 +434,21 @@ pub fn window_pairs(
                 while end < partners.len() && partners[end] == b {
                     end += 1;
                 }
-                if (end - start) as u32 >= min_hits {
-                    let mut shared = 0u32;
-                    intersect(table.of(a), table.of(b as usize), |_| shared += 1);
-                    if shared >= min_shared {
-                        found.push(((a as u64) * PAIR_BASE + u64::from(b), shared));
-                    }
-                }
+                found.extend(keep(a, b, (end - start) as u32));
                 start = end;
             }
             found
         })
         .collect();
-    per_account.into_iter().flatten().collect()
+    let mut all = Vec::with_capacity(per_account.iter().map(Vec::len).sum());
+    for found in per_account {
+        all.extend(found);
+    }
+    all
+}
+
+fn pair_key(a: usize, b: u32) -> u64 {
+    (a as u64) * PAIR_BASE + u64::from(b)
 }
 
 impl AccountTokens {
@@ -512,6 +539,28 @@ mod tests {
 
     fn u64s(values: &[u64]) -> Vec<ArrayData> {
         vec![UInt64Array::from(values.to_vec()).into_data()]
+    }
+
+    #[test]
+    fn window_pair_keys_pair_each_holder_with_the_next_window_holders() {
+        // Token 0 held by accounts 0..6, token 1 by 1 and 5, token 2 by 3 alone.
+        let rows: Vec<(u32, u32)> = (0..6)
+            .map(|a| (a, 0))
+            .chain([(1, 1), (5, 1), (3, 2)])
+            .collect();
+        let account: Vec<u32> = rows.iter().map(|r| r.0).collect();
+        let token: Vec<u32> = rows.iter().map(|r| r.1).collect();
+        let table = AccountTokens::new(&u32s(&account), &u32s(&token), 6, 3).unwrap();
+        let holders = table.holders(3);
+        let mut expected: Vec<u64> = Vec::new();
+        for a in 0..6u64 {
+            for b in a + 1..(a + 3).min(6) {
+                expected.push(a * PAIR_BASE + b);
+            }
+        }
+        expected.push(PAIR_BASE + 5);
+        expected.sort_unstable();
+        assert_eq!(window_pair_keys(&table, &holders, 2), expected);
     }
 
     fn miss(weight: f64) -> i64 {

@@ -59,6 +59,17 @@ def count_shared(
     """A column `shared`: how many tokens each pair (UInt64 keys a·2³² + b) shares, in the
     order given; tokens are (`account`, `token`) UInt32 rows below `accounts` / `tokens`."""
 
+def window_pair_keys(
+    account: _ArrowStreamExporter,
+    token: _ArrowStreamExporter,
+    accounts: int,
+    tokens: int,
+    window: int,
+) -> ArrowColumns:
+    """Column `pair` (UInt64 keys a·2³² + b, sorted): every pair of accounts within
+    `window` places of each other in the sorted holder list of some token; tokens are
+    (`account`, `token`) UInt32 rows of codes below `accounts`, numbers below `tokens`."""
+
 def window_pairs(
     account: _ArrowStreamExporter,
     token: _ArrowStreamExporter,

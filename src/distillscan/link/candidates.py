@@ -5,9 +5,10 @@ a linked pair must share (see `anchor_kinds`) rather than all pairs, so a token 
 by 20,000 accounts costs 20,000 × window pairs, not 2·10⁸; linked accounts still
 connect transitively.
 
-Memory is bounded by the anchor-kind token rows times NEIGHBOUR_WINDOW (as 8-byte pair
-keys) and the distinct pairs: on the 10M-request real-text log, 5.06M windowed pairs
-before de-duplication, 4.52M candidate pairs (36 MB), at a peak of about 0.2 GB.
+Memory is bounded by the anchor-kind token rows (8 bytes each, and as much again in the
+core, by account and by token), one account's partners per thread, and the distinct
+pairs (8-byte keys, twice while the core gathers them): on the 10M-request real-text
+log, 4.52M candidate pairs (36 MB).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 
 import polars as pl
 
+from distillscan import _core
 from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, numbered
 
 # Each account is paired with this many neighbours inside every token it holds.
@@ -67,34 +69,31 @@ def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataF
     `tokens` must be sorted by kind, value, account, and `account` must be an integer
     code below 2³² (see `link_accounts`).
 
-    Each pair travels as one 64-bit number (a·2³² + b) from the shifted windows to
-    its de-duplication, streamed: on the 30M-row log's 3.8M pairs that held 0.26 GB
-    where pairs of two columns, de-duplicated in memory, held 1.04 GB. The k-th
-    neighbours are read from the tokens of more than k holders only (a token is left out
-    whole, so its rows stay together): tokens held by two or three accounts, as behind
-    rotating proxies, cost the pairs they hold, not NEIGHBOUR_WINDOW × their rows.
+    Each account's window partners are gathered and de-duplicated in the core
+    (`_core.window_pair_keys`), account by account on all cores, so the pairs are held
+    once, as 8-byte keys, never once per token they share: on the 30M-request log's
+    21.4M pairs, windows shifted and de-duplicated by Polars (streamed) peaked about
+    0.6 GB over the tokens.
     """
-    ordered = (
+    rows = (
         numbered(tokens).lazy()
         .filter(pl.col("kind").is_in(sorted(anchor_kinds())))
-        .select(account=pl.col(account), token="token")
+        .select(account=pl.col(account).cast(pl.UInt32), token=(pl.col("token") - 1).cast(pl.UInt32))
+        .collect()
     )
-    return window_pair_keys(ordered)
-
-
-def window_pair_keys(ordered: pl.LazyFrame) -> pl.DataFrame:
-    """Sorted, distinct pair keys of accounts within NEIGHBOUR_WINDOW of each other inside
-    a token: `ordered` holds (`account`, `token`) integer rows sorted by token, then
-    account, each row once."""
-    ordered = ordered.with_columns(holders=pl.len().over("token"))
-    shifted = [
-        ordered.filter(pl.col("holders") > offset)
-        .select(
-            pair=pair_key(pl.col("account"), pl.col("account").shift(-offset)),
-            same=pl.col("token") == pl.col("token").shift(-offset),
+    if rows.is_empty():
+        return pl.DataFrame(schema={"pair": pl.UInt64})
+    accounts = rows.get_column("account")
+    codes = accounts.unique().sort() if int(accounts.max()) >= 2 * rows.height + 1024 else None  # type: ignore[arg-type]
+    if codes is not None:
+        accounts = codes.search_sorted(accounts).cast(pl.UInt32)
+    keys = pl.DataFrame(
+        _core.window_pair_keys(
+            accounts, rows.get_column("token"), int(accounts.max()) + 1,  # type: ignore[arg-type]
+            int(rows.get_column("token").max()) + 1, NEIGHBOUR_WINDOW,  # type: ignore[arg-type]
         )
-        .filter("same")
-        .select("pair")
-        for offset in range(1, NEIGHBOUR_WINDOW + 1)
-    ]
-    return pl.concat(shifted).unique().sort("pair").collect(engine="streaming")
+    )
+    if codes is None:
+        return keys
+    a, b = pair_ends(pl.col("pair"))
+    return keys.select(pair=pair_key(pl.lit(codes).gather(a), pl.lit(codes).gather(b)))
