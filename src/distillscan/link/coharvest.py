@@ -113,8 +113,8 @@ def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> pl.Da
     """The `pair` keys (of codes) whose items overlap beyond chance, sorted: the first
     step of `coharvest_pairs`, which `link_accounts` takes before the evidence tokens
     are held, so that the two never sit in memory together."""
-    candidates = item_overlaps(aggregates, codes)
-    return candidates.filter(pl.col("significance") >= pl.col("threshold")).select("pair")
+    candidates = _item_overlaps(aggregates, codes)
+    return candidates.filter(pl.col("significance") >= pl.col("threshold")).select("pair").collect()
 
 
 def coharvest_links(significant: pl.DataFrame, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
@@ -141,10 +141,15 @@ def _core_links(pairs: pl.DataFrame, degree: int) -> pl.DataFrame:
 
 
 def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
-    """The candidate pairs (`pair` keys of codes) sharing MIN_SHARED_ITEMS or more items:
-    `shared`, `expected` under the null model, `significance` (nats) and the
+    """The candidate pairs (`pair` keys of codes, sorted) sharing MIN_SHARED_ITEMS or more
+    items: `shared`, `expected` under the null model, `significance` (nats) and the
     `threshold` it must pass."""
-    empty = pl.DataFrame(schema={
+    return _item_overlaps(aggregates, codes).collect()
+
+
+def _item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.LazyFrame:
+    """`item_overlaps`, its pairs counted and its columns left to compute."""
+    empty = pl.LazyFrame(schema={
         "pair": pl.UInt64, "shared": pl.UInt32, "expected": pl.Float64, "significance": pl.Float64,
         "threshold": pl.Float64,
     })
@@ -178,11 +183,13 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
         )
     )
     del numbered
+    # The core gives the pairs sorted by key; the columns stay lazy, so that
+    # `significant_item_pairs` never holds them for every candidate (15M at 30M requests).
     return (
-        pairs.with_columns(expected=_expected(pairs.get_column("pair"), profile, codes.height))
+        pairs.lazy()
+        .with_columns(expected=_expected(pairs.get_column("pair"), profile, codes.height))
         .with_columns(significance=_tail_nats(pl.col("shared").cast(pl.Float64), pl.col("expected")))
         .select("pair", "shared", "expected", "significance", threshold=pl.lit(link_threshold(accounts_with_items)))
-        .sort("pair")
     )
 
 
