@@ -161,21 +161,21 @@ def _item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.LazyFrame:
     if accounts_with_items < 2:
         return empty
     # Per account and topic: its items, and its eligible items' summed holders (how
-    # popular what it sends is); per topic, all rows.
-    eligible = shared.filter(pl.col("holders") <= item_max_holders(accounts_with_items))
-    del shared
+    # popular what it sends is); per topic, all rows. The eligible rows are filtered
+    # inside each query rather than copied once for both (15.5M rows at 30M requests).
+    eligible = shared.lazy().filter(pl.col("holders") <= item_max_holders(accounts_with_items))
     profile = (
         size.join(
-            eligible.group_by("account", "topic").agg(mass=pl.col("holders").sum().cast(pl.Float64)),
+            eligible.group_by("account", "topic").agg(mass=pl.col("holders").sum().cast(pl.Float64)).collect(),
             on=["account", "topic"], how="left",
         )
         .with_columns(pl.col("mass").fill_null(0.0), rows=pl.col("size").sum().over("topic"))
     )
-    if eligible.is_empty():
-        return empty
     cut = rows_per_account.filter(pl.col("rows") >= ITEMS_PER_ACCOUNT).get_column("account")
-    numbered = eligible.filter(~pl.col("account").is_in(cut.implode())).select("account", "token")
-    del eligible
+    numbered = eligible.filter(~pl.col("account").is_in(cut.implode())).select("account", "token").collect()
+    del shared, eligible
+    if numbered.is_empty():
+        return empty
     pairs = pl.DataFrame(
         _core.window_pairs(
             numbered.get_column("account"), numbered.get_column("token"), codes.height,
@@ -239,7 +239,7 @@ def _counted_items(items: pl.LazyFrame, parts: int) -> tuple[pl.DataFrame, pl.Da
         shared.append(numbered_part.with_columns(pl.col("token") + tokens))
         tokens += numbered_part.get_column("token").n_unique()
     size = pl.concat(sizes).group_by("account", "topic").agg(pl.col("size").sum().cast(pl.Float64))
-    return size, pl.concat(shared), tokens
+    return size, pl.concat(shared, rechunk=False), tokens
 
 
 def _kept_items(part: pl.LazyFrame) -> pl.DataFrame:
