@@ -307,6 +307,24 @@ fn window_pair_keys(
     })
 }
 
+/// Each account's strongest partner (a column `partner`, one row per code below
+/// `accounts`, null for an account in no pair): see `pairs::strongest_partners`. `pair`
+/// holds UInt64 keys a·2³² + b, `similarity` one Float64 per pair.
+#[pyfunction]
+#[pyo3(name = "strongest_partners")]
+fn strongest_partners(
+    py: Python<'_>,
+    pair: &Bound<'_, PyAny>,
+    similarity: &Bound<'_, PyAny>,
+    accounts: usize,
+) -> PyResult<ArrowColumns> {
+    let columns = [(pair, "pair"), (similarity, "similarity")];
+    detached(py, columns, &["partner"], |[pair, similarity]| {
+        let partners = pairs::strongest_partners(pair, similarity, accounts)?;
+        Ok::<_, pairs::PairError>(vec![Arc::new(UInt32Array::from(partners)) as ArrayRef])
+    })
+}
+
 /// How many of one account's items the other holds by chance, per pair (`pair`: UInt64
 /// keys a·2³² + b): a column `expected`, see `pairs::expected_shared`. `mass` and `size`
 /// are Float64 columns of `len(rows)` values per account code, code after code.
@@ -352,6 +370,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(count_shared, module)?)?;
     module.add_function(wrap_pyfunction!(window_pairs, module)?)?;
     module.add_function(wrap_pyfunction!(window_pair_keys, module)?)?;
+    module.add_function(wrap_pyfunction!(strongest_partners, module)?)?;
     module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

@@ -373,6 +373,44 @@ pub fn score(
         .collect())
 }
 
+/// Each account's strongest partner (one per code below `accounts`): the other end of
+/// its pair of highest `similarity`, ties to the smaller partner; None for an account in
+/// no pair. Memory: 16 bytes an account besides the columns.
+pub fn strongest_partners(
+    pairs: &[ArrayData],
+    similarity: &[ArrayData],
+    accounts: usize,
+) -> Result<Vec<Option<u32>>, PairError> {
+    let keys = pair_keys(pairs, accounts)?;
+    let similarity = float_values(similarity, "similarity")?;
+    if keys.len() != similarity.len() {
+        return Err(PairError::LengthsDiffer(
+            "pairs and similarities",
+            keys.len(),
+            similarity.len(),
+        ));
+    }
+    let mut best: Vec<Option<(f64, u32)>> = vec![None; accounts];
+    for (&key, &value) in keys.iter().zip(&similarity) {
+        let (a, b) = ends(key);
+        for (node, partner) in [(a, b as u32), (b, a as u32)] {
+            let better = match best[node] {
+                None => true,
+                Some((held, held_partner)) => {
+                    value > held || (value == held && partner < held_partner)
+                }
+            };
+            if better {
+                best[node] = Some((value, partner));
+            }
+        }
+    }
+    Ok(best
+        .into_iter()
+        .map(|found| found.map(|(_, partner)| partner))
+        .collect())
+}
+
 /// Pairs of accounts that are within `window` places of each other in the sorted
 /// holder lists of at least `min_hits` of the tokens they hold, with how many tokens
 /// they share in all (at least `min_shared`), sorted by key. Each account's partners
@@ -539,6 +577,19 @@ mod tests {
 
     fn u64s(values: &[u64]) -> Vec<ArrayData> {
         vec![UInt64Array::from(values.to_vec()).into_data()]
+    }
+
+    #[test]
+    fn strongest_partners_take_the_highest_similarity_then_the_smaller_partner() {
+        let pairs = u64s(&[1, 2, PAIR_BASE + 2, PAIR_BASE * 2 + 3]);
+        let similarity = vec![Float64Array::from(vec![0.7, 0.9, 0.9, 0.65]).into_data()];
+        assert_eq!(
+            strongest_partners(&pairs, &similarity, 5),
+            Ok(vec![Some(2), Some(2), Some(0), Some(2), None])
+        );
+        let short = vec![Float64Array::from(vec![0.7]).into_data()];
+        assert!(strongest_partners(&pairs, &short, 5).is_err());
+        assert!(strongest_partners(&pairs, &similarity, 3).is_err());
     }
 
     #[test]

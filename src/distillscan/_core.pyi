@@ -59,6 +59,11 @@ def count_shared(
     """A column `shared`: how many tokens each pair (UInt64 keys a·2³² + b) shares, in the
     order given; tokens are (`account`, `token`) UInt32 rows below `accounts` / `tokens`."""
 
+def strongest_partners(pair: _ArrowStreamExporter, similarity: _ArrowStreamExporter, accounts: int) -> ArrowColumns:
+    """Column `partner` (UInt32, one row per account code below `accounts`, null for an
+    account in no pair): the other end of each account's pair (UInt64 keys a·2³² + b) of
+    highest Float64 `similarity`, ties to the smaller partner."""
+
 def window_pair_keys(
     account: _ArrowStreamExporter,
     token: _ArrowStreamExporter,

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import polars as pl
 
+from distillscan import _core
 from distillscan.graph import component_frame
-from distillscan.link.candidates import candidate_pair_keys
+from distillscan.link.candidates import candidate_pair_keys, pair_key
 from distillscan.link.coharvest import coharvest_links, significant_item_pairs
 from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
 from distillscan.link.scoring import ITEMS_BIT, named, score_pair_keys
@@ -102,27 +103,23 @@ def _ids_of(codes: pl.DataFrame) -> Callable[[pl.Series], pl.Series]:
 
 def _strongest_links(scored: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
     """Each linked account's strongest link (highest similarity; ties: the smaller
-    partner), as (a, b, similarity, kinds) with account ids, one row per link."""
-    # Each side's best partner first (a row per account), then the better of the two.
-    best_of_side = [
-        scored.group_by(node)
-        .agg(
-            similarity=pl.col("similarity").max(),
-            partner=pl.col(partner).sort_by("similarity", partner, descending=[True, False]).first(),
-        )
-        .rename({node: "node"})
-        for node, partner in (("a", "b"), ("b", "a"))
-    ]
-    strongest = (
-        pl.concat(best_of_side)
-        .sort("node", "similarity", "partner", descending=[False, True, False])
-        .group_by("node", maintain_order=True)
-        .first()
-        .select(a=pl.min_horizontal("node", "partner"), b=pl.max_horizontal("node", "partner"))
+    partner), as (a, b, similarity, kinds) with account ids, one row per link.
+
+    Each account's best partner is found in the core (16 bytes an account): per-side
+    group-bys with sorts over the 6.9M linked pairs of the 30M-request log peaked about
+    0.7 GB over them."""
+    keys = scored.select(pair=pair_key(pl.col("a"), pl.col("b"))).get_column("pair")
+    partners = pl.DataFrame(
+        _core.strongest_partners(keys, scored.get_column("similarity").cast(pl.Float64), codes.height)
+    ).get_column("partner")
+    best = (
+        pl.DataFrame({"node": pl.int_range(codes.height, eager=True, dtype=pl.UInt32), "partner": partners})
+        .drop_nulls("partner")
+        .select(pair=pair_key(pl.col("node"), pl.col("partner")))
         .unique()
-        .join(scored, on=["a", "b"], how="left")
-        .sort("a", "b")
+        .get_column("pair")
     )
+    strongest = scored.filter(keys.is_in(best.implode())).sort("a", "b")
     to_ids = _ids_of(codes)
     return strongest.select(
         a=pl.col("a").map_batches(to_ids, return_dtype=pl.String),
