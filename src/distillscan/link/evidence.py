@@ -125,9 +125,9 @@ def coded_evidence_tokens(
     table hold a range's state, not the log's. The tokens are then counted, and those
     held by one account dropped, a kind at a time, on numbers: memory is bounded by the
     rows of the largest kind (IPs or subnets) and the tokens held by two or more
-    accounts as numbers (17 bytes a row). At 30M requests (8.0M tokens, 7.8M of them
-    IPs and subnets) the tokens with their ids and values as strings held about 0.7 GB
-    through linking.
+    accounts as numbers (about 28 bytes a row, the kind a short string). At 30M
+    requests (8.0M tokens, 7.8M of them IPs and subnets) the tokens with their ids and
+    values as strings held about 0.7 GB through linking.
     """
     coded, content = [], []
     tokens = 0

@@ -32,13 +32,15 @@ def link_accounts(
     (their rank in id order), so the joins compare numbers rather than strings; ids come
     back for the members and for each member's strongest link (`Linkage.edges`).
 
-    Memory is bounded by the tokens held by two or more accounts (held as one table
-    through linking), the candidate pairs (8-byte keys), a block of their scoring (see
-    `scoring`), the linked pairs and, for their components, 4 bytes per account.
-    On the 10M-request real-text log (135k accounts): 2.95M tokens (0.12 GB), 4.52M
-    candidate pairs (36 MB), 92k edges; linking peaked 0.4 GB over the 0.9 GB its input
-    held (it was 1.1 GB with the whole token table joined to codes and all pairs'
-    family rows folded together).
+    Memory is bounded by the tokens held by two or more accounts (held as numbers
+    through linking, about 28 bytes a row, and the content kinds as strings), the candidate
+    pairs (8-byte keys), the core's sorted token lists for scoring them, the linked
+    pairs and, for their components and strongest links, 4 and 16 bytes per account;
+    the co-harvest stage runs first, bounded as `coharvest` says. On the 30M-request
+    real-text log (135k accounts; 8.0M tokens, 21.4M candidate pairs, 6.9M linked
+    pairs) linking peaked at 3.1 GB within a scan (4.0 GB with the tokens held as
+    strings, the item table counted whole, candidate pairs de-duplicated by Polars and
+    strongest links found by group-bys).
     """
     accounts = aggregates.accounts.select("account_id").sort("account_id")
     codes = accounts.with_row_index("code")
