@@ -275,8 +275,8 @@ fn window_pairs(
 ) -> PyResult<ArrowColumns> {
     let columns = [(account, "account"), (token, "token")];
     detached(py, columns, &["pair", "shared"], |[account, token]| {
-        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
-        let holders = table.holders(tokens);
+        let (table, holders) =
+            pairs::AccountTokens::with_holders(account, token, accounts, tokens)?;
         let found = pairs::window_pairs(&table, &holders, window, min_hits, min_shared);
         Ok::<_, pairs::PairError>(vec![
             Arc::new(UInt64Array::from_iter_values(found.iter().map(|p| p.0))) as ArrayRef,
@@ -300,8 +300,8 @@ fn window_pair_keys(
 ) -> PyResult<ArrowColumns> {
     let columns = [(account, "account"), (token, "token")];
     detached(py, columns, &["pair"], |[account, token]| {
-        let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
-        let holders = table.holders(tokens);
+        let (table, holders) =
+            pairs::AccountTokens::with_holders(account, token, accounts, tokens)?;
         let keys = pairs::window_pair_keys(&table, &holders, window);
         Ok::<_, pairs::PairError>(vec![Arc::new(UInt64Array::from(keys)) as ArrayRef])
     })

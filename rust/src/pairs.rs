@@ -490,6 +490,18 @@ fn pair_key(a: usize, b: u32) -> u64 {
 }
 
 impl AccountTokens {
+    /// The table (see `new`) and its transpose (see `holders`), for the window functions.
+    pub fn with_holders(
+        account: &[ArrayData],
+        token: &[ArrayData],
+        accounts: usize,
+        tokens: usize,
+    ) -> Result<(AccountTokens, AccountTokens), PairError> {
+        let table = AccountTokens::new(account, token, accounts, tokens)?;
+        let holders = table.holders(tokens);
+        Ok((table, holders))
+    }
+
     /// The transpose: each token's holders, sorted (token `t`'s are `of(t)`).
     pub fn holders(&self, tokens: usize) -> AccountTokens {
         let mut offsets = vec![0usize; tokens + 1];
