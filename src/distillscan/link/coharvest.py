@@ -198,7 +198,8 @@ def _numeric_items(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[pl.L
     """The item table as numbers (account code, topic, item, n: 17 bytes a row), read
     once: written to the scan's folder when the table is on disk, so that each part of
     `item_overlaps` reads numbers rather than joining account ids again; collected
-    otherwise (tables are kept in memory for small logs)."""
+    where the aggregates have no folder (a small log's, kept in memory, or either side
+    of an allowlist's split)."""
     topics = pl.Enum(sorted(TOPICS))
     numeric = (
         aggregates.account_items.lazy()
