@@ -44,6 +44,16 @@ def test_sparse_codes_score_as_their_ranks() -> None:
     assert scored.height > 0
 
 
+def test_sparse_codes_draw_the_candidates_of_their_ranks() -> None:
+    tokens = random_tokens(5)
+    spread = (1 << 32) // (int(tokens.get_column("code").max()) + 1)  # codes stay below 2³²
+    assert spread > 2 * tokens.height + 1024
+    sparse = candidate_pairs(tokens.with_columns(code=pl.col("code") * spread))
+    dense = candidate_pairs(tokens)
+    assert dense.height > 0
+    assert sparse.equals(dense.select(pl.col("a") * spread, pl.col("b") * spread))
+
+
 START = datetime(2026, 4, 20, tzinfo=timezone.utc)
 
 

@@ -83,13 +83,10 @@ def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataF
     )
     if rows.is_empty():
         return pl.DataFrame(schema={"pair": pl.UInt64})
-    accounts = rows.get_column("account")
-    codes = accounts.unique().sort() if int(accounts.max()) >= 2 * rows.height + 1024 else None  # type: ignore[arg-type]
-    if codes is not None:
-        accounts = codes.search_sorted(accounts).cast(pl.UInt32)
+    [accounts], count, codes = dense_codes([rows.get_column("account")], rows.height)
     keys = pl.DataFrame(
         _core.window_pair_keys(
-            accounts, rows.get_column("token"), int(accounts.max()) + 1,  # type: ignore[arg-type]
+            accounts, rows.get_column("token"), count,
             int(rows.get_column("token").max()) + 1, NEIGHBOUR_WINDOW,  # type: ignore[arg-type]
         )
     )
@@ -97,3 +94,18 @@ def candidate_pair_keys(tokens: pl.DataFrame, account: str = "code") -> pl.DataF
         return keys
     a, b = pair_ends(pl.col("pair"))
     return keys.select(pair=pair_key(pl.lit(codes).gather(a), pl.lit(codes).gather(b)))
+
+
+def dense_codes(columns: list[pl.Series], rows: int) -> tuple[list[pl.Series], int, pl.Series | None]:
+    """Account codes the core can index (it holds an offset per code up to the largest).
+
+    Codes dense enough for `rows` rows (the largest below 2·rows + 1,024), as
+    `link_accounts` makes them, come back unchanged, with the count to give the core
+    (the largest + 1) and None. Sparse ones are renumbered by rank (order kept) as
+    UInt32, with their count and the codes in rank order, to map results back.
+    """
+    largest = max((int(column.max()) for column in columns if column.len()), default=-1)  # type: ignore[arg-type]
+    if largest < 2 * rows + 1024:
+        return columns, largest + 1, None
+    codes = pl.concat(columns).unique().sort()
+    return [codes.search_sorted(column).cast(pl.UInt32) for column in columns], codes.len(), codes

@@ -22,7 +22,7 @@ from typing import Final
 import polars as pl
 
 from distillscan import _core
-from distillscan.link.candidates import pair_ends, pair_key
+from distillscan.link.candidates import PAIR_BASE, dense_codes, pair_ends, pair_key
 from distillscan.link.evidence import (
     EVIDENCE_FAMILIES,
     EVIDENCE_WEIGHTS,
@@ -124,26 +124,16 @@ def score_pair_keys(
 
 
 def _dense(rows: pl.DataFrame, pair_keys: pl.Series) -> tuple[pl.DataFrame, pl.Series, int, pl.Series | None]:
-    """Rows and pair keys over account codes the core can index (it holds an offset per
-    code up to the largest), and how many codes there are. Dense codes, as
-    `link_accounts` makes them, pass unchanged (with None); sparse ones are renumbered
-    by rank, which keeps `a` < `b`, and the codes in rank order come back to map the
-    scored pairs' ends back with."""
+    """Rows and pair keys over account codes the core can index, how many codes there
+    are and, where they were renumbered, the codes in rank order (see `dense_codes`)."""
     a, b = pair_ends(pl.col("pair"))
     ends = pair_keys.to_frame("pair").select(a, b)
     columns = [rows.get_column("account"), ends.get_column("a"), ends.get_column("b")]
-    largest = max((int(column.max()) for column in columns if column.len()), default=-1)  # type: ignore[arg-type]
-    if largest < 2 * (rows.height + 2 * pair_keys.len()) + 1024:
-        return rows, pair_keys, largest + 1, None
-    codes = pl.concat(columns).unique().sort()
-
-    def rank(column: pl.Series) -> pl.Series:
-        ranks: pl.Series = codes.search_sorted(column).cast(pl.UInt64)
-        return ranks
-
-    ranked_rows = rows.with_columns(account=rank(columns[0]).cast(pl.UInt32))
-    ranked_keys = rank(columns[1]) * (1 << 32) + rank(columns[2])
-    return ranked_rows, ranked_keys, codes.len(), codes
+    (account, ranked_a, ranked_b), count, codes = dense_codes(columns, rows.height + 2 * pair_keys.len())
+    if codes is None:
+        return rows, pair_keys, count, None
+    ranked_keys = ranked_a.cast(pl.UInt64) * PAIR_BASE + ranked_b.cast(pl.UInt64)
+    return rows.with_columns(account=account), ranked_keys, count, codes
 
 
 def named(kind_bits: pl.Expr) -> pl.Expr:
