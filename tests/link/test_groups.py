@@ -186,3 +186,24 @@ def test_coded_tokens_number_the_evidence_tokens_in_order() -> None:
     assert set(tokens.get_column("kind")) >= {"ip", "payment", "subnet", "template"}
     assert coded.equals(expected)
     assert content.equals(tokens.filter(pl.col("kind").is_in(CONTENT_KINDS)))
+
+
+def test_addresses_match_among_rotating_accounts_and_among_stable_ones_never_across() -> None:
+    """Rotating accounts (a new exit for most requests) share an exit with each other and
+    with a person at home whose address is also an exit: the exit is a token between
+    the rotating accounts only. Two people behind one office address share it."""
+    rows = [
+        {"account_id": f"rot{i}", "timestamp": at(hours=j), "prompt": _own_words(i * 10 + j),
+         "ip": "77.7.7.7" if j == 0 else f"10.{i}.{j}.1"}
+        for i in range(3) for j in range(6)
+    ]
+    rows += [
+        {"account_id": name, "timestamp": at(hours=j), "prompt": _own_words(100 + j), "ip": ip}
+        for name, ip in (("home", "77.7.7.7"), ("office1", "62.1.1.1"), ("office2", "62.1.1.1"))
+        for j in range(6)
+    ]
+    aggregates = aggregate(requests_frame(rows))
+    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    tokens = evidence_tokens(aggregates, templates, cluster_system_prompts(aggregates.systems))
+    holders = tokens.filter(pl.col("kind") == "ip").group_by("value").agg(pl.col("account_id").sort())
+    assert sorted(holders.get_column("account_id").to_list()) == [["office1", "office2"], ["rot0", "rot1", "rot2"]]

@@ -9,7 +9,13 @@ import polars as pl
 import pytest
 
 from distillscan.link import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, candidate_pairs, score_pairs
-from distillscan.link.evidence import RARITY_PIVOT, RARITY_POWER, SPECIFIC_MAX_HOLDERS, SPECIFIC_MIN_WEIGHT
+from distillscan.link.evidence import (
+    RARITY_PIVOT,
+    RARITY_PIVOT_SHARE,
+    RARITY_POWER,
+    SPECIFIC_MAX_HOLDERS,
+    SPECIFIC_MIN_WEIGHT,
+)
 
 KINDS = sorted(EVIDENCE_WEIGHTS)
 
@@ -120,3 +126,29 @@ def test_several_shared_values_of_a_kind_add_up_to_the_kind_weight() -> None:
     one_template = 0.3 + EVIDENCE_WEIGHTS["template"] * (RARITY_PIVOT / holders) ** RARITY_POWER
     assert one_template < LINK_THRESHOLD
     assert scored.filter(pl.col("similarity") >= LINK_THRESHOLD).select("a", "b").rows() == [(2, 3)]
+
+
+def _proxy_pair_tokens(template_holders: int) -> pl.DataFrame:
+    """Two accounts that meet on one exit address of a proxy pool (held by 3) and share
+    a template held by `template_holders` accounts."""
+    rows = [("ip", "198.51.100.7", code, 3) for code in (0, 1)]
+    rows += [("template", "t", code, template_holders) for code in (0, 1)]
+    return pl.DataFrame(
+        rows, schema={"kind": pl.String, "value": pl.String, "code": pl.UInt32, "n_accounts": pl.UInt32}, orient="row"
+    ).sort("kind", "value", "code")
+
+
+def test_token_weights_are_relative_to_the_population() -> None:
+    """A template held by 10% of accounts weighs the same in a log of 20,000 accounts as
+    in one of 200,000; one held by 25% is common and weighs nothing; a log that gives
+    no population keeps the fixed pivot."""
+    pair = pl.DataFrame({"a": [0], "b": [1]}, schema={"a": pl.UInt32, "b": pl.UInt32})
+    small = score_pairs(pair, _proxy_pair_tokens(2_000), population=20_000)["similarity"].to_list()
+    large = score_pairs(pair, _proxy_pair_tokens(20_000), population=200_000)["similarity"].to_list()
+    assert small == pytest.approx(large)
+    relative_pivot = RARITY_PIVOT_SHARE * 200_000
+    assert large == pytest.approx([0.3 + EVIDENCE_WEIGHTS["template"] * (relative_pivot / 20_000) ** RARITY_POWER])
+    fixed = score_pairs(pair, _proxy_pair_tokens(20_000))["similarity"].to_list()
+    assert fixed == pytest.approx([0.3 + EVIDENCE_WEIGHTS["template"] * (RARITY_PIVOT / 20_000) ** RARITY_POWER])
+    common = score_pairs(pair, _proxy_pair_tokens(50_000), population=200_000)["similarity"].to_list()
+    assert common == pytest.approx([0.3])

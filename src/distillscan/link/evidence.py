@@ -49,9 +49,25 @@ EVIDENCE_FAMILIES: Final[dict[str, str]] = {
 CONTENT_KINDS: Final = tuple(sorted(kind for kind, family in EVIDENCE_FAMILIES.items() if family == "content"))
 """The kinds of what accounts send (templates and system prompts), as against who they are."""
 LINK_THRESHOLD: Final = 0.6
-# A token shared by more accounts than this loses weight as (pivot / n) ** RARITY_POWER.
+# A token shared by more accounts than the pivot loses weight as (pivot / n) **
+# RARITY_POWER. The pivot is a share of the log's accounts (RARITY_PIVOT_SHARE), never
+# below RARITY_PIVOT: popularity is relative, so one campaign inside 10× more traffic
+# keeps the weights it had. With a fixed pivot of 100 (the share at 13k accounts, where
+# it was set), on the 10M-request real-text log with the optional columns dropped a
+# rotating-proxy campaign's templates (8-13% of 135k accounts) fell from 0.33 to 0.19
+# and the campaign broke into 5,827 groups.
 RARITY_PIVOT: Final = 100
+RARITY_PIVOT_SHARE: Final = 0.0075
 RARITY_POWER: Final = 0.25
+# A token held by more than COMMON_SHARE of a log's accounts (and COMMON_MIN_HOLDERS)
+# is common: no evidence at all. On the 10M-request log, near-duplicate clustering
+# chains ordinary users' generic frames into one template held by 22% of accounts;
+# weighed by rarity alone (0.28) it joined any two users of one rotating proxy pool
+# who met on an exit address by chance (0.3), and 481 of them into the campaign behind
+# that pool. Below COMMON_MIN_HOLDERS holders a log says too little about its
+# population (a list of suspects is mostly campaign).
+COMMON_SHARE: Final = 0.2
+COMMON_MIN_HOLDERS: Final = 1000
 # A pair links only on specific evidence: at least one shared token held by at most
 # SPECIFIC_MAX_HOLDERS accounts, of a kind at least SPECIFIC_MIN_WEIGHT strong (a
 # subnet or stronger). A popular agent's template or system prompt is shared by its
@@ -88,6 +104,20 @@ MIN_PARAPHRASE_SHARE: Final = 0.8
 # many hold it is then the campaign's size, not popularity: such a token is neither
 # discounted for rarity nor kept from being specific evidence.
 BESPOKE_MIN_SHARE: Final = 0.8
+# An account that rotates through addresses (at least ROTATING_MIN_ADDRESSES, one for
+# every 1 / ROTATING_MIN_ADDRESSES_PER_REQUEST requests) draws exits from a proxy pool,
+# and a residential pool's exits are people's homes: an address it shares with an
+# account that keeps to a few (a home that is also an exit node) is chance, not a
+# common operator. Addresses and subnets are matched among rotating accounts and among
+# the others, never across: their values are prefixed with ROTATING_PREFIX. On the
+# 10M-request real-text log 22,477 of a rotating-proxy campaign's 23,006 accounts and
+# 3,527 of 4,167 ordinary proxy users rotate, 10 of 4,611 team members and no other
+# account; two users of a coding agent the campaign drives had home addresses among its
+# exits and were linked into it, critical.
+NETWORK_KINDS: Final = ("ip", "subnet")
+ROTATING_MIN_ADDRESSES: Final = 4
+ROTATING_MIN_ADDRESSES_PER_REQUEST: Final = 0.5
+ROTATING_PREFIX: Final = "rotating "
 # A token row as one number while tokens are de-duplicated: value rank · _RANK_BASE + account rank.
 _RANK_BASE: Final = 1 << 32
 
@@ -164,7 +194,14 @@ def _tokens_by_kind(
         _content_tokens(aggregates, templates, system_families, within).collect(engine="streaming")
         for within in request_ranges(aggregates.accounts)
     ]
-    value_tokens = aggregates.account_values.lazy().select("account_id", "kind", "value")
+    rotating = _rotating_accounts(aggregates)
+    value_tokens = aggregates.account_values.lazy().select(
+        "account_id",
+        "kind",
+        value=pl.when(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("account_id").is_in(rotating.implode()))
+        .then(pl.concat_str(pl.lit(ROTATING_PREFIX), "value"))
+        .otherwise("value"),
+    )
     created_tokens = aggregates.accounts.lazy().drop_nulls("created_at").select(
         "account_id",
         kind=pl.lit("created"),
@@ -181,6 +218,26 @@ def _tokens_by_kind(
     kinds = sorted(tokens.select(pl.col("kind").unique().drop_nulls()).collect().get_column("kind"))
     for kind in kinds:
         yield kind, tokens.filter(pl.col("kind") == kind).collect()
+
+
+def _rotating_accounts(aggregates: Aggregates) -> pl.Series:
+    """The ids of the accounts that rotate through addresses: ROTATING_MIN_ADDRESSES or
+    more, at least ROTATING_MIN_ADDRESSES_PER_REQUEST of them a request."""
+    addresses = (
+        aggregates.account_values.lazy().filter(pl.col("kind") == "ip").group_by("account_id").agg(addresses=pl.len())
+    )
+    return (
+        aggregates.accounts.lazy()
+        .select("account_id", "n")
+        .join(addresses, on="account_id")
+        .filter(
+            (pl.col("addresses") >= ROTATING_MIN_ADDRESSES)
+            & (pl.col("addresses") >= ROTATING_MIN_ADDRESSES_PER_REQUEST * pl.col("n"))
+        )
+        .select("account_id")
+        .collect()
+        .get_column("account_id")
+    )
 
 
 def _held_by_several(kind_tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
@@ -339,10 +396,25 @@ def specific_token() -> pl.Expr:
     return held_by_few & (_kind_weight() >= SPECIFIC_MIN_WEIGHT)
 
 
-def token_weight() -> pl.Expr:
-    """A token's weight: its kind's, discounted by rarity once more than RARITY_PIVOT
-    accounts hold it, bespoke families excepted (`kind` and `n_accounts` columns)."""
-    rarity = (RARITY_PIVOT / pl.col("n_accounts").cast(pl.Float64)).pow(RARITY_POWER).clip(
-        upper_bound=1.0
+def rarity_pivot(population: int) -> float:
+    """How many of `population` accounts may hold a token before it loses weight."""
+    return max(float(RARITY_PIVOT), RARITY_PIVOT_SHARE * population)
+
+
+def common_holders(population: int) -> float:
+    """How many of `population` accounts may hold a token before it is common (no
+    evidence); with no population given, none is."""
+    return max(float(COMMON_MIN_HOLDERS), COMMON_SHARE * population) if population else float("inf")
+
+
+def token_weight(population: int = 0) -> pl.Expr:
+    """A token's weight: its kind's, discounted by rarity once more than the rarity
+    pivot of `population` accounts hold it, and nothing once it is common (see
+    `common_holders`); bespoke families excepted (`kind` and `n_accounts` columns)."""
+    held_by = pl.col("n_accounts").cast(pl.Float64)
+    rarity = (rarity_pivot(population) / held_by).pow(RARITY_POWER).clip(upper_bound=1.0)
+    return _kind_weight() * (
+        pl.when(pl.col("kind") == "bespoke_system").then(1.0)
+        .when(held_by > common_holders(population)).then(0.0)
+        .otherwise(rarity)
     )
-    return _kind_weight() * pl.when(pl.col("kind") == "bespoke_system").then(1.0).otherwise(rarity)

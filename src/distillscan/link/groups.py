@@ -53,7 +53,7 @@ def link_accounts(
     coded, content = coded_evidence_tokens(aggregates, templates, system_families, codes)
     scored = score_pair_keys(
         candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
-        named_kinds=False,
+        named_kinds=False, population=codes.height,
     )
     # Components are found over the integer codes: the root (smallest code) is the
     # smallest account id. Over ids, with each pair's kinds named beside it, the 6.9M

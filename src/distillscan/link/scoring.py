@@ -47,6 +47,7 @@ def score_pairs(
     account: str = "code",
     min_similarity: float = 0.0,
     named_kinds: bool = True,
+    population: int = 0,
 ) -> pl.DataFrame:
     """Weighted shared evidence of each pair, summed over families; only pairs reaching
     `min_similarity` that share a specific token (`specific_token`), with the kinds
@@ -61,9 +62,11 @@ def score_pairs(
     (as for `candidate_pairs`). Unless `named_kinds`, `kinds` stays one UInt16 of bits
     (bit i: KIND_NAMES[i], see `named`): naming the kinds of the 6.9M linked pairs of the
     30M-request log took scoring from 2.77 GB to 3.34 GB and linking from 3.25 to 3.84.
+    `population` is how many accounts the log holds, which token weights are relative
+    to (see `token_weight`).
     """
     keys = pairs.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair")
-    return score_pair_keys(keys, tokens, account, min_similarity, named_kinds)
+    return score_pair_keys(keys, tokens, account, min_similarity, named_kinds, population)
 
 
 def score_pair_keys(
@@ -72,6 +75,7 @@ def score_pair_keys(
     account: str = "code",
     min_similarity: float = 0.0,
     named_kinds: bool = True,
+    population: int = 0,
 ) -> pl.DataFrame:
     """`score_pairs` for pairs given as sorted keys `pair` (see `pair_key`), as
     `candidate_pair_keys` makes them: the 30M-request log's 21.4M candidate pairs held
@@ -85,7 +89,7 @@ def score_pair_keys(
             kind=pl.col("kind").replace_strict(
                 {kind: code for code, kind in enumerate(KIND_NAMES)}, return_dtype=pl.UInt8
             ),
-            miss=(-(1.0 - token_weight()).log() * _MISS_SCALE).round().cast(pl.Int64),
+            miss=(-(1.0 - token_weight(population)).log() * _MISS_SCALE).round().cast(pl.Int64),
             specific=specific_token(),
         )
     )
