@@ -8,6 +8,7 @@ import polars as pl
 
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link import group_id_for, link_accounts
+from distillscan.link.candidates import pair_key
 from distillscan.link.evidence import CONTENT_KINDS, coded_evidence_tokens, evidence_tokens, token_number
 from distillscan.link.groups import _strongest_links
 from tests.helpers import aggregate, at, requests_frame
@@ -154,9 +155,9 @@ def test_a_small_account_links_on_two_uses_of_a_template() -> None:
 
 def test_each_linked_account_keeps_its_strongest_link() -> None:
     scored = pl.DataFrame(
-        {"a": [0, 0, 1, 2], "b": [1, 2, 2, 3], "similarity": [0.7, 0.9, 0.9, 0.65], "kinds": [1, 2, 4, 8]},
+        {"a": [2, 0, 1, 0], "b": [3, 2, 2, 1], "similarity": [0.65, 0.9, 0.9, 0.7], "kinds": [8, 2, 4, 1]},
         schema={"a": pl.UInt32, "b": pl.UInt32, "similarity": pl.Float64, "kinds": pl.UInt16},
-    )
+    ).select(pair=pair_key(pl.col("a"), pl.col("b")), similarity="similarity", kinds="kinds")
     codes = pl.DataFrame({"account_id": ["w", "x", "y", "z"]}).with_row_index("code")
     links = _strongest_links(scored, codes)
     # w: y (0.9); x: y (0.9); y: w and x tie at 0.9, the smaller partner w; z: y.

@@ -10,10 +10,10 @@ import polars as pl
 
 from distillscan import _core
 from distillscan.graph import component_frame
-from distillscan.link.candidates import candidate_pair_keys, pair_key
+from distillscan.link.candidates import candidate_pair_keys, pair_ends, pair_key
 from distillscan.link.coharvest import coharvest_links, significant_item_pairs
 from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
-from distillscan.link.scoring import ITEMS_BIT, named, score_pair_keys
+from distillscan.link.scoring import ITEMS_BIT, linked_pair_keys, named
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
 
@@ -51,25 +51,35 @@ def link_accounts(
     # Pairs are drawn and scored from numbers alone (code, token number, kind, holders);
     # only the content tokens keep their strings, for scoring groups.
     coded, content = coded_evidence_tokens(aggregates, templates, system_families, codes)
-    scored = score_pair_keys(
+    linked = linked_pair_keys(
         candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
-        named_kinds=False, population=codes.height,
+        population=codes.height,
     )
+    del coded
     # Components are found over the integer codes: the root (smallest code) is the
     # smallest account id. Over ids, with each pair's kinds named beside it, the 6.9M
     # linked pairs of the 30M-request log peaked at 4.7 GB; over codes, with the kinds
     # named for each account's strongest link only, linking peaked at 3.2 GB (3.7 GB
     # when measured beside the rest of a scan); with the candidate pairs held as keys
-    # alone and components found by the core's union-find, 3.3 GB.
+    # alone and components found by the core's union-find, 3.3 GB. The linked pairs
+    # stay keys, in no particular order: joined to the item links as (a, b) columns and
+    # sorted, the 12.96M of the same log took linking from 2.77 GB to 3.53 GB.
     # A pair linked by items and by tokens keeps its token score.
-    item_pairs = coharvest_links(significant_items, content, codes)
-    scored = pl.concat([
-        scored,
-        item_pairs.join(scored, on=["a", "b"], how="anti").with_columns(
+    item_keys = (
+        coharvest_links(significant_items, content, codes)
+        .select(pair=pair_key(pl.col("a"), pl.col("b")))
+        .get_column("pair")
+    )
+    keys = linked.get_column("pair")
+    linked_both_ways = keys.filter(keys.is_in(item_keys.implode()))
+    item_only = item_keys.filter(~item_keys.is_in(linked_both_ways.implode()))
+    linked = pl.concat([
+        linked,
+        pl.DataFrame({"pair": item_only}).with_columns(
             similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(ITEMS_BIT, dtype=pl.UInt16)
         ),
-    ]).sort("a", "b")
-    roots = component_frame(scored.select("a", "b")).select(
+    ])
+    roots = component_frame(linked.select(*pair_ends(pl.col("pair")))).select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),
     )
@@ -82,15 +92,16 @@ def link_accounts(
     membership = membership.join(group_ids, on="root", maintain_order="left").select("account_id", "group_id")
     return Linkage(
         membership=membership,
-        edges=_strongest_links(scored, codes),
-        tokens=pl.concat([content, _item_tokens(item_pairs, codes, content)]),
+        edges=_strongest_links(linked, codes),
+        tokens=pl.concat([content, _item_tokens(item_keys, codes, content)]),
     )
 
 
-def _item_tokens(item_pairs: pl.DataFrame, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
-    """A content token of kind ITEMS_KIND for each account linked by its items, with how
-    many accounts are (shaped like `content`)."""
-    linked = pl.concat([item_pairs.get_column("a"), item_pairs.get_column("b")]).unique().sort()
+def _item_tokens(item_keys: pl.Series, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
+    """A content token of kind ITEMS_KIND for each account linked by its items (`item_keys`:
+    pair keys), with how many accounts are (shaped like `content`)."""
+    ends = item_keys.to_frame("pair").select(*pair_ends(pl.col("pair")))
+    linked = pl.concat([ends.get_column("a"), ends.get_column("b")]).unique().sort()
     ids = codes.get_column("account_id").gather(linked)
     return pl.DataFrame({"account_id": ids}).select(
         "account_id", kind=pl.lit(ITEMS_KIND), value=pl.lit("shared items"), n_accounts=pl.lit(ids.len())
@@ -103,16 +114,17 @@ def _ids_of(codes: pl.DataFrame) -> Callable[[pl.Series], pl.Series]:
     return lambda column: ids.gather(column)
 
 
-def _strongest_links(scored: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
+def _strongest_links(linked: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
     """Each linked account's strongest link (highest similarity; ties: the smaller
-    partner), as (a, b, similarity, kinds) with account ids, one row per link.
+    partner), as (a, b, similarity, kinds) with account ids, one row per link, sorted;
+    `linked` holds pair keys `pair`, `similarity` and `kinds` (bits, see `named`).
 
     Each account's best partner is found in the core (16 bytes an account): per-side
     group-bys with sorts over the 6.9M linked pairs of the 30M-request log peaked about
     0.7 GB over them."""
-    keys = scored.select(pair=pair_key(pl.col("a"), pl.col("b"))).get_column("pair")
+    keys = linked.get_column("pair")
     partners = pl.DataFrame(
-        _core.strongest_partners(keys, scored.get_column("similarity").cast(pl.Float64), codes.height)
+        _core.strongest_partners(keys, linked.get_column("similarity").cast(pl.Float64), codes.height)
     ).get_column("partner")
     best = (
         pl.DataFrame({"node": pl.int_range(codes.height, eager=True, dtype=pl.UInt32), "partner": partners})
@@ -121,7 +133,9 @@ def _strongest_links(scored: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
         .unique()
         .get_column("pair")
     )
-    strongest = scored.filter(keys.is_in(best.implode())).sort("a", "b")
+    strongest = linked.filter(keys.is_in(best.implode())).sort("pair").select(
+        *pair_ends(pl.col("pair")), "similarity", "kinds"
+    )
     to_ids = _ids_of(codes)
     return strongest.select(
         a=pl.col("a").map_batches(to_ids, return_dtype=pl.String),

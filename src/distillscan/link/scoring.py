@@ -80,6 +80,24 @@ def score_pair_keys(
     """`score_pairs` for pairs given as sorted keys `pair` (see `pair_key`), as
     `candidate_pair_keys` makes them: the 30M-request log's 21.4M candidate pairs held
     as keys alone, not beside the same pairs as two columns."""
+    a, b = pair_ends(pl.col("pair"))
+    return linked_pair_keys(keys, tokens, account, min_similarity, population).select(
+        a, b, "similarity", kinds=named(pl.col("kinds")) if named_kinds else pl.col("kinds")
+    )
+
+
+def linked_pair_keys(
+    keys: pl.DataFrame,
+    tokens: pl.DataFrame,
+    account: str = "code",
+    min_similarity: float = 0.0,
+    population: int = 0,
+) -> pl.DataFrame:
+    """The pairs of `keys` (sorted keys `pair`) that share a specific token and reach
+    `min_similarity` (see `score_pairs`), as `pair`, `similarity` and `kinds` (UInt16
+    bits, see `named`), in key order: the form linking keeps its linked pairs in (12.96M
+    at 30M requests, 18 bytes each). Named as two columns and sorted again, they took
+    linking from 2.42 GB to 3.16 GB there."""
     with_numbers = numbered(tokens).lazy()
     rows = with_numbers.select(account=pl.col(account).cast(pl.UInt32), token=(pl.col("token") - 1).cast(pl.UInt32))
     # What each token is worth, once per token (row k: token index k).
@@ -111,20 +129,11 @@ def score_pair_keys(
             min_similarity,
         )
     )
+    if codes is None:
+        return scored
+    # Renumbered by rank, order kept: the codes come back in the same key order.
     a, b = pair_ends(pl.col("pair"))
-    if codes is not None:
-        a, b = (pl.lit(codes).gather(end).cast(pl.UInt32).alias(end.meta.output_name()) for end in (a, b))
-    return (
-        scored.lazy()
-        .select(
-            a,
-            b,
-            similarity="similarity",
-            kinds=named(pl.col("kinds")) if named_kinds else pl.col("kinds"),
-        )
-        .sort("a", "b")
-        .collect()
-    )
+    return scored.with_columns(pair=pair_key(pl.lit(codes).gather(a), pl.lit(codes).gather(b)))
 
 
 def _dense(rows: pl.DataFrame, pair_keys: pl.Series) -> tuple[pl.DataFrame, pl.Series, int, pl.Series | None]:
