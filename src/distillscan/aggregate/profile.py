@@ -278,8 +278,11 @@ def _profile_query(
 
 
 def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
-    """Add membership's extra column (e.g. group_id) to every per-account table; accounts
-    membership does not name are left out. Lazy tables stay lazy."""
+    """Add membership's extra column (e.g. group_id) to every per-account table, as lazy
+    joins that `profile` runs a range of keys at a time; accounts membership does not
+    name are left out. Joined eagerly, the (account, value) table of the 30M-request
+    log (8.2M IP and subnet rows) was copied whole with a group id on each row: scoring
+    peaked 1.16 GB over what the scan held."""
     return aggregates.with_tables(**{
         name: _joined(getattr(aggregates, name), membership)
         for name in TABLES
@@ -287,7 +290,5 @@ def attach_key(aggregates: Aggregates, membership: pl.DataFrame) -> Aggregates:
     })
 
 
-def _joined(table: Table, membership: pl.DataFrame) -> Table:
-    if isinstance(table, pl.LazyFrame):
-        return table.join(membership.lazy(), on="account_id")
-    return table.join(membership, on="account_id")
+def _joined(table: Table, membership: pl.DataFrame) -> pl.LazyFrame:
+    return table.lazy().join(membership.lazy(), on="account_id")
