@@ -60,7 +60,7 @@ class Linkage:
     edges: pl.DataFrame
     """a, b (account ids, a < b), similarity, kinds (shared evidence kinds, sorted): the
     strongest link of each linked account (at most one row per account, so it stays as
-    small as the accounts; every pair that linked, 6.9M at 30M requests, is not kept)."""
+    small as the accounts; every pair that linked, 12.96M at 30M requests, is not kept)."""
     tokens: pl.DataFrame
     """account_id, kind, value, n_accounts: the content evidence (templates and system
     prompts, `link.evidence.CONTENT_KINDS`) each account holds, and a token of kind
