@@ -9,7 +9,13 @@ import polars as pl
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link import group_id_for, link_accounts
 from distillscan.link.candidates import pair_key
-from distillscan.link.evidence import CONTENT_KINDS, coded_evidence_tokens, evidence_tokens, token_number
+from distillscan.link.evidence import (
+    CONTENT_KINDS,
+    KIND_ENUM,
+    coded_evidence_tokens,
+    evidence_tokens,
+    token_number,
+)
 from distillscan.link.groups import _strongest_links
 from tests.helpers import aggregate, at, requests_frame
 
@@ -182,7 +188,7 @@ def test_coded_tokens_number_the_evidence_tokens_in_order() -> None:
     tokens = evidence_tokens(aggregates, templates, families)
     coded, content = coded_evidence_tokens(aggregates, templates, families, codes)
     expected = tokens.join(codes, on="account_id", how="left", maintain_order="left").select(
-        "code", "kind", "n_accounts", token=token_number()
+        "code", pl.col("kind").cast(KIND_ENUM), "n_accounts", token=token_number()
     ).drop_nulls("code")
     assert set(tokens.get_column("kind")) >= {"ip", "payment", "subnet", "template"}
     assert coded.equals(expected)

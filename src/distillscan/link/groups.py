@@ -33,7 +33,7 @@ def link_accounts(
     back for the members and for each member's strongest link (`Linkage.edges`).
 
     Memory is bounded by the tokens held by two or more accounts (held as numbers
-    through linking, about 28 bytes a row, and the content kinds as strings), the candidate
+    through linking, 13 bytes a row, and the content kinds as strings), the candidate
     pairs (8-byte keys), the core's sorted token lists for scoring them, the linked
     pairs and, for their components and strongest links, 4 and 16 bytes per account;
     the co-harvest stage runs first, bounded as `coharvest` says. On the 30M-request
