@@ -38,7 +38,7 @@ def link_accounts(
     pairs and, for their components and strongest links, 4 and 16 bytes per account;
     the co-harvest stage runs first, bounded as `coharvest` says. On the 30M-request
     real-text log (135k accounts; 8.0M tokens, 21.4M candidate pairs, 12.96M linked
-    pairs) linking peaked at 2.85 GB within a scan (4.0 GB with the tokens held as
+    pairs) linking peaked at 2.72 GB within a scan (4.0 GB with the tokens held as
     strings, the item table counted whole, candidate pairs de-duplicated by Polars and
     strongest links found by group-bys, when 6.9M pairs linked).
     """
