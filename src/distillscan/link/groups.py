@@ -64,7 +64,8 @@ def link_accounts(
     # alone and components found by the core's union-find, 3.3 GB. The linked pairs
     # stay keys, in no particular order: joined to the item links as (a, b) columns and
     # sorted, the 12.96M of the same log took linking from 2.77 GB to 3.53 GB.
-    # A pair linked by items and by tokens keeps its token score.
+    # A pair linked by items and by tokens keeps its token score. Each membership test
+    # hashes the few item keys, never the linked pairs.
     item_keys = (
         coharvest_links(significant_items, content, codes)
         .select(pair=pair_key(pl.col("a"), pl.col("b")))
