@@ -29,3 +29,17 @@ def test_fragmentation_purity_and_benign_severities_are_reported() -> None:
     assert (nat["kind"], nat["critical"], nat["info"], nat["high"]) == ("nat", 1, 1, 0)
     document = result.as_dict()
     assert document["per_campaign"][0]["groups"] == 2 and document["benign_by_severity"][0]["critical"] == 1
+
+
+def test_ranking_is_also_counted_in_campaign_accounts() -> None:
+    """A campaign's main group above the top benign group and its straggler below: one
+    campaign group of two is above all benign, but three accounts of four."""
+    groups = pl.DataFrame({"group_id": ["g1", "g2", "g3"], "rank": [1, 2, 3], "score": [0.9, 0.5, 0.4],
+                           "severity": ["critical", "medium", "low"]})
+    membership = pl.DataFrame({"account_id": ["c0", "c1", "c2", "b0", "c3"], "group_id": ["g1", "g1", "g1", "g2", "g3"]})
+    truth = pl.DataFrame({"account_id": ["c0", "c1", "c2", "c3", "b0"], "label": ["campaign"] * 4 + ["benign"],
+                          "kind": ["hydra"] * 4 + ["cron"], "entity_id": ["h1"] * 4 + ["k1"]})
+    result = evaluate(groups, membership, truth)
+    assert (result.campaign_groups_above_all_benign, result.campaign_groups) == (1, 2)
+    assert result.campaign_accounts_above_all_benign == 0.75
+    assert result.as_dict()["campaign_accounts_above_all_benign"] == 0.75

@@ -61,6 +61,10 @@ class Evaluation:
     campaign_groups: int
     benign_groups: int
     campaign_groups_above_all_benign: int
+    campaign_accounts_above_all_benign: float
+    """The share of campaign accounts whose group ranks above every benign group: the
+    same question asked of accounts rather than groups, so that a campaign's hundreds of
+    one-account stragglers do not outweigh its main group."""
     pairwise_ranking_accuracy: float
     top_benign_rank: int | None
     lowest_campaign_rank: int | None
@@ -76,6 +80,7 @@ class Evaluation:
             "campaign_groups": self.campaign_groups,
             "benign_groups": self.benign_groups,
             "campaign_groups_above_all_benign": self.campaign_groups_above_all_benign,
+            "campaign_accounts_above_all_benign": round(self.campaign_accounts_above_all_benign, 4),
             "pairwise_ranking_accuracy": round(self.pairwise_ranking_accuracy, 4),
             "top_benign_rank": self.top_benign_rank,
             "lowest_campaign_rank": self.lowest_campaign_rank,
@@ -152,6 +157,10 @@ def evaluate(
     benign_ranks = labelled_groups.filter(~pl.col("is_campaign"))["rank"].to_list()
     top_benign = min(benign_ranks) if benign_ranks else None
     above = sum(1 for rank in campaign_ranks if top_benign is None or rank < top_benign)
+    # Truth accounts the scan never saw count as below (their rank is null).
+    accounts_above = accounts.filter(
+        is_campaign & (pl.col("rank") < top_benign if top_benign is not None else pl.col("rank").is_not_null())
+    ).height
     correct_pairs = 0
     benign_seen = 0
     for is_positive in order:
@@ -173,6 +182,7 @@ def evaluate(
         campaign_groups=len(campaign_ranks),
         benign_groups=len(benign_ranks),
         campaign_groups_above_all_benign=above,
+        campaign_accounts_above_all_benign=accounts_above / campaign_total if campaign_total else 1.0,
         pairwise_ranking_accuracy=correct_pairs / pair_total if pair_total else 1.0,
         top_benign_rank=top_benign,
         lowest_campaign_rank=max(campaign_ranks) if campaign_ranks else None,

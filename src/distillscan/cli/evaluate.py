@@ -33,7 +33,7 @@ from distillscan.report.safe import terminal_safe
 FIGURES: Final = (
     "account_precision", "account_recall", "truth_accounts_not_in_scan", "group_average_precision",
     "pairwise_ranking_accuracy", "campaign_groups", "campaign_groups_above_all_benign",
-    "benign_groups", "top_benign_rank", "lowest_campaign_rank",
+    "campaign_accounts_above_all_benign", "benign_groups", "top_benign_rank", "lowest_campaign_rank",
 )
 """The figures printed under the table, one a line."""
 
