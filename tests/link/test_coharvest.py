@@ -11,7 +11,8 @@ import pytest
 
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
 from distillscan.graph import component_frame
-from distillscan.link.coharvest import _tail_nats, coharvest_pairs, item_overlaps, link_threshold
+from distillscan.link.coharvest import coharvest_pairs, item_overlaps, link_threshold
+from distillscan.link.poisson import tail_nats
 from distillscan.model.aggregates import Aggregates
 
 CATALOGUE = 20_000
@@ -126,5 +127,5 @@ def test_the_bar_rises_with_the_population() -> None:
 def test_the_tail_bound_never_overstates_the_significance(shared: int, expected: float) -> None:
     terms = [k * math.log(expected) - expected - math.lgamma(k + 1) for k in range(shared, shared + 200)]
     exact = -math.log(sum(math.exp(term) for term in terms))
-    bound = pl.select(_tail_nats(pl.lit(float(shared)), pl.lit(expected))).item()
+    bound = pl.select(tail_nats(pl.lit(float(shared)), pl.lit(expected))).item()
     assert exact - 1.5 < bound <= exact + 1e-9

@@ -18,7 +18,7 @@ who paste the most popular questions expect to share many; by topic, two people 
 both ask about one narrow subject (a political controversy, say) expect to share its
 common questions (over all topics, 183 such users at 10M requests chained into one
 group). E is the larger of E(a→b) and E(b→a). A pair sharing k items
-links when −ln of a bound on the Poisson tail P(X ≥ k) (`_tail_nats`) passes
+links when −ln of a bound on the Poisson tail P(X ≥ k) (`poisson.tail_nats`) passes
 ln(N²/2) + ln(1/ALPHA) for N accounts with items: a Bonferroni bound over every pair the
 log could hold, so the bar rises with the log and chance overlaps stay below it.
 
@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -54,8 +55,10 @@ import polars as pl
 
 from distillscan import _core
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
-from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends
+from distillscan.link.attach import attached_pairs
+from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends, pair_key
 from distillscan.link.evidence import token_number
+from distillscan.link.poisson import tail_nats
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.topics import TOPICS
 
@@ -104,29 +107,63 @@ def link_threshold(accounts_with_items: int) -> float:
     return math.log(pairs) - math.log(ALPHA)
 
 
+@dataclass(frozen=True)
+class ItemLinks:
+    """What the items say before the evidence tokens are held: the pair keys whose items
+    overlap beyond chance (`significant`, sorted) and the accounts attached to the
+    groups those pairs form (`attached`: (a, b), see `attach`)."""
+
+    significant: pl.DataFrame
+    attached: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class _CountedItems:
+    """The item table counted (`_counted_items`): `size` (account, topic, size), the rows
+    of items held by two or more accounts (`shared`: account, topic, holders, token),
+    how many numbers the tokens take, and the accounts holding ITEMS_PER_ACCOUNT (`cut`)."""
+
+    size: pl.DataFrame
+    shared: pl.LazyFrame
+    tokens: int
+    cut: pl.Series
+
+
 def coharvest_pairs(aggregates: Aggregates, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
     """(a, b): account codes (`codes`: account_id → code) of the pairs whose items overlap
-    beyond chance (see the module's notes) and that share no content token (`content`:
-    account_id, kind, value rows sorted by kind and value), a < b, sorted."""
+    beyond chance (see the module's notes), or attached to a group of such pairs
+    (`attach`), that share no content token (`content`: account_id, kind, value rows
+    sorted by kind and value), a < b, sorted."""
     return coharvest_links(significant_item_pairs(aggregates, codes), content, codes)
 
 
-def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
-    """The `pair` keys (of codes) whose items overlap beyond chance, sorted: the first
-    step of `coharvest_pairs`, which `link_accounts` takes before the evidence tokens
-    are held, so that the two never sit in memory together."""
-    candidates = _item_overlaps(aggregates, codes)
-    return candidates.filter(pl.col("significance") >= pl.col("threshold")).select("pair").collect()
+def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> ItemLinks:
+    """The pairs whose items overlap beyond chance, and the accounts attached to the
+    groups they form: the first step of `coharvest_pairs`, which `link_accounts` takes
+    before the evidence tokens are held, so that the two never sit in memory together."""
+    with _counted(aggregates, codes) as counted:
+        candidates = _item_overlaps(counted, codes)
+        significant = candidates.filter(pl.col("significance") >= pl.col("threshold")).select("pair").collect()
+        groups = _core_links(significant.select(*pair_ends(pl.col("pair"))), MIN_PARTNERS)
+        attached = attached_pairs(groups, counted.shared, counted.size)
+    return ItemLinks(significant=significant, attached=attached)
 
 
-def coharvest_links(significant: pl.DataFrame, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
-    """(a, b), sorted: the `significant` pairs (`significant_item_pairs`) that share no
-    content token, among accounts with MIN_PARTNERS or more such links."""
-    if significant.is_empty():
+def coharvest_links(items: ItemLinks, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
+    """(a, b), sorted: the significant pairs (`significant_item_pairs`) that share no
+    content token, among accounts with MIN_PARTNERS or more such links; and the
+    attachments that share none, to a member still linked so."""
+    if items.significant.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     a, b = pair_ends(pl.col("pair"))
-    pairs = _without_shared_content(significant, content, codes).select(a, b)
-    return _core_links(pairs, MIN_PARTNERS).sort("a", "b")
+    pairs = _core_links(_without_shared_content(items.significant, content, codes).select(a, b), MIN_PARTNERS)
+    linked = pl.concat([pairs.get_column("a"), pairs.get_column("b")]).unique()
+    attached = (
+        _without_shared_content(items.attached.select(pair=pair_key(pl.col("a"), pl.col("b"))), content, codes)
+        .select(a, b)
+        .filter(pl.col("a").is_in(linked.implode()) | pl.col("b").is_in(linked.implode()))
+    )
+    return pl.concat([pairs, attached]).unique().sort("a", "b")
 
 
 def _core_links(pairs: pl.DataFrame, degree: int) -> pl.DataFrame:
@@ -146,26 +183,24 @@ def item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.DataFrame:
     """The candidate pairs (`pair` keys of codes, sorted) sharing MIN_SHARED_ITEMS or more
     items: `shared`, `expected` under the null model, `significance` (nats) and the
     `threshold` it must pass."""
-    return _item_overlaps(aggregates, codes).collect()
+    with _counted(aggregates, codes) as counted:
+        return _item_overlaps(counted, codes).collect()
 
 
-def _item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.LazyFrame:
+def _item_overlaps(counted: _CountedItems, codes: pl.DataFrame) -> pl.LazyFrame:
     """`item_overlaps`, its pairs counted and its columns left to compute."""
     empty = pl.LazyFrame(schema={
         "pair": pl.UInt64, "shared": pl.UInt32, "expected": pl.Float64, "significance": pl.Float64,
         "threshold": pl.Float64,
     })
-    with _numeric_items(aggregates, codes) as items:
-        rows_per_account = items.group_by("account").agg(rows=pl.len()).collect(engine="streaming")
-        parts = max(1, math.ceil(int(rows_per_account.get_column("rows").sum()) / ITEM_CHUNK_ROWS))
-        size, shared, tokens = _counted_items(items, parts)
+    size = counted.size
     accounts_with_items = size.get_column("account").n_unique()
     if accounts_with_items < 2:
         return empty
     # Per account and topic: its items, and its eligible items' summed holders (how
     # popular what it sends is); per topic, all rows. The eligible rows are filtered
     # inside each query rather than copied once for both (15.5M rows at 30M requests).
-    eligible = shared.lazy().filter(pl.col("holders") <= item_max_holders(accounts_with_items))
+    eligible = counted.shared.filter(pl.col("holders") <= item_max_holders(accounts_with_items))
     profile = (
         size.join(
             eligible.group_by("account", "topic").agg(mass=pl.col("holders").sum().cast(pl.Float64)).collect(),
@@ -173,15 +208,13 @@ def _item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.LazyFrame:
         )
         .with_columns(pl.col("mass").fill_null(0.0), rows=pl.col("size").sum().over("topic"))
     )
-    cut = rows_per_account.filter(pl.col("rows") >= ITEMS_PER_ACCOUNT).get_column("account")
-    numbered = eligible.filter(~pl.col("account").is_in(cut.implode())).select("account", "token").collect()
-    del shared, eligible
+    numbered = eligible.filter(~pl.col("account").is_in(counted.cut.implode())).select("account", "token").collect()
     if numbered.is_empty():
         return empty
     pairs = pl.DataFrame(
         _core.window_pairs(
             numbered.get_column("account"), numbered.get_column("token"), codes.height,
-            tokens, NEIGHBOUR_WINDOW, MIN_WINDOW_HITS, MIN_SHARED_ITEMS,
+            counted.tokens, NEIGHBOUR_WINDOW, MIN_WINDOW_HITS, MIN_SHARED_ITEMS,
         )
     )
     del numbered
@@ -190,9 +223,31 @@ def _item_overlaps(aggregates: Aggregates, codes: pl.DataFrame) -> pl.LazyFrame:
     return (
         pairs.lazy()
         .with_columns(expected=_expected(pairs.get_column("pair"), profile, codes.height))
-        .with_columns(significance=_tail_nats(pl.col("shared").cast(pl.Float64), pl.col("expected")))
+        .with_columns(significance=tail_nats(pl.col("shared").cast(pl.Float64), pl.col("expected")))
         .select("pair", "shared", "expected", "significance", threshold=pl.lit(link_threshold(accounts_with_items)))
     )
+
+
+@contextmanager
+def _counted(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[_CountedItems]:
+    """The item table counted a part at a time (`_counted_items`). In a scan the shared
+    rows are set aside in the scan's folder and read by each query that needs them, so
+    they are not held beside the candidate pairs while those are found and tested."""
+    with _numeric_items(aggregates, codes) as items:
+        rows_per_account = items.group_by("account").agg(rows=pl.len()).collect(engine="streaming")
+        parts = max(1, math.ceil(int(rows_per_account.get_column("rows").sum()) / ITEM_CHUNK_ROWS))
+        size, shared, tokens = _counted_items(items, parts)
+    cut = rows_per_account.filter(pl.col("rows") >= ITEMS_PER_ACCOUNT).get_column("account")
+    if aggregates.folder is None:
+        yield _CountedItems(size=size, shared=shared.lazy(), tokens=tokens, cut=cut)
+        return
+    path = Path(aggregates.folder.name) / "items-shared.parquet"
+    shared.write_parquet(path)
+    del shared
+    try:
+        yield _CountedItems(size=size, shared=pl.scan_parquet(path), tokens=tokens, cut=cut)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -269,16 +324,6 @@ def _expected(pairs: pl.Series, profile: pl.DataFrame, accounts: int) -> pl.Seri
     rows = [float(per_topic.get(index, 0.0)) for index in range(topics)]
     expected = _core.expected_shared(pairs, grid.get_column("mass"), grid.get_column("size"), rows)
     return pl.DataFrame(expected).get_column("expected")
-
-
-def _tail_nats(shared: pl.Expr, expected: pl.Expr) -> pl.Expr:
-    """−ln of an upper bound on P(X ≥ k) for X ~ Poisson(E), k = shared, E = expected:
-    P(X = k) / (1 − E/(k + 1)), which holds for k + 1 > E (each further term is at most
-    E/(k + 1) times the one before); ln k! by Stirling's k·ln k − k + ½·ln(2πk), which
-    never exceeds it, so the significance is never overstated. 0 unless k exceeds E."""
-    log_factorial = shared * shared.log() - shared + 0.5 * (2 * math.pi * shared).log()
-    point = expected - shared * expected.log() + log_factorial
-    return pl.when(shared > expected).then(point + (1 - expected / (shared + 1)).log()).otherwise(0.0)
 
 
 def _without_shared_content(pairs: pl.DataFrame, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:

@@ -47,7 +47,7 @@ def link_accounts(
     # Accounts whose task items overlap beyond chance link too (`coharvest`): those
     # pairs are found first, before the tokens are held (at 30M requests each peaked
     # about 0.7 GB over what a scan holds by then).
-    significant_items = significant_item_pairs(aggregates, codes)
+    item_links = significant_item_pairs(aggregates, codes)
     # Pairs are drawn and scored from numbers alone (code, token number, kind, holders);
     # only the content tokens keep their strings, for scoring groups.
     coded, content = coded_evidence_tokens(aggregates, templates, system_families, codes)
@@ -67,7 +67,7 @@ def link_accounts(
     # A pair linked by items and by tokens keeps its token score. Each membership test
     # hashes the few item keys, never the linked pairs.
     item_keys = (
-        coharvest_links(significant_items, content, codes)
+        coharvest_links(item_links, content, codes)
         .select(pair=pair_key(pl.col("a"), pl.col("b")))
         .get_column("pair")
     )
