@@ -31,8 +31,11 @@ item i it holds (g_i members; h_i holders in all):
 
 Memory: the item rows held by two or more accounts (`shared`, read per query from disk in
 a scan), per group its members' rows and signature items, the (account, group) pairs
-that hold MIN_SHARED signature items with their topic rows, and per group one row per
-(topic, popularity class).
+that hold MIN_SHARED signature items with their topic rows, per group one row per item
+held by two or more accounts (its popularity class) and one per (topic, class), and
+NEAREST_CHUNK_ROWS rows for the nearest members. On the 10M-request log: 878 members in
+6 groups, 12,608 signature items, 62,863 tests, 2,426 attachments, within 60 MB of
+what co-harvest holds before it.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ MIN_SHARED: Final = 3
 MIN_EXCESS: Final = 4.0
 # ... and passes a bar where about this many chance attachments are expected per log.
 ATTACH_ALPHA: Final = 0.01
+# Rows (an attached account's signature item × a member holding it) compared at a time
+# when finding each attached account's nearest member.
+NEAREST_CHUNK_ROWS: Final = 1_000_000
 
 _EDGE_SCHEMA: Final = {"a": pl.UInt32, "b": pl.UInt32}
 
@@ -83,7 +89,7 @@ def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame
         .join(members.lazy(), on=["account", "group"], how="anti")
         .group_by("account", "group", "topic")
         .agg(k=pl.len().cast(pl.Float64))
-        .collect()
+        .collect(engine="streaming")
     )
     tested = hits.group_by("account", "group").agg(k=pl.col("k").sum()).filter(pl.col("k") >= MIN_SHARED)
     if tested.is_empty():
@@ -122,7 +128,7 @@ def _held_by_groups(members: pl.DataFrame, shared: pl.LazyFrame) -> pl.DataFrame
         shared.join(members.lazy(), on="account")
         .group_by("group", "token")
         .agg(pl.col("topic").first(), pl.col("holders").first(), held=pl.len())
-        .collect()
+        .collect(engine="streaming")
     )
 
 
@@ -179,8 +185,8 @@ def _expected_by_items(
     each of its items as likely to be one as the items of its topic and outside
     popularity (holders outside the group, by powers of two) are. Items no one else
     holds are of the lowest class; they are counted from `size`, whatever `shared` lacks."""
-    items = shared.group_by("token").agg(pl.col("topic").first(), pl.col("holders").first()).collect()
-    shared_rows = shared.group_by("topic").agg(shared_rows=pl.len()).collect()
+    items = shared.group_by("token").agg(pl.col("topic").first(), pl.col("holders").first()).collect(engine="streaming")
+    shared_rows = shared.group_by("topic").agg(shared_rows=pl.len()).collect(engine="streaming")
     alone = (
         size.group_by("topic").agg(rows=pl.col("size").sum())
         .join(shared_rows, on="topic", how="left")
@@ -213,7 +219,7 @@ def _expected_by_items(
             .join(odds.lazy(), on=["topic", "popularity"])
             .group_by("account", "topic")
             .agg(pl.col("odds").sum(), in_shared=pl.len())
-            .collect()
+            .collect(engine="streaming")
         )
         lowest = odds.filter(pl.col("popularity") == 0).select("topic", lowest="odds")
         per_group.append(
@@ -237,25 +243,34 @@ def _nearest_members(
     attached: pl.DataFrame, signature: pl.DataFrame, shared: pl.LazyFrame, members: pl.DataFrame
 ) -> pl.DataFrame:
     """(a, b) for each attached (account, group): the account and the member sharing
-    most of its signature items (ties: the smaller code)."""
+    most of its signature items (ties: the smaller code).
+
+    Each attached account's signature items are paired with every member holding them:
+    as many rows as the members holding each (a popular product's users hold its tasks
+    by the hundred), so the accounts are taken in slices of about NEAREST_CHUNK_ROWS
+    such rows."""
     if attached.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     tokens = signature.select("group", "token")
-    outside = shared.select("account", "token").join(attached.lazy(), on="account").join(
-        tokens.lazy(), on=["group", "token"]
+    rows = shared.select("account", "token").join(tokens.lazy(), on="token").collect(engine="streaming")
+    inside = rows.join(members, on=["account", "group"]).select("group", "token", member="account")
+    outside = rows.join(attached, on=["account", "group"]).join(
+        inside.group_by("group", "token").agg(members=pl.len()), on=["group", "token"]
     )
-    inside = shared.select(member="account", token="token").join(
-        members.lazy().select(member="account", group="group"), on="member"
+    slices = (
+        outside.group_by("account", "group").agg(pl.col("members").sum())
+        .sort("account", "group")
+        .select("account", "group", slice=pl.col("members").cum_sum() // NEAREST_CHUNK_ROWS)
     )
-    return (
-        outside.join(inside, on=["group", "token"])
+    outside = outside.join(slices, on=["account", "group"]).select("account", "group", "token", "slice")
+    nearest = [
+        part.join(inside, on=["group", "token"])
         .group_by("account", "group", "member")
         .agg(shared=pl.len())
         .sort("account", "group", "shared", "member", descending=[False, False, True, False])
         .group_by("account", "group", maintain_order=True)
         .first()
         .select(a=pl.min_horizontal("account", "member"), b=pl.max_horizontal("account", "member"))
-        .unique()
-        .sort("a", "b")
-        .collect()
-    )
+        for part in outside.partition_by("slice", include_key=False, maintain_order=True)
+    ]
+    return pl.concat(nearest).unique().sort("a", "b")
