@@ -59,8 +59,8 @@ _HUGE_PROMPT_CHILD = textwrap.dedent(
             "seconds": time.perf_counter() - began,
             "rows_read": result.summary.rows_read,
             "accounts": result.summary.accounts,
-            "frames": result.aggregates.frames.height,
-            "skeleton_chars": int(result.aggregates.frames["skeleton"].str.len_chars().max()),
+            "frames": result.aggregates.frames.lazy().select(pl.len()).collect().item(),
+            "skeleton_chars": result.aggregates.frames.lazy().select(pl.col("skeleton").str.len_chars().max()).collect().item(),
             "cot": int(result.aggregates.accounts["n_cot"].sum()),
         }
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

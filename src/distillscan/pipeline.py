@@ -55,7 +55,7 @@ def analyse(aggregates: Aggregates) -> Analysis:
     """Everything after the raw rows: templates, features, links, scores. Evidence
     families the log holds no values for are unknown to scoring (see `model.evidence`)."""
     with stage("cluster templates"):
-        templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+        templates = cluster_templates(aggregates.frames.lazy().rename({"n": "n_requests"}).collect())
     with stage("profile accounts"):
         release = newest_model_release(aggregates.account_buckets)
         account_features = profile(aggregates, templates, release=release)

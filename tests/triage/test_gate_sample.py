@@ -135,8 +135,8 @@ def test_export_files_match_the_report(sample: ScanResult, tmp_path: Path) -> No
     text = (folder / "indicators.json").read_text(encoding="utf-8")
     assert "skeleton" not in text and "acct_" not in text  # no prompt text, no account ids
     exported_ips = {value["value"] for value in indicators["indicators"]["ip"]}
-    member_ips = set(sample.aggregates.account_values.filter(
-        (pl.col("kind") == "ip") & (pl.col("account_id") == accounts[0]["account_id"]))["value"])
+    member_ips = set(sample.aggregates.account_values.lazy().filter(
+        (pl.col("kind") == "ip") & (pl.col("account_id") == accounts[0]["account_id"])).collect()["value"])
     assert member_ips and member_ips <= exported_ips
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -17,10 +17,12 @@ from distillscan.aggregate.tables import MERGE_KEYS, REPEATED_FRAME_MIN_REQUESTS
 from distillscan.model.aggregates import TABLES, Aggregates, Table
 
 # Tables completed a range at a time (of accounts; of frame ids for `frames`: the keys
-# of `_RANGE_ROWS_SCALE` below), and of them the two that grow with traffic (an
-# account's repeated frames and active 10-minute slots), kept on disk when completion
-# is given a folder.
-_ON_DISK: Final = ("account_buckets", "account_frames", "account_items")
+# of `_RANGE_ROWS_SCALE` below), all kept on disk when completion is given a folder:
+# those that grow with traffic (an account's repeated frames, active 10-minute slots,
+# items), with its addresses (a rotating-proxy account holds thousands) and the
+# repeated frames' text. At 30M requests the last two held 313 and 265 MB through
+# every later stage when kept in memory.
+_ON_DISK: Final = ("account_buckets", "account_frames", "account_items", "account_values", "frames")
 # Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
 # the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range
 # of 4M, 1.0-1.1 GB of 2M, in the same total time (29 s against 31 s); its 12M partial
@@ -150,10 +152,10 @@ def complete_aggregates(
     so their concatenation is the table one query would give. Each range reads the
     partial rows again, a little time for a peak several times smaller.
 
-    Given a `folder`, each range of the two tables that grow with traffic themselves
-    (`_ON_DISK`) is written to a Parquet file in it and the table is a lazy scan of the
-    files, so memory holds neither: it follows the accounts and distinct frames, not
-    the traffic. Without one they are collected.
+    Given a `folder`, each range of the ranged tables (`_ON_DISK`) is written to a
+    Parquet file in it and the table is a lazy scan of the files, so memory holds none
+    of them: it follows the accounts, not the traffic, the addresses or the frames'
+    text. Without one they are collected.
 
     Folding needs the whole log's frame counts, so complete tables no longer merge with
     each other: merge partial ones, then complete once.
@@ -169,20 +171,20 @@ def complete_aggregates(
         per_range = [
             completion_queries(sources, frame_counts, within, names=[name])[name] for within in ranges
         ]
-        if folder is not None and name in _ON_DISK:
-            ranged[name] = _sink_ranges(per_range, Path(folder.name) / name)
-        elif name == "account_values":
+        if name == "account_values":
             # Subnet rows follow their account's IP rows, so they are derived and sorted
             # a range of accounts at a time (the ranges are contiguous and in order):
             # deriving them over the whole table and sorting it held about twice the
             # table at once (the adversarial log's 2.5M IP rows and their /24s).
-            ranged[name] = pl.concat(
-                [
-                    with_subnets(_collect(query)).sort(MERGE_KEYS[name], nulls_last=True)
-                    for query in per_range
-                ],
-                how="vertical_relaxed",
+            with_subnet_rows = (
+                with_subnets(_collect(query)).sort(MERGE_KEYS[name], nulls_last=True) for query in per_range
             )
+            if folder is not None:
+                ranged[name] = _write_ranges(with_subnet_rows, Path(folder.name) / name)
+            else:
+                ranged[name] = pl.concat(list(with_subnet_rows), how="vertical_relaxed")
+        elif folder is not None and name in _ON_DISK:
+            ranged[name] = _sink_ranges(per_range, Path(folder.name) / name)
         else:
             ranged[name] = pl.concat([_collect(query) for query in per_range], how="vertical_relaxed")
     return Aggregates.of({**tables, **ranged}, folder=folder)
@@ -190,6 +192,15 @@ def complete_aggregates(
 
 TABLE_COMPRESSION: Final = "lz4"
 """Completed tables on disk are read several times; lz4 decodes fastest."""
+
+
+def _write_ranges(per_range: Iterable[pl.DataFrame], stem: Path) -> pl.LazyFrame:
+    """Write each range, collected, to its own Parquet file, in order (see `_sink_ranges`)."""
+    paths = []
+    for index, frame in enumerate(per_range):
+        paths.append(stem.with_name(f"{stem.name}-{index:04d}.parquet"))
+        frame.write_parquet(paths[-1], compression=TABLE_COMPRESSION)
+    return pl.scan_parquet(paths)
 
 
 def _sink_ranges(per_range: Sequence[pl.LazyFrame], stem: Path) -> pl.LazyFrame:

@@ -99,15 +99,18 @@ def _group_topics(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
 
 def _group_infrastructure(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
     """IPs, subnets, user agents, payment fingerprints and orgs the members use."""
-    values = result.aggregates.account_values
-    mine = values.join(members, on="account_id", how="semi")
-    per_value = mine.group_by("kind", "value").agg(
-        n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique()
+    values = result.aggregates.account_values.lazy()
+    per_value = (
+        values.join(members.lazy(), on="account_id", how="semi")
+        .group_by("kind", "value")
+        .agg(n_requests=pl.col("n").sum(), n_accounts=pl.col("account_id").n_unique())
+        .collect()
     )
     reach = (
-        values.join(per_value.select("kind", "value"), on=["kind", "value"], how="semi")
+        values.join(per_value.lazy().select("kind", "value"), on=["kind", "value"], how="semi")
         .group_by("kind", "value")
         .agg(n_accounts_total=pl.col("account_id").n_unique())
+        .collect()
     )
     order = {kind: index for index, kind in enumerate(VALUE_COLUMNS)}
     return (

@@ -29,9 +29,11 @@ def with_templates(account_frames: Table, templates: pl.DataFrame) -> pl.LazyFra
 def with_template_text(result: ScanResult, per_template: pl.DataFrame) -> pl.DataFrame:
     """Add each template's skeleton (its representative frame's) and public id."""
     skeletons = (
-        result.aggregates.frames.join(per_template.select(frame_fp="template_fp"), on="frame_fp", how="semi")
+        result.aggregates.frames.lazy()
+        .join(per_template.lazy().select(frame_fp="template_fp"), on="frame_fp", how="semi")
         .select(template_fp="frame_fp", skeleton="skeleton")
         .unique("template_fp", keep="first", maintain_order=True)
+        .collect()
     )
     return per_template.join(skeletons, on="template_fp", how="left", maintain_order="left").with_columns(
         template=pl.col("skeleton").map_elements(stable_fp, return_dtype=pl.String)

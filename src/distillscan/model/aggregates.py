@@ -17,9 +17,11 @@ Table = pl.DataFrame | pl.LazyFrame
 class Aggregates:
     """Per-account tables that summarise the whole log; each merges exactly across shards.
 
-    The two tables that grow with traffic, `account_frames` and `account_buckets`, may
-    be lazy scans of completed Parquet files (see `complete_aggregates`): read them
-    with `.lazy()` and collect what is needed, never the whole table.
+    The tables that grow with traffic or with the accounts' addresses (`account_frames`,
+    `account_buckets`, `account_items`, `account_values`) and the repeated frames'
+    text (`frames`) may be lazy scans of completed Parquet files (see
+    `complete_aggregates`): read them with `.lazy()` and collect what is needed, never
+    the whole table.
     """
 
     accounts: pl.DataFrame
@@ -34,14 +36,14 @@ class Aggregates:
     stands for (1 for any other row)."""
     account_topics: pl.DataFrame
     """(account_id, topic) → n."""
-    frames: pl.DataFrame
+    frames: Table
     """frame_fp → skeleton, n (requests); complete tables keep the frames seen at least
     REPEATED_FRAME_MIN_REQUESTS times (partial ones keep every frame)."""
     systems: pl.DataFrame
     """system_fp → system_text (normalised head of the system prompt), n."""
     account_buckets: Table
     """(account_id, bucket, model) → n, where bucket is the 10-minute slot since the epoch."""
-    account_values: pl.DataFrame
+    account_values: Table
     """(account_id, kind, value) → n for ip, subnet (/24, or /48 for IPv6), user agent,
     payment, org."""
     account_params: pl.DataFrame

@@ -102,7 +102,7 @@ def templates_table(result: ScanResult, shown: pl.DataFrame) -> pl.DataFrame:
         .with_columns(order=pl.int_range(1, pl.len() + 1).over("group_id"))
         .filter((pl.col("order") <= TOP_TEMPLATES) | (pl.col("n_requests") >= REPEATED_TEMPLATE_MIN_REQUESTS))
     )
-    skeletons = result.aggregates.frames.select(template_fp="frame_fp", skeleton="skeleton").unique("template_fp")
+    skeletons = _skeletons(result, per_template.get_column("template_fp"))
     with_text = per_template.join(skeletons, on="template_fp", how="left").with_columns(
         template=pl.col("skeleton").map_elements(stable_fp, return_dtype=pl.String)
     )
@@ -111,9 +111,17 @@ def templates_table(result: ScanResult, shown: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _skeletons(result: ScanResult, wanted: pl.Series | None = None) -> pl.DataFrame:
+    """template_fp → skeleton: the text of the `wanted` templates (all when None)."""
+    frames = result.aggregates.frames.lazy()
+    if wanted is not None:
+        frames = frames.filter(pl.col("frame_fp").is_in(wanted.implode()))
+    return frames.select(template_fp="frame_fp", skeleton="skeleton").unique("template_fp").collect()
+
+
 def _template_accounts_in_scan(result: ScanResult, wanted: pl.DataFrame) -> pl.DataFrame:
     """value (template fingerprint) → accounts in the whole scan whose requests use it."""
-    skeletons = result.aggregates.frames.select(template_fp="frame_fp", skeleton="skeleton").unique("template_fp")
+    skeletons = _skeletons(result)
     keyed = skeletons.with_columns(
         value=pl.col("skeleton").map_elements(stable_fp, return_dtype=pl.String)
     ).join(wanted.select("value").unique(), on="value")
@@ -131,15 +139,22 @@ def _template_accounts_in_scan(result: ScanResult, wanted: pl.DataFrame) -> pl.D
 def _indicator_rows(result: ScanResult, shown: pl.DataFrame, templates: pl.DataFrame) -> pl.DataFrame:
     """kind, value, group_id, rank, n_accounts, n_requests: each indicator per shown group."""
     kind_names = {source: name for name, source in VALUE_KINDS.items()}
+    account_values = result.aggregates.account_values.lazy()
     values = (
-        result.aggregates.account_values.join(_members(result, shown), on="account_id")
+        account_values.join(_members(result, shown).lazy(), on="account_id")
         .group_by("kind", "value", "group_id", "rank")
         .agg(n_accounts=pl.col("account_id").n_unique(), n_requests=pl.col("n").sum())
-        .with_columns(kind=pl.col("kind").replace_strict(kind_names, return_dtype=pl.String))
+        .collect()
     )
-    in_scan = result.aggregates.account_values.group_by("kind", "value").agg(
-        accounts_in_scan=pl.col("account_id").n_unique()
-    ).with_columns(kind=pl.col("kind").replace_strict(kind_names, return_dtype=pl.String))
+    # Counted over the whole scan, for the values the shown groups hold only.
+    in_scan = (
+        account_values.join(values.lazy().select("kind", "value").unique(), on=["kind", "value"], how="semi")
+        .group_by("kind", "value")
+        .agg(accounts_in_scan=pl.col("account_id").n_unique())
+        .with_columns(kind=pl.col("kind").replace_strict(kind_names, return_dtype=pl.String))
+        .collect()
+    )
+    values = values.with_columns(kind=pl.col("kind").replace_strict(kind_names, return_dtype=pl.String))
     template_rows = templates.join(shown.select("group_id", "rank"), on="group_id").select(
         kind=pl.lit("template"), value="template", group_id="group_id", rank="rank",
         n_accounts="n_accounts", n_requests="n_requests",

@@ -159,7 +159,7 @@ def measurable_in(aggregates: Aggregates, release: tuple[str, int] | None) -> Me
     accounts = aggregates.accounts
     first = accounts["first_ts"].min() if accounts.height else None
     last = accounts["last_ts"].max() if accounts.height else None
-    values = aggregates.account_values["kind"].unique().to_list()
+    values = aggregates.account_values.lazy().select(pl.col("kind").unique()).collect().get_column("kind").to_list()
     params = aggregates.account_params
     columns = [
         *(VALUE_COLUMNS[kind] for kind in values),

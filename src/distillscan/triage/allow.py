@@ -109,7 +109,7 @@ def match_allowlist(aggregates: Aggregates, allowlist: Allowlist) -> pl.DataFram
         "account_id", entry=pl.lit("account:") + pl.col("account_id")
     )
     allowed_orgs = allowlist.values("org")
-    orgs = aggregates.account_values.filter(pl.col("kind") == "org").select("account_id", "value")
+    orgs = aggregates.account_values.lazy().filter(pl.col("kind") == "org").select("account_id", "value").collect()
     fully_allowed = (
         orgs.group_by("account_id")
         .agg(all_allowed=pl.col("value").is_in(allowed_orgs).all())
@@ -144,16 +144,17 @@ def _side(aggregates: Aggregates, keep: pl.Expr) -> Aggregates:
         ],
         engine="streaming",
     )
-    frames = aggregates.frames
+    frames = aggregates.frames.lazy()
+    frame_schema = frames.collect_schema()
     systems = aggregates.systems
     return aggregates.with_tables(
         accounts=aggregates.accounts.filter(keep),
         account_frames=account_frames,
         account_topics=aggregates.account_topics.filter(keep),
         frames=frames.drop("n")
-        .join(frame_counts, on="frame_fp")
-        .select(frames.columns)
-        .cast({"n": frames.schema["n"]})
+        .join(frame_counts.lazy(), on="frame_fp")
+        .select(frame_schema.names())
+        .cast({"n": frame_schema["n"]})
         .sort("frame_fp", "skeleton"),
         systems=systems.drop("n")
         .join(system_counts, on="system_fp")
