@@ -21,6 +21,7 @@ mod pairs;
 mod patterns;
 mod text;
 mod values;
+mod windows;
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -251,7 +252,7 @@ fn count_shared(
     let columns = [(pair, "pair"), (account, "account"), (token, "token")];
     detached(py, columns, &["shared"], |[pair, account, token]| {
         let table = pairs::AccountTokens::new(account, token, accounts, tokens)?;
-        let counts = pairs::count_shared(pair, &table)?;
+        let counts = windows::count_shared(pair, &table)?;
         Ok::<_, pairs::PairError>(vec![Arc::new(UInt32Array::from(counts)) as ArrayRef])
     })
 }
@@ -277,7 +278,7 @@ fn window_pairs(
     detached(py, columns, &["pair", "shared"], |[account, token]| {
         let (table, holders) =
             pairs::AccountTokens::with_holders(account, token, accounts, tokens)?;
-        let found = pairs::window_pairs(&table, &holders, window, min_hits, min_shared);
+        let found = windows::window_pairs(&table, &holders, window, min_hits, min_shared);
         Ok::<_, pairs::PairError>(vec![
             Arc::new(UInt64Array::from_iter_values(found.iter().map(|p| p.0))) as ArrayRef,
             Arc::new(UInt32Array::from_iter_values(found.iter().map(|p| p.1))),
@@ -287,7 +288,7 @@ fn window_pairs(
 
 /// The keys (a·2³² + b, sorted) of every pair of accounts within `window` places of each
 /// other in the sorted holder list of some token: a column `pair`, see
-/// `pairs::window_pair_keys`. Tokens come as for `window_pairs`.
+/// `windows::window_pair_keys`. Tokens come as for `window_pairs`.
 #[pyfunction]
 #[pyo3(name = "window_pair_keys")]
 fn window_pair_keys(
@@ -302,7 +303,7 @@ fn window_pair_keys(
     detached(py, columns, &["pair"], |[account, token]| {
         let (table, holders) =
             pairs::AccountTokens::with_holders(account, token, accounts, tokens)?;
-        let keys = pairs::window_pair_keys(&table, &holders, window);
+        let keys = windows::window_pair_keys(&table, &holders, window);
         Ok::<_, pairs::PairError>(vec![Arc::new(UInt64Array::from(keys)) as ArrayRef])
     })
 }
@@ -326,8 +327,8 @@ fn strongest_partners(
 }
 
 /// How many of one account's items the other holds by chance, per pair (`pair`: UInt64
-/// keys a·2³² + b): a column `expected`, see `pairs::expected_shared`. `mass` and `size`
-/// are Float64 columns of `len(rows)` values per account code, code after code.
+/// keys a·2³² + b): a column `expected`, see `windows::expected_shared`. `mass` and
+/// `size` are Float64 columns of `len(rows)` values per account code, code after code.
 #[pyfunction]
 #[pyo3(name = "expected_shared")]
 fn expected_shared(
@@ -341,7 +342,7 @@ fn expected_shared(
     detached(py, columns, &["expected"], |[pair, mass, size]| {
         let mass = pairs::float_values(mass, "mass")?;
         let size = pairs::float_values(size, "size")?;
-        let expected = pairs::expected_shared(pair, &mass, &size, &rows)?;
+        let expected = windows::expected_shared(pair, &mass, &size, &rows)?;
         Ok::<_, pairs::PairError>(vec![Arc::new(Float64Array::from(expected)) as ArrayRef])
     })
 }
