@@ -411,17 +411,24 @@ pub fn strongest_partners(
         .collect())
 }
 
+/// Arrow columns built from slices, for the unit tests of this module and `windows`.
 #[cfg(test)]
-mod tests {
+pub(crate) mod arrays {
     use super::*;
 
-    fn u32s(values: &[u32]) -> Vec<ArrayData> {
+    pub(crate) fn u32s(values: &[u32]) -> Vec<ArrayData> {
         vec![UInt32Array::from(values.to_vec()).into_data()]
     }
 
-    fn u64s(values: &[u64]) -> Vec<ArrayData> {
+    pub(crate) fn u64s(values: &[u64]) -> Vec<ArrayData> {
         vec![UInt64Array::from(values.to_vec()).into_data()]
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arrays::{u32s, u64s};
+    use super::*;
 
     #[test]
     fn strongest_partners_take_the_highest_similarity_then_the_smaller_partner() {

@@ -180,15 +180,7 @@ pub fn count_shared(pairs: &[ArrayData], table: &AccountTokens) -> Result<Vec<u3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{Array, UInt32Array, UInt64Array};
-
-    fn u32s(values: &[u32]) -> Vec<ArrayData> {
-        vec![UInt32Array::from(values.to_vec()).into_data()]
-    }
-
-    fn u64s(values: &[u64]) -> Vec<ArrayData> {
-        vec![UInt64Array::from(values.to_vec()).into_data()]
-    }
+    use crate::pairs::arrays::{u32s, u64s};
 
     #[test]
     fn window_pair_keys_pair_each_holder_with_the_next_window_holders() {

@@ -14,7 +14,7 @@ import distillscan.link.attach as attach
 from distillscan.graph import component_frame
 from distillscan.link.attach import attach_threshold, attached_pairs
 from distillscan.link.coharvest import coharvest_pairs
-from tests.link.test_coharvest import _NO_CONTENT, CATALOGUE, _aggregates, _codes, _popular
+from tests.link.test_coharvest import _NO_CONTENT, CATALOGUE, _aggregates, _codes, _popular, item_table
 
 
 def _population(benign: int) -> pl.DataFrame:
@@ -39,12 +39,7 @@ def _population(benign: int) -> pl.DataFrame:
         rows += [(f"pipe-{index:02d}", own.choice(dataset)) for _ in range(900)]
     for index in range(benign):
         rows += [(f"user-{index:06d}", item) for item in _popular(rng, weights, rng.randint(10, 80))]
-    frame = pl.DataFrame(rows, schema={"account_id": pl.String, "item": pl.UInt64}, orient="row")
-    return (
-        frame.with_columns(item=pl.col("item").hash(3), topic=pl.lit("general_chat"))
-        .group_by("account_id", "topic", "item")
-        .agg(n=pl.len().cast(pl.UInt32))
-    )
+    return item_table(rows)
 
 
 def _groups(items: pl.DataFrame) -> list[set[str]]:

@@ -39,6 +39,11 @@ def _population(benign: int, campaign: int, seed: int = 5) -> pl.DataFrame:
             rows.append((f"camp-{index:04d}", item))
     for index in range(benign):
         rows += [(f"user-{index:06d}", item) for item in _popular(rng, weights, rng.randint(10, 80))]
+    return item_table(rows)
+
+
+def item_table(rows: list[tuple[str, int]]) -> pl.DataFrame:
+    """(account_id, topic, item, n) from (account, catalogue number) rows, one per send."""
     frame = pl.DataFrame(rows, schema={"account_id": pl.String, "item": pl.UInt64}, orient="row")
     # Items as an anchor's 64-bit hash would spread them.
     return (
