@@ -5,6 +5,9 @@ windows inside the tokens they must share (`candidates`); the compiled core scor
 pair on the tokens both hold, found by intersecting their sorted token lists, per
 family the strongest token (`scoring`); pairs reaching
 LINK_THRESHOLD are linked and the groups are the connected components (`groups`).
+Accounts whose task items overlap beyond chance link too (`coharvest`), pair by pair
+and, for accounts too quiet for any pair to pass, by the signature items of the
+groups those pairs form (`attach`).
 No weak family can link two accounts alone; it takes a strong one, or several together.
 
 Memory, beyond the evidence-token table (tokens held by two or more accounts): the

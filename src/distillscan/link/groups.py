@@ -36,11 +36,12 @@ def link_accounts(
     through linking, 13 bytes a row, and the content kinds as strings), the candidate
     pairs (8-byte keys), the core's sorted token lists for scoring them, the linked
     pairs and, for their components and strongest links, 4 and 16 bytes per account;
-    the co-harvest stage runs first, bounded as `coharvest` says. On the 30M-request
-    real-text log (135k accounts; 8.0M tokens, 21.4M candidate pairs, 12.96M linked
-    pairs) linking peaked at 2.72 GB within a scan (4.0 GB with the tokens held as
-    strings, the item table counted whole, candidate pairs de-duplicated by Polars and
-    strongest links found by group-bys, when 6.9M pairs linked).
+    the co-harvest stage runs first, bounded as `coharvest` and `attach` say. On the
+    30M-request real-text log (135k accounts; 8.0M tokens, 21.4M candidate pairs, 12.96M
+    linked pairs) linking peaked at 1.72 GB within a scan (2.72 GB while the address
+    table and the frames' text stayed in memory; 4.0 GB with the tokens held as strings,
+    the item table counted whole, candidate pairs de-duplicated by Polars and strongest
+    links found by group-bys, when 6.9M pairs linked).
     """
     accounts = aggregates.accounts.select("account_id").sort("account_id")
     codes = accounts.with_row_index("code")
