@@ -72,6 +72,31 @@ def test_the_excess_bound_keeps_a_dataset_pipeline_out(monkeypatch: pytest.Monke
     assert {account for account in group if account.startswith("pipe")} == {"pipe-00", "pipe-01", "pipe-02"}
 
 
+def test_a_second_round_joins_accounts_the_first_could_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """12 linked accounts show their pool too thinly for all 60 quiet ones (15 to 25
+    items each); those the first round attaches sharpen it for the second."""
+    rng = random.Random(5)
+    weights = [1 / (rank + 10) ** 0.8 for rank in range(CATALOGUE)]
+    pool = sorted(set(_popular(random.Random(99), weights, 600)))
+    rows: list[tuple[str, int]] = []
+    for index in range(72):
+        own = random.Random(1000 + index)
+        name, count = (f"camp-{index:04d}", own.randint(100, 200)) if index < 12 else (
+            f"quiet-{index:04d}", own.randint(15, 25))
+        for _ in range(count):
+            rows.append((name, own.choice(pool) if own.random() < 0.8 else _popular(own, weights, 1)[0]))
+    for index in range(2_000):
+        rows += [(f"user-{index:06d}", item) for item in _popular(rng, weights, rng.randint(10, 80))]
+    items = item_table(rows)
+    quiet = []
+    for rounds in (1, 2):
+        monkeypatch.setattr(attach, "ATTACH_ROUNDS", rounds)
+        (group,) = _groups(items)
+        assert not {account for account in group if account.startswith("user")}
+        quiet.append(len({account for account in group if account.startswith("quiet")}))
+    assert quiet[1] > quiet[0] > 0
+
+
 def test_no_group_attaches_nobody() -> None:
     shared = pl.LazyFrame(schema={"account": pl.UInt32, "topic": pl.String, "holders": pl.UInt32, "token": pl.UInt32})
     size = pl.DataFrame({"account": [0, 1], "topic": ["general_chat"] * 2, "size": [3.0, 3.0]},
@@ -81,6 +106,6 @@ def test_no_group_attaches_nobody() -> None:
     assert attached_pairs(links.clear(), shared, size).is_empty()
 
 
-def test_the_bar_rises_with_accounts_and_groups() -> None:
+def test_the_bar_rises_with_accounts_and_tests() -> None:
     assert attach_threshold(10_000, 1) == pytest.approx(math.log(10_000) + math.log(100))
     assert attach_threshold(100_000, 3) > attach_threshold(100_000, 1) > attach_threshold(10_000, 1)
