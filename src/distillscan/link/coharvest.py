@@ -34,12 +34,13 @@ prompt is left to the token evidence (`scoring`), which discounts popular produc
 
 Memory: the item table as numbers, on disk in a scan (17 bytes a row, at most
 ITEMS_PER_ACCOUNT rows an account); one part of it (ITEM_CHUNK_ROWS rows) counted at a
-time; the rows of items held by two or more accounts (16 bytes each), then the (account,
-item) rows that can pair (8 bytes each) and the same twice more in the core (by
-account and by item, 4 bytes each),
-one account's partner list per thread, the pairs sharing MIN_SHARED_ITEMS that met in
-the window MIN_WINDOW_HITS times (12 bytes each, with their expected overlap), one row
-per account and topic for that expectation and the linked pairs.
+time; the rows of items held by two or more accounts (16 bytes each; on disk in a scan
+once counted, read by each query), then the (account, item) rows that can pair (8
+bytes each) and the same twice more in the core (by account and by item, 4 bytes
+each), one account's partner list per thread, the pairs sharing MIN_SHARED_ITEMS that
+met in the window MIN_WINDOW_HITS times (12 bytes each, with their expected overlap),
+one row per account and topic for that expectation and the linked pairs; then what
+`attach` holds.
 """
 
 from __future__ import annotations
