@@ -17,24 +17,26 @@ from distillscan.link.coharvest import coharvest_pairs
 from tests.link.test_coharvest import _NO_CONTENT, CATALOGUE, _aggregates, _codes, _popular, item_table
 
 
-def _population(benign: int) -> pl.DataFrame:
-    """(account_id, topic, item, n): 40 campaign accounts sending 100 to 200 items, 80%
-    from a pool of 600 drawn from a catalogue by popularity (their pairs link); 15 quiet
-    ones sending 20 to 30 the same way (too few for any pair to pass); 3 pipelines each
-    sending 900 items drawn evenly from a public dataset of 2,000 that holds half the
-    pool; and `benign` people sending 10 to 80 items by popularity."""
+def _population(
+    benign: int, linked: int = 40, quiet: int = 15, quiet_items: tuple[int, int] = (20, 30), pipelines: int = 3
+) -> pl.DataFrame:
+    """(account_id, topic, item, n): `linked` campaign accounts sending 100 to 200 items,
+    80% from a pool of 600 drawn from a catalogue by popularity (their pairs link);
+    `quiet` ones sending `quiet_items` the same way (too few for any pair to pass);
+    `pipelines` each sending 900 items drawn evenly from a public dataset of 2,000 that
+    holds half the pool; and `benign` people sending 10 to 80 items by popularity."""
     rng = random.Random(5)
     weights = [1 / (rank + 10) ** 0.8 for rank in range(CATALOGUE)]
     pool = sorted(set(_popular(random.Random(99), weights, 600)))
     dataset = sorted(set(random.Random(7).sample(range(CATALOGUE), 1700)) | set(pool[:300]))
     rows: list[tuple[str, int]] = []
-    for index in range(55):
+    for index in range(linked + quiet):
         own = random.Random(1000 + index)
-        name, count = (f"camp-{index:04d}", own.randint(100, 200)) if index < 40 else (
-            f"quiet-{index:04d}", own.randint(20, 30))
+        name, count = (f"camp-{index:04d}", own.randint(100, 200)) if index < linked else (
+            f"quiet-{index:04d}", own.randint(*quiet_items))
         for _ in range(count):
             rows.append((name, own.choice(pool) if own.random() < 0.8 else _popular(own, weights, 1)[0]))
-    for index in range(3):
+    for index in range(pipelines):
         own = random.Random(5000 + index)
         rows += [(f"pipe-{index:02d}", own.choice(dataset)) for _ in range(900)]
     for index in range(benign):
@@ -75,19 +77,7 @@ def test_the_excess_bound_keeps_a_dataset_pipeline_out(monkeypatch: pytest.Monke
 def test_a_second_round_joins_accounts_the_first_could_not(monkeypatch: pytest.MonkeyPatch) -> None:
     """12 linked accounts show their pool too thinly for all 60 quiet ones (15 to 25
     items each); those the first round attaches sharpen it for the second."""
-    rng = random.Random(5)
-    weights = [1 / (rank + 10) ** 0.8 for rank in range(CATALOGUE)]
-    pool = sorted(set(_popular(random.Random(99), weights, 600)))
-    rows: list[tuple[str, int]] = []
-    for index in range(72):
-        own = random.Random(1000 + index)
-        name, count = (f"camp-{index:04d}", own.randint(100, 200)) if index < 12 else (
-            f"quiet-{index:04d}", own.randint(15, 25))
-        for _ in range(count):
-            rows.append((name, own.choice(pool) if own.random() < 0.8 else _popular(own, weights, 1)[0]))
-    for index in range(2_000):
-        rows += [(f"user-{index:06d}", item) for item in _popular(rng, weights, rng.randint(10, 80))]
-    items = item_table(rows)
+    items = _population(2_000, linked=12, quiet=60, quiet_items=(15, 25), pipelines=0)
     quiet = []
     for rounds in (1, 2):
         monkeypatch.setattr(attach, "ATTACH_ROUNDS", rounds)
