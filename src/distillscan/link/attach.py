@@ -42,6 +42,7 @@ what co-harvest holds before it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
@@ -88,10 +89,11 @@ def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame
     if found.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     bar = attach_threshold(size.get_column("account").n_unique(), found.get_column("group").n_unique() * ATTACH_ROUNDS)
+    catalogue = _catalogue(shared, size)
     members = found
     attached = pl.DataFrame(schema={"account": pl.UInt32, "group": pl.UInt32})
     for _ in range(ATTACH_ROUNDS):
-        signature, joined = _attach_round(members, shared, size, bar)
+        signature, joined = _attach_round(members, shared, size, catalogue, bar)
         attached = pl.concat([attached, joined]).unique(maintain_order=True)
         members = pl.concat([found, attached]).unique(maintain_order=True)
         if joined.is_empty():
@@ -99,12 +101,33 @@ def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame
     return _nearest_members(attached, signature, shared, found)
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    """What every round reads of the whole log's items: each item held by two or more
+    accounts (`items`: token, topic, holders), per topic the item rows (`topic_rows`)
+    and those of items no one else holds (`alone`)."""
+
+    items: pl.DataFrame
+    topic_rows: pl.DataFrame
+    alone: pl.DataFrame
+
+
+def _catalogue(shared: pl.LazyFrame, size: pl.DataFrame) -> _Catalogue:
+    items = shared.group_by("token").agg(pl.col("topic").first(), pl.col("holders").first()).collect(engine="streaming")
+    shared_rows = shared.group_by("topic").agg(shared_rows=pl.len()).collect(engine="streaming")
+    topic_rows = size.group_by("topic").agg(rows=pl.col("size").sum())
+    alone = topic_rows.join(shared_rows, on="topic", how="left").select(
+        "topic", alone=pl.col("rows") - pl.col("shared_rows").fill_null(0)
+    )
+    return _Catalogue(items=items, topic_rows=topic_rows, alone=alone)
+
+
 def _attach_round(
-    members: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame, bar: float
+    members: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame, catalogue: _Catalogue, bar: float
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The groups' signature items, and the (account, group) pairs that pass the test
     (see the module's notes), outside accounts only."""
-    topic_rows = size.group_by("topic").agg(rows=pl.col("size").sum())
+    topic_rows = catalogue.topic_rows
     group_rows = size.join(members, on="account").group_by("group", "topic").agg(group_rows=pl.col("size").sum())
     held = _held_by_groups(members, shared)
     signature = _signature_items(held, group_rows, topic_rows)
@@ -119,7 +142,7 @@ def _attach_round(
     if tested.is_empty():
         return signature, tested.select("account", "group")
     drawn = _expected_by_rows(tested, hits, signature, size, group_rows, topic_rows)
-    alike = _expected_by_items(tested, held, signature, shared, size)
+    alike = _expected_by_items(tested, held, signature, shared, size, catalogue)
     joined = (
         tested.join(drawn, on=["account", "group"], how="left")
         .join(alike, on=["account", "group"], how="left")
@@ -202,18 +225,13 @@ def _expected_by_items(
     signature: pl.DataFrame,
     shared: pl.LazyFrame,
     size: pl.DataFrame,
+    catalogue: _Catalogue,
 ) -> pl.DataFrame:
     """(account, group, by_items): the signature items each tested account would hold were
     each of its items as likely to be one as the items of its topic and outside
     popularity (holders outside the group, by powers of two) are. Items no one else
     holds are of the lowest class; they are counted from `size`, whatever `shared` lacks."""
-    items = shared.group_by("token").agg(pl.col("topic").first(), pl.col("holders").first()).collect(engine="streaming")
-    shared_rows = shared.group_by("topic").agg(shared_rows=pl.len()).collect(engine="streaming")
-    alone = (
-        size.group_by("topic").agg(rows=pl.col("size").sum())
-        .join(shared_rows, on="topic", how="left")
-        .select("topic", alone=pl.col("rows") - pl.col("shared_rows").fill_null(0))
-    )
+    items, alone = catalogue.items, catalogue.alone
     per_group = []
     for group in tested.get_column("group").unique().sort():
         accounts = tested.filter(pl.col("group") == group).select("account")
