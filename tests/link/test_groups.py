@@ -148,15 +148,30 @@ def test_a_small_account_links_on_two_uses_of_a_template() -> None:
     def request(account: str, n: int, ip: str, templated: bool) -> dict:
         prompt = f"Reason step by step about case {n} and give the final answer." if templated else _own_words(n, 14)
         return {"account_id": account, "timestamp": at(hours=n % 24), "prompt": prompt,
-                "payment_fingerprint": "card-9", "ip": ip}
+                "payment_fingerprint": f"card-{account}", "ip": ip}
 
     rows = [request(f"op{i}", i * 10 + j, f"45.9.{i}.{j}", True) for i in range(5) for j in range(6)]
     # Two of four requests in the template: a quarter of a small account's traffic.
     rows += [request("small", 900 + j, f"88.{j}.1.1", j < 2) for j in range(4)]
-    # One of four: a shared payment method alone does not link.
+    # One of four: a template used once is no evidence.
     rows += [request("tiny", 950 + j, f"99.{j}.1.1", j < 1) for j in range(4)]
     groups = _groups(_link(rows))
     assert groups["small"] == groups["op0"] != groups["tiny"]
+
+
+def test_a_shared_payment_method_alone_links_unless_hundreds_share_it() -> None:
+    def request(account: str, n: int, card: str) -> dict:
+        return {"account_id": account, "timestamp": at(hours=n % 24), "prompt": _own_words(n, 14),
+                "payment_fingerprint": card, "ip": f"81.{n % 250}.{n // 250}.1"}
+
+    # Two accounts paying with one card; 300 paying with one processor's shared token,
+    # among 40 strangers: the card is their only shared evidence.
+    rows = [request(account, i * 4 + j, "card-pair") for i, account in enumerate(("a", "b")) for j in range(4)]
+    rows += [request(f"shop{i}", 1000 + i, "card-processor") for i in range(300)]
+    rows += [request(f"u{i}", 2000 + i * 4 + j, f"card-u{i}") for i in range(40) for j in range(4)]
+    groups = _groups(_link(rows))
+    assert groups["a"] == groups["b"]
+    assert len({groups[f"shop{i}"] for i in range(300)}) == 300
 
 
 def test_each_linked_account_keeps_its_strongest_link() -> None:
