@@ -159,6 +159,25 @@ def test_a_small_account_links_on_two_uses_of_a_template() -> None:
     assert groups["small"] == groups["op0"] != groups["tiny"]
 
 
+def test_a_template_share_counts_first_turns_only() -> None:
+    """A relay whose apps hold long conversations sends a campaign's template in 10 of its
+    50 first turns: a fifth of what could carry a template, though 8% of its requests."""
+
+    def relay(account: str, seed: int) -> list[dict]:
+        rows = [{"account_id": account, "timestamp": at(hours=j), "turn": 1,
+                 "prompt": f"Reconstruct the hidden reasoning behind answer {seed + j} step by step."}
+                for j in range(10)]
+        rows += [{"account_id": account, "timestamp": at(hours=j), "turn": 1, "prompt": _own_words(seed + 50 + j, 14)}
+                 for j in range(40)]
+        rows += [{"account_id": account, "timestamp": at(hours=j, minutes=5), "turn": 2,
+                  "prompt": _own_words(seed + 100 + j, 6)} for j in range(80)]
+        return [{**row, "ip": f"81.{seed % 250}.9.{i % 3}", "payment_fingerprint": f"card-{account}"}
+                for i, row in enumerate(rows)]
+
+    groups = _groups(_link(relay("r1", 1000) + relay("r2", 2000)))
+    assert groups["r1"] == groups["r2"]
+
+
 def test_a_shared_payment_method_alone_links_unless_hundreds_share_it() -> None:
     def request(account: str, n: int, card: str) -> dict:
         return {"account_id": account, "timestamp": at(hours=n % 24), "prompt": _own_words(n, 14),

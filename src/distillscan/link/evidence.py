@@ -85,7 +85,12 @@ COMMON_MIN_HOLDERS: Final = 1000
 SPECIFIC_MAX_HOLDERS: Final = 50
 SPECIFIC_MIN_WEIGHT: Final = 0.15
 # A template or system prompt is evidence for an account once it carries this share
-# of the account's requests.
+# of the account's requests: for a template, of its slotted first turns, the only
+# requests that can carry one. Counted over all requests, a relay whose apps hold long
+# conversations diluted a campaign riding through it: on the 10M-request real-text log
+# two of the four mixed resellers sent the computer-use campaign's template (9 holders)
+# in 9.4-9.7% of their requests and linked to nobody (5 benign resellers relay the
+# same product at 1.9-3.1%).
 MIN_TEMPLATE_SHARE: Final = 0.1
 MIN_SYSTEM_SHARE: Final = 0.5
 # ... and REPEATED_TEMPLATE_MIN_REQUESTS of them, or in a small account FEW_REQUESTS_MIN
@@ -365,10 +370,10 @@ def _with_bespoke_families(content_tokens: pl.DataFrame) -> pl.DataFrame:
 def _share_tokens(
     per_frame: pl.LazyFrame, kind: str, min_share: float, count_column: str = "n"
 ) -> pl.LazyFrame:
-    """Tokens for values carrying at least `min_share` of an account's requests (and at
-    least REPEATED_TEMPLATE_MIN_REQUESTS of them, counted in `count_column`, or
+    """Tokens for values carrying at least `min_share` of an account's requests counted
+    in `count_column` (and at least REPEATED_TEMPLATE_MIN_REQUESTS of them, or
     FEW_REQUESTS_MIN making FEW_REQUESTS_MIN_SHARE of them)."""
-    totals = per_frame.group_by("account_id").agg(total=pl.col("n").sum())
+    totals = per_frame.group_by("account_id").agg(total=pl.col(count_column).sum())
     return (
         per_frame.group_by("account_id", "value")
         .agg(n=pl.col(count_column).sum())
