@@ -178,7 +178,7 @@ def test_a_template_share_counts_first_turns_only() -> None:
     assert groups["r1"] == groups["r2"]
 
 
-def test_a_shared_payment_method_alone_links_unless_hundreds_share_it() -> None:
+def test_a_lone_account_joins_whom_it_shares_a_card_with_unless_hundreds_do() -> None:
     def request(account: str, n: int, card: str) -> dict:
         return {"account_id": account, "timestamp": at(hours=n % 24), "prompt": _own_words(n, 14),
                 "payment_fingerprint": card, "ip": f"81.{n % 250}.{n // 250}.1"}
@@ -191,6 +191,24 @@ def test_a_shared_payment_method_alone_links_unless_hundreds_share_it() -> None:
     groups = _groups(_link(rows))
     assert groups["a"] == groups["b"]
     assert len({groups[f"shop{i}"] for i in range(300)}) == 300
+
+
+def test_a_shared_card_never_merges_two_groups() -> None:
+    wrappers = {"x": "Grade answer {} against the rubric: reason step by step, then score it.",
+                "y": "Translate passage {} into formal French and list every idiom you changed."}
+
+    def member(group: str, i: int, j: int, card: str) -> dict:
+        return {"account_id": f"{group}{i}", "timestamp": at(hours=j), "prompt": wrappers[group].format(i * 10 + j),
+                "payment_fingerprint": card, "ip": f"45.{ord(group)}.{i}.{j}"}
+
+    rows = [member(group, i, j, f"card-{group}{i}") for group in "xy" for i in range(5) for j in range(6)]
+    # x0 and y0 share a family card; a lone account pays with x1's.
+    rows = [{**row, "payment_fingerprint": "card-family"} if row["account_id"] in ("x0", "y0") else row for row in rows]
+    rows += [{"account_id": "lone", "timestamp": at(hours=j), "prompt": _own_words(500 + j, 14),
+              "payment_fingerprint": "card-x1", "ip": f"99.1.1.{j}"} for j in range(3)]
+    groups = _groups(_link(rows))
+    assert groups["x0"] == groups["x4"] != groups["y0"] == groups["y4"]
+    assert groups["lone"] == groups["x1"]
 
 
 def test_each_linked_account_keeps_its_strongest_link() -> None:

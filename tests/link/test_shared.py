@@ -26,7 +26,7 @@ def test_a_pair_is_scored_on_a_token_the_window_did_not_pair_it_in() -> None:
     tokens = tokens.sort("kind", "value", "code")
     pairs = candidate_pairs(tokens)
     scored = score_pairs(pairs, tokens).filter(a=0, b=59)
-    assert scored.rows() == [(0, 59, 0.6 + 0.3, ["ip", "payment"])]
+    assert scored.rows() == [(0, 59, 0.5 + 0.3, ["ip", "payment"])]
 
 
 def test_sparse_codes_score_as_their_ranks() -> None:

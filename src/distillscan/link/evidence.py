@@ -21,19 +21,12 @@ from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import ITEMS_KIND as ITEMS_KIND
 from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
 
-# A payment method shared by a few accounts links them on its own (0.6, as an org):
-# one payer is one operator, whatever the accounts send. At 0.5 it needed a second
-# family, and a hydra's small accounts have none: on the real-text logs 139 of the
-# 152 hydra accounts left out at 1M requests shared a card with a linked member and
-# nothing else above noise (hydra recall 0.94 in 907 groups at 10M; 0.995 in 71 with
-# 0.6). A card that many hold is discounted for rarity like any token, and is no
-# specific evidence past SPECIFIC_MAX_HOLDERS.
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,
     "bespoke_system": 0.65,
     "paraphrased_system": 0.65,
     "org": 0.6,
-    "payment": 0.6,
+    "payment": 0.5,
     "ip": 0.3,
     "system": 0.2,
     "subnet": 0.15,

@@ -11,9 +11,10 @@ import polars as pl
 from distillscan import _core
 from distillscan.graph import component_frame
 from distillscan.link.candidates import candidate_pair_keys, pair_ends, pair_key
+from distillscan.link.cards import card_attachments, specific_cards
 from distillscan.link.coharvest import coharvest_links, significant_item_pairs
 from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
-from distillscan.link.scoring import ITEMS_BIT, linked_pair_keys, named
+from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, named
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
 
@@ -56,6 +57,7 @@ def link_accounts(
         candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
         population=codes.height,
     )
+    cards = specific_cards(coded)
     del coded
     # Components are found over the integer codes: the root (smallest code) is the
     # smallest account id. Over ids, with each pair's kinds named beside it, the 6.9M
@@ -79,6 +81,13 @@ def link_accounts(
         linked,
         pl.DataFrame({"pair": item_only}).with_columns(
             similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(ITEMS_BIT, dtype=pl.UInt16)
+        ),
+    ])
+    # Accounts still alone that share a card with someone are attached (`cards`).
+    linked = pl.concat([
+        linked,
+        pl.DataFrame({"pair": card_attachments(cards, linked, codes.height)}).with_columns(
+            similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(1 << KIND_NAMES.index("payment"), dtype=pl.UInt16)
         ),
     ])
     roots = component_frame(linked.select(*pair_ends(pl.col("pair")))).select(
