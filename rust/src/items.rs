@@ -32,26 +32,26 @@ fn keep(least: &mut Anchors, hash: u64) {
     }
 }
 
-/// The anchors of `normalised` (words split by spaces).
+/// The anchors of `normalised` (words split by spaces). The starts of the last
+/// SHINGLE_WORDS words are kept in a ring, so a text costs no allocation.
 pub fn anchors(normalised: &str) -> Anchors {
     let mut least = [None, None];
-    let mut starts = Vec::new();
-    let mut ends = Vec::new();
+    let mut starts = [0usize; SHINGLE_WORDS];
+    let mut words = 0usize;
     let mut at = 0;
     for word in normalised.split(' ') {
         if !word.is_empty() {
-            starts.push(at);
-            ends.push(at + word.len());
+            starts[words % SHINGLE_WORDS] = at;
+            words += 1;
+            if words >= SHINGLE_WORDS {
+                // The ring's oldest start is the shingle's first word.
+                let start = starts[words % SHINGLE_WORDS];
+                if let Some(span) = normalised.get(start..at + word.len()) {
+                    keep(&mut least, xxh3_64_with_seed(span.as_bytes(), ITEM_SEED));
+                }
+            }
         }
         at += word.len() + 1;
-    }
-    if starts.len() < SHINGLE_WORDS {
-        return least;
-    }
-    for (&start, &end) in starts.iter().zip(&ends[SHINGLE_WORDS - 1..]) {
-        if let Some(span) = normalised.get(start..end) {
-            keep(&mut least, xxh3_64_with_seed(span.as_bytes(), ITEM_SEED));
-        }
     }
     least
 }
