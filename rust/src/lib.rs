@@ -14,6 +14,7 @@ mod gate;
 mod ids;
 mod intern;
 mod interop;
+mod intersect;
 mod items;
 mod masks;
 mod normalise;

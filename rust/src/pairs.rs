@@ -1,8 +1,10 @@
 //! Pair scoring by intersecting each account's sorted token list: the evidence two
 //! accounts share, read from their own tokens only, never by listing one account's
 //! tokens for each of its pairs. Memory is the token rows (4 bytes each, plus 8 per
-//! account), the per-token evidence and the pairs that link; time is, per candidate
-//! pair, the smaller token list times the logarithm of the larger.
+//! account), the per-token evidence, the pairs that link and, per thread, one bit per
+//! token number; time is, per candidate pair, the second account's token list, tested
+//! against the first's held as bits (`intersect::TokenSet`), or, where the second's is
+//! far longer, the first's times the logarithm of the second's.
 
 use arrow_array::{
     Array, BooleanArray, Float64Array, Int64Array, UInt32Array, UInt64Array, UInt8Array,
@@ -10,6 +12,8 @@ use arrow_array::{
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use rayon::prelude::*;
+
+use crate::intersect::TokenSet;
 
 /// Misses, -ln(1 - w), are integers in units of 1 / MISS_SCALE: sums of them are exact
 /// in any order.
@@ -232,46 +236,6 @@ impl AccountTokens {
     }
 }
 
-/// Calls `shared` with each value in both sorted, distinct lists, in order: a merge when
-/// they are alike in length, else each of the shorter list looked up in the longer by
-/// galloping.
-pub(crate) fn intersect(x: &[u32], y: &[u32], mut shared: impl FnMut(u32)) {
-    let (small, large) = if x.len() <= y.len() { (x, y) } else { (y, x) };
-    if small.len() * 8 < large.len() {
-        let mut rest = large;
-        for &value in small {
-            let mut step = 1;
-            while step < rest.len() && rest[step] < value {
-                step *= 2;
-            }
-            let window = &rest[..rest.len().min(step + 1)];
-            match window.binary_search(&value) {
-                Ok(at) => {
-                    shared(value);
-                    rest = &rest[at + 1..];
-                }
-                Err(at) => rest = &rest[at..],
-            }
-            if rest.is_empty() {
-                break;
-            }
-        }
-        return;
-    }
-    let (mut i, mut j) = (0, 0);
-    while i < small.len() && j < large.len() {
-        match small[i].cmp(&large[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared(small[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-}
-
 /// A scored pair: its key, similarity and the kinds it shares (bit k: kind k).
 pub type Scored = (u64, f64, u16);
 
@@ -279,7 +243,7 @@ pub type Scored = (u64, f64, u16);
 /// is specific: within a kind, misses add (a noisy-OR of its values) up to the kind's
 /// cap; a family counts its strongest kind; families add in order.
 fn similarity(
-    first: &[u32],
+    first: &TokenSet,
     second: &[u32],
     evidence: &TokenEvidence,
     weights: &Weights,
@@ -287,7 +251,7 @@ fn similarity(
     let mut misses = [0i64; MAX_KINDS];
     let mut kinds = 0u16;
     let mut specific = false;
-    intersect(first, second, |token| {
+    first.intersect(second, |token| {
         let index = token as usize;
         let kind = evidence.kind[index] as usize;
         misses[kind] += evidence.miss[index];
@@ -363,14 +327,40 @@ pub fn score(
 ) -> Result<Vec<Scored>, PairError> {
     check(evidence, weights)?;
     let keys = pair_keys(pairs, table.offsets.len() - 1)?;
-    Ok(keys
-        .par_iter()
-        .filter_map(|&pair| {
-            let (a, b) = ends(pair);
-            let (total, kinds, specific) = similarity(table.of(a), table.of(b), evidence, weights);
-            (specific && total >= min_similarity).then_some((pair, total, kinds))
-        })
+    let tokens = evidence.kind.len();
+    // Pairs come in runs of one first account (sorted keys make one run per account):
+    // its tokens are held as bits once for the run (see `TokenSet`).
+    Ok(runs_of_first(&keys)
+        .into_par_iter()
+        .map_init(
+            || TokenSet::new(tokens),
+            |set, run| {
+                set.hold(table.of(ends(run[0]).0));
+                run.iter()
+                    .filter_map(|&pair| {
+                        let (_, b) = ends(pair);
+                        let (total, kinds, specific) =
+                            similarity(set, table.of(b), evidence, weights);
+                        (specific && total >= min_similarity).then_some((pair, total, kinds))
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+        .flatten_iter()
         .collect())
+}
+
+/// `keys` cut into runs of consecutive pairs with the same first account, in order.
+pub(crate) fn runs_of_first(keys: &[u64]) -> Vec<&[u64]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for at in 1..=keys.len() {
+        if at == keys.len() || keys[at] / PAIR_BASE != keys[start] / PAIR_BASE {
+            runs.push(&keys[start..at]);
+            start = at;
+        }
+    }
+    runs
 }
 
 /// Each account's strongest partner (one per code below `accounts`): the other end of
@@ -445,29 +435,6 @@ mod tests {
 
     fn miss(weight: f64) -> i64 {
         (-(1.0 - weight).ln() * MISS_SCALE).round() as i64
-    }
-
-    #[test]
-    fn intersection_by_merge_and_by_galloping_agree() {
-        let large: Vec<u32> = (0..1000).map(|value| value * 3).collect();
-        for small in [
-            vec![0, 3, 4, 2997, 5000],
-            vec![1, 2],
-            vec![],
-            (0..400).collect(),
-        ] {
-            let mut found = Vec::new();
-            intersect(&small, &large, |value| found.push(value));
-            let expected: Vec<u32> = small
-                .iter()
-                .copied()
-                .filter(|value| large.binary_search(value).is_ok())
-                .collect();
-            assert_eq!(found, expected);
-            let mut swapped = Vec::new();
-            intersect(&large, &small, |value| swapped.push(value));
-            assert_eq!(swapped, expected);
-        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 use arrow_data::ArrayData;
 use rayon::prelude::*;
 
-use crate::pairs::{ends, intersect, pair_keys, AccountTokens, PairError, PAIR_BASE};
+use crate::intersect::{intersect, TokenSet};
+use crate::pairs::{ends, pair_keys, AccountTokens, PairError, PAIR_BASE};
 
 /// Pairs of accounts that are within `window` places of each other in the sorted
 /// holder lists of at least `min_hits` of the tokens they hold, with how many tokens
@@ -22,12 +23,12 @@ pub fn window_pairs(
     min_hits: u32,
     min_shared: u32,
 ) -> Vec<(u64, u32)> {
-    window_partners(table, holders, window, |a, b, hits| {
+    window_partners(table, holders, window, |set, a, b, hits| {
         if hits < min_hits {
             return None;
         }
         let mut shared = 0u32;
-        intersect(table.of(a), table.of(b as usize), |_| shared += 1);
+        set.intersect(table.of(b as usize), |_| shared += 1);
         (shared >= min_shared).then_some((pair_key(a, b), shared))
     })
 }
@@ -35,46 +36,52 @@ pub fn window_pairs(
 /// The keys of every pair of accounts within `window` places of each other in the
 /// sorted holder list of some token, sorted: the candidate pairs of linking.
 pub fn window_pair_keys(table: &AccountTokens, holders: &AccountTokens, window: usize) -> Vec<u64> {
-    window_partners(table, holders, window, |a, b, _| Some(pair_key(a, b)))
+    window_partners(table, holders, window, |_, a, b, _| Some(pair_key(a, b)))
 }
 
 /// For each account `a` (in code order, on all cores) and each later account `b` within
-/// `window` places of it in a token's holder list, `keep(a, b, hits)` with the number of
-/// tokens that put them so: what it returns, in order of `a`, then `b`.
+/// `window` places of it in a token's holder list, `keep(set, a, b, hits)` with the
+/// number of tokens that put them so and `a`'s tokens held in `set`: what it returns, in
+/// order of `a`, then `b`.
 fn window_partners<T: Send>(
     table: &AccountTokens,
     holders: &AccountTokens,
     window: usize,
-    keep: impl Fn(usize, u32, u32) -> Option<T> + Sync,
+    keep: impl Fn(&TokenSet, usize, u32, u32) -> Option<T> + Sync,
 ) -> Vec<T> {
     let accounts = table.offsets.len() - 1;
+    let tokens = holders.offsets.len() - 1;
     let per_account: Vec<Vec<T>> = (0..accounts)
         .into_par_iter()
-        .map(|a| {
-            let code = a as u32;
-            let mut partners: Vec<u32> = Vec::new();
-            for &token in table.of(a) {
-                let list = holders.of(token as usize);
-                let Ok(at) = list.binary_search(&code) else {
-                    continue;
-                };
-                let end = list.len().min(at + window + 1);
-                partners.extend_from_slice(&list[at + 1..end]);
-            }
-            partners.sort_unstable();
-            let mut found = Vec::new();
-            let mut start = 0;
-            while start < partners.len() {
-                let b = partners[start];
-                let mut end = start;
-                while end < partners.len() && partners[end] == b {
-                    end += 1;
+        .map_init(
+            || TokenSet::new(tokens),
+            |set, a| {
+                set.hold(table.of(a));
+                let code = a as u32;
+                let mut partners: Vec<u32> = Vec::new();
+                for &token in table.of(a) {
+                    let list = holders.of(token as usize);
+                    let Ok(at) = list.binary_search(&code) else {
+                        continue;
+                    };
+                    let end = list.len().min(at + window + 1);
+                    partners.extend_from_slice(&list[at + 1..end]);
                 }
-                found.extend(keep(a, b, (end - start) as u32));
-                start = end;
-            }
-            found
-        })
+                partners.sort_unstable();
+                let mut found = Vec::new();
+                let mut start = 0;
+                while start < partners.len() {
+                    let b = partners[start];
+                    let mut end = start;
+                    while end < partners.len() && partners[end] == b {
+                        end += 1;
+                    }
+                    found.extend(keep(set, a, b, (end - start) as u32));
+                    start = end;
+                }
+                found
+            },
+        )
         .collect();
     let mut all = Vec::with_capacity(per_account.iter().map(Vec::len).sum());
     for found in per_account {

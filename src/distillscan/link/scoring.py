@@ -3,9 +3,13 @@
 The compiled core scores each candidate pair by intersecting the two accounts' sorted
 token lists (`_core.score_pairs`), on all cores, keeping the pairs that link. Memory is
 bounded by the token rows (4 bytes each, plus 8 bytes an account), one row of evidence
-per token, the candidate pairs (their 8-byte keys) and the linked pairs: never by the
+per token, the candidate pairs (their 8-byte keys), the linked pairs and one bit per
+token number per thread: never by the
 tokens an account holds times its pairs, nor by the (pair, token) rows they share.
-Time is, per candidate pair, the shorter token list times the logarithm of the longer.
+Time is, per candidate pair, about one of the two token lists: each account's tokens
+are held as bits once for all its pairs, and each partner's list is tested against them
+(on the 10M-request real-text log, 4.5M candidate pairs scored in 0.7 s against 2.9 s
+by merging the two lists of every pair).
 
 Before it, shared (pair, token) rows were listed in chunks and reduced by Polars
 group-bys: on the 1M-request adversarial log (1,000 accounts × 2,500 IPs) linking took
