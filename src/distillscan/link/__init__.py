@@ -8,7 +8,8 @@ LINK_THRESHOLD are linked and the groups are the connected components (`groups`)
 Accounts whose task items overlap beyond chance link too (`coharvest`), pair by pair
 and, for accounts too quiet for any pair to pass, by the signature items of the
 groups those pairs form (`attach`). An account left alone that shares a payment
-method with someone is attached to them (`cards`), which never merges two groups.
+method with someone is attached to them (`cards`), and one that uses two of a group's
+own system prompts to that group (`families`); neither ever merges two groups.
 No weak family can link two accounts alone; it takes a strong one, or several together.
 
 Memory, beyond the evidence-token table (tokens held by two or more accounts): the

@@ -14,6 +14,7 @@ from distillscan.link.candidates import candidate_pair_keys, pair_ends, pair_key
 from distillscan.link.cards import card_attachments, specific_cards
 from distillscan.link.coharvest import coharvest_links, significant_item_pairs
 from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
+from distillscan.link.families import family_attachments
 from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, named
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
@@ -90,7 +91,18 @@ def link_accounts(
             similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(1 << KIND_NAMES.index("payment"), dtype=pl.UInt16)
         ),
     ])
-    roots = component_frame(linked.select(*pair_ends(pl.col("pair")))).select(
+    components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
+    # Accounts still alone that use two of a group's own system prompts join it (`families`).
+    joined = family_attachments(aggregates, system_families, components, codes)
+    if not joined.is_empty():
+        linked = pl.concat([
+            linked,
+            joined.select(pair=pair_key(pl.col("a"), pl.col("b"))).with_columns(
+                similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(1 << KIND_NAMES.index("system"), dtype=pl.UInt16)
+            ),
+        ])
+        components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
+    roots = components.select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),
     )

@@ -1,0 +1,73 @@
+"""Lone accounts join the group whose own system prompts they use: two of them, never one."""
+
+from __future__ import annotations
+
+import random
+
+from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
+from distillscan.link import link_accounts
+from tests.helpers import aggregate, at, requests_frame
+
+ANALYST = "You are the crew's data analyst. Read the table, compute every ratio asked and report them as JSON only."
+AGENT = "You are the crew's tool runner. Call exactly one tool per turn and never explain the call you make."
+HELPER = "You are a helpful assistant. Answer clearly and kindly, and ask when the question is unclear."
+WORDS = ["river", "apple", "quantum", "garden", "violin", "harbor", "lantern", "meadow", "copper", "falcon"]
+
+
+def _own_words(seed: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) for _ in range(14))
+
+
+def _request(account: str, n: int, system: str | None, prompt: str) -> dict:
+    return {"account_id": account, "timestamp": at(hours=n % 24, minutes=n % 60), "system": system, "prompt": prompt,
+            "payment_fingerprint": f"card-{account}", "ip": f"81.{n % 250}.{n // 250 % 250}.1"}
+
+
+def _groups(rows: list[dict]) -> dict[str, str]:
+    aggregates = aggregate(requests_frame(rows))
+    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    linkage = link_accounts(aggregates, templates, cluster_system_prompts(aggregates.systems))
+    return dict(linkage.membership.iter_rows())
+
+
+def _crew(size: int = 12) -> list[dict]:
+    """A crew linked by one template, each member also running the crew's two prompts."""
+    rows = []
+    for i in range(size):
+        for j in range(6):
+            n = i * 100 + j
+            rows.append(_request(f"crew{i:02d}", n, None, f"Grade answer {n} against the rubric: reason step by step."))
+        rows.append(_request(f"crew{i:02d}", i * 100 + 50, ANALYST, _own_words(i * 100 + 50)))
+        rows.append(_request(f"crew{i:02d}", i * 100 + 51, AGENT, _own_words(i * 100 + 51)))
+        rows.append(_request(f"crew{i:02d}", i * 100 + 52, HELPER, _own_words(i * 100 + 52)))
+    return rows
+
+
+def test_a_lone_account_using_two_of_a_groups_own_prompts_joins_it() -> None:
+    rows = _crew()
+    rows += [_request("quiet", 5000, ANALYST, _own_words(5000)), _request("quiet", 5001, AGENT, _own_words(5001))]
+    # Another lone holder of the analyst prompt, which it alone does not earn: the crew
+    # are 12 of its 14 holders, still the crew's own.
+    rows += [_request("one", 6000, ANALYST, _own_words(6000)), _request("one", 6001, None, _own_words(6001))]
+    groups = _groups(rows)
+    assert groups["quiet"] == groups["crew00"] == groups["crew11"]
+    assert groups["one"] != groups["crew00"]
+
+
+def test_a_prompt_many_outsiders_use_is_no_groups_own() -> None:
+    # Twelve strangers also use the helper prompt: its holders are half the crew's, so a
+    # stranger using it and the crew's analyst prompt holds one of the crew's own.
+    rows = _crew()
+    rows += [_request(f"user{k}", 7000 + k, HELPER, _own_words(7000 + k)) for k in range(12)]
+    rows += [_request("mixed", 8000, HELPER, _own_words(8000)), _request("mixed", 8001, ANALYST, _own_words(8001))]
+    groups = _groups(rows)
+    assert groups["mixed"] != groups["crew00"]
+    assert len({groups[f"user{k}"] for k in range(12)}) == 12
+
+
+def test_a_small_group_owns_no_prompts() -> None:
+    rows = _crew(size=6)
+    rows += [_request("quiet", 5000, ANALYST, _own_words(5000)), _request("quiet", 5001, AGENT, _own_words(5001))]
+    groups = _groups(rows)
+    assert groups["crew00"] == groups["crew05"] != groups["quiet"]
