@@ -7,6 +7,7 @@ import random
 import polars as pl
 
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
+from distillscan.graph import component_frame
 from distillscan.link import group_id_for, link_accounts
 from distillscan.link.candidates import pair_key
 from distillscan.link.evidence import (
@@ -16,7 +17,7 @@ from distillscan.link.evidence import (
     evidence_tokens,
     token_number,
 )
-from distillscan.link.groups import _strongest_links
+from distillscan.link.groups import _strongest_links, _with_leaves
 from tests.helpers import aggregate, at, requests_frame
 
 POPULAR_SYSTEM = (
@@ -266,3 +267,12 @@ def test_addresses_match_among_rotating_accounts_and_among_stable_ones_never_acr
     tokens = evidence_tokens(aggregates, templates, cluster_system_prompts(aggregates.systems))
     holders = tokens.filter(pl.col("kind") == "ip").group_by("value").agg(pl.col("account_id").sort())
     assert sorted(holders.get_column("account_id").to_list()) == [["office1", "office2"], ["rot0", "rot1", "rot2"]]
+
+
+def test_leaves_join_their_partners_component_as_linking_them_would() -> None:
+    edges = pl.DataFrame({"a": [5, 6, 20], "b": [6, 9, 21]}, schema={"a": pl.UInt32, "b": pl.UInt32})
+    # Leaf 2 is smaller than its component's root (5), so it becomes the root.
+    leaves = pl.DataFrame({"account": [2, 30], "partner": [9, 21]}, schema={"account": pl.UInt32, "partner": pl.UInt32})
+    grown = _with_leaves(component_frame(edges), leaves)
+    assert grown.equals(component_frame(pl.concat([edges, leaves.select(a="account", b="partner")])))
+    assert dict(grown.iter_rows())[6] == 2

@@ -35,16 +35,16 @@ SIGNATURE_SHARE: Final = 0.75
 # ... and a lone account is attached when it uses this many of one group's own families.
 MIN_OWN_FAMILIES: Final = 2
 
-_EDGE_SCHEMA: Final = {"a": pl.UInt32, "b": pl.UInt32}
+_EDGE_SCHEMA: Final = {"account": pl.UInt32, "partner": pl.UInt32}
 
 
 def family_attachments(
     aggregates: Aggregates, system_families: pl.DataFrame, roots: pl.DataFrame, codes: pl.DataFrame
 ) -> pl.DataFrame:
-    """(a, b) account codes, a < b: each account in none of the linked pairs (`roots`:
+    """(account, partner) codes: each account in none of the linked pairs (`roots`:
     `node`, `root` codes of every linked account) that uses MIN_OWN_FAMILIES of one
     group's own prompt families, with the smallest-coded member of that group that uses
-    one of them. A group is a component of MIN_GROUP_SIZE or more; an account that
+    one of them, sorted by account. A group is a component of MIN_GROUP_SIZE or more; an account that
     qualifies for several groups goes to the one whose families it uses most (ties:
     the smaller root). `codes` maps account_id → code."""
     used = _families_used(aggregates, system_families, codes)
@@ -68,10 +68,7 @@ def family_attachments(
         .sort("account", "families", "group", descending=[False, True, False])
         .unique("account", keep="first")
     )
-    return chosen.select(
-        a=pl.min_horizontal("account", "partner").cast(pl.UInt32),
-        b=pl.max_horizontal("account", "partner").cast(pl.UInt32),
-    ).sort("a", "b")
+    return chosen.select(pl.col("account", "partner").cast(pl.UInt32)).sort("account")
 
 
 def _families_used(aggregates: Aggregates, system_families: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:

@@ -97,11 +97,11 @@ def link_accounts(
     if not joined.is_empty():
         linked = pl.concat([
             linked,
-            joined.select(pair=pair_key(pl.col("a"), pl.col("b"))).with_columns(
+            joined.select(pair=pair_key(pl.col("account"), pl.col("partner"))).with_columns(
                 similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(1 << KIND_NAMES.index("system"), dtype=pl.UInt16)
             ),
         ])
-        components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
+        components = _with_leaves(components, joined)
     roots = components.select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),
@@ -118,6 +118,18 @@ def link_accounts(
         edges=_strongest_links(linked, codes),
         tokens=pl.concat([content, _item_tokens(item_keys, codes, content)]),
     )
+
+
+def _with_leaves(components: pl.DataFrame, leaves: pl.DataFrame) -> pl.DataFrame:
+    """`components` (node, root: its smallest node; sorted by node) with each leaf
+    (account, partner: an account in no component, linked to one of its members) in its
+    partner's component, roots kept the smallest node: what `component_frame` would give
+    with the leaves' links added, without joining every linked pair again."""
+    grown = pl.concat([
+        components,
+        leaves.join(components, left_on="partner", right_on="node").select(node="account", root="root"),
+    ])
+    return grown.with_columns(root=pl.col("node").min().over("root")).sort("node")
 
 
 def _item_tokens(item_keys: pl.Series, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
