@@ -78,29 +78,16 @@ def link_accounts(
     keys = linked.get_column("pair")
     linked_both_ways = keys.filter(keys.is_in(item_keys.implode()))
     item_only = item_keys.filter(~item_keys.is_in(linked_both_ways.implode()))
-    linked = pl.concat([
-        linked,
-        pl.DataFrame({"pair": item_only}).with_columns(
-            similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(ITEMS_BIT, dtype=pl.UInt16)
-        ),
-    ])
+    linked = pl.concat([linked, _rule_links(item_only, ITEMS_BIT)])
     # Accounts still alone that share a card with someone are attached (`cards`).
-    linked = pl.concat([
-        linked,
-        pl.DataFrame({"pair": card_attachments(cards, linked, codes.height)}).with_columns(
-            similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(1 << KIND_NAMES.index("payment"), dtype=pl.UInt16)
-        ),
-    ])
+    card_keys = card_attachments(cards, linked, codes.height)
+    linked = pl.concat([linked, _rule_links(card_keys, 1 << KIND_NAMES.index("payment"))])
     components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
     # Accounts still alone that use two of a group's own system prompts join it (`families`).
     joined = family_attachments(aggregates, system_families, components, codes)
     if not joined.is_empty():
-        linked = pl.concat([
-            linked,
-            joined.select(pair=pair_key(pl.col("account"), pl.col("partner"))).with_columns(
-                similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(1 << KIND_NAMES.index("system"), dtype=pl.UInt16)
-            ),
-        ])
+        family_keys = joined.select(pair=pair_key(pl.col("account"), pl.col("partner"))).get_column("pair")
+        linked = pl.concat([linked, _rule_links(family_keys, 1 << KIND_NAMES.index("system"))])
         components = _with_leaves(components, joined)
     roots = components.select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
@@ -117,6 +104,14 @@ def link_accounts(
         membership=membership,
         edges=_strongest_links(linked, codes),
         tokens=pl.concat([content, _item_tokens(item_keys, codes, content)]),
+    )
+
+
+def _rule_links(keys: pl.Series, kind_bit: int) -> pl.DataFrame:
+    """Links made by a rule rather than scored (co-harvested items, attachments), shaped
+    like linked pairs: `pair` keys at LINK_THRESHOLD, with the kind bit that made them."""
+    return pl.DataFrame({"pair": keys}).with_columns(
+        similarity=pl.lit(LINK_THRESHOLD), kinds=pl.lit(kind_bit, dtype=pl.UInt16)
     )
 
 
