@@ -351,7 +351,7 @@ pub fn score(
 }
 
 /// `keys` cut into runs of consecutive pairs with the same first account, in order.
-pub(crate) fn runs_of_first(keys: &[u64]) -> Vec<&[u64]> {
+fn runs_of_first(keys: &[u64]) -> Vec<&[u64]> {
     let mut runs = Vec::new();
     let mut start = 0;
     for at in 1..=keys.len() {
