@@ -1,4 +1,5 @@
-"""Lone accounts join the group whose own system prompts they use: two of them, never one."""
+"""Lone accounts and small crews join the group whose own system prompts they use: two of
+them, never one."""
 
 from __future__ import annotations
 
@@ -53,6 +54,17 @@ def test_a_lone_account_using_two_of_a_groups_own_prompts_joins_it() -> None:
     groups = _groups(rows)
     assert groups["quiet"] == groups["crew00"] == groups["crew11"]
     assert groups["one"] != groups["crew00"]
+
+
+def test_a_pair_sharing_a_card_and_two_of_a_groups_own_prompts_joins_it() -> None:
+    # Two quiet accounts paying with one card are attached to each other (`cards`); the
+    # pair, one of the crew's prompts each, joins the crew.
+    rows = _crew()
+    rows += [_request("quietA", 5000, ANALYST, _own_words(5000)), _request("quietB", 5001, AGENT, _own_words(5001))]
+    for row in rows[-2:]:
+        row["payment_fingerprint"] = "card-shared-by-the-pair"
+    groups = _groups(rows)
+    assert groups["quietA"] == groups["quietB"] == groups["crew00"]
 
 
 def test_a_prompt_many_outsiders_use_is_no_groups_own() -> None:

@@ -270,9 +270,13 @@ def test_addresses_match_among_rotating_accounts_and_among_stable_ones_never_acr
 
 
 def test_leaves_join_their_partners_component_as_linking_them_would() -> None:
-    edges = pl.DataFrame({"a": [5, 6, 20], "b": [6, 9, 21]}, schema={"a": pl.UInt32, "b": pl.UInt32})
-    # Leaf 2 is smaller than its component's root (5), so it becomes the root.
-    leaves = pl.DataFrame({"account": [2, 30], "partner": [9, 21]}, schema={"account": pl.UInt32, "partner": pl.UInt32})
+    edges = pl.DataFrame({"a": [5, 6, 20, 40], "b": [6, 9, 21, 41]}, schema={"a": pl.UInt32, "b": pl.UInt32})
+    # Leaf 2 is smaller than its component's root (5), so it becomes the root; leaf 40
+    # is the root of a small component, which moves whole.
+    leaves = pl.DataFrame(
+        {"account": [2, 30, 40], "partner": [9, 21, 6]}, schema={"account": pl.UInt32, "partner": pl.UInt32}
+    )
     grown = _with_leaves(component_frame(edges), leaves)
     assert grown.equals(component_frame(pl.concat([edges, leaves.select(a="account", b="partner")])))
-    assert dict(grown.iter_rows())[6] == 2
+    roots = dict(grown.iter_rows())
+    assert roots[6] == roots[41] == 2

@@ -1,21 +1,26 @@
-"""Accounts that link to nobody, attached to a group whose own system prompts they use.
+"""Accounts that link to nobody, and small crews, attached to a group whose own system
+prompts they use.
 
 A system prompt is configuration: an operator sets it once for a crew of accounts, and
 strangers either share a product's prompt or write their own. A prompt family that
 mostly one group's members use (SIGNATURE_SHARE of its holders, and at least
-MIN_GROUP_SIZE of them) is that group's own; an account in no linked pair that uses
-MIN_OWN_FAMILIES or more of one group's own families is attached to it. Without payment
-columns a hydra's small accounts (a handful of requests, each in another frame, from
-rotating exits) share no token any pair test can weigh: at 1M requests 176 of the 194
-it lost used a prompt family only the hydra uses.
+MIN_GROUP_SIZE of them) is that group's own; an account in no linked pair, or a
+component of fewer than MIN_GROUP_SIZE accounts, whose accounts use MIN_OWN_FAMILIES or
+more of one group's own families is attached to it. Without payment columns a hydra's
+small accounts (a handful of requests, each in another frame, from rotating exits)
+share no token any pair test can weigh: at 1M requests 176 of the 194 it lost used a
+prompt family only the hydra uses. With them, two such accounts sharing a card are
+attached to each other (`cards`) and form a pair of their own: at 10M requests 11 of
+the hydra's 36 groups were such pairs, each using two or more of its families.
 
 The lost accounts are themselves holders outside the group, so the share must leave
 room for them: at 0.9, families of the hydra's with a tenth of their holders lost
 (91-94% at 1M) sat at the edge. Two families, not one: a campaign that drives a popular
 agent holds most of the agent's prompt family too (82% of its 1,089 holders at 1M),
 and at one family the agent's 200 benign users would have been attached; none of them
-uses a second family of the hydra's. As with cards, only lone accounts are attached,
-each by one link, so no two groups merge this way.
+uses a second family of the hydra's. Only lone accounts and components too small to own
+a family are attached, each by one link to a group large enough to own one, so no two
+such groups merge this way.
 
 Memory: one row per (account, prompt family) used, and per group its own families.
 """
@@ -39,16 +44,18 @@ _EDGE_SCHEMA: Final = {"account": pl.UInt32, "partner": pl.UInt32}
 
 
 def family_attachments(
-    aggregates: Aggregates, system_families: pl.DataFrame, roots: pl.DataFrame, codes: pl.DataFrame
+    aggregates: Aggregates, system_families: pl.DataFrame, components: pl.DataFrame, codes: pl.DataFrame
 ) -> pl.DataFrame:
-    """(account, partner) codes: each account in none of the linked pairs (`roots`:
-    `node`, `root` codes of every linked account) that uses MIN_OWN_FAMILIES of one
-    group's own prompt families, with the smallest-coded member of that group that uses
-    one of them, sorted by account. A group is a component of MIN_GROUP_SIZE or more; an account that
-    qualifies for several groups goes to the one whose families it uses most (ties:
-    the smaller root). `codes` maps account_id → code."""
+    """(account, partner) codes: each crew that uses MIN_OWN_FAMILIES of one group's own
+    prompt families, by its smallest account, with the smallest-coded member of that
+    group that uses one of them, sorted by account. `components` holds `node`, `root`
+    codes of every linked account; a group is a component of MIN_GROUP_SIZE or more, a
+    crew an account in none of them or a smaller component, whose families are those any
+    of its accounts uses. A crew that qualifies for several groups goes to the one whose
+    families it uses most (ties: the smaller root). `codes` maps account_id → code."""
     used = _families_used(aggregates, system_families, codes)
-    group_of = roots.select(account="node", group="root").filter(pl.len().over("group") >= MIN_GROUP_SIZE)
+    sized = components.select(account="node", group="root", size=pl.len().over("root"))
+    group_of = sized.filter(pl.col("size") >= MIN_GROUP_SIZE).drop("size")
     if used.is_empty() or group_of.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     holders = used.group_by("family").agg(holders=pl.len())
@@ -59,9 +66,14 @@ def family_attachments(
         .join(holders, on="family")
         .filter(pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= SIGNATURE_SHARE * pl.col("holders"))
     )
-    lone = used.join(roots.select(account="node"), on="account", how="anti")
+    crews = (
+        used.join(sized, on="account", how="left")
+        .filter(pl.col("size").is_null() | (pl.col("size") < MIN_GROUP_SIZE))
+        .select(account=pl.col("group").fill_null(pl.col("account")), family="family")
+        .unique()
+    )
     chosen = (
-        lone.join(own, on="family")
+        crews.join(own, on="family")
         .group_by("account", "group")
         .agg(families=pl.len(), partner=pl.col("first_member").min())
         .filter(pl.col("families") >= MIN_OWN_FAMILIES)

@@ -83,7 +83,8 @@ def link_accounts(
     card_keys = card_attachments(cards, linked, codes.height)
     linked = pl.concat([linked, _rule_links(card_keys, 1 << KIND_NAMES.index("payment"))])
     components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
-    # Accounts still alone that use two of a group's own system prompts join it (`families`).
+    # Accounts still alone, and components too small to own a prompt, that use two of a
+    # group's own system prompts join it (`families`).
     joined = family_attachments(aggregates, system_families, components, codes)
     if not joined.is_empty():
         family_keys = joined.select(pair=pair_key(pl.col("account"), pl.col("partner"))).get_column("pair")
@@ -117,13 +118,16 @@ def _rule_links(keys: pl.Series, kind_bit: int) -> pl.DataFrame:
 
 def _with_leaves(components: pl.DataFrame, leaves: pl.DataFrame) -> pl.DataFrame:
     """`components` (node, root: its smallest node; sorted by node) with each leaf
-    (account, partner: an account in no component, linked to one of its members) in its
-    partner's component, roots kept the smallest node: what `component_frame` would give
-    with the leaves' links added, without joining every linked pair again."""
-    grown = pl.concat([
-        components,
-        leaves.join(components, left_on="partner", right_on="node").select(node="account", root="root"),
-    ])
+    (account: an account in no component or a component's root; partner: a member of
+    another component) and its component joined to its partner's, roots kept the
+    smallest node: what `component_frame` would give with the leaves' links added,
+    without joining every linked pair again. No partner is itself a leaf."""
+    moves = leaves.join(components, left_on="partner", right_on="node").select(old="account", new="root")
+    lone = moves.join(components, left_on="old", right_on="node", how="anti").select(node="old", root="new")
+    moved = components.join(moves, left_on="root", right_on="old", how="left").select(
+        "node", root=pl.col("new").fill_null(pl.col("root"))
+    )
+    grown = pl.concat([moved, lone])
     return grown.with_columns(root=pl.col("node").min().over("root")).sort("node")
 
 
