@@ -17,6 +17,7 @@ mod interop;
 mod intersect;
 mod items;
 mod masks;
+mod near;
 mod normalise;
 mod pairs;
 mod patterns;
@@ -348,6 +349,36 @@ fn expected_shared(
     })
 }
 
+/// The root of each text of `texts` (a column `root`: the smallest row of its cluster of
+/// near duplicates, see `near::near_duplicate_roots`), shingled by `words` words (1 to
+/// 64) and joined at a Jaccard similarity of `min_jaccard`, checked on the shingle sets
+/// when `exact`, else estimated from the signatures.
+#[pyfunction]
+#[pyo3(name = "near_duplicate_roots")]
+fn near_duplicate_roots(
+    py: Python<'_>,
+    texts: &Bound<'_, PyAny>,
+    words: usize,
+    min_jaccard: f64,
+    exact: bool,
+) -> PyResult<ArrowColumns> {
+    if !(1..=64).contains(&words) {
+        return Err(PyValueError::new_err(format!(
+            "words must be 1 to 64, not {words}"
+        )));
+    }
+    detached(py, [(texts, "texts")], &["root"], |[texts]| {
+        let texts = TextColumn::new(texts)
+            .map_err(|error| format!("column \"texts\" is not text: {:?}", error.0))?;
+        if u32::try_from(texts.len()).is_err() {
+            return Err(format!("{} texts do not fit 32-bit rows", texts.len()));
+        }
+        let roots = near::near_duplicate_roots(&texts, words, min_jaccard, exact)
+            .map_err(|_| "a text column points outside its Arrow buffers".to_owned())?;
+        Ok(vec![Arc::new(UInt32Array::from(roots)) as ArrayRef])
+    })
+}
+
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -374,6 +405,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(window_pair_keys, module)?)?;
     module.add_function(wrap_pyfunction!(strongest_partners, module)?)?;
     module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
+    module.add_function(wrap_pyfunction!(near_duplicate_roots, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;
@@ -385,6 +417,9 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("FRAME_EDGE_WORDS", annotate::FRAME_EDGE_WORDS)?;
     module.add("SKELETON_SYSTEM_WORDS", annotate::SKELETON_SYSTEM_WORDS)?;
     module.add("SYSTEM_FAMILY_WORDS", annotate::SYSTEM_FAMILY_WORDS)?;
+    module.add("MINHASH_PERMUTATIONS", near::PERMUTATIONS)?;
+    module.add("MINHASH_BAND_ROWS", near::BAND_ROWS)?;
+    module.add("ALL_PAIRS_BUCKET", near::ALL_PAIRS_BUCKET)?;
     Ok(())
 }
 

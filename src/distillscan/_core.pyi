@@ -13,6 +13,9 @@ SYSTEM_CHARS: Final[int]
 FRAME_EDGE_WORDS: Final[int]
 SKELETON_SYSTEM_WORDS: Final[int]
 SYSTEM_FAMILY_WORDS: Final[int]
+MINHASH_PERMUTATIONS: Final[int]
+MINHASH_BAND_ROWS: Final[int]
+ALL_PAIRS_BUCKET: Final[int]
 
 class ArrowColumns:
     """Columns of one record batch, read by Polars with `pl.DataFrame(columns)`."""
@@ -94,3 +97,9 @@ def expected_shared(
     """A column `expected` per pair (UInt64 keys a·2³² + b): the larger of
     Σ_t mass[a][t]·size[b][t]/rows[t] and its mirror; `mass` and `size` are Float64
     columns of len(rows) values per account code, code after code."""
+
+def near_duplicate_roots(texts: _ArrowStreamExporter, words: int, min_jaccard: float, exact: bool) -> ArrowColumns:
+    """Column `root` (UInt32, one row per text): the smallest row of each text's cluster
+    of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), pairs joined
+    at a Jaccard similarity of `min_jaccard`, checked on the shingle sets when `exact`,
+    else estimated from the signatures."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 
 from distillscan.fingerprint import cluster
@@ -27,7 +26,7 @@ def test_cluster_templates_merges_paraphrases_only() -> None:
     assert 4 not in mapping  # one-off frames are never merged
 
 
-def test_near_duplicate_edges_do_not_depend_on_how_the_work_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_near_duplicate_edges_are_a_forest_that_ignores_the_items_order() -> None:
     wrappers = ["you are a careful analyst", "you are a careful reviewer", "act as a strict grader",
                 "you are a senior engineer"]
     tasks = ["summarise the report and list every risk", "summarise the report and list each risk",
@@ -38,33 +37,32 @@ def test_near_duplicate_edges_do_not_depend_on_how_the_work_is_cut(monkeypatch: 
                          schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
     whole = cluster._near_duplicate_edges(items, 3, 0.5)
     assert whole.height > len(wrappers)  # paraphrases pair up, within and across wrappers
-    monkeypatch.setattr(cluster, "SIGNATURE_CHUNK", 5)
-    monkeypatch.setattr(cluster, "BANDS_PER_PASS", 3)
-    monkeypatch.setattr(cluster, "VERIFY_CHUNK", 4)
-    assert_frame_equal(cluster._near_duplicate_edges(items, 3, 0.5), whole)
-    # Folding the verified pairs into a forest every few pairs, not once at the end.
-    monkeypatch.setattr(cluster, "FOREST_PAIRS", 1)
-    assert_frame_equal(cluster._near_duplicate_edges(items, 3, 0.5), whole)
-    # A forest: one edge per node joined to a smaller root.
+    shuffled = cluster._near_duplicate_edges(items.sample(fraction=1.0, shuffle=True, seed=7), 3, 0.5)
+    assert_frame_equal(shuffled.sort("b"), whole.sort("b"))
+    # A forest: one edge per node joined to its cluster's smallest id.
     assert whole["b"].is_unique().all() and (whole["a"] < whole["b"]).all()
+    assert set(whole["a"]).isdisjoint(set(whole["b"]))
 
 
-def test_exact_verification_keeps_pairs_by_their_true_jaccard(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Sets of 6 words: items 1-2 share 4 of 8 distinct words (0.5), items 1-3 share 2 of 10 (0.2).
+def test_short_frames_are_their_own_shingle_not_one_cluster() -> None:
+    # Frames of fewer words than a shingle: each is compared as a whole, so unrelated
+    # short frames never fall into one template together.
+    items = pl.DataFrame({"frame_fp": [1, 2, 3], "skeleton": ["thanks", "ok cool", "thanks"]},
+                         schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
+    assert cluster._near_duplicate_edges(items, 3, 0.5).rows() == [(1, 3)]
+
+
+def test_exact_verification_keeps_pairs_by_their_true_jaccard() -> None:
+    # Sets of 6 words: items 1-2 share 4 of 8 distinct words (0.5), items 1-3 and 2-3
+    # share 2 of 10 (0.2).
     items = pl.DataFrame({
         "frame_fp": [1, 2, 3],
         "skeleton": ["alpha beta gamma delta epsilon zeta", "alpha beta gamma delta eta theta",
                      "alpha beta iota kappa lambda mu"],
     }, schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
-    candidates = pl.DataFrame({"a": [1, 1, 2], "b": [2, 3, 3]}, schema={"a": pl.UInt64, "b": pl.UInt64})
-    sets = cluster._shingles(items.lazy(), 1).select(
-        "frame_fp", shingle=pl.col("shingle").list.eval(pl.element().hash(seed=3)).list.unique()
-    ).collect()
-    assert cluster._similar_sets(candidates, sets, 0.5).rows() == [(1, 2)]
-    assert cluster._similar_sets(candidates, sets, 0.2).sort("a", "b").rows() == [(1, 2), (1, 3), (2, 3)]
-    whole = cluster._near_duplicate_edges(items, 1, 0.5, exact=True)
-    monkeypatch.setattr(cluster, "EXACT_VERIFY_CHUNK", 1)
-    assert_frame_equal(cluster._near_duplicate_edges(items, 1, 0.5, exact=True), whole)
+    assert cluster._near_duplicate_edges(items, 1, 0.5, exact=True).rows() == [(1, 2)]
+    # At 0.2 the pairs join when LSH makes them candidates: 1 and 2 always do.
+    assert (1, 2) in cluster._near_duplicate_edges(items, 1, 0.2, exact=True).rows()
 
 
 def test_system_prompt_families_join_rewordings_not_strangers() -> None:
