@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from polars.testing import assert_frame_equal
 
 from distillscan.model.inputs import SkippedInput
-from distillscan.read import discover_sources, iter_shards, load_frame
+from distillscan.read import discover_sources, iter_shards, load_frame, read_batches
 from tests.read.helpers import (
     RECORDS,
     accounting,
@@ -56,3 +59,25 @@ def test_skip_errors_in_parquet_uses_zero_based_rows(tmp_path: Path) -> None:
     )
     (shard,) = iter_shards(discover_sources([str(path)]), skip_errors=True)
     assert accounting([shard]) == (6, 4, 2)
+    # Rows were dropped, so the file's row groups no longer line up with the frame's.
+    assert shard.read_rows is None
+
+
+def test_a_parquet_shard_reads_whole_row_groups(tmp_path: Path) -> None:
+    # A slice inside a row group decodes the whole group: batches are read a group at a time.
+    frame = typed_frame(RECORDS * 100)
+    path = tmp_path / "groups.parquet"
+    frame.write_parquet(path, row_group_size=70)
+    (shard,) = iter_shards(discover_sources([str(path)]))
+    assert shard.read_rows == 70
+    batches = list(read_batches(shard.frame, 40, shard.read_rows))
+    assert [batch.height for batch in batches] == [40, 30, 40, 30, 40, 30, 40, 30, 20]
+    assert_frame_equal(pl.concat(batches), shard.frame.collect())
+    uneven = tmp_path / "uneven.parquet"
+    pq.write_table(
+        pa.concat_tables([frame.head(50).to_arrow(), frame.slice(50, 80).to_arrow()]), uneven, row_group_size=50
+    )
+    with pq.ParquetFile(uneven) as written:
+        assert [written.metadata.row_group(i).num_rows for i in range(written.num_row_groups)] == [50, 50, 30]
+    (even_enough,) = iter_shards(discover_sources([str(uneven)]))
+    assert even_enough.read_rows == 50

@@ -20,6 +20,16 @@ def test_read_batches_gives_consecutive_non_empty_slices() -> None:
     assert list(read_batches(frame.clear().lazy(), 5)) == []
 
 
+def test_read_batches_reads_whole_units_and_cuts_them_into_batches() -> None:
+    frame = pl.DataFrame({"n": range(10)})
+    # Units of 3 rows, batches of 2: reads of 3 rows, never across a unit's middle.
+    assert [batch["n"].to_list() for batch in read_batches(frame.lazy(), 2, 3)] == [
+        [0, 1], [2], [3, 4], [5], [6, 7], [8], [9]
+    ]
+    # Units smaller than a batch: as many whole units as make a batch.
+    assert [batch.height for batch in read_batches(frame.lazy(), 4, 2)] == [4, 4, 2]
+
+
 def test_merge_skipped_keeps_the_first_location_and_sums_rows() -> None:
     records = [
         SkippedInput("a.jsonl", "malformed JSON", line=4, rows=2),

@@ -124,9 +124,12 @@ def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     return Aggregates.of(dict(zip(queries, pl.collect_all(list(queries.values())), strict=True)))
 
 
-def batch_parts(requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS) -> Iterator[Aggregates]:
-    """The partial aggregates of each batch of a shard, each batch annotated once."""
-    for batch in read_batches(requests, batch_rows):
+def batch_parts(
+    requests: pl.LazyFrame, batch_rows: int = BATCH_ROWS, read_rows: int | None = None
+) -> Iterator[Aggregates]:
+    """The partial aggregates of each batch of a shard, each batch annotated once
+    (`read_rows`: see `read_batches`)."""
+    for batch in read_batches(requests, batch_rows, read_rows):
         with stage("annotate"):
             annotated = annotate_requests(batch.lazy()).collect()
         with stage("batch aggregates"):

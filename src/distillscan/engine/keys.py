@@ -37,7 +37,7 @@ def shard_keys(shards: Iterable[Shard]) -> pl.Series:
         request_keys(batch).drop_nulls().unique()
         for shard in shards
         if "request_id" in shard.available
-        for batch in read_batches(shard.frame.select(IDENTITY_COLUMNS), BATCH_ROWS)
+        for batch in read_batches(shard.frame.select(IDENTITY_COLUMNS), BATCH_ROWS, shard.read_rows)
     ]
     keys: pl.Series = pl.concat([no_keys(), *runs]).unique().sort()
     return keys.rename("key")

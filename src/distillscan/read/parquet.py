@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 from pyarrow import ArrowException  # type: ignore[import-untyped]
@@ -31,6 +31,11 @@ from distillscan.read.rowgroups import (
 )
 from distillscan.read.shards import Shard
 from distillscan.schema import MESSAGES_COLUMN
+
+# Row groups up to this many rows are read whole, each once (see `read_batches`); a
+# larger one is read a batch at a time, decoding it for every batch, since holding it
+# whole would hold gigabytes of text.
+MAX_READ_ROWS: Final = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,9 @@ class ParquetReader(Reader):
                     SkippedInput(path, failed.reason, row=first_row, field=failed.field, rows=count)
                 )
             frame = frame.filter(plan.code().is_null())
-        yield Shard(source, frame.select(plan.exprs), rows_in, tuple(skipped), plan.available)
+        # Row groups line up with the frame's rows only when none was dropped.
+        read_rows = None if damaged or bad else _uniform_row_groups(path)
+        yield Shard(source, frame.select(plan.exprs), rows_in, tuple(skipped), plan.available, read_rows)
 
     def _checking_pass(
         self, plan: Plan, columns: dict[str, tuple[pl.Expr, pl.DataType]]
@@ -172,6 +179,18 @@ def _damaged_row_groups(
         return check(scan.slice(first, rows).with_row_index(ROW_NUMBER, offset=first))
 
     return groups, unreadable_row_groups(groups, probe, polars_message)
+
+
+def _uniform_row_groups(path: str) -> int | None:
+    """The file's row-group size when every group but the last has it and it is at most
+    MAX_READ_ROWS; None otherwise (or when the footer cannot be read here)."""
+    try:
+        groups = row_groups(path)
+    except (OSError, ArrowException):
+        return None
+    sizes = {group.rows for group in groups[:-1]}
+    size = sizes.pop() if len(sizes) == 1 else groups[0].rows if len(groups) == 1 else None
+    return size if size is not None and 0 < size <= MAX_READ_ROWS else None
 
 
 def _row_count(scan: pl.LazyFrame) -> int | None:

@@ -30,6 +30,9 @@ class Shard:
     skipped: tuple[SkippedInput, ...]
     available: frozenset[str]
     """Canonical columns present (or derived) in this shard."""
+    read_rows: int | None = None
+    """Rows to read from the source at a time, when a batch would cut its storage units:
+    a Parquet file's row-group size (see `read_batches`). None: a batch at a time."""
 
 
 def empty_frame() -> pl.LazyFrame:
@@ -57,20 +60,25 @@ def merge_skipped(records: Iterable[SkippedInput]) -> tuple[SkippedInput, ...]:
     return tuple(merged.values())
 
 
-def read_batches(requests: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """Consecutive non-empty slices of a shard, each read only when asked for.
+def read_batches(requests: pl.LazyFrame, batch_rows: int, read_rows: int | None = None) -> Iterator[pl.DataFrame]:
+    """Consecutive non-empty slices of a shard of at most `batch_rows` rows, read only
+    when asked for, a whole number of `read_rows` (at least `batch_rows`) at a time.
 
     `collect_batches` runs its producer ahead of a slow consumer and buffers what it
     read (measured: +1.2 GB after 12 batches of a 10M-row Parquet file while each batch
     was annotated); a slice is pushed down into the scan and reads only the row groups
-    it needs, so memory holds one batch.
+    it needs, so memory holds one read. A slice inside a row group decodes the whole
+    group, though: with pyarrow's default groups of 1,048,576 rows, reading 200k-row
+    slices of the 10M-row real-text log took 32.1 s against 5.6 s with 200k-row groups,
+    so a Parquet shard asks for its row groups whole (`Shard.read_rows`).
     """
+    step = read_rows * -(-batch_rows // read_rows) if read_rows else batch_rows
     offset = 0
     while True:
         with stage("read"):
-            batch = requests.slice(offset, batch_rows).collect()
-        if batch.height:
-            yield batch
-        if batch.height < batch_rows:
+            chunk = requests.slice(offset, step).collect()
+        for start in range(0, chunk.height, batch_rows):
+            yield chunk.slice(start, batch_rows)
+        if chunk.height < step:
             return
-        offset += batch_rows
+        offset += step
