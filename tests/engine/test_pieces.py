@@ -57,3 +57,7 @@ def test_ranges_read_exactly_the_rows_of_the_whole_file(tmp_path: Path, skip_err
     assert sum(shard.rows_in for shard in ranges) == whole.rows_in == 5_000
     assert ranges[0].skipped == whole.skipped and ranges[1].skipped == ()
     assert sum(record.rows for record in whole.skipped) == len(bad)
+    # A range starts at a row group, so it is read a group at a time as the file is,
+    # unless rows were dropped (then the groups no longer line up with the rows).
+    assert {shard.read_rows for shard in ranges} == {whole.read_rows}
+    assert whole.read_rows == (None if skip_errors else GROUP_ROWS)

@@ -112,4 +112,8 @@ def read_piece(piece: Piece, options: ScanOptions) -> Iterator[Shard]:
             raise WholeSourceNeeded from error
         lead = piece.part == 0
         skipped = shard.skipped if lead else ()
-        yield Shard(shard.source, frame, rows + sum(record.rows for record in skipped), skipped, shard.available)
+        # A piece starts at a row group, so the groups still line up with its rows.
+        yield Shard(
+            shard.source, frame, rows + sum(record.rows for record in skipped), skipped, shard.available,
+            shard.read_rows,
+        )
