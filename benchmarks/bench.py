@@ -46,6 +46,13 @@ for the (account, infrastructure value) table, which stays in memory, and for th
 linker, whose candidate pairs come from shared IPs.
 
     python benchmarks/bench.py --sizes 1000000 --adversarial
+
+`--row-group-rows N` measures each Parquet log rewritten with row groups of N rows (the
+generator writes 200k; pyarrow's default is 1,048,576, Spark's about 128 MB): a slice
+inside a row group decodes the whole group, so this is what readers of other writers'
+files pay.
+
+    python benchmarks/bench.py --sizes 10000000 --text corpora --row-group-rows 1048576
 """
 
 from __future__ import annotations
@@ -231,6 +238,21 @@ def _repeat(source: str, target: str, copies: int) -> None:
     ]).sink_parquet(target)
 
 
+def regrouped_log(source: Path, group_rows: int) -> Path:
+    """`source` (Parquet) rewritten with row groups of `group_rows` rows (made once)."""
+    target = source.with_name(f"{source.stem}_rg{group_rows}.parquet")
+    if not target.exists():
+        in_child(_regroup, str(source), f"{target}.partial", group_rows)
+        Path(f"{target}.partial").rename(target)
+    return target
+
+
+def _regroup(source: str, target: str, group_rows: int) -> None:
+    import polars as pl
+
+    pl.scan_parquet(source).sink_parquet(target, row_group_size=group_rows)
+
+
 def ip_pool(accounts: int, ips: int) -> int:
     """Addresses in the adversarial pool: a power of two (so any odd stride walks all of
     it), at least `ips` and `accounts` × `ips` / IP_HOLDERS."""
@@ -399,17 +421,20 @@ def stage_table(run: Measured) -> str:
 
 def describe(rows: int, args: argparse.Namespace) -> str:
     """How a benchmark log was made, when it is not a plain generated log."""
+    made = []
     if args.volume > 1:
-        return f" (accounts of {rows:,}, volume ×{args.volume})"
+        made.append(f"accounts of {rows:,}, volume ×{args.volume}")
     if args.repeat > 1:
-        return f" ({rows:,} ×{args.repeat})"
+        made.append(f"{rows:,} ×{args.repeat}")
     if args.adversarial:
         pool = ip_pool(args.adversarial_accounts, args.adversarial_ips)
-        return (
-            f" (adversarial: the {rows:,}-row log, {args.adversarial_accounts:,} accounts × "
-            f"{args.adversarial_ips:,} IPs from a pool of {pool:,})"
+        made.append(
+            f"adversarial: the {rows:,}-row log, {args.adversarial_accounts:,} accounts × "
+            f"{args.adversarial_ips:,} IPs from a pool of {pool:,}"
         )
-    return ""
+    if args.row_group_rows:
+        made.append(f"row groups of {args.row_group_rows:,} rows")
+    return f" ({'; '.join(made)})" if made else ""
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -429,6 +454,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="measure each log with its busiest accounts holding many distinct IPs each")
     parser.add_argument("--adversarial-accounts", type=int, default=1_000)
     parser.add_argument("--adversarial-ips", type=int, default=2_500)
+    parser.add_argument("--row-group-rows", type=int, default=None,
+                        help="measure each log rewritten with Parquet row groups of this many rows")
     parser.add_argument("--threads-compare", action="store_true", help="also scan with --threads 1")
     parser.add_argument("--max-load", type=float, default=None,
                         help="wait before each measurement until the 1-minute load average is at most this")
@@ -437,6 +464,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if sum([args.volume > 1, args.repeat > 1, args.adversarial]) > 1:
         parser.error("--volume, --repeat and --adversarial are separate measurements: give one")
+    if args.row_group_rows is not None and args.row_group_rows < 1:
+        parser.error("--row-group-rows must be at least 1")
     if args.corpora is not None and args.text != "corpora":
         parser.error("--corpora needs --text corpora")
     if args.text == "corpora":
@@ -466,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 parquet = repeated_log(parquet, args.repeat)
             if args.adversarial:
                 parquet = adversarial_log(parquet, args.adversarial_accounts, args.adversarial_ips)
+            if args.row_group_rows:
+                parquet = regrouped_log(parquet, args.row_group_rows)
             path = as_format(parquet, fmt)
             label = f"{count_rows(path, fmt):,}{describe(rows, args)}"
             run = measure(path, fmt, label, args.threads_compare, args.max_load)

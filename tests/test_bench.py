@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
 
@@ -46,3 +47,19 @@ def test_corpora_folder_needs_the_corpora_text(tmp_path: Path) -> None:
         capture_output=True, text=True,
     )
     assert result.returncode == 2 and "--corpora needs --text corpora" in result.stderr
+
+
+def test_the_harness_measures_a_log_rewritten_with_other_row_groups(tmp_path: Path) -> None:
+    results = tmp_path / "results.md"
+    command = [
+        sys.executable, str(BENCH), "--sizes", "10000", "--row-group-rows", "3000",
+        "--data", str(tmp_path / "data"), "--results", str(results),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    assert "(row groups of 3,000 rows)" in results.read_text(encoding="utf-8")
+    [regrouped] = (tmp_path / "data").glob("*_rg3000.parquet")
+    [generated] = (tmp_path / "data").glob("*_builtin.parquet")
+    with pq.ParquetFile(regrouped) as written:
+        sizes = [written.metadata.row_group(i).num_rows for i in range(written.num_row_groups)]
+    assert set(sizes[:-1]) == {3000} and sizes[-1] <= 3000
+    assert pl.read_parquet(regrouped).equals(pl.read_parquet(generated))
