@@ -165,12 +165,8 @@ def _read_shard(
 
 def _add_shard(shard: Shard, seen: SeenRequests, sink: PartSink, counted_elsewhere: pl.Series | None) -> None:
     """Add one shard's partial aggregates, without repeats, batch by batch."""
-    if "request_id" not in shard.available:
-        for part in batch_parts(shard.frame, read_rows=shard.read_rows):
-            sink.add(part)
-        return
     for piece in _without_repeats(shard, seen, counted_elsewhere):
-        for part in batch_parts(piece):
+        for part in batch_parts(piece, read_rows=shard.read_rows):
             sink.add(part)
 
 
@@ -178,6 +174,9 @@ def _without_repeats(
     shard: Shard, seen: SeenRequests, counted_elsewhere: pl.Series | None
 ) -> Iterator[pl.LazyFrame]:
     """The shard's rows as lazy pieces, repeated requests removed (see `dedupe`)."""
+    if "request_id" not in shard.available:
+        yield shard.frame
+        return
     for batch in read_batches(shard.frame, BATCH_ROWS, shard.read_rows):
         with stage("dedupe"):
             unique = seen.first_sightings(drop_counted(batch, counted_elsewhere, seen))

@@ -188,9 +188,9 @@ def _uniform_row_groups(path: str) -> int | None:
         groups = row_groups(path)
     except (OSError, ArrowException):
         return None
-    sizes = {group.rows for group in groups[:-1]}
-    size = sizes.pop() if len(sizes) == 1 else groups[0].rows if len(groups) == 1 else None
-    return size if size is not None and 0 < size <= MAX_READ_ROWS else None
+    sizes = {group.rows for group in (groups[:-1] if len(groups) > 1 else groups)}
+    size = sizes.pop() if len(sizes) == 1 else 0
+    return size if 0 < size <= MAX_READ_ROWS else None
 
 
 def _row_count(scan: pl.LazyFrame) -> int | None:
