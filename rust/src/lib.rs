@@ -351,8 +351,7 @@ fn expected_shared(
 
 /// The root of each text of `texts` (a column `root`: the smallest row of its cluster of
 /// near duplicates, see `near::near_duplicate_roots`), shingled by `words` words (1 to
-/// 64) and joined at a Jaccard similarity of `min_jaccard`, checked on the shingle sets
-/// when `exact`, else estimated from the signatures.
+/// 64) and joined at a Jaccard similarity of `min_jaccard`.
 #[pyfunction]
 #[pyo3(name = "near_duplicate_roots")]
 fn near_duplicate_roots(
@@ -360,7 +359,6 @@ fn near_duplicate_roots(
     texts: &Bound<'_, PyAny>,
     words: usize,
     min_jaccard: f64,
-    exact: bool,
 ) -> PyResult<ArrowColumns> {
     if !(1..=64).contains(&words) {
         return Err(PyValueError::new_err(format!(
@@ -373,7 +371,7 @@ fn near_duplicate_roots(
         if u32::try_from(texts.len()).is_err() {
             return Err(format!("{} texts do not fit 32-bit rows", texts.len()));
         }
-        let roots = near::near_duplicate_roots(&texts, words, min_jaccard, exact)
+        let roots = near::near_duplicate_roots(&texts, words, min_jaccard)
             .map_err(|_| "a text column points outside its Arrow buffers".to_owned())?;
         Ok(vec![Arc::new(UInt32Array::from(roots)) as ArrayRef])
     })

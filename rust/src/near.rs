@@ -1,9 +1,11 @@
 //! Near-duplicate clustering of texts (paraphrased templates, system prompt families):
 //! MinHash signatures over word shingles, locality-sensitive hashing in bands, each
-//! candidate pair verified and joined by union-find. Only the clusters are wanted, so no
-//! pair is kept: memory holds each text's signature (PERMUTATIONS hashes), its shingle
-//! hashes when pairs are verified exactly, one band's keys at a time and the union-find,
-//! all growing with the texts, never with the pairs.
+//! candidate pair checked on the true Jaccard similarity of its shingle sets and joined
+//! by union-find. An estimate from the signatures lets pairs well below the bar through,
+//! and single linkage chains them. Only the clusters are wanted, so no pair is kept:
+//! memory holds each text's signature (PERMUTATIONS hashes) and shingle hashes, one
+//! band's keys at a time and the union-find, all growing with the texts, never with the
+//! pairs.
 //!
 //! Deterministic whatever the thread count: signatures depend on a text alone, and the
 //! components of the verified pairs do not depend on the order they are found in.
@@ -104,7 +106,7 @@ impl Components {
         node
     }
 
-    /// Joins the components of `x` and `y` if `verify` holds; false when they were one.
+    /// Joins the components of `x` and `y` if they are apart and `verify` holds.
     fn join_if(&mut self, x: u32, y: u32, verify: impl FnOnce() -> bool) {
         let (root_x, root_y) = (self.find(x), self.find(y));
         if root_x == root_y || !verify() {
@@ -138,15 +140,13 @@ fn shared_count(x: &[u64], y: &[u64]) -> usize {
 }
 
 /// The root of each text of `texts` (a null reads as empty): the smallest index of its
-/// cluster, where texts are joined when a band of their signatures agrees and, checked,
-/// their `words`-word shingles have a Jaccard similarity of at least `min_jaccard`, on
-/// the shingle sets themselves when `exact`, else as the share of agreeing signature
-/// hashes estimates it. A text joined to nothing is its own root.
+/// cluster, where texts are joined when a band of their signatures agrees and their
+/// `words`-word shingle sets have a Jaccard similarity of at least `min_jaccard`. A text
+/// joined to nothing is its own root.
 pub fn near_duplicate_roots(
     texts: &TextColumn,
     words: usize,
     min_jaccard: f64,
-    exact: bool,
 ) -> Result<Vec<u32>, BadBuffer> {
     let count = texts.len();
     let shingled: Vec<([u64; PERMUTATIONS], Vec<u64>)> = (0..count)
@@ -155,27 +155,16 @@ pub fn near_duplicate_roots(
             let text = texts.bytes(row)?.unwrap_or_default();
             shingle_hashes(text, words, scratch);
             let sig = signature(scratch);
-            let set = if exact {
-                let mut set = scratch.clone();
-                set.sort_unstable();
-                set.dedup();
-                set
-            } else {
-                Vec::new()
-            };
+            let mut set = scratch.clone();
+            set.sort_unstable();
+            set.dedup();
             Ok((sig, set))
         })
         .collect::<Result<_, BadBuffer>>()?;
-    let agreeing = (min_jaccard * PERMUTATIONS as f64).ceil() as usize;
     let similar = |x: usize, y: usize| -> bool {
-        let (a, b) = (&shingled[x], &shingled[y]);
-        if exact {
-            let shared = shared_count(&a.1, &b.1);
-            let union = a.1.len() + b.1.len() - shared;
-            shared as f64 >= min_jaccard * union as f64
-        } else {
-            a.0.iter().zip(&b.0).filter(|(p, q)| p == q).count() >= agreeing
-        }
+        let (a, b) = (&shingled[x].1, &shingled[y].1);
+        let shared = shared_count(a, b);
+        shared as f64 >= min_jaccard * (a.len() + b.len() - shared) as f64
     };
     let mut components = Components::new(count);
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(count);
@@ -213,10 +202,10 @@ mod tests {
     use arrow_array::{Array, BinaryArray, StringArray};
     use proptest::prelude::*;
 
-    fn roots(texts: &[&str], words: usize, min_jaccard: f64, exact: bool) -> Vec<u32> {
+    fn roots(texts: &[&str], words: usize, min_jaccard: f64) -> Vec<u32> {
         let array = StringArray::from(texts.to_vec());
         let column = TextColumn::new(&[array.to_data()]).unwrap();
-        near_duplicate_roots(&column, words, min_jaccard, exact).unwrap()
+        near_duplicate_roots(&column, words, min_jaccard).unwrap()
     }
 
     #[test]
@@ -243,19 +232,18 @@ mod tests {
             "hi",
             "hello",
         ];
-        assert_eq!(roots(&texts, 3, 0.5, false), vec![0, 1, 0, 3, 4]);
-        assert_eq!(roots(&texts, 3, 0.5, true), vec![0, 1, 0, 3, 4]);
+        assert_eq!(roots(&texts, 3, 0.5), vec![0, 1, 0, 3, 4]);
     }
 
     #[test]
-    fn exact_verification_uses_the_true_jaccard() {
+    fn pairs_are_checked_on_the_true_jaccard() {
         // Items 0-1 share 4 of 8 distinct words (0.5); 0-2 share 2 of 10 (0.2).
         let texts = [
             "alpha beta gamma delta epsilon zeta",
             "alpha beta gamma delta eta theta",
             "alpha beta iota kappa lambda mu",
         ];
-        let at_half = roots(&texts, 1, 0.5, true);
+        let at_half = roots(&texts, 1, 0.5);
         assert_eq!(at_half[1], 0);
         assert_eq!(at_half[2], 2);
     }
@@ -266,7 +254,7 @@ mod tests {
             .map(|_| "the very same words each time".to_owned())
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        assert!(roots(&refs, 3, 0.5, false).iter().all(|&root| root == 0));
+        assert!(roots(&refs, 3, 0.5).iter().all(|&root| root == 0));
     }
 
     #[test]
@@ -289,11 +277,10 @@ mod tests {
             ),
             words in 1usize..=64,
             min_jaccard in 0.0f64..=1.0,
-            exact in any::<bool>(),
         ) {
             let array = BinaryArray::from_iter(rows.iter().map(|row| row.as_deref()));
             let column = TextColumn::new(&[array.to_data()]).unwrap();
-            let roots = near_duplicate_roots(&column, words, min_jaccard, exact).unwrap();
+            let roots = near_duplicate_roots(&column, words, min_jaccard).unwrap();
             prop_assert_eq!(roots.len(), rows.len());
             for (row, &root) in roots.iter().enumerate() {
                 prop_assert!(root as usize <= row);

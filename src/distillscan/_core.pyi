@@ -98,8 +98,7 @@ def expected_shared(
     Σ_t mass[a][t]·size[b][t]/rows[t] and its mirror; `mass` and `size` are Float64
     columns of len(rows) values per account code, code after code."""
 
-def near_duplicate_roots(texts: _ArrowStreamExporter, words: int, min_jaccard: float, exact: bool) -> ArrowColumns:
+def near_duplicate_roots(texts: _ArrowStreamExporter, words: int, min_jaccard: float) -> ArrowColumns:
     """Column `root` (UInt32, one row per text): the smallest row of each text's cluster
-    of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), pairs joined
-    at a Jaccard similarity of `min_jaccard`, checked on the shingle sets when `exact`,
-    else estimated from the signatures."""
+    of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), candidate
+    pairs joined when their shingle sets have a Jaccard similarity of `min_jaccard`."""

@@ -52,7 +52,7 @@ def test_short_frames_are_their_own_shingle_not_one_cluster() -> None:
     assert cluster._near_duplicate_edges(items, 3, 0.5).rows() == [(1, 3)]
 
 
-def test_exact_verification_keeps_pairs_by_their_true_jaccard() -> None:
+def test_pairs_are_kept_by_their_true_jaccard() -> None:
     # Sets of 6 words: items 1-2 share 4 of 8 distinct words (0.5), items 1-3 and 2-3
     # share 2 of 10 (0.2).
     items = pl.DataFrame({
@@ -60,9 +60,9 @@ def test_exact_verification_keeps_pairs_by_their_true_jaccard() -> None:
         "skeleton": ["alpha beta gamma delta epsilon zeta", "alpha beta gamma delta eta theta",
                      "alpha beta iota kappa lambda mu"],
     }, schema={"frame_fp": pl.UInt64, "skeleton": pl.String})
-    assert cluster._near_duplicate_edges(items, 1, 0.5, exact=True).rows() == [(1, 2)]
+    assert cluster._near_duplicate_edges(items, 1, 0.5).rows() == [(1, 2)]
     # At 0.2 the pairs join when LSH makes them candidates: 1 and 2 always do.
-    assert (1, 2) in cluster._near_duplicate_edges(items, 1, 0.2, exact=True).rows()
+    assert (1, 2) in cluster._near_duplicate_edges(items, 1, 0.2).rows()
 
 
 def test_system_prompt_families_join_rewordings_not_strangers() -> None:

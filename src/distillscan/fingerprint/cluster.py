@@ -34,39 +34,32 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     repeated = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
         "frame_fp", "skeleton"
     )
-    # Verified on the shingle sets, not estimated: on the 200k-request log of seed 7 the
-    # estimate let a hydra's template chain to ordinary users' frames through pairs below
-    # the bar, and 283 strangers joined its group. Exact checks cost 2.4 s against 1.1 s
-    # on the 362k repeated frames of the 10M-request log.
-    edges = _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD, exact=True)
+    edges = _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
     return _cluster_representatives(frames, edges).select("frame_fp", template_fp="rep")
 
 
 _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
 
 
-def _near_duplicate_edges(
-    items: pl.DataFrame, shingle_words: int, min_jaccard: float, exact: bool = False
-) -> pl.DataFrame:
+def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: float) -> pl.DataFrame:
     """Edges (a, b) joining each item (frame_fp ids) whose `skeleton` text is a near
     duplicate of another to the smallest id of its cluster: a spanning forest of the
     near-duplicate pairs, one edge per clustered item.
 
-    The compiled core finds them (`near_duplicate_roots`): MinHash-LSH candidates,
-    verified on the signatures (an estimate of the Jaccard similarity) or, if `exact`,
-    on the shingle sets themselves, joined by union-find. At a low bar the estimate's
-    noise lets through pairs well below it, and single linkage chains them: on the
-    1M-request real-text log, system prompts compared as word sets at 0.33 fell into
-    one family of 1,653 accounts of every kind, estimated, and into families that keep
-    campaigns and strangers apart, exactly. Memory grows with the items (a signature of
-    32 hashes each, and their shingle hashes when exact), never with the pairs: on the
-    362k repeated frames of the 10M-request real-text log this took 7.7 s in Polars
-    (signatures, bands, verification and spanning forests as frames)."""
+    The compiled core finds them (`near_duplicate_roots`): MinHash-LSH candidates, each
+    checked on the true Jaccard similarity of its shingle sets and joined by union-find.
+    Checked on the signatures' estimate instead, pairs well below the bar get through
+    and single linkage chains them: on the 1M-request real-text log, system prompts
+    compared as word sets at 0.33 fell into one family of 1,653 accounts of every kind;
+    on the 200k-request log of seed 7 a hydra's template chained to ordinary users'
+    frames and 283 strangers joined its group. Memory grows with the items (a signature
+    of 32 hashes and the shingle hashes of each), never with the pairs: the 362k repeated
+    frames of the 10M-request log take 2.4 s (7.7 s as Polars frames, estimated)."""
     if items.height < 2:
         return _NO_EDGES
     ordered = items.select("frame_fp", "skeleton").sort("frame_fp")
     roots = pl.DataFrame(
-        _core.near_duplicate_roots(ordered.get_column("skeleton"), shingle_words, min_jaccard, exact)
+        _core.near_duplicate_roots(ordered.get_column("skeleton"), shingle_words, min_jaccard)
     ).get_column("root")
     ids = ordered.get_column("frame_fp")
     return (
@@ -118,7 +111,7 @@ def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"system_fp": pl.UInt64, "family_fp": pl.UInt64, "n_variants": pl.UInt32})
     words = pl.col("skeleton").str.replace_all(r"[^\p{L}]+", " ").str.strip_chars()
     edges = _near_duplicate_edges(
-        eligible.select("frame_fp", words), SYSTEM_FAMILY_SHINGLE_WORDS, SYSTEM_FAMILY_JACCARD, exact=True
+        eligible.select("frame_fp", words), SYSTEM_FAMILY_SHINGLE_WORDS, SYSTEM_FAMILY_JACCARD
     )
     representative = _cluster_representatives(eligible, edges)
     families = eligible.join(representative, on="frame_fp", how="left", maintain_order="left").select(
