@@ -217,13 +217,19 @@ def _sink_jsonl(source: str, target: str) -> None:
     pl.scan_parquet(source).sink_ndjson(target)
 
 
-def repeated_log(source: Path, copies: int) -> Path:
-    """`source` (Parquet) repeated `copies` times, each copy later by the log's span."""
-    target = source.with_name(f"{source.stem}_x{copies}.parquet")
+def derived_log(source: Path, suffix: str, make: Callable[..., None], *args: object) -> Path:
+    """`source` (Parquet) with `suffix` added to its name, made once by
+    `make(source, partial target, *args)` in a child process."""
+    target = source.with_name(f"{source.stem}_{suffix}.parquet")
     if not target.exists():
-        in_child(_repeat, str(source), f"{target}.partial", copies)
+        in_child(make, str(source), f"{target}.partial", *args)
         Path(f"{target}.partial").rename(target)
     return target
+
+
+def repeated_log(source: Path, copies: int) -> Path:
+    """`source` (Parquet) repeated `copies` times, each copy later by the log's span."""
+    return derived_log(source, f"x{copies}", _repeat, copies)
 
 
 def _repeat(source: str, target: str, copies: int) -> None:
@@ -240,11 +246,7 @@ def _repeat(source: str, target: str, copies: int) -> None:
 
 def regrouped_log(source: Path, group_rows: int) -> Path:
     """`source` (Parquet) rewritten with row groups of `group_rows` rows (made once)."""
-    target = source.with_name(f"{source.stem}_rg{group_rows}.parquet")
-    if not target.exists():
-        in_child(_regroup, str(source), f"{target}.partial", group_rows)
-        Path(f"{target}.partial").rename(target)
-    return target
+    return derived_log(source, f"rg{group_rows}", _regroup, group_rows)
 
 
 def _regroup(source: str, target: str, group_rows: int) -> None:
@@ -262,11 +264,7 @@ def ip_pool(accounts: int, ips: int) -> int:
 def adversarial_log(source: Path, accounts: int, ips: int) -> Path:
     """`source` (Parquet) with its `accounts` busiest accounts holding `ips` distinct IPs
     each (made once; see the module's docstring)."""
-    target = source.with_name(f"{source.stem}_adv{accounts}x{ips}.parquet")
-    if not target.exists():
-        in_child(_adversarial, str(source), f"{target}.partial", accounts, ips)
-        Path(f"{target}.partial").rename(target)
-    return target
+    return derived_log(source, f"adv{accounts}x{ips}", _adversarial, accounts, ips)
 
 
 def _adversarial(source: str, target: str, accounts: int, ips: int) -> None:
