@@ -186,7 +186,7 @@ def test_a_scan_that_spills_reports_what_an_in_memory_scan_reports(
     whole = pipeline.scan([sample], pipeline.ScanOptions())
     spills = tmp_path / "tmp"
     spills.mkdir()
-    monkeypatch.setattr(shard_stage, "batch_parts", lambda piece: batch_parts(piece, 2_000))
+    monkeypatch.setattr(shard_stage, "batch_parts", lambda piece, read_rows=None: batch_parts(piece, 2_000, read_rows))
     chunks: list[int] = []
     original = PartialStore.finish
 
