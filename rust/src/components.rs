@@ -64,7 +64,7 @@ pub fn component_roots(
     if length(&a) != length(&b) {
         return Err(EdgeError::LengthsDiffer(length(&a), length(&b)));
     }
-    let mut parent: Vec<u32> = (0..count).collect();
+    let mut components = UnionFind::new(count);
     let ends = a
         .iter()
         .flat_map(|array| array.values().iter().copied())
@@ -75,27 +75,58 @@ pub fn component_roots(
                 return Err(EdgeError::OutOfRange(code, nodes));
             }
         }
-        let (root_x, root_y) = (find(&mut parent, x), find(&mut parent, y));
-        // The larger root hangs under the smaller, so every root is its component's
-        // smallest code.
-        match root_x.cmp(&root_y) {
-            std::cmp::Ordering::Less => parent[root_y as usize] = root_x,
-            std::cmp::Ordering::Greater => parent[root_x as usize] = root_y,
-            std::cmp::Ordering::Equal => {}
-        }
+        components.join_if(x, y, || true);
     }
-    Ok((0..count).map(|node| find(&mut parent, node)).collect())
+    Ok(components.roots())
 }
 
-/// The root of `node`, halving the path on the way (every parent is no larger than its
-/// node, so the walk ends).
-fn find(parent: &mut [u32], mut node: u32) -> u32 {
-    while parent[node as usize] != node {
-        let grand = parent[parent[node as usize] as usize];
-        parent[node as usize] = grand;
-        node = grand;
+/// Union-find over codes below its size, whose every root is its component's smallest
+/// code (the larger root hangs under the smaller), so the components and their roots do
+/// not depend on the order of the joins.
+pub(crate) struct UnionFind {
+    parent: Vec<u32>,
+}
+
+impl UnionFind {
+    /// `count` codes, each alone.
+    pub(crate) fn new(count: u32) -> Self {
+        UnionFind {
+            parent: (0..count).collect(),
+        }
     }
-    node
+
+    /// The root of `node`, halving the path on the way (every parent is no larger than
+    /// its node, so the walk ends).
+    fn find(&mut self, mut node: u32) -> u32 {
+        while self.parent[node as usize] != node {
+            let grand = self.parent[self.parent[node as usize] as usize];
+            self.parent[node as usize] = grand;
+            node = grand;
+        }
+        node
+    }
+
+    /// Joins the components of `x` and `y` if they are apart and `verify` holds (it is
+    /// not called for two codes already joined).
+    pub(crate) fn join_if(&mut self, x: u32, y: u32, verify: impl FnOnce() -> bool) {
+        let (root_x, root_y) = (self.find(x), self.find(y));
+        if root_x == root_y || !verify() {
+            return;
+        }
+        let (low, high) = if root_x < root_y {
+            (root_x, root_y)
+        } else {
+            (root_y, root_x)
+        };
+        self.parent[high as usize] = low;
+    }
+
+    /// Every code's root, code after code.
+    pub(crate) fn roots(mut self) -> Vec<u32> {
+        (0..self.parent.len() as u32)
+            .map(|node| self.find(node))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::components::UnionFind;
 use crate::text::{BadBuffer, TextColumn};
 
 /// Hashes in a signature.
@@ -85,48 +86,6 @@ fn signature(shingles: &[u64]) -> [u64; PERMUTATIONS] {
     least
 }
 
-/// Union-find over text indexes; a root is its component's smallest index.
-struct Components {
-    parent: Vec<u32>,
-}
-
-impl Components {
-    fn new(count: usize) -> Self {
-        Components {
-            parent: (0..count as u32).collect(),
-        }
-    }
-
-    fn find(&mut self, mut node: u32) -> u32 {
-        while self.parent[node as usize] != node {
-            let grand = self.parent[self.parent[node as usize] as usize];
-            self.parent[node as usize] = grand;
-            node = grand;
-        }
-        node
-    }
-
-    /// Joins the components of `x` and `y` if they are apart and `verify` holds.
-    fn join_if(&mut self, x: u32, y: u32, verify: impl FnOnce() -> bool) {
-        let (root_x, root_y) = (self.find(x), self.find(y));
-        if root_x == root_y || !verify() {
-            return;
-        }
-        let (low, high) = if root_x < root_y {
-            (root_x, root_y)
-        } else {
-            (root_y, root_x)
-        };
-        self.parent[high as usize] = low;
-    }
-
-    fn roots(mut self) -> Vec<u32> {
-        (0..self.parent.len() as u32)
-            .map(|node| self.find(node))
-            .collect()
-    }
-}
-
 /// How many values two sorted, distinct lists share.
 fn shared_count(x: &[u64], y: &[u64]) -> usize {
     let (mut i, mut j, mut shared) = (0, 0, 0);
@@ -166,7 +125,7 @@ pub fn near_duplicate_roots(
         let shared = shared_count(a, b);
         shared as f64 >= min_jaccard * (a.len() + b.len() - shared) as f64
     };
-    let mut components = Components::new(count);
+    let mut components = UnionFind::new(count as u32);
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(count);
     for band in (0..PERMUTATIONS).step_by(BAND_ROWS) {
         keys.clear();
