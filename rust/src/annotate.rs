@@ -5,6 +5,7 @@ use crate::fingerprint;
 use crate::items::{anchors, Anchors};
 use crate::normalise::{head_words, normalise, tail_words, Scratch};
 use crate::patterns::{compiled, COT_BIT, TOPIC_BIT, TOPIC_PATTERNS};
+use regex::Regex;
 
 /// Words of the normalised user text kept at each end of the frame.
 pub const FRAME_EDGE_WORDS: usize = 6;
@@ -40,8 +41,24 @@ pub fn first_topic(lowered: &str, candidates: u32) -> u8 {
         .topics
         .iter()
         .enumerate()
-        .find(|&(index, regex)| candidates & (TOPIC_BIT << index) != 0 && regex.is_match(lowered))
+        .find(|&(index, regex)| {
+            candidates & (TOPIC_BIT << index) != 0 && topic_matches(index, regex, lowered)
+        })
         .map_or(TOPIC_PATTERNS.len(), |(index, _)| index) as u8
+}
+
+/// Whether topic `index` (its expression `regex`) matches `lowered` outside its exception's
+/// spans (see `patterns::TOPIC_EXCEPTIONS`).
+fn topic_matches(index: usize, regex: &Regex, lowered: &str) -> bool {
+    if !regex.is_match(lowered) {
+        return false;
+    }
+    match &compiled().topic_exceptions[index] {
+        Some(exception) if exception.is_match(lowered) => {
+            regex.is_match(&exception.replace_all(lowered, " "))
+        }
+        _ => true,
+    }
 }
 
 impl Piece {

@@ -409,6 +409,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("MASKS", patterns::MASKS.to_vec())?;
     module.add("COT_PATTERN", patterns::COT_PATTERN)?;
     module.add("TOPIC_PATTERNS", patterns::TOPIC_PATTERNS.to_vec())?;
+    module.add("TOPIC_EXCEPTIONS", patterns::TOPIC_EXCEPTIONS.to_vec())?;
     module.add("GENERAL_TOPIC", patterns::GENERAL_TOPIC)?;
     module.add("EDGE_CHARS", text::EDGE_CHARS)?;
     module.add("SYSTEM_CHARS", text::SYSTEM_CHARS)?;

@@ -113,6 +113,20 @@ pub const TOPIC_PATTERNS: [(&str, &str); 7] = [
     ),
 ];
 
+/// Spans that read like a topic's words but are not, per topic: removed before that
+/// topic's expression runs on a text they occur in. "Code" names program text, but also
+/// the identifiers that data carries (a pipeline that "answers with the ISO 639-1 code"
+/// of a text's language, a country or postal code, a promo code) and rules of conduct:
+/// those made a language-detection backend a coding harvest.
+pub const TOPIC_EXCEPTIONS: [(&str, &str); 1] = [(
+    "coding",
+    concat!(
+        r"\b(?:iso(?:[ -][0-9]+(?:-[0-9]+)?)?|country|language|locale|zip|postal|area|promo",
+        r"|discount|coupon|voucher|gift|currency|airport|tracking|verification|confirmation",
+        r"|dress|morse|qr|bar|product|sku|item) codes?\b|\bcodes? of (?:conduct|practice|ethics)\b",
+    ),
+)];
+
 /// The topic of a request none of TOPIC_PATTERNS matches.
 pub const GENERAL_TOPIC: &str = "general_chat";
 
@@ -121,6 +135,8 @@ pub struct Compiled {
     pub masks: Vec<(Regex, &'static str)>,
     pub cot: Regex,
     pub topics: Vec<Regex>,
+    /// For each of `topics`, its exception (see TOPIC_EXCEPTIONS), if it has one.
+    pub topic_exceptions: Vec<Option<Regex>>,
     /// Which of `cot` (bit 0) and `topics` (bit 1 + i) may match a text.
     pub asks: Gate,
 }
@@ -143,6 +159,15 @@ pub fn compiled() -> &'static Compiled {
             .iter()
             .map(|(_, pattern)| build(pattern))
             .collect(),
+        topic_exceptions: TOPIC_PATTERNS
+            .iter()
+            .map(|(topic, _)| {
+                TOPIC_EXCEPTIONS
+                    .iter()
+                    .find(|(name, _)| name == topic)
+                    .map(|(_, pattern)| build(pattern))
+            })
+            .collect(),
         asks: Gate::new(
             &std::iter::once(COT_PATTERN)
                 .chain(TOPIC_PATTERNS.iter().map(|(_, pattern)| *pattern))
@@ -164,5 +189,11 @@ mod tests {
         let compiled = compiled();
         assert_eq!(compiled.masks.len(), MASKS.len());
         assert_eq!(compiled.topics.len(), TOPIC_PATTERNS.len());
+        for (topic, _) in TOPIC_EXCEPTIONS {
+            assert!(
+                TOPIC_PATTERNS.iter().any(|(name, _)| *name == topic),
+                "no topic {topic}"
+            );
+        }
     }
 }

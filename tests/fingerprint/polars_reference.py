@@ -17,7 +17,7 @@ from distillscan.fingerprint.annotate import (
     SYSTEM_CHARS,
     SYSTEM_FAMILY_WORDS,
 )
-from distillscan.fingerprint.patterns import COT_PATTERN, MASKS, TOPIC_PATTERNS
+from distillscan.fingerprint.patterns import COT_PATTERN, MASKS, TOPIC_EXCEPTIONS, TOPIC_PATTERNS
 from distillscan.model.topics import GENERAL_TOPIC
 
 
@@ -43,10 +43,15 @@ def _tail_words(text: pl.Expr, words: int) -> pl.Expr:
 
 
 def _topic_bits(lowered: pl.Expr) -> pl.Expr:
-    """One bit per topic pattern that matches (bit i: TOPIC_PATTERNS[i])."""
+    """One bit per topic pattern that matches outside its exception (bit i: TOPIC_PATTERNS[i])."""
+
+    def outside_exception(name: str) -> pl.Expr:
+        exception = TOPIC_EXCEPTIONS.get(name)
+        return lowered if exception is None else lowered.str.replace_all(exception, " ")
+
     return pl.sum_horizontal(
-        [lowered.str.contains(pattern).cast(pl.UInt8) * (1 << index)
-         for index, (_, pattern) in enumerate(TOPIC_PATTERNS)]
+        [outside_exception(name).str.contains(pattern).cast(pl.UInt8) * (1 << index)
+         for index, (name, pattern) in enumerate(TOPIC_PATTERNS)]
     ).cast(pl.UInt8)
 
 

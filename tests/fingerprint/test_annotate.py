@@ -70,6 +70,18 @@ def test_cot_and_topics() -> None:
     assert out["topic"].to_list() == ["math_reasoning", "grading", "coding", "general_chat"]
 
 
+def test_a_code_that_names_data_is_not_coding() -> None:
+    # A language-detection backend "answers with the ISO 639-1 code": no program text.
+    out = _annotated([
+        {"account_id": "a", "timestamp": at(), "prompt": "Detect the language and answer with its ISO 639-1 code."},
+        {"account_id": "a", "timestamp": at(), "prompt": "Return the country code and the postal code of this address"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Summarise our code of conduct"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Give the country code, then write code to validate it"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Explain this code"},
+    ])
+    assert out["topic"].to_list() == ["general_chat", "general_chat", "general_chat", "coding", "coding"]
+
+
 def test_stable_fp_is_pinned_across_versions() -> None:
     # Fingerprints are shared with other providers: they must never change silently.
     assert stable_fp("hello") == "a7b6eda801e5347d"

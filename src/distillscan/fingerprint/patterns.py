@@ -22,3 +22,6 @@ COT_PATTERN: Final[str] = _core.COT_PATTERN
 # first topic that matches anywhere in its system prompt or the ends of its user text.
 # Names and order: `model.topics.CAPABILITY_TOPICS`.
 TOPIC_PATTERNS: Final[tuple[tuple[str, str], ...]] = tuple(_core.TOPIC_PATTERNS)
+# Per topic, spans that read like its words but are not (a country code is not program
+# text): removed before that topic's expression runs.
+TOPIC_EXCEPTIONS: Final[dict[str, str]] = dict(_core.TOPIC_EXCEPTIONS)
