@@ -11,7 +11,8 @@ import pytest
 
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
 from distillscan.graph import component_frame
-from distillscan.link.coharvest import coharvest_pairs, item_overlaps, link_threshold
+from distillscan.link.candidates import pair_key
+from distillscan.link.coharvest import ItemLinks, coharvest_links, coharvest_pairs, item_overlaps, link_threshold
 from distillscan.link.poisson import tail_nats
 from distillscan.model.aggregates import Aggregates
 
@@ -121,6 +122,36 @@ def test_accounts_with_more_items_than_kept_are_not_paired() -> None:
     codes = _codes(items).filter(pl.col("account_id").str.starts_with("big"))["code"]
     ends = overlaps.select((pl.col("pair") // (1 << 32)).alias("a"), (pl.col("pair") % (1 << 32)).alias("b"))
     assert not ends.filter(pl.col("a").is_in(codes.implode()) | pl.col("b").is_in(codes.implode())).height
+
+
+def _attached_links(member_content: dict[int, str]) -> set[tuple[int, int]]:
+    """coharvest_links over a core of five linked accounts (codes 0-4) and account 9
+    attached to their group, its members offered nearest first (0, 1, 2); account 9 and
+    each member in `member_content` hold that system prompt."""
+    codes = pl.DataFrame({"account_id": [f"acct-{code}" for code in range(10)], "code": range(10)},
+                         schema={"account_id": pl.String, "code": pl.UInt32})
+    core = pl.DataFrame([(a, b) for a in range(5) for b in range(a + 1, 5)], schema={"a": pl.UInt32, "b": pl.UInt32},
+                        orient="row")
+    candidates = pl.DataFrame(
+        {"account": [9, 9, 9], "group": [0, 0, 0], "member": [0, 1, 2], "order": [0, 1, 2]},
+        schema={"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32},
+    )
+    rows = [("acct-9", "system", value) for value in sorted(set(member_content.values()))]
+    rows += [(f"acct-{code}", "system", value) for code, value in member_content.items()]
+    content = pl.DataFrame(rows, schema=_NO_CONTENT.schema, orient="row").sort("kind", "value")
+    items = ItemLinks(significant=core.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair"),
+                      attached=candidates)
+    links = coharvest_links(items, content, codes)
+    return {(a, b) for a, b in links.iter_rows() if 9 in (a, b)}
+
+
+def test_an_attached_account_links_to_the_nearest_member_it_shares_no_content_with() -> None:
+    # The nearest member shares a popular template with it: the next one is taken.
+    assert _attached_links({}) == {(0, 9)}
+    assert _attached_links({0: "popular-template"}) == {(1, 9)}
+    assert _attached_links({0: "popular-template", 1: "popular-template"}) == {(2, 9)}
+    # Every member it is offered shares content: it stays out.
+    assert _attached_links({0: "t", 1: "t", 2: "t"}) == set()
 
 
 def test_the_bar_rises_with_the_population() -> None:

@@ -63,10 +63,15 @@ ATTACH_ALPHA: Final = 0.01
 # Rounds of attachment: the accounts one round attaches join their group for the next.
 ATTACH_ROUNDS: Final = 2
 # Rows (an attached account's signature item × a member holding it) compared at a time
-# when finding each attached account's nearest member.
+# when finding each attached account's nearest members.
 NEAREST_CHUNK_ROWS: Final = 1_000_000
+# Members offered per attached account, nearest first: co-harvest links it to the first
+# that shares no content token with it (see `coharvest.coharvest_links`).
+NEAREST_CANDIDATES: Final = 8
 
-_EDGE_SCHEMA: Final = {"a": pl.UInt32, "b": pl.UInt32}
+_CANDIDATE_SCHEMA: Final = pl.Schema(
+    {"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32}
+)
 
 
 def attach_threshold(accounts_with_items: int, tests_per_account: int) -> float:
@@ -76,10 +81,11 @@ def attach_threshold(accounts_with_items: int, tests_per_account: int) -> float:
 
 
 def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame) -> pl.DataFrame:
-    """(a, b), a < b, sorted: each attached account linked to the member of its group it
-    shares most signature items with (ties: the smaller code). `links` are the groups'
-    item links (a, b codes); `shared` the rows (account, topic, holders, token) of items
-    held by two or more accounts; `size` each account's item rows by topic.
+    """(account, group, member, order), sorted: each attached account with the
+    NEAREST_CANDIDATES members of its group it shares most signature items with, nearest
+    first (`order` 0; ties: the smaller code). `links` are the groups' item links (a, b
+    codes); `shared` the rows (account, topic, holders, token) of items held by two or
+    more accounts; `size` each account's item rows by topic.
 
     ATTACH_ROUNDS rounds: the accounts a round attaches join their group for the next,
     whose signature items they sharpen (a group of 20 that gained 33 showed its pool
@@ -87,7 +93,7 @@ def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame
     linked to a member that the pair links found."""
     found = _group_members(links)
     if found.is_empty():
-        return pl.DataFrame(schema=_EDGE_SCHEMA)
+        return pl.DataFrame(schema=_CANDIDATE_SCHEMA)
     bar = attach_threshold(size.get_column("account").n_unique(), found.get_column("group").n_unique() * ATTACH_ROUNDS)
     catalogue = _catalogue(shared, size)
     members = found
@@ -282,15 +288,15 @@ def _popularity_class(holders: pl.Expr) -> pl.Expr:
 def _nearest_members(
     attached: pl.DataFrame, signature: pl.DataFrame, shared: pl.LazyFrame, members: pl.DataFrame
 ) -> pl.DataFrame:
-    """(a, b) for each attached (account, group): the account and the member sharing
-    most of its signature items (ties: the smaller code).
+    """For each attached (account, group), the NEAREST_CANDIDATES members sharing most of
+    its signature items, with their `order` (0: the nearest; ties: the smaller code).
 
     Each attached account's signature items are paired with every member holding them:
     as many rows as the members holding each (a popular product's users hold its tasks
     by the hundred), so the accounts are taken in slices of about NEAREST_CHUNK_ROWS
     such rows."""
     if attached.is_empty():
-        return pl.DataFrame(schema=_EDGE_SCHEMA)
+        return pl.DataFrame(schema=_CANDIDATE_SCHEMA)
     tokens = signature.select("group", "token")
     rows = shared.select("account", "token").join(tokens.lazy(), on="token").collect(engine="streaming")
     inside = rows.join(members, on=["account", "group"]).select("group", "token", member="account")
@@ -308,9 +314,9 @@ def _nearest_members(
         .group_by("account", "group", "member")
         .agg(shared=pl.len())
         .sort("account", "group", "shared", "member", descending=[False, False, True, False])
-        .group_by("account", "group", maintain_order=True)
-        .first()
-        .select(a=pl.min_horizontal("account", "member"), b=pl.max_horizontal("account", "member"))
+        .with_columns(order=pl.int_range(pl.len(), dtype=pl.UInt32).over("account", "group"))
+        .filter(pl.col("order") < NEAREST_CANDIDATES)
+        .select("account", "group", "member", "order")
         for part in outside.partition_by("slice", include_key=False, maintain_order=True)
     ]
-    return pl.concat(nearest).unique().sort("a", "b")
+    return pl.concat(nearest).cast(_CANDIDATE_SCHEMA).sort("account", "group", "order")
