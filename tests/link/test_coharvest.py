@@ -87,6 +87,17 @@ def test_a_pool_spread_over_accounts_links_them_and_no_stranger(benign: int) -> 
     assert groups == [campaign]
 
 
+def test_an_item_is_one_item_whatever_topic_a_wrapper_files_it_under() -> None:
+    # Four campaign accounts word their reasoning ask "show the logic", which makes each
+    # of their requests math: their pool items are still the campaign's.
+    items = _population(2_000, campaign=40).with_columns(
+        topic=pl.when(pl.col("account_id").str.starts_with("camp-") & (pl.col("account_id").str.slice(-1) == "4"))
+        .then(pl.lit("math_reasoning"))
+        .otherwise(pl.col("topic"))
+    )
+    assert _linked_groups(items) == [{f"camp-{index:04d}" for index in range(40)}]
+
+
 def test_strangers_alone_link_nobody() -> None:
     assert _linked_groups(_population(5_000, campaign=0)) == []
 
