@@ -55,3 +55,17 @@ def test_evaluate_reads_a_renamed_column_log_as_told(
     assert _evaluate(str(renamed), "--truth", str(truth), *told) == (ExitCode.OK, expected)
     code, error = _evaluate(str(renamed), "--truth", str(truth))
     assert code == ExitCode.USAGE_OR_INPUT and "account_id" in error  # untold, the log cannot be read
+
+
+def test_the_campaign_table_says_how_many_of_a_campaigns_groups_are_flagged(
+    labelled: tuple[Path, Path, Path]
+) -> None:
+    log, _, truth = labelled
+    figures = json.loads(_evaluate(str(log), "--truth", str(truth))[1])
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["evaluate", str(log), "--truth", str(truth), "-q"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "flagged groups" in result.stdout
+    for campaign in figures["per_campaign"]:
+        row = next(line for line in result.stdout.splitlines() if campaign["entity_id"] in line)
+        cells = [cell.strip() for cell in row.split("│") if cell.strip()]
+        assert cells[5:7] == [str(campaign["groups"]), str(campaign["flagged_groups"])]

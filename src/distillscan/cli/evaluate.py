@@ -109,14 +109,19 @@ def evaluate(env: Environment, paths: tuple[str, ...], truth: Path, flag_severit
 
 
 def _campaign_table(per_campaign: pl.DataFrame) -> Table:
-    """One row per campaign: recall, and how many groups hold it (1 is whole)."""
+    """One row per campaign: recall, how many groups hold it (1 is whole) and how many of
+    those are flagged (a campaign in one flagged group and a few unflagged singletons is
+    whole as far as a responder sees it)."""
     table = Table(title="Campaigns: recall and fragmentation")
-    for column in ("kind", "campaign", "accounts", "flagged", "recall", "groups", "largest group", "purity"):
+    columns = (
+        "kind", "campaign", "accounts", "flagged", "recall", "groups", "flagged groups", "largest group", "purity",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column in {"kind", "campaign"} else "right")
     for row in per_campaign.iter_rows(named=True):
         purity = "-" if row["purity"] is None else f"{row['purity']:.3f}"
         table.add_row(Text(terminal_safe(row["kind"])), Text(terminal_safe(row["entity_id"])), str(row["accounts"]),
-                      str(row["flagged"]), f"{row['recall']:.3f}", str(row["groups"]),
+                      str(row["flagged"]), f"{row['recall']:.3f}", str(row["groups"]), str(row["flagged_groups"]),
                       f"{row['largest_share']:.3f}", purity)
     return table
 
