@@ -353,12 +353,13 @@ fn expected_shared(
 /// near duplicates, see `near::near_duplicate_roots`), shingled by `words` words (1 to
 /// 64) and joined at a Jaccard similarity of `min_jaccard`.
 #[pyfunction]
-#[pyo3(name = "near_duplicate_roots")]
+#[pyo3(name = "near_duplicate_roots", signature = (texts, words, min_jaccard, neighbours = 0))]
 fn near_duplicate_roots(
     py: Python<'_>,
     texts: &Bound<'_, PyAny>,
     words: usize,
     min_jaccard: f64,
+    neighbours: usize,
 ) -> PyResult<ArrowColumns> {
     if !(1..=64).contains(&words) {
         return Err(PyValueError::new_err(format!(
@@ -371,7 +372,7 @@ fn near_duplicate_roots(
         if u32::try_from(texts.len()).is_err() {
             return Err(format!("{} texts do not fit 32-bit rows", texts.len()));
         }
-        let roots = near::near_duplicate_roots(&texts, words, min_jaccard)
+        let roots = near::near_duplicate_roots(&texts, words, min_jaccard, neighbours)
             .map_err(|_| "a text column points outside its Arrow buffers".to_owned())?;
         Ok(vec![Arc::new(UInt32Array::from(roots)) as ArrayRef])
     })

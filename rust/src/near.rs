@@ -98,14 +98,30 @@ fn shared_count(x: &[u64], y: &[u64]) -> usize {
     shared
 }
 
+/// The signature's hashes from the band after `band` on, wrapping round: the order a
+/// large bucket's texts are sorted in, so that texts agreeing beyond the band that
+/// brought them together sit side by side.
+fn beyond_band(signature: &[u64; PERMUTATIONS], band: usize) -> impl Iterator<Item = &u64> {
+    signature[band + BAND_ROWS..]
+        .iter()
+        .chain(&signature[..band + BAND_ROWS])
+}
+
 /// The root of each text of `texts` (a null reads as empty): the smallest index of its
 /// cluster, where texts are joined when a band of their signatures agrees and their
 /// `words`-word shingle sets have a Jaccard similarity of at least `min_jaccard`. A text
 /// joined to nothing is its own root.
+///
+/// A bucket larger than ALL_PAIRS_BUCKET pairs each text with its first (a star) and,
+/// with `neighbours` > 0, with the next `neighbours` texts in the order of their other
+/// signature hashes (`beyond_band`): a star checks each text against one that may be
+/// the bucket's least like it, and misses pairs above the bar that a few shared common
+/// words put in one large bucket.
 pub fn near_duplicate_roots(
     texts: &TextColumn,
     words: usize,
     min_jaccard: f64,
+    neighbours: usize,
 ) -> Result<Vec<u32>, BadBuffer> {
     let count = texts.len();
     let shingled: Vec<([u64; PERMUTATIONS], Vec<u64>)> = (0..count)
@@ -149,6 +165,19 @@ pub fn near_duplicate_roots(
                 for &(_, y) in &bucket[1..] {
                     components.join_if(first, y, || similar(first as usize, y as usize));
                 }
+                if neighbours > 0 {
+                    let mut members: Vec<u32> = bucket.iter().map(|&(_, index)| index).collect();
+                    members.sort_unstable_by(|&x, &y| {
+                        beyond_band(&shingled[x as usize].0, band)
+                            .cmp(beyond_band(&shingled[y as usize].0, band))
+                            .then(x.cmp(&y))
+                    });
+                    for (offset, &x) in members.iter().enumerate() {
+                        for &y in members[offset + 1..].iter().take(neighbours) {
+                            components.join_if(x, y, || similar(x as usize, y as usize));
+                        }
+                    }
+                }
             }
         }
     }
@@ -164,7 +193,7 @@ mod tests {
     fn roots(texts: &[&str], words: usize, min_jaccard: f64) -> Vec<u32> {
         let array = StringArray::from(texts.to_vec());
         let column = TextColumn::new(&[array.to_data()]).unwrap();
-        near_duplicate_roots(&column, words, min_jaccard).unwrap()
+        near_duplicate_roots(&column, words, min_jaccard, 0).unwrap()
     }
 
     #[test]
@@ -239,7 +268,7 @@ mod tests {
         ) {
             let array = BinaryArray::from_iter(rows.iter().map(|row| row.as_deref()));
             let column = TextColumn::new(&[array.to_data()]).unwrap();
-            let roots = near_duplicate_roots(&column, words, min_jaccard).unwrap();
+            let roots = near_duplicate_roots(&column, words, min_jaccard, 0).unwrap();
             prop_assert_eq!(roots.len(), rows.len());
             for (row, &root) in roots.iter().enumerate() {
                 prop_assert!(root as usize <= row);

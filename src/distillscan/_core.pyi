@@ -99,7 +99,9 @@ def expected_shared(
     Σ_t mass[a][t]·size[b][t]/rows[t] and its mirror; `mass` and `size` are Float64
     columns of len(rows) values per account code, code after code."""
 
-def near_duplicate_roots(texts: _ArrowStreamExporter, words: int, min_jaccard: float) -> ArrowColumns:
+def near_duplicate_roots(
+    texts: _ArrowStreamExporter, words: int, min_jaccard: float, neighbours: int = 0
+) -> ArrowColumns:
     """Column `root` (UInt32, one row per text): the smallest row of each text's cluster
     of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), candidate
     pairs joined when their shingle sets have a Jaccard similarity of `min_jaccard`."""

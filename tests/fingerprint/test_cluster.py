@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from distillscan import _core
 from distillscan.fingerprint import cluster
 from distillscan.fingerprint.cluster import cluster_templates
 
@@ -84,3 +85,22 @@ def test_system_prompt_families_join_rewordings_not_strangers() -> None:
     families = dict(cluster.cluster_system_prompts(systems).select("system_fp", "family_fp").iter_rows())
     assert families[1] == families[2] == families[3] != families[4]
     assert 5 not in families  # too short to say anything
+
+
+def test_a_large_bucket_compares_texts_beyond_its_first() -> None:
+    """100 texts share 30 common words and hold 4 of their own (word Jaccard 0.79 between
+    any two), so every band puts most of them in one bucket too large to pair whole; two
+    more texts hold the common words and one word each (Jaccard 0.94 to each other, 0.86
+    to the others), and meet only in those buckets. At a bar of 0.9 only that pair may
+    join: the bucket's first text is not like either, so a star alone never checks them."""
+    common = " ".join(f"common{index}" for index in range(30))
+    texts = [f"{common} " + " ".join(f"own{text}x{index}" for index in range(4)) for text in range(100)]
+    texts += [f"{common} onlyx", f"{common} onlyy"]
+    column = pl.Series("texts", texts)
+
+    def roots(neighbours: int) -> list[int]:
+        frame = pl.DataFrame(_core.near_duplicate_roots(column, 1, 0.9, neighbours))
+        return frame.get_column("root").to_list()
+
+    assert roots(0) == list(range(102))
+    assert roots(8) == [*range(101), 100]

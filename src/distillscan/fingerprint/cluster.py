@@ -41,7 +41,9 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
 _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
 
 
-def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: float) -> pl.DataFrame:
+def _near_duplicate_edges(
+    items: pl.DataFrame, shingle_words: int, min_jaccard: float, neighbours: int = 0
+) -> pl.DataFrame:
     """Edges (a, b) joining each item (frame_fp ids) whose `skeleton` text is a near
     duplicate of another to the smallest id of its cluster: a spanning forest of the
     near-duplicate pairs, one edge per clustered item.
@@ -54,12 +56,14 @@ def _near_duplicate_edges(items: pl.DataFrame, shingle_words: int, min_jaccard: 
     on the 200k-request log of seed 7 a hydra's template chained to ordinary users'
     frames and 283 strangers joined its group. Memory grows with the items (a signature
     of 32 hashes and the shingle hashes of each), never with the pairs: the 362k repeated
-    frames of the 10M-request log take 2.4 s (7.7 s as Polars frames, estimated)."""
+    frames of the 10M-request log take 2.4 s (7.7 s as Polars frames, estimated).
+    `neighbours`: see the core's `near_duplicate_roots` (how far a large bucket's texts
+    look beyond its first)."""
     if items.height < 2:
         return _NO_EDGES
     ordered = items.select("frame_fp", "skeleton").sort("frame_fp")
     roots = pl.DataFrame(
-        _core.near_duplicate_roots(ordered.get_column("skeleton"), shingle_words, min_jaccard)
+        _core.near_duplicate_roots(ordered.get_column("skeleton"), shingle_words, min_jaccard, neighbours)
     ).get_column("root")
     ids = ordered.get_column("frame_fp")
     return (
@@ -95,6 +99,10 @@ def _cluster_representatives(frames: pl.DataFrame, edges: pl.DataFrame) -> pl.Da
 SYSTEM_FAMILY_SHINGLE_WORDS: Final = 1
 SYSTEM_FAMILY_JACCARD: Final = 0.33
 SYSTEM_FAMILY_MIN_WORDS: Final = 12
+# Texts a system prompt is compared with in a large bucket beyond its first: thousands
+# of wordings that share common words fall into a few large buckets, where a star
+# compares each with one that may be least like it.
+SYSTEM_FAMILY_NEIGHBOURS: Final = 8
 
 
 def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
@@ -111,7 +119,8 @@ def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"system_fp": pl.UInt64, "family_fp": pl.UInt64, "n_variants": pl.UInt32})
     words = pl.col("skeleton").str.replace_all(r"[^\p{L}]+", " ").str.strip_chars()
     edges = _near_duplicate_edges(
-        eligible.select("frame_fp", words), SYSTEM_FAMILY_SHINGLE_WORDS, SYSTEM_FAMILY_JACCARD
+        eligible.select("frame_fp", words), SYSTEM_FAMILY_SHINGLE_WORDS, SYSTEM_FAMILY_JACCARD,
+        SYSTEM_FAMILY_NEIGHBOURS,
     )
     representative = _cluster_representatives(eligible, edges)
     families = eligible.join(representative, on="frame_fp", how="left", maintain_order="left").select(
