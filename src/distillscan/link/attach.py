@@ -8,7 +8,8 @@ log could hold, and 36% of its accounts linked to nobody. The group those pair l
 form shows the pool: items its members send again and again, more often than the items'
 popularity outside the group predicts (its *signature* items). An account outside the
 group that sends signature items far beyond chance is attached to it, linked to the
-member it shares most of them with.
+member it shares most of them with among those that share no template or system prompt
+with it (`coharvest.coharvest_links` picks from the NEAREST_CANDIDATES offered).
 
 Per group G (a component of the item links with MIN_GROUP_SIZE or more members) and per
 item i it holds (g_i members; h_i holders in all):
