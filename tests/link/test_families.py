@@ -83,3 +83,35 @@ def test_a_small_group_owns_no_prompts() -> None:
     rows += [_request("quiet", 5000, ANALYST, _own_words(5000)), _request("quiet", 5001, AGENT, _own_words(5001))]
     groups = _groups(rows)
     assert groups["crew00"] == groups["crew05"] != groups["quiet"]
+
+
+def _crew_on_one_subnet(size: int = 20) -> list[dict]:
+    """`_crew`, each member sending its analyst request from one /24 they all exit through."""
+    rows = _crew(size)
+    for row in rows:
+        if row["system"] == ANALYST:
+            row["ip"] = f"203.0.113.{int(row['account_id'][4:])}"
+    return rows
+
+
+def _quiet(ip: str) -> list[dict]:
+    """One request on the crew's analyst prompt, from `ip`, paid with a card of its own."""
+    return [{**_request("quiet", 5000, ANALYST, _own_words(5000)), "ip": ip}]
+
+
+def test_one_prompt_only_the_group_uses_and_one_of_its_subnets_join_a_lone_account_to_it() -> None:
+    groups = _groups(_crew_on_one_subnet() + _quiet("203.0.113.200"))
+    assert groups["quiet"] == groups["crew00"]
+
+
+def test_one_prompt_only_the_group_uses_from_elsewhere_is_not_enough() -> None:
+    groups = _groups(_crew_on_one_subnet() + _quiet("198.51.100.7"))
+    assert groups["quiet"] != groups["crew00"]
+
+
+def test_one_of_the_groups_subnets_and_a_prompt_strangers_also_use_is_not_enough() -> None:
+    # Two strangers also use the analyst prompt: the crew are 20 of its 23 holders (87%),
+    # its own (two such prompts would do) but not only its.
+    strangers = [_request(f"user{k}", 7000 + k, ANALYST, _own_words(7000 + k)) for k in range(2)]
+    groups = _groups(_crew_on_one_subnet() + strangers + _quiet("203.0.113.200"))
+    assert groups["quiet"] != groups["crew00"]

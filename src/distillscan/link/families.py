@@ -18,11 +18,26 @@ room for them: at 0.9, families of the hydra's with a tenth of their holders los
 (91-94% at 1M) sat at the edge. Two families, not one: a campaign that drives a popular
 agent holds most of the agent's prompt family too (82% of its 1,089 holders at 1M),
 and at one family the agent's 200 benign users would have been attached; none of them
-uses a second family of the hydra's. Only lone accounts and components too small to own
-a family are attached, each by one link to a group large enough to own one, so no two
-such groups merge this way.
+uses a second family of the hydra's.
 
-Memory: one row per (account, prompt family) used, and per group its own families.
+A crew that uses one family only is attached when the family is *exclusive* to the group
+(EXCLUSIVE_SHARE of its holders, the crews attached by two families counted as members)
+and the crew also exits through one of the group's own /24s (SIGNATURE_SHARE of the
+accounts seen on it are members): content and network, two kinds of evidence, as two
+families are two pieces of one kind. The accounts a hydra loses with one request or a
+few hold one prompt, a card of their own and an exit or three of its pool: on the
+10M-request log 24 hydra accounts stayed alone after two families, 16 of them used one
+exclusive family and one own subnet, and no other account did. A family alone would have
+attached 16 too, but it is one coincidence; at SIGNATURE_SHARE rather than
+EXCLUSIVE_SHARE it took in 13 users of the agent the campaign drives whose homes are
+among its exits (the agent's family is 85% the hydra's).
+
+Only lone accounts and components too small to own a family are attached, each by one
+link to a member of a group large enough to own one, so no two such groups merge this
+way.
+
+Memory: one row per (account, prompt family) used, per group its own families, and the
+(account, subnet) rows of the subnets the one-family crews use.
 """
 
 from __future__ import annotations
@@ -37,50 +52,110 @@ from distillscan.model.aggregates import Aggregates
 # A family is a group's own when this share of its holders are the group's members
 # (and MIN_GROUP_SIZE of them) ...
 SIGNATURE_SHARE: Final = 0.75
-# ... and a lone account is attached when it uses this many of one group's own families.
+# ... and a lone account is attached when it uses this many of one group's own families,
 MIN_OWN_FAMILIES: Final = 2
+# ... or one whose holders are this share members, and one of the group's own subnets.
+EXCLUSIVE_SHARE: Final = 0.95
 
-_EDGE_SCHEMA: Final = {"account": pl.UInt32, "partner": pl.UInt32}
+_EDGE_SCHEMA: Final = {"account": pl.UInt32, "partner": pl.UInt32, "network": pl.Boolean}
 
 
 def family_attachments(
     aggregates: Aggregates, system_families: pl.DataFrame, components: pl.DataFrame, codes: pl.DataFrame
 ) -> pl.DataFrame:
-    """(account, partner) codes: each crew that uses MIN_OWN_FAMILIES of one group's own
-    prompt families, by its smallest account, with the smallest-coded member of that
-    group that uses one of them, sorted by account. `components` holds `node`, `root`
+    """(account, partner, network): each crew attached to a group (see the module's
+    note), by its smallest account, with the smallest-coded member of that group that
+    uses one of the families it was attached by; `network` is true where one family
+    and an own subnet attached it. Sorted by account. `components` holds `node`, `root`
     codes of every linked account; a group is a component of MIN_GROUP_SIZE or more, a
-    crew an account in none of them or a smaller component, whose families are those any
-    of its accounts uses. A crew that qualifies for several groups goes to the one whose
-    families it uses most (ties: the smaller root). `codes` maps account_id → code."""
+    crew an account in none of them or a smaller component, whose families (subnets)
+    are those any of its accounts uses. A crew that qualifies for several groups goes to
+    the one whose families it uses most (ties: the smaller root). `codes` maps
+    account_id → code."""
     used = _families_used(aggregates, system_families, codes)
     sized = components.select(account="node", group="root", size=pl.len().over("root"))
     group_of = sized.filter(pl.col("size") >= MIN_GROUP_SIZE).drop("size")
     if used.is_empty() or group_of.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
-    holders = used.group_by("family").agg(holders=pl.len())
-    own = (
-        used.join(group_of, on="account")
-        .group_by("group", "family")
-        .agg(members=pl.len(), first_member=pl.col("account").min())
-        .join(holders, on="family")
-        .filter(pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= SIGNATURE_SHARE * pl.col("holders"))
-    )
-    crews = (
-        used.join(sized, on="account", how="left")
+    crew_of = (
+        used.select("account").unique()
+        .join(sized, on="account", how="left")
         .filter(pl.col("size").is_null() | (pl.col("size") < MIN_GROUP_SIZE))
-        .select(account=pl.col("group").fill_null(pl.col("account")), family="family")
-        .unique()
+        .select("account", crew=pl.col("group").fill_null(pl.col("account")))
     )
-    chosen = (
+    crews = used.join(crew_of, on="account").select(pl.col("crew").alias("account"), "family").unique()
+    own = _own_families(used, group_of, group_of, SIGNATURE_SHARE)
+    by_two = (
         crews.join(own, on="family")
         .group_by("account", "group")
         .agg(families=pl.len(), partner=pl.col("first_member").min())
         .filter(pl.col("families") >= MIN_OWN_FAMILIES)
         .sort("account", "families", "group", descending=[False, True, False])
         .unique("account", keep="first")
+        .select("account", "partner", "group")
     )
-    return chosen.select(pl.col("account", "partner").cast(pl.UInt32)).sort("account")
+    members = pl.concat([group_of, crew_of.join(by_two, left_on="crew", right_on="account").select("account", "group")])
+    exclusive = _own_families(used, members, group_of, EXCLUSIVE_SHARE).drop_nulls("first_member")
+    by_one = (
+        crews.join(by_two, on="account", how="anti")
+        .join(exclusive, on="family")
+        .group_by("account", "group")
+        .agg(partner=pl.col("first_member").min())
+    )
+    by_network = by_one.join(_own_subnets(aggregates, codes, crew_of, by_one, members), on=["account", "group"])
+    chosen = pl.concat([
+        by_two.select("account", "partner", network=pl.lit(False)),
+        by_network.sort("account", "group").unique("account", keep="first").select(
+            "account", "partner", network=pl.lit(True)
+        ),
+    ])
+    return chosen.with_columns(pl.col("account", "partner").cast(pl.UInt32)).sort("account")
+
+
+def _own_families(used: pl.DataFrame, members: pl.DataFrame, partners: pl.DataFrame, share: float) -> pl.DataFrame:
+    """(group, family, first_member): the families of each group (`members`: account,
+    group) that MIN_GROUP_SIZE of its members and `share` of their holders use, with the
+    smallest-coded of `partners` (account, group) using it (null if none)."""
+    holders = used.group_by("family").agg(holders=pl.len())
+    first = used.join(partners, on="account").group_by("group", "family").agg(first_member=pl.col("account").min())
+    return (
+        used.join(members, on="account")
+        .group_by("group", "family")
+        .agg(members=pl.len())
+        .join(holders, on="family")
+        .filter(pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= share * pl.col("holders"))
+        .join(first, on=["group", "family"], how="left")
+        .select("group", "family", "first_member")
+    )
+
+
+def _own_subnets(
+    aggregates: Aggregates, codes: pl.DataFrame, crew_of: pl.DataFrame, candidates: pl.DataFrame,
+    members: pl.DataFrame,
+) -> pl.DataFrame:
+    """(account, group): the `candidates` crews (account: the crew, group) whose accounts
+    exit through a subnet of that group's own: MIN_GROUP_SIZE of its `members` and
+    SIGNATURE_SHARE of the accounts seen on it."""
+    if candidates.is_empty():
+        return pl.DataFrame(schema={"account": pl.UInt32, "group": pl.UInt32})
+    subnets = (
+        aggregates.account_values.lazy()
+        .filter(pl.col("kind") == "subnet")
+        .select("account_id", subnet="value")
+        .join(codes.lazy(), on="account_id")
+        .select(account=pl.col("code").cast(pl.UInt32), subnet="subnet")
+    )
+    crew_accounts = crew_of.join(candidates.select(crew="account").unique(), on="crew")
+    crew_subnets = subnets.join(crew_accounts.lazy(), on="account").select("crew", "subnet").unique().collect()
+    seen = subnets.join(crew_subnets.lazy().select("subnet").unique(), on="subnet").unique().collect()
+    own = (
+        seen.join(members, on="account")
+        .group_by("subnet", "group")
+        .agg(members=pl.len())
+        .join(seen.group_by("subnet").agg(holders=pl.len()), on="subnet")
+        .filter(pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= SIGNATURE_SHARE * pl.col("holders"))
+    )
+    return crew_subnets.join(own, on="subnet").select(account="crew", group="group").unique()
 
 
 def _families_used(aggregates: Aggregates, system_families: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:

@@ -84,12 +84,18 @@ def link_accounts(
     linked = pl.concat([linked, _rule_links(card_keys, 1 << KIND_NAMES.index("payment"))])
     components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
     # Accounts still alone, and components too small to own a prompt, that use two of a
-    # group's own system prompts join it (`families`).
+    # group's own system prompts, or one only it uses and one of its subnets, join it
+    # (`families`).
     joined = family_attachments(aggregates, system_families, components, codes)
     if not joined.is_empty():
-        family_keys = joined.select(pair=pair_key(pl.col("account"), pl.col("partner"))).get_column("pair")
-        linked = pl.concat([linked, _rule_links(family_keys, 1 << KIND_NAMES.index("system"))])
-        components = _with_leaves(components, joined)
+        system_bit, subnet_bit = (1 << KIND_NAMES.index(kind) for kind in ("system", "subnet"))
+        family_links = joined.select(
+            pair=pair_key(pl.col("account"), pl.col("partner")),
+            similarity=pl.lit(LINK_THRESHOLD),
+            kinds=pl.when("network").then(system_bit | subnet_bit).otherwise(system_bit).cast(pl.UInt16),
+        )
+        linked = pl.concat([linked, family_links])
+        components = _with_leaves(components, joined.select("account", "partner"))
     roots = components.select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),
