@@ -104,3 +104,39 @@ def test_a_large_bucket_compares_texts_beyond_its_first() -> None:
 
     assert roots(0) == list(range(102))
     assert roots(8) == [*range(101), 100]
+
+
+def _word(i: int) -> str:
+    """A word of letters only (families compare words of letters)."""
+    return "".join(chr(97 + int(d)) for d in f"{i:03d}") + "x"
+
+
+def _systems(texts: dict[int, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"system_fp": list(texts), "system_text": list(texts.values()), "n": [1] * len(texts)},
+        schema={"system_fp": pl.UInt64, "system_text": pl.String, "n": pl.UInt32},
+    )
+
+
+def test_a_wording_made_of_a_large_familys_words_joins_it_below_the_pairwise_bar() -> None:
+    core = [_word(i) for i in range(10)]
+    rest = [_word(100 + i) for i in range(60)]
+    # Twelve wordings: the core and a window of twenty other words sliding by three, each
+    # close to the next, chained into one family.
+    family = {i + 1: " ".join(core + rest[3 * i:3 * i + 20]) for i in range(12)}
+    # Four core words and twelve of the family's other words spread over its windows: at
+    # word Jaccard 0.33 or less to every wording, every word one the family uses twice.
+    spread = rest[5:50:4]
+    paraphrase = " ".join(core[:4] + spread)
+    # The same, with half the words its own: no member of the family.
+    stranger = " ".join(core[:4] + spread[:4] + [_word(500 + i) for i in range(8)])
+    others = {100 + i: " ".join(_word(1000 + 40 * i + j) for j in range(20)) for i in range(6)}
+    systems = _systems({**family, 50: paraphrase, 60: stranger, **others})
+    words = lambda text: set(text.split())  # noqa: E731
+    assert max(len(words(paraphrase) & words(t)) / len(words(paraphrase) | words(t)) for t in family.values()) < 0.33
+    families = dict(
+        cluster.cluster_system_prompts(systems).select("system_fp", "family_fp").iter_rows()
+    )
+    assert len({families[i] for i in family}) == 1
+    assert families[50] == families[1]
+    assert families[60] != families[1]

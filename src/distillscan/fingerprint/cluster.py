@@ -103,6 +103,21 @@ SYSTEM_FAMILY_MIN_WORDS: Final = 12
 # of wordings that share common words fall into a few large buckets, where a star
 # compares each with one that may be least like it.
 SYSTEM_FAMILY_NEIGHBOURS: Final = 8
+# A wording whose nearest other is just below the bar can still be made of the words a
+# large family's wordings use: on the 1M-request log five of the paraphrasing campaign's
+# 400 wordings (two to five of its rules each, all reworded) were at 0.28-0.33 to their
+# nearest, and every word of each was one that two or more of the family's 395 wordings
+# use; no prompt outside the campaign had more than 42% of its words' weight in that
+# vocabulary (34% at 10M requests; 53% in any large family's). So a prompt of
+# SYSTEM_VOCABULARY_MIN_WORDS distinct words or more outside every family of
+# SYSTEM_VOCABULARY_MIN_VARIANTS joins the one holding SYSTEM_VOCABULARY_SHARE of its
+# words' weight, a word weighing its inverse document frequency over the log's prompts
+# (a word every prompt uses weighs nothing), a word of the family being one that
+# SYSTEM_VOCABULARY_MIN_USES of its wordings use.
+SYSTEM_VOCABULARY_MIN_VARIANTS: Final = 10
+SYSTEM_VOCABULARY_MIN_USES: Final = 2
+SYSTEM_VOCABULARY_MIN_WORDS: Final = 16
+SYSTEM_VOCABULARY_SHARE: Final = 0.9
 
 
 def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
@@ -126,4 +141,51 @@ def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
     families = eligible.join(representative, on="frame_fp", how="left", maintain_order="left").select(
         system_fp="frame_fp", family_fp=pl.col("rep").fill_null(pl.col("frame_fp"))
     )
-    return families.with_columns(n_variants=pl.len().over("family_fp").cast(pl.UInt32))
+    prompt_words = (
+        eligible.select(system_fp="frame_fp", word=words.str.split(" "))
+        .explode("word")
+        .filter(pl.col("word") != "")
+        .unique()
+    )
+    return _joined_by_vocabulary(families, prompt_words).with_columns(
+        n_variants=pl.len().over("family_fp").cast(pl.UInt32)
+    )
+
+
+def _joined_by_vocabulary(families: pl.DataFrame, prompt_words: pl.DataFrame) -> pl.DataFrame:
+    """`families` (system_fp, family_fp, in order) with each prompt outside the large
+    families moved into the large family whose vocabulary holds most of its words'
+    weight, where that is SYSTEM_VOCABULARY_SHARE or more (ties: the smaller family_fp).
+    `prompt_words`: each prompt's distinct words (system_fp, word)."""
+    prompts = prompt_words.get_column("system_fp").n_unique()
+    weights = prompt_words.group_by("word").agg(weight=(prompts / pl.len()).log())
+    sized = families.with_columns(large=pl.len().over("family_fp") >= SYSTEM_VOCABULARY_MIN_VARIANTS)
+    vocabulary = (
+        prompt_words.join(sized.filter("large").select("system_fp", "family_fp"), on="system_fp")
+        .group_by("family_fp", "word")
+        .agg(uses=pl.len())
+        .filter(pl.col("uses") >= SYSTEM_VOCABULARY_MIN_USES)
+        .select("family_fp", "word")
+    )
+    if vocabulary.is_empty():
+        return families
+    tested = (
+        prompt_words.join(sized.filter(~pl.col("large")).select("system_fp"), on="system_fp")
+        .join(weights, on="word")
+        .with_columns(
+            total=pl.col("weight").sum().over("system_fp"), distinct=pl.len().over("system_fp")
+        )
+        .filter(pl.col("distinct") >= SYSTEM_VOCABULARY_MIN_WORDS, pl.col("total") > 0)
+    )
+    joined = (
+        tested.join(vocabulary, on="word")
+        .group_by("system_fp", "family_fp")
+        .agg(share=pl.col("weight").sum() / pl.col("total").first())
+        .filter(pl.col("share") >= SYSTEM_VOCABULARY_SHARE)
+        .sort("system_fp", "share", "family_fp", descending=[False, True, False])
+        .unique("system_fp", keep="first")
+        .select("system_fp", joined="family_fp")
+    )
+    return families.join(joined, on="system_fp", how="left", maintain_order="left").select(
+        "system_fp", family_fp=pl.col("joined").fill_null(pl.col("family_fp"))
+    )
