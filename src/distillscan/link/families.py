@@ -36,8 +36,10 @@ Only lone accounts and components too small to own a family are attached, each b
 link to a member of a group large enough to own one, so no two such groups merge this
 way.
 
-Memory: one row per (account, prompt family) used, per group its own families, and the
-(account, subnet) rows of the subnets the one-family crews use.
+Memory: one row per (account, prompt family) used, per group its own families, the
+one-family crews' (crew, subnet) rows and, per subnet they use, how many accounts are
+seen on it and how many of them each group holds (counted in a streaming pass, never
+listed).
 """
 
 from __future__ import annotations
@@ -147,13 +149,18 @@ def _own_subnets(
     )
     crew_accounts = crew_of.join(candidates.select(crew="account").unique(), on="crew")
     crew_subnets = subnets.join(crew_accounts.lazy(), on="account").select("crew", "subnet").unique().collect()
-    seen = subnets.join(crew_subnets.lazy().select("subnet").unique(), on="subnet").unique().collect()
-    own = (
-        seen.join(members, on="account")
-        .group_by("subnet", "group")
-        .agg(members=pl.len())
-        .join(seen.group_by("subnet").agg(holders=pl.len()), on="subnet")
-        .filter(pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= SIGNATURE_SHARE * pl.col("holders"))
+    # The accounts seen on those subnets are counted, never held: a rotating pool's /24s
+    # are shared by thousands of accounts each.
+    seen = subnets.join(crew_subnets.lazy().select("subnet").unique(), on="subnet")
+    holders, by_group = pl.collect_all(
+        [
+            seen.group_by("subnet").agg(holders=pl.len()),
+            seen.join(members.lazy(), on="account").group_by("subnet", "group").agg(members=pl.len()),
+        ],
+        engine="streaming",
+    )
+    own = by_group.join(holders, on="subnet").filter(
+        pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= SIGNATURE_SHARE * pl.col("holders")
     )
     return crew_subnets.join(own, on="subnet").select(account="crew", group="group").unique()
 
