@@ -28,9 +28,10 @@ def scanned(request: pytest.FixtureRequest, synth_log: SynthLog):
 @pytest.mark.xfail(strict=True, reason=(
     "harder generator (issue 17): flag rate paraphrase 0.167 (seed 11) / 0.375 (seed 23) and reseller_mixed 0.0 "
     "(seeds 11 and 23: 2 relays, whose share of the campaign's template sits near the 10% bar) are below 0.95: each "
-    "paraphraser words its system prompt its own way; families chain wordings at word-set Jaccard 0.33, which holds "
-    "98-99.7% of the 400-2,000 paraphrasers of the real-text 1M/10M logs in one group, but 24 wordings are too "
-    "sparse to chain, and alone each scores medium at most; hydra 1.0 / 1.0, cot_rubric 1.0"
+    "paraphraser words its system prompt its own way; families chain wordings at word-set Jaccard 0.33 and take in "
+    "wordings made of a large family's words, which holds all 400-2,000 paraphrasers of the real-text 1M/10M logs "
+    "in one group, but 24 wordings are too sparse to chain into a family, and alone each scores medium at most; "
+    "hydra 1.0 / 1.0, cot_rubric 1.0"
 ))
 def test_every_campaign_is_recalled(scanned) -> None:
     _, _, evaluation = scanned
