@@ -1,5 +1,6 @@
 """Near-duplicate clustering over distinct frames: paraphrased templates and system
-prompt families, by MinHash-LSH over word shingles."""
+prompt families, by MinHash-LSH over word shingles; a system prompt made of a large
+family's words also joins that family."""
 
 from __future__ import annotations
 
@@ -121,7 +122,9 @@ SYSTEM_VOCABULARY_SHARE: Final = 0.9
 
 
 def cluster_system_prompts(systems: pl.DataFrame) -> pl.DataFrame:
-    """Group paraphrases of one system prompt into families.
+    """Group paraphrases of one system prompt into families: near duplicates chained
+    (word-set Jaccard), then each prompt outside the large families that is made of one's
+    words joined to it (`_joined_by_vocabulary`).
 
     `systems` holds one row per distinct system prompt: system_fp, system_text, n.
     Returns system_fp → family_fp (the family's most-used variant) and n_variants,
