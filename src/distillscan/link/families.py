@@ -86,7 +86,8 @@ def family_attachments(
         .select("account", crew=pl.col("group").fill_null(pl.col("account")))
     )
     crews = used.join(crew_of, on="account").select(pl.col("crew").alias("account"), "family").unique()
-    own = _own_families(used, group_of, group_of, SIGNATURE_SHARE)
+    holders = used.group_by("family").agg(holders=pl.len())
+    own = _own_families(used, holders, group_of, group_of, SIGNATURE_SHARE)
     by_two = (
         crews.join(own, on="family")
         .group_by("account", "group")
@@ -97,7 +98,7 @@ def family_attachments(
         .select("account", "partner", "group")
     )
     members = pl.concat([group_of, crew_of.join(by_two, left_on="crew", right_on="account").select("account", "group")])
-    exclusive = _own_families(used, members, group_of, EXCLUSIVE_SHARE).drop_nulls("first_member")
+    exclusive = _own_families(used, holders, members, group_of, EXCLUSIVE_SHARE).drop_nulls("first_member")
     by_one = (
         crews.join(by_two, on="account", how="anti")
         .join(exclusive, on="family")
@@ -114,11 +115,13 @@ def family_attachments(
     return chosen.with_columns(pl.col("account", "partner").cast(pl.UInt32)).sort("account")
 
 
-def _own_families(used: pl.DataFrame, members: pl.DataFrame, partners: pl.DataFrame, share: float) -> pl.DataFrame:
+def _own_families(
+    used: pl.DataFrame, holders: pl.DataFrame, members: pl.DataFrame, partners: pl.DataFrame, share: float
+) -> pl.DataFrame:
     """(group, family, first_member): the families of each group (`members`: account,
-    group) that MIN_GROUP_SIZE of its members and `share` of their holders use, with the
-    smallest-coded of `partners` (account, group) using it (null if none)."""
-    holders = used.group_by("family").agg(holders=pl.len())
+    group) that MIN_GROUP_SIZE of its members and `share` of their holders (`holders`:
+    family, holders) use, with the smallest-coded of `partners` (account, group) using it
+    (null if none)."""
     first = used.join(partners, on="account").group_by("group", "family").agg(first_member=pl.col("account").min())
     return (
         used.join(members, on="account")
