@@ -3,7 +3,7 @@
 Gateway logs often lack whole families of signals (no payment, no account creation
 time, no conversation history), and replays or test captures span seconds. `write_variant`
 rewrites a log as such a log: the named canonical columns removed, and every request
-timestamp squeezed linearly into a window from the first one. The variant is written as
+timestamp squeezed linearly into a window ending at the last one. The variant is written as
 native-schema Parquet, one file per shard, so a scan of its folder reads it exactly as a
 log that never had those columns.
 """
@@ -91,10 +91,14 @@ def _time_bounds(paths: Sequence[str], options: ScanOptions) -> tuple[datetime |
 
 
 def _squeeze(bounds: tuple[datetime | None, datetime | None], window: timedelta) -> pl.Expr:
-    """Timestamps mapped linearly from the logs' [first, last] onto [first, first + window]."""
+    """Timestamps mapped linearly from the logs' [first, last] onto [last - window, last]:
+    no request moves earlier, as a replay comes after the traffic it replays. Squeezed
+    onto the first timestamp instead, every account created during the log was seen
+    before its creation time."""
     first, last = bounds
     if first is None or last is None or last <= first:
         return pl.col("timestamp")
     ratio = window / (last - first)
     offset = (pl.col("timestamp") - pl.lit(first)).dt.total_microseconds()
-    return pl.lit(first) + pl.duration(microseconds=(offset.cast(pl.Float64) * ratio).round().cast(pl.Int64))
+    start = last - window
+    return pl.lit(start) + pl.duration(microseconds=(offset.cast(pl.Float64) * ratio).round().cast(pl.Int64))

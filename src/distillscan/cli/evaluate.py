@@ -50,7 +50,7 @@ FIGURES: Final = (
                    "(n_turns is read from turn where no message list is logged: drop both to hide "
                    "conversation depth).")
 @click.option("--time-window", type=click.FloatRange(min=0.001), metavar="SECONDS",
-              help="Evaluate the log with every timestamp squeezed into this many seconds from the first "
+              help="Evaluate the log with every timestamp squeezed into this many seconds ending at the last "
                    "(a replay or test capture).")
 @output_options(["table", "json"], format_help=None, output_help=None)
 @input_options
