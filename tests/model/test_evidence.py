@@ -32,3 +32,13 @@ def test_billed_input_tokens_alone_show_conversation_depth() -> None:
     without = Measurable.of_log(("model",), at(0), at(days=21), model_release=True)
     assert with_tokens.knows("conversation_depth")
     assert without.unknown["conversation_depth"] == "no n_turns / turn / input_tokens values"
+
+
+def test_creation_times_ahead_of_the_request_clock_leave_account_age_unknown() -> None:
+    """A few accounts seen before their creation are noise; past 1% the two clocks disagree."""
+    few = Measurable.of_log(ALL_COLUMNS, at(0), at(days=21), model_release=True, clock_mismatch=(1, 100))
+    many = Measurable.of_log(ALL_COLUMNS, at(0), at(days=21), model_release=True, clock_mismatch=(40, 1_000))
+    assert few.knows("account_age")
+    assert many.unknown == {"account_age": "40 of 1,000 accounts were first seen over 60 min before their creation "
+                                          "time: the creation times and the request clock disagree"}
+    assert many.knows("account_creation")  # creation bursts need no request clock

@@ -77,6 +77,6 @@ def test_a_campaign_in_a_replay_still_outranks_people_with_timing_unknown() -> N
     assert top["score"] > 0.5 and top["behaviour"] > 0
     people = groups.filter(pl.col("group_id") != campaign)
     assert people["score"].max() < 0.35  # type: ignore[operator]
-    weights = behaviour_weights(Measurable({"daily_timing": "", "account_creation": "", "model_pivot": ""}))
+    weights = behaviour_weights(Measurable({"daily_timing": "", "account_creation": "", "account_age": "", "model_pivot": ""}))
     behaviour = 1 - math.prod(1 - weight * top[f"c_{name}"] for name, weight in weights.items())
     assert top["behaviour"] == pytest.approx(behaviour)

@@ -41,6 +41,22 @@ def test_fresh_share_counts_accounts_without_creation_date() -> None:
     assert group["fresh_account_share"] == 1 / 30
 
 
+def test_an_account_seen_before_its_creation_is_not_fresh() -> None:
+    # acct00, the one account with a creation date, was created two days after its first
+    # request: it is not fresh, and with 1 of 1 dated accounts seen early the log's
+    # account age is unknown and left out of the score; creation bursts need no request
+    # clock and are still measured.
+    rows = [dict(row, payment_fingerprint="card-1") for row in _coordinated_rows(with_infra=False)]
+    for row in rows:
+        if "account_created_at" in row:
+            row["account_created_at"] = at(days=2)
+    report, _ = analyse_frame(requests_frame(rows))
+    group = report.groups.filter(report.groups["n_accounts"] == 30).row(0, named=True)
+    assert group["fresh_account_share"] == 0.0
+    assert group["c_fresh_accounts"] is None
+    assert group["c_creation_burst"] is not None
+
+
 def test_severity_bands() -> None:
     assert [severity_of(x) for x in (0.95, 0.7, 0.55, 0.4, 0.1)] == ["critical", "high", "medium", "low", "info"]
 

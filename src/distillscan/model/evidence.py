@@ -17,12 +17,20 @@ from typing import Final
 
 TIMING_MIN_SPAN: Final = timedelta(days=2)
 """A daily rhythm (sleep, 24/7 service) needs at least this much of the log's time."""
+CREATION_SKEW: Final = timedelta(hours=1)
+"""A first request this long before its account's creation cannot be: the clocks disagree."""
+CLOCK_MISMATCH_SHARE: Final = 0.01
+"""Past this share of the accounts with a creation time seen CREATION_SKEW or more before
+it, the log's creation times and request clock disagree (a capture re-stamped, creation
+times in another zone) and no account's age is known: read as it came, every such
+account would count as new."""
 
 FAMILY_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     # Billed input tokens show earlier turns where depth itself is not logged.
     "conversation_depth": ("n_turns", "turn", "input_tokens"),
     "fixed_parameters": ("temperature", "max_tokens"),
     "account_creation": ("account_created_at",),
+    "account_age": ("account_created_at",),
     "shared_infrastructure": ("ip", "payment_fingerprint", "org_id"),
     "model_pivot": ("model",),
 }
@@ -46,10 +54,18 @@ class Measurable:
         first_seen: datetime | None,
         last_seen: datetime | None,
         model_release: bool,
+        clock_mismatch: tuple[int, int] = (0, 0),
     ) -> Measurable:
         """What a log with values in these canonical `columns`, this time span and (or
-        not) a model released during it can show."""
+        not) a model released during it can show; `clock_mismatch` is (accounts first
+        seen CREATION_SKEW or more before their creation time, accounts with one)."""
         unknown: dict[str, str] = {}
+        early, dated = clock_mismatch
+        if dated and early > CLOCK_MISMATCH_SHARE * dated:
+            unknown["account_age"] = (
+                f"{early:,} of {dated:,} accounts were first seen over {_duration(CREATION_SKEW)} before their "
+                "creation time: the creation times and the request clock disagree"
+            )
         span = (last_seen - first_seen) if first_seen is not None and last_seen is not None else timedelta(0)
         if span < TIMING_MIN_SPAN:
             unknown["daily_timing"] = f"the log spans {_duration(span)}, under {_duration(TIMING_MIN_SPAN)}"

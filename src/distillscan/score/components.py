@@ -10,7 +10,7 @@ import polars as pl
 
 from distillscan.aggregate.tables import BUCKETS_PER_DAY
 from distillscan.model.aggregates import Aggregates
-from distillscan.model.evidence import Measurable
+from distillscan.model.evidence import CREATION_SKEW, Measurable
 from distillscan.model.groups import SEVERITY_THRESHOLDS
 
 # Behaviour is a noisy-OR of these weighted components.
@@ -82,11 +82,16 @@ def member_features(account_features: pl.DataFrame, membership: pl.DataFrame) ->
     members = account_features.join(membership, on="account_id").sort("group_id", "account_id")
     weight = pl.col("n_requests").cast(pl.Float64)
     age_days = (pl.col("first_seen") - pl.col("created_first")).dt.total_seconds() / 86_400
+    skew_days = CREATION_SKEW.total_seconds() / 86_400
     return members.group_by("group_id", maintain_order=True).agg(
         member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
         account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
-        # Over all members: an account without a creation date is not counted as fresh.
-        fresh_account_share=(age_days < FRESH_ACCOUNT_DAYS).fill_null(False).sum() / pl.len(),
+        # Over all members: an account without a creation date, or first seen before it
+        # (`evidence.CREATION_SKEW`), is not counted as fresh.
+        fresh_account_share=age_days.is_between(-skew_days, FRESH_ACCOUNT_DAYS, closed="left")
+        .fill_null(False)
+        .sum()
+        / pl.len(),
     )
 
 
@@ -169,7 +174,7 @@ COMPONENT_FAMILIES: Final[dict[str, str]] = {
     "c_automation": "daily_timing",
     "c_shared_stream": "daily_timing",
     "c_pivot": "model_pivot",
-    "c_fresh_accounts": "account_creation",
+    "c_fresh_accounts": "account_age",
     "c_creation_burst": "account_creation",
     "c_shared_infra": "shared_infrastructure",
     "c_single_turn": "conversation_depth",

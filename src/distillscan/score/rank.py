@@ -26,7 +26,7 @@ import polars as pl
 from distillscan.aggregate.profile import attach_key, newest_model_release, profile
 from distillscan.aggregate.tables import VALUE_COLUMNS
 from distillscan.model.aggregates import Aggregates
-from distillscan.model.evidence import Measurable
+from distillscan.model.evidence import CREATION_SKEW, Measurable
 from distillscan.model.groups import ITEMS_KIND, GroupReport
 from distillscan.model.templates import stable_fp
 from distillscan.score.components import add_components, creation_burst, member_features, pivot_lift
@@ -168,9 +168,12 @@ def measurable_in(aggregates: Aggregates, release: tuple[str, int] | None) -> Me
         *(["turn"] if accounts["n_depth_known"].sum() else []),
         "model",
     ]
+    dated = accounts.filter(pl.col("created_at").is_not_null())
+    early = dated.filter(pl.col("first_ts") < pl.col("created_at") - CREATION_SKEW).height
     return Measurable.of_log(
         columns,
         first if isinstance(first, datetime) else None,
         last if isinstance(last, datetime) else None,
         model_release=release is not None,
+        clock_mismatch=(early, dated.height),
     )
