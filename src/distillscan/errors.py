@@ -25,6 +25,9 @@ class ExitCode(IntEnum):
     """A bug in distillscan (EX_SOFTWARE); rerun with `--debug` and report it."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C (128 + SIGINT): no report was written, nothing was found or cleared."""
+    TERMINATED = 143
+    """Stopped by SIGTERM (128 + 15: a cancelled CI job, `kill`): as INTERRUPTED, and the
+    temporary folders were removed."""
 
 
 class DistillscanError(Exception):
@@ -81,3 +84,9 @@ class InputError(DistillscanError):
             location = f"{path_label} row {self.row}"
         field = f" field '{self.field}':" if self.field else ""
         return f"{location}:{field} {self.reason}"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so that every `with` and `finally` on
+    the way out runs (temporary folders are removed), and, like KeyboardInterrupt, never
+    caught by an `except Exception`."""

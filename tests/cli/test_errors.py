@@ -3,7 +3,10 @@ comes first only with --debug."""
 
 from __future__ import annotations
 
+import gc
 import io
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,6 +141,34 @@ def test_tables_folder_removed_mid_scan_is_named_not_reported_as_a_bug(
     assert "distillscan-tables-" in result.stderr
     assert "removed while it ran" in result.stderr and "--temp-dir" in result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.output
+
+
+def test_sigterm_ends_a_scan_with_its_own_code_and_removes_its_temporary_folders(
+    log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analyse = pipeline.analyse
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    seen: list[list[str]] = []
+
+    def cancelled(aggregates: Aggregates, *args: object) -> object:
+        seen.append(sorted(path.name for path in temp.iterdir()))
+        # Python's default would end the test run itself.
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None), "no SIGTERM handler"
+        os.kill(os.getpid(), signal.SIGTERM)  # a CI job cancelled between reading and linking
+        return analyse(aggregates, *args)
+
+    monkeypatch.setattr(pipeline, "analyse", cancelled)
+    result = CliRunner().invoke(main, ["scan", str(log_path), "--temp-dir", str(temp), "--fail-on", "high"])
+    assert result.exit_code == ExitCode.TERMINATED, result.output
+    assert result.stderr.strip().splitlines()[-1] == "distillscan: error: terminated"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert any(name.startswith("distillscan-") for name in seen[0])  # there was something to remove
+    # What the unwound scan held goes with the last reference to it (the result keeps
+    # the exception here; a process exits): its folders go with it.
+    del result
+    gc.collect()
+    assert list(temp.iterdir()) == []
 
 
 @click.command()
