@@ -92,7 +92,8 @@ def _time_bounds(paths: Sequence[str], options: ScanOptions) -> tuple[datetime |
 
 def _squeeze(bounds: tuple[datetime | None, datetime | None], window: timedelta) -> pl.Expr:
     """Timestamps mapped linearly from the logs' [first, last] onto [last - window, last]:
-    no request moves earlier, as a replay comes after the traffic it replays. Squeezed
+    with a window shorter than the log no request moves earlier, as a replay comes after
+    the traffic it replays (a longer window stretches the log back in time). Squeezed
     onto the first timestamp instead, every account created during the log was seen
     before its creation time."""
     first, last = bounds
