@@ -9,6 +9,7 @@ mod annotate;
 mod batch;
 mod classes;
 mod components;
+mod counting;
 mod fingerprint;
 mod gate;
 mod ids;
@@ -349,6 +350,76 @@ fn expected_shared(
     })
 }
 
+/// One share of the item table counted (see `counting::count_items`): non-null columns
+/// `account` (UInt32 codes), `topic` (UInt32 indexes below `topics`), `item` (UInt64) and
+/// `n` (UInt32). Returns the `size` table (account, topic, size), the `shared` table
+/// (account, topic, holders, token; tokens numbered from `first_token`) and how many
+/// tokens were numbered.
+#[pyfunction]
+#[pyo3(name = "count_items")]
+#[allow(clippy::too_many_arguments)]
+fn count_items(
+    py: Python<'_>,
+    account: &Bound<'_, PyAny>,
+    topic: &Bound<'_, PyAny>,
+    item: &Bound<'_, PyAny>,
+    n: &Bound<'_, PyAny>,
+    topics: usize,
+    max_repeat: f64,
+    first_token: u32,
+) -> PyResult<(ArrowColumns, ArrowColumns, u32)> {
+    guarded(|| {
+        let chunks = [
+            import_chunks(account, "account")?,
+            import_chunks(topic, "topic")?,
+            import_chunks(item, "item")?,
+            import_chunks(n, "n")?,
+        ];
+        py.detach(|| {
+            guarded(|| {
+                let [account, topic, item, n] = &chunks;
+                let counted = pool()
+                    .install(|| {
+                        counting::count_items(
+                            account,
+                            topic,
+                            item,
+                            n,
+                            topics,
+                            max_repeat,
+                            first_token,
+                        )
+                    })
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let u32s = |values: Vec<u32>| Arc::new(UInt32Array::from(values)) as ArrayRef;
+                let size = ArrowColumns::new(
+                    &["account", "topic", "size"],
+                    vec![
+                        u32s(counted.size.iter().map(|s| s.0).collect()),
+                        u32s(counted.size.iter().map(|s| s.1).collect()),
+                        u32s(counted.size.iter().map(|s| s.2).collect()),
+                    ],
+                );
+                let shared = ArrowColumns::new(
+                    &["account", "topic", "holders", "token"],
+                    vec![
+                        u32s(counted.shared.iter().map(|s| s.0).collect()),
+                        u32s(counted.shared.iter().map(|s| s.1).collect()),
+                        u32s(counted.shared.iter().map(|s| s.2).collect()),
+                        u32s(counted.shared.iter().map(|s| s.3).collect()),
+                    ],
+                );
+                match (size, shared) {
+                    (Ok(size), Ok(shared)) => Ok((size, shared, counted.tokens)),
+                    (Err(error), _) | (_, Err(error)) => {
+                        Err(PyValueError::new_err(error.to_string()))
+                    }
+                }
+            })
+        })
+    })
+}
+
 /// The root of each text of `texts` (a column `root`: the smallest row of its cluster of
 /// near duplicates, see `near::near_duplicate_roots`), shingled by `words` words (1 to
 /// 64) and joined at a Jaccard similarity of `min_jaccard`.
@@ -404,6 +475,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(window_pair_keys, module)?)?;
     module.add_function(wrap_pyfunction!(strongest_partners, module)?)?;
     module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
+    module.add_function(wrap_pyfunction!(count_items, module)?)?;
     module.add_function(wrap_pyfunction!(near_duplicate_roots, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

@@ -93,7 +93,7 @@ impl std::fmt::Display for PairError {
 }
 
 /// The values of a non-null column of one primitive type, chunk by chunk.
-fn values<T: From<ArrayData> + Array>(
+pub(crate) fn values<T: From<ArrayData> + Array>(
     chunks: &[ArrayData],
     column: &'static str,
     data_type: &DataType,

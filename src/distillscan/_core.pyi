@@ -99,6 +99,20 @@ def expected_shared(
     Σ_t mass[a][t]·size[b][t]/rows[t] and its mirror; `mass` and `size` are Float64
     columns of len(rows) values per account code, code after code."""
 
+def count_items(
+    account: _ArrowStreamExporter,
+    topic: _ArrowStreamExporter,
+    item: _ArrowStreamExporter,
+    n: _ArrowStreamExporter,
+    topics: int,
+    max_repeat: float,
+    first_token: int,
+) -> tuple[ArrowColumns, ArrowColumns, int]:
+    """One share of the item table counted: (`size`: account, topic, size; `shared`:
+    account, topic, holders, token, sorted by token then account; tokens numbered from
+    `first_token` in (topic, item) order, how many). Columns: UInt32 account codes,
+    UInt32 topic indexes below `topics`, UInt64 items, UInt32 counts."""
+
 def near_duplicate_roots(
     texts: _ArrowStreamExporter, words: int, min_jaccard: float, neighbours: int = 0
 ) -> ArrowColumns:

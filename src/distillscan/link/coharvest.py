@@ -293,70 +293,44 @@ def _numeric_items(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[pl.L
 
 
 def _counted_items(items: pl.LazyFrame, parts: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """The items (no wrappers) counted a part of the item values at a time: each
-    account's items per topic (`size`); the rows of items held by two or more accounts
-    (account, topic, holders, `token`: the item as a number below the count returned),
-    grouped by token. A part's items are its own, so its rows are numbered apart from
-    the others', after the tokens before it."""
+    """The items (no wrappers) counted a part of the item values at a time, in the core
+    (`count_items`): each account's items per topic (`size`); the rows of items held by
+    two or more accounts (account, topic, holders, `token`: the item as a number below
+    the count returned), grouped by token. A part's items are its own, so its tokens are
+    numbered after those of the parts before it.
+
+    Within a part, an item is filed under the topic most of its holders send it under
+    (ties: the first by name) and an account's rows of one item are summed. A request's
+    topic is read off its whole text, system prompt and wrapper included, so one item
+    sent by two accounts can be filed under two topics: the account whose system prompt
+    says "senior Python developer", or whose reasoning ask says "show the logic", files
+    the campaign's pool items under coding or math, the rest under general chat. Counted
+    by (topic, item), such an account held none of its campaign's items; at 10M requests
+    12 of the low-and-slow campaign's 600 accounts stayed unlinked so. An item its
+    holders send more than ITEM_MAX_REPEAT times each on average is a wrapper, dropped.
+
+    One sort of the part's rows in the core replaced seven Polars group-bys, joins and
+    sorts over them (the 10M-request log's 9M rows: 4.0 s against 1.1 s)."""
+    topics = pl.Enum(sorted(TOPICS))
+    names = pl.Series("topic", sorted(TOPICS), dtype=topics)
     sizes, shared = [], []
     tokens = 0
     for part in range(parts):
-        kept = _kept_items(items.filter(pl.col("item") % parts == part))
-        sizes.append(kept.group_by("account", "topic").agg(size=pl.len()))
-        shared_rows = kept.filter(pl.col("holders") >= 2)
-        del kept
-        # Tokens numbered in (topic, item) order over the distinct items, then the rows
-        # sorted by one key (token, account): the rows' three-key sort took 3.0 s of the
-        # 10M-request log's 8.4M item rows, this 2.35 s, with the same rows and numbers.
-        numbers = (
-            shared_rows.select("topic", "item").unique().sort("topic", "item")
-            .with_row_index("token").with_columns(pl.col("token").cast(pl.UInt32))
+        rows = items.filter(pl.col("item") % parts == part).collect(engine="streaming")
+        size_part, shared_part, numbered = _core.count_items(
+            rows.get_column("account"), rows.get_column("topic").to_physical().cast(pl.UInt32),
+            rows.get_column("item"), rows.get_column("n"), len(TOPICS), ITEM_MAX_REPEAT, tokens,
         )
-        numbered_part = (
-            shared_rows.join(numbers, on=["topic", "item"])
-            .sort(pl.col("token").cast(pl.UInt64) * (1 << 32) + pl.col("account"))
-            .select("account", "topic", "holders", "token")
-        )
-        shared.append(numbered_part.with_columns(pl.col("token") + tokens))
-        tokens += numbers.height
-    size = pl.concat(sizes).group_by("account", "topic").agg(pl.col("size").sum().cast(pl.Float64))
-    return size, pl.concat(shared, rechunk=False), tokens
-
-
-def _kept_items(part: pl.LazyFrame) -> pl.DataFrame:
-    """The rows of `part` (one share of the items, whole) whose item is no wrapper
-    (ITEM_MAX_REPEAT), each under its item's topic (`_item_topics`), with how many
-    accounts hold the item (`holders`)."""
-    part = _item_topics(part)
-    per_item = part.group_by("topic", "item").agg(holders=pl.len(), repeat=pl.col("n").mean())
-    return (
-        part.join(per_item.filter(pl.col("repeat") <= ITEM_MAX_REPEAT), on=["topic", "item"])
-        .select("account", "topic", "item", pl.col("holders").cast(pl.UInt32))
-        .collect(engine="streaming")
+        del rows
+        sizes.append(pl.DataFrame(size_part))
+        shared.append(pl.DataFrame(shared_part))
+        tokens += numbered
+    size = (
+        pl.concat(sizes).group_by("account", "topic").agg(pl.col("size").sum().cast(pl.Float64))
+        .with_columns(topic=pl.lit(names).gather(pl.col("topic")))
     )
-
-
-def _item_topics(part: pl.LazyFrame) -> pl.LazyFrame:
-    """The rows of `part` (account, topic, item, n) with each item under one topic, the
-    one most of its holders send it under (ties: the first by name), an account's rows
-    of one item summed.
-
-    A request's topic is read off its whole text, system prompt and wrapper included, so
-    one item sent by two accounts can be filed under two topics: the account whose system
-    prompt says "senior Python developer", or whose reasoning ask says "show the logic",
-    files the campaign's pool items under coding or math, the rest under general chat.
-    Counted by (topic, item), such an account held none of its campaign's items; at 10M
-    requests 12 of the low-and-slow campaign's 600 accounts stayed unlinked so."""
-    holders = part.group_by("item", "topic").agg(holders=pl.len())
-    topic = holders.group_by("item").agg(
-        item_topic=pl.col("topic").sort_by("holders", "topic", descending=[True, False]).first()
-    )
-    return (
-        part.join(topic, on="item")
-        .group_by("account", "item_topic", "item")
-        .agg(pl.col("n").sum())
-        .select("account", topic="item_topic", item="item", n="n")
-    )
+    shared_rows = pl.concat(shared, rechunk=False).with_columns(topic=pl.lit(names).gather(pl.col("topic")))
+    return size, shared_rows, tokens
 
 
 def _expected(pairs: pl.Series, profile: pl.DataFrame, accounts: int) -> pl.Series:
