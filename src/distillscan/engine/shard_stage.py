@@ -6,6 +6,7 @@ over one piece of the log (see `engine.tasks`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +15,7 @@ import polars as pl
 from distillscan.aggregate.partial import BATCH_ROWS, batch_parts, empty_part
 from distillscan.aggregate.spill import PartialStore
 from distillscan.engine.keys import drop_counted
+from distillscan.engine.prefetch import prefetched
 from distillscan.errors import InputError
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.inputs import LogSource, SkippedInput
@@ -164,23 +166,28 @@ def _read_shard(
 
 
 def _add_shard(shard: Shard, seen: SeenRequests, sink: PartSink, counted_elsewhere: pl.Series | None) -> None:
-    """Add one shard's partial aggregates, without repeats, batch by batch."""
-    for piece in _without_repeats(shard, seen, counted_elsewhere):
-        for part in batch_parts(piece, read_rows=shard.read_rows):
-            sink.add(part)
+    """Add one shard's partial aggregates, without repeats, batch by batch: the next
+    batch is read and its repeats dropped in a background thread while this one is
+    annotated and aggregated (`prefetch`). The reading stops before this returns or
+    raises, so a failed shard's `seen` can be restored."""
+    with closing(prefetched(_unique_batches(shard, seen, counted_elsewhere))) as batches:
+        for batch in batches:
+            for part in batch_parts(batch.lazy()):
+                sink.add(part)
 
 
-def _without_repeats(
+def _unique_batches(
     shard: Shard, seen: SeenRequests, counted_elsewhere: pl.Series | None
-) -> Iterator[pl.LazyFrame]:
-    """The shard's rows as lazy pieces, repeated requests removed (see `dedupe`)."""
-    if "request_id" not in shard.available:
-        yield shard.frame
-        return
+) -> Iterator[pl.DataFrame]:
+    """The shard's rows in batches of BATCH_ROWS, repeated requests removed (see
+    `dedupe`; a shard without request ids has none to remove)."""
     for batch in read_batches(shard.frame, BATCH_ROWS, shard.read_rows):
+        if "request_id" not in shard.available:
+            yield batch
+            continue
         with stage("dedupe"):
             unique = seen.first_sightings(drop_counted(batch, counted_elsewhere, seen))
-        yield unique.lazy()
+        yield unique
 
 
 def reduce_locally(
