@@ -114,15 +114,17 @@ def reduce_shards(
     tally = InputTally()
     current = "input"
     try:
-        for shard in shards:
-            current = shard.source.path
-            read = _read_shard(shard, seen, sink, reread, counted_elsewhere)
-            if len(read) != 1 or read[0] is not shard:
-                tally.rereads += 1
-            for done in read:
-                tally.add(done)
-                if on_shard is not None:
-                    on_shard(done)
+        # The next shard is read (a JSONL batch parsed) while this one is reduced.
+        with closing(prefetched(iter(shards))) as queued:
+            for shard in queued:
+                current = shard.source.path
+                read = _read_shard(shard, seen, sink, reread, counted_elsewhere)
+                if len(read) != 1 or read[0] is not shard:
+                    tally.rereads += 1
+                for done in read:
+                    tally.add(done)
+                    if on_shard is not None:
+                        on_shard(done)
     except pl.exceptions.PolarsError as error:
         # Damage the loader's checks did not reach (a corrupt page in a text column, say)
         # surfaces while streaming: it is the input's fault, and the file is named.
