@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from distillscan.aggregate.complete import completion_queries, frame_count_query
+from distillscan.aggregate.complete import completion_queries, frame_count_query, repeated_frame_ids
 from distillscan.aggregate.partial import batch_parts, empty_part
 from distillscan.aggregate.profile import profile
 from distillscan.aggregate.ranges import account_ranges, frame_ranges
@@ -169,7 +169,7 @@ def test_completing_spilled_tables_streams_without_in_memory_fallback(tmp_path: 
         sources = {name: [pl.scan_parquet(chunk / f"{name}.parquet") for chunk in sorted((tmp_path / "spill").iterdir())]
                    for name in TABLES}
         queries = {"frame counts": frame_count_query(sources),
-                   **completion_queries(sources, frame_count_query(sources))}
+                   **completion_queries(sources, repeated_frame_ids(frame_count_query(sources)))}
         assert {name: _fallback_nodes(query) for name, query in queries.items()} == {name: [] for name in queries}
 
 

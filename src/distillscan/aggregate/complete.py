@@ -52,14 +52,23 @@ def frame_count_query(sources: Mapping[str, Sequence[pl.LazyFrame]]) -> pl.LazyF
     return frames.group_by("frame_fp").agg(frame_n=pl.col("n").sum())
 
 
+def repeated_frame_ids(frame_counts: pl.LazyFrame) -> pl.Series:
+    """The ids of the frames seen at least REPEATED_FRAME_MIN_REQUESTS times (given
+    `frame_count_query`), as one list: 8 bytes a repeated frame (697k of the 4.6M frames
+    of the 10M-request log)."""
+    repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
+    ids: pl.Series = repeated.collect(engine="streaming").to_series().implode()
+    return ids
+
+
 def completion_queries(
     sources: Mapping[str, Sequence[pl.LazyFrame]],
-    frame_counts: pl.LazyFrame,
+    repeated_frames: pl.Series,
     within: pl.Expr | None = None,
     names: Collection[str] = TABLES,
 ) -> dict[str, pl.LazyFrame]:
     """The query that completes each table from partial ones, given the whole log's
-    frame counts (see `frame_count_query`): summed, one-off frames folded, sorted by
+    repeated frames (`repeated_frame_ids`): summed, one-off frames folded, sorted by
     its keys (account_values is sorted once its subnet rows are derived). Each runs on
     the streaming engine; `tests/test_spill.py` checks that none falls back to the
     in-memory engine.
@@ -86,23 +95,21 @@ def completion_queries(
     if "account_values" in names:
         queries["account_values"] = _summed(list(sources["account_values"]), MERGE_KEYS["account_values"])
     if "frames" in names:
-        queries["frames"] = _repeated_frames_query(sources["frames"], frame_counts)
+        queries["frames"] = _repeated_frames_query(sources["frames"], repeated_frames)
     if "account_frames" in names:
-        queries["account_frames"] = _folded_account_frames_query(sources["account_frames"], frame_counts)
+        queries["account_frames"] = _folded_account_frames_query(sources["account_frames"], repeated_frames)
     return queries
 
 
-def _repeated_frames_query(frames: Sequence[pl.LazyFrame], frame_counts: pl.LazyFrame) -> pl.LazyFrame:
+def _repeated_frames_query(frames: Sequence[pl.LazyFrame], repeated_frames: pl.Series) -> pl.LazyFrame:
     """frame_fp, skeleton → n for the frames seen at least REPEATED_FRAME_MIN_REQUESTS times."""
     # The frames are read twice on purpose (counts first, then text for the repeated
     # ones): one group-by over frame and skeleton would hold every one-off frame's text.
     # The repeated ones are picked by a list of their ids (8 bytes each) rather than a
     # semi-join, measured 0.27 GB lighter on the 1.1M repeated frames of a 30M-row log.
-    repeated = frame_counts.filter(pl.col("frame_n") >= REPEATED_FRAME_MIN_REQUESTS).select("frame_fp")
-    repeated_ids = repeated.collect(engine="streaming").to_series().implode()
     return (
         pl.concat(list(frames), how="vertical_relaxed")
-        .filter(pl.col("frame_fp").is_in(repeated_ids))
+        .filter(pl.col("frame_fp").is_in(repeated_frames))
         .group_by(MERGE_KEYS["frames"])
         .agg(n=pl.col("n").sum())
         .sort(MERGE_KEYS["frames"], nulls_last=True)
@@ -110,20 +117,18 @@ def _repeated_frames_query(frames: Sequence[pl.LazyFrame], frame_counts: pl.Lazy
 
 
 def _folded_account_frames_query(
-    account_frames: Sequence[pl.LazyFrame], frame_counts: pl.LazyFrame
+    account_frames: Sequence[pl.LazyFrame], repeated_frames: pl.Series
 ) -> pl.LazyFrame:
     """The account × frame table summed, frames seen once folded into one row per
     (account, system prompt) with a null frame_fp and their count in `n_frames`."""
-    one_off = pl.col("frame_n") < REPEATED_FRAME_MIN_REQUESTS
+    # One-off frames are those not in the list of repeated ones: a join to every
+    # frame's count built a table of all of them for each range of accounts (10M
+    # requests: 4.6M frames, 3.9 s for the five ranges; with the list, 2.9 s).
+    one_off = ~pl.col("frame_fp").is_in(repeated_frames)
     keys = MERGE_KEYS["account_frames"]
-    folded = (
-        pl.concat(list(account_frames), how="vertical_relaxed")
-        .join(frame_counts, on="frame_fp", how="left")
-        .with_columns(
-            frame_fp=pl.when(one_off).then(None).otherwise(pl.col("frame_fp")),
-            n_frames=one_off.cast(pl.UInt32),
-        )
-        .drop("frame_n")
+    folded = pl.concat(list(account_frames), how="vertical_relaxed").with_columns(
+        frame_fp=pl.when(one_off).then(None).otherwise(pl.col("frame_fp")),
+        n_frames=one_off.cast(pl.UInt32),
     )
     return (
         folded.group_by(keys)
@@ -162,16 +167,18 @@ def complete_aggregates(
     Folding needs the whole log's frame counts, so complete tables no longer merge with
     each other: merge partial ones, then complete once.
     """
-    frame_counts = _collect(frame_count_query(sources)).lazy()
+    repeated_frames = repeated_frame_ids(frame_count_query(sources))
     whole = [name for name in TABLES if name not in _RANGE_ROWS_SCALE]
-    tables = {name: _collect(query) for name, query in completion_queries(sources, frame_counts, names=whole).items()}
+    tables = {
+        name: _collect(query) for name, query in completion_queries(sources, repeated_frames, names=whole).items()
+    }
     ranged: dict[str, Table] = {}
     for name, scale in _RANGE_ROWS_SCALE.items():
         partial_rows = _collect(pl.concat(list(sources[name]), how="vertical_relaxed").select(pl.len())).item()
         parts = math.ceil(partial_rows / (PARTITION_ROWS * scale))
         ranges = frame_ranges(parts) if name == "frames" else account_ranges(tables["accounts"], parts)
         per_range = [
-            completion_queries(sources, frame_counts, within, names=[name])[name] for within in ranges
+            completion_queries(sources, repeated_frames, within, names=[name])[name] for within in ranges
         ]
         if name == "account_values":
             # Subnet rows follow their account's IP rows, so they are derived and sorted
