@@ -69,7 +69,8 @@ def completion_queries(
 ) -> dict[str, pl.LazyFrame]:
     """The query that completes each table from partial ones, given the whole log's
     repeated frames (`repeated_frame_ids`): summed, one-off frames folded, sorted by
-    its keys (account_values is sorted once its subnet rows are derived). Each runs on
+    its keys (account_values is sorted once its subnet rows are derived; account_items
+    is left in no particular order, see below). Each runs on
     the streaming engine; `tests/test_spill.py` checks that none falls back to the
     in-memory engine.
 
@@ -89,9 +90,12 @@ def completion_queries(
         if name in names
     }
     if "account_items" in names:
+        # Left unsorted: its one reader (`link.coharvest`) sorts the rows it counts in the
+        # core, so their order cannot change a result, and sorting the 10M-request log's
+        # 9M rows by account id, topic and item took 1.8 s of the table's 4.6 s.
         queries["account_items"] = smallest_items(
             _summed(list(sources["account_items"]), MERGE_KEYS["account_items"])
-        ).sort(MERGE_KEYS["account_items"])
+        )
     if "account_values" in names:
         queries["account_values"] = _summed(list(sources["account_values"]), MERGE_KEYS["account_values"])
     if "frames" in names:
@@ -148,8 +152,8 @@ def complete_aggregates(
     """The complete aggregates of the union of partial tables (in memory or spilled to
     Parquet), exactly: each table summed by its keys with the streaming engine, frames
     seen once folded into their account's one-off row, subnet rows derived from the IP
-    rows, and every table sorted by its keys (inside the streaming query, about twice
-    as fast as after it). Tables are completed one at a time.
+    rows, and every table but account_items sorted by its keys (inside the streaming
+    query, about twice as fast as after it). Tables are completed one at a time.
 
     A group-by's state is several times its result (measured 4.2 GB while summing 30M
     partial rows into a 1 GB account × frame table), so the tables whose partial rows
