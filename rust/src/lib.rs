@@ -18,6 +18,7 @@ mod interop;
 mod intersect;
 mod items;
 mod masks;
+mod membership;
 mod near;
 mod normalise;
 mod pairs;
@@ -31,7 +32,7 @@ use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once, OnceLock};
 
-use arrow_array::{ArrayRef, Float64Array, UInt16Array, UInt32Array, UInt64Array};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, UInt16Array, UInt32Array, UInt64Array};
 use arrow_data::ArrayData;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -420,6 +421,26 @@ fn count_items(
     })
 }
 
+/// Whether each of `keys` (a sorted non-null UInt64 column) is in `run` (another): a
+/// Boolean column `found`, in the order of `keys`. See `membership`.
+#[pyfunction]
+#[pyo3(name = "sorted_contains")]
+fn sorted_contains(
+    py: Python<'_>,
+    run: &Bound<'_, PyAny>,
+    keys: &Bound<'_, PyAny>,
+) -> PyResult<ArrowColumns> {
+    detached(
+        py,
+        [(run, "run"), (keys, "keys")],
+        &["found"],
+        |[run, keys]| {
+            let found = membership::contained_columns(run, keys)?;
+            Ok::<_, pairs::PairError>(vec![Arc::new(BooleanArray::from(found)) as ArrayRef])
+        },
+    )
+}
+
 /// The root of each text of `texts` (a column `root`: the smallest row of its cluster of
 /// near duplicates, see `near::near_duplicate_roots`), shingled by `words` words (1 to
 /// 64) and joined at a Jaccard similarity of `min_jaccard`.
@@ -476,6 +497,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(strongest_partners, module)?)?;
     module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
     module.add_function(wrap_pyfunction!(count_items, module)?)?;
+    module.add_function(wrap_pyfunction!(sorted_contains, module)?)?;
     module.add_function(wrap_pyfunction!(near_duplicate_roots, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

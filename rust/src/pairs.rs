@@ -72,6 +72,7 @@ pub enum PairError {
     LengthsDiffer(&'static str, usize, usize),
     OutOfRange(&'static str, u64, usize),
     BadWeights(String),
+    Unsorted(&'static str),
 }
 
 impl std::fmt::Display for PairError {
@@ -88,6 +89,7 @@ impl std::fmt::Display for PairError {
                 write!(f, "column {column:?}: {value} is not below {bound}")
             }
             PairError::BadWeights(why) => write!(f, "bad kind weights: {why}"),
+            PairError::Unsorted(column) => write!(f, "column {column:?} is not sorted"),
         }
     }
 }

@@ -113,6 +113,10 @@ def count_items(
     `first_token` in (topic, item) order, how many). Columns: UInt32 account codes,
     UInt32 topic indexes below `topics`, UInt64 items, UInt32 counts."""
 
+def sorted_contains(run: _ArrowStreamExporter, keys: _ArrowStreamExporter) -> ArrowColumns:
+    """Column `found` (Boolean, one row per key): whether each of `keys` is in `run`; both
+    are sorted non-null UInt64 columns (an unsorted one is a ValueError)."""
+
 def near_duplicate_roots(
     texts: _ArrowStreamExporter, words: int, min_jaccard: float, neighbours: int = 0
 ) -> ArrowColumns:

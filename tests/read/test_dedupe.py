@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from distillscan import _core
 from distillscan.cli.main import main
 from distillscan.engine.shard_stage import aggregate_shards
 from distillscan.model.scan import ScanOptions
@@ -202,3 +203,25 @@ def test_batch_size_does_not_change_what_is_kept(split: int) -> None:
     rows = _log_rows()
     frame = requests_frame(rows + rows[5:50] + rows[:3])
     assert_frame_equal(_kept(frame, split), requests_frame(rows))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=300),
+    st.lists(st.integers(0, 2**64 - 1), max_size=300),
+    st.integers(1, 4),
+)
+def test_the_cores_walk_finds_exactly_the_keys_in_a_sorted_run(run: list[int], keys: list[int], chunks: int) -> None:
+    ordered_run = sorted(run + keys[::3])
+    step = max(1, len(ordered_run) // chunks)
+    pieces = [pl.Series("run", ordered_run[start:start + step], dtype=pl.UInt64)
+              for start in range(0, len(ordered_run), step)]
+    run_column = pl.concat(pieces, rechunk=False) if pieces else pl.Series("run", [], dtype=pl.UInt64)
+    ordered_keys = pl.Series("keys", sorted(keys), dtype=pl.UInt64)
+    found = pl.DataFrame(_core.sorted_contains(run_column, ordered_keys)).get_column("found").to_list()
+    assert found == [key in set(ordered_run) for key in sorted(keys)]
+
+
+def test_unsorted_keys_are_refused() -> None:
+    with pytest.raises(ValueError, match="not sorted"):
+        _core.sorted_contains(pl.Series([1, 2], dtype=pl.UInt64), pl.Series([5, 3], dtype=pl.UInt64))

@@ -41,6 +41,7 @@ from typing import Final
 
 import polars as pl
 
+from distillscan import _core
 from distillscan.read.shards import read_batches
 from distillscan.stages import stage
 
@@ -112,17 +113,17 @@ class SeenRequests:
         self._runs = []
 
     def _contains(self, keys: pl.Series) -> pl.Series:
-        """Whether each key is in some run (binary search in each sorted run).
+        """Whether each key is in some run.
 
-        The keys are searched in sorted order and the answers put back in theirs: the
-        searches then walk each run forwards, measured 4x faster than in arrival order
-        (200k keys in a run of 10M: 24 ms against 93 ms)."""
+        The keys are sorted and each run is walked forwards once, in the core, with
+        galloping steps (`sorted_contains`); the answers are put back in the keys' order.
+        At 10M requests a binary search per key in each run took 2.2 s of the repeat
+        check's 5 s."""
         order = keys.arg_sort()
         ordered = keys.gather(order)
         found = pl.repeat(False, keys.len(), eager=True)
         for run in self._runs:
-            positions = run.search_sorted(ordered).clip(0, run.len() - 1)
-            found = found | (run.gather(positions) == ordered)
+            found = found | pl.DataFrame(_core.sorted_contains(run, ordered)).get_column("found")
         return pl.repeat(False, keys.len(), eager=True).scatter(order, found)
 
     def _remember(self, keys: pl.Series) -> None:
