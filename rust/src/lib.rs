@@ -421,24 +421,57 @@ fn count_items(
     })
 }
 
-/// Whether each of `keys` (a sorted non-null UInt64 column) is in `run` (another): a
-/// Boolean column `found`, in the order of `keys`. See `membership`.
+/// Two sorted non-null UInt64 columns merged into one sorted column `key`.
 #[pyfunction]
-#[pyo3(name = "sorted_contains")]
-fn sorted_contains(
+#[pyo3(name = "merge_sorted")]
+fn merge_sorted(
     py: Python<'_>,
-    run: &Bound<'_, PyAny>,
-    keys: &Bound<'_, PyAny>,
+    older: &Bound<'_, PyAny>,
+    newer: &Bound<'_, PyAny>,
 ) -> PyResult<ArrowColumns> {
     detached(
         py,
-        [(run, "run"), (keys, "keys")],
-        &["found"],
-        |[run, keys]| {
-            let found = membership::contained_columns(run, keys)?;
-            Ok::<_, pairs::PairError>(vec![Arc::new(BooleanArray::from(found)) as ArrayRef])
+        [(older, "older"), (newer, "newer")],
+        &["key"],
+        |[older, newer]| {
+            let keys = membership::merged_columns(older, newer)?;
+            Ok::<_, pairs::PairError>(vec![Arc::new(UInt64Array::from(keys)) as ArrayRef])
         },
     )
+}
+
+/// The rows of a batch that repeat no earlier request (see `membership::first_sightings`):
+/// `keys` is the batch's UInt64 request keys (null: no id), `runs` the sorted UInt64 runs
+/// of keys seen before. Returns a Boolean column `kept` and the new sorted run `fresh`.
+#[pyfunction]
+#[pyo3(name = "first_sightings")]
+fn first_sightings(
+    py: Python<'_>,
+    keys: &Bound<'_, PyAny>,
+    runs: Vec<Bound<'_, PyAny>>,
+) -> PyResult<(ArrowColumns, ArrowColumns)> {
+    guarded(|| {
+        let keys = import_chunks(keys, "keys")?;
+        let runs = runs
+            .iter()
+            .map(|run| import_chunks(run, "run"))
+            .collect::<PyResult<Vec<_>>>()?;
+        py.detach(|| {
+            guarded(|| {
+                let found = pool()
+                    .install(|| membership::first_sightings_columns(&keys, &runs))
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let columns = |name: &str, column: ArrayRef| {
+                    ArrowColumns::new(&[name], vec![column])
+                        .map_err(|error| PyValueError::new_err(error.to_string()))
+                };
+                Ok((
+                    columns("kept", Arc::new(BooleanArray::from(found.kept)))?,
+                    columns("fresh", Arc::new(UInt64Array::from(found.fresh)))?,
+                ))
+            })
+        })
+    })
 }
 
 /// The root of each text of `texts` (a column `root`: the smallest row of its cluster of
@@ -497,7 +530,8 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(strongest_partners, module)?)?;
     module.add_function(wrap_pyfunction!(expected_shared, module)?)?;
     module.add_function(wrap_pyfunction!(count_items, module)?)?;
-    module.add_function(wrap_pyfunction!(sorted_contains, module)?)?;
+    module.add_function(wrap_pyfunction!(merge_sorted, module)?)?;
+    module.add_function(wrap_pyfunction!(first_sightings, module)?)?;
     module.add_function(wrap_pyfunction!(near_duplicate_roots, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

@@ -113,9 +113,16 @@ def count_items(
     `first_token` in (topic, item) order, how many). Columns: UInt32 account codes,
     UInt32 topic indexes below `topics`, UInt64 items, UInt32 counts."""
 
-def sorted_contains(run: _ArrowStreamExporter, keys: _ArrowStreamExporter) -> ArrowColumns:
-    """Column `found` (Boolean, one row per key): whether each of `keys` is in `run`; both
-    are sorted non-null UInt64 columns (an unsorted one is a ValueError)."""
+def merge_sorted(older: _ArrowStreamExporter, newer: _ArrowStreamExporter) -> ArrowColumns:
+    """Column `key`: two sorted non-null UInt64 columns merged into one sorted column (an
+    unsorted one is a ValueError)."""
+
+def first_sightings(
+    keys: _ArrowStreamExporter, runs: Sequence[_ArrowStreamExporter]
+) -> tuple[ArrowColumns, ArrowColumns]:
+    """(`kept`: Boolean, one row per key; `fresh`: UInt64, sorted): which rows of a batch
+    repeat no earlier row of it nor any key of `runs` (sorted non-null UInt64 columns),
+    rows without a key (null) always kept; and the keys first seen in the batch, each once."""
 
 def near_duplicate_roots(
     texts: _ArrowStreamExporter, words: int, min_jaccard: float, neighbours: int = 0

@@ -207,21 +207,33 @@ def test_batch_size_does_not_change_what_is_kept(split: int) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.integers(0, 2**64 - 1), max_size=300),
-    st.lists(st.integers(0, 2**64 - 1), max_size=300),
-    st.integers(1, 4),
+    st.lists(st.one_of(st.none(), st.integers(0, 40)), max_size=120),
+    st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=4),
+    st.integers(1, 3),
 )
-def test_the_cores_walk_finds_exactly_the_keys_in_a_sorted_run(run: list[int], keys: list[int], chunks: int) -> None:
-    ordered_run = sorted(run + keys[::3])
-    step = max(1, len(ordered_run) // chunks)
-    pieces = [pl.Series("run", ordered_run[start:start + step], dtype=pl.UInt64)
-              for start in range(0, len(ordered_run), step)]
-    run_column = pl.concat(pieces, rechunk=False) if pieces else pl.Series("run", [], dtype=pl.UInt64)
-    ordered_keys = pl.Series("keys", sorted(keys), dtype=pl.UInt64)
-    found = pl.DataFrame(_core.sorted_contains(run_column, ordered_keys)).get_column("found").to_list()
-    assert found == [key in set(ordered_run) for key in sorted(keys)]
+def test_the_core_keeps_each_unseen_key_in_its_first_row(
+    keys: list[int | None], runs: list[list[int]], chunks: int
+) -> None:
+    seen = {key for run in runs for key in run}
+    want_kept, want_fresh = [], set()
+    for key in keys:
+        new = key is None or (key not in seen and key not in want_fresh)
+        want_kept.append(new)
+        if key is not None and new:
+            want_fresh.add(key)
+    columns = []
+    for run in runs:
+        ordered = sorted(run)
+        step = max(1, len(ordered) // chunks)
+        pieces = [pl.Series("run", ordered[start:start + step], dtype=pl.UInt64) for start in range(0, len(ordered), step)]
+        columns.append(pl.concat(pieces, rechunk=False) if pieces else pl.Series("run", [], dtype=pl.UInt64))
+    kept, fresh = _core.first_sightings(pl.Series("keys", keys, dtype=pl.UInt64), columns)
+    assert pl.DataFrame(kept).get_column("kept").to_list() == want_kept
+    assert pl.DataFrame(fresh).get_column("fresh").to_list() == sorted(want_fresh)
 
 
-def test_unsorted_keys_are_refused() -> None:
+def test_runs_merge_in_order_and_unsorted_ones_are_refused() -> None:
+    merged = _core.merge_sorted(pl.Series([1, 5], dtype=pl.UInt64), pl.Series([2, 5, 9], dtype=pl.UInt64))
+    assert pl.DataFrame(merged).get_column("key").to_list() == [1, 2, 5, 5, 9]
     with pytest.raises(ValueError, match="not sorted"):
-        _core.sorted_contains(pl.Series([1, 2], dtype=pl.UInt64), pl.Series([5, 3], dtype=pl.UInt64))
+        _core.merge_sorted(pl.Series([5, 3], dtype=pl.UInt64), pl.Series([1], dtype=pl.UInt64))

@@ -28,8 +28,9 @@ rows in the summary shows it).
 the one before, merged when a new run outgrows that bound (a log-structured merge):
 8 bytes per distinct request plus, while two runs merge, a copy of them (and, while
 a file is read, the runs merged since it began, so that a read that fails part-way can
-be undone: at most twice the keys). A batch costs
-one hash per column and a binary search per row in each of the ≤ log₂(n / batch) runs.
+be undone: at most twice the keys; a merge, in the core, copies both runs into a new
+one). A batch costs one hash per column, a sort of its keys and one forward walk over
+each of the ≤ log₂(n / batch) runs (galloping: about log₂(run / batch) steps a key).
 """
 
 from __future__ import annotations
@@ -92,50 +93,42 @@ class SeenRequests:
 
     def first_sightings(self, batch: pl.DataFrame) -> pl.DataFrame:
         """The rows of `batch` (in order) that repeat no earlier row of this batch or of
-        an earlier one; their keys are remembered."""
+        an earlier one; their keys are remembered.
+
+        One call into the core sorts the batch's (key, row) pairs, takes each key's first
+        row, walks every run once for the keys seen before (galloping forwards: the keys
+        are in order) and returns the new keys already sorted, as the next run. With
+        Polars (first-distinct by a hash set, a binary search per key in each run, a
+        sort, a merge) the check took 80 ms a 200k-row batch at 30M keys; see
+        `benchmarks/results.md` for the figures since."""
         keys = request_keys(batch)
         if keys.null_count() == keys.len():
             return batch
-        candidate = keys.is_not_null() & keys.is_first_distinct()
-        fresh_keys = keys.filter(candidate)
-        known = self._contains(fresh_keys)
-        new_keys = fresh_keys.filter(~known)
+        kept, fresh = _core.first_sightings(keys, self._runs)
+        new_keys = pl.DataFrame(fresh).get_column("fresh").rename(_KEY)
         self._remember(new_keys)
         if new_keys.len() + keys.null_count() == batch.height:
             return batch
-        kept = batch.filter(keys.is_null().scatter(candidate.arg_true().filter(~known), True))
-        self.dropped += batch.height - kept.height
-        return kept
+        unique = batch.filter(pl.DataFrame(kept).get_column("kept"))
+        self.dropped += batch.height - unique.height
+        return unique
 
     def forget(self) -> None:
         """Drop the remembered keys once every input is read (`dropped` stays): 8 bytes
         per distinct request that the stages after reading have no use for."""
         self._runs = []
 
-    def _contains(self, keys: pl.Series) -> pl.Series:
-        """Whether each key is in some run.
-
-        The keys are sorted and each run is walked forwards once, in the core, with
-        galloping steps (`sorted_contains`); the answers are put back in the keys' order.
-        At 10M requests a binary search per key in each run took 2.2 s of the repeat
-        check's 5 s."""
-        order = keys.arg_sort()
-        ordered = keys.gather(order)
-        found = pl.repeat(False, keys.len(), eager=True)
-        for run in self._runs:
-            found = found | pl.DataFrame(_core.sorted_contains(run, ordered)).get_column("found")
-        return pl.repeat(False, keys.len(), eager=True).scatter(order, found)
-
     def _remember(self, keys: pl.Series) -> None:
-        """Add new keys as a sorted run; merge runs so each is under half the one before."""
+        """Add new keys (sorted) as a run; merge runs so each is under half the one before."""
         if keys.is_empty():
             return
-        self._runs.append(keys.sort().rename(_KEY))
+        self._runs.append(keys)
         while len(self._runs) >= 2 and 2 * self._runs[-1].len() > self._runs[-2].len():
             newer = self._runs.pop()
             older = self._runs.pop()
-            merged = older.to_frame().merge_sorted(newer.to_frame(), key=_KEY).to_series()
-            self._runs.append(merged.rechunk())
+            # In the core: Polars' merge_sorted took half the repeat check's time at 30M keys.
+            merged = pl.DataFrame(_core.merge_sorted(older, newer)).get_column("key").rename(_KEY)
+            self._runs.append(merged)
 
 
 def unique_batches(frame: pl.LazyFrame, seen: SeenRequests, batch_rows: int) -> Iterator[pl.DataFrame]:
