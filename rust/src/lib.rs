@@ -429,15 +429,25 @@ fn merge_sorted(
     older: &Bound<'_, PyAny>,
     newer: &Bound<'_, PyAny>,
 ) -> PyResult<ArrowColumns> {
-    detached(
-        py,
-        [(older, "older"), (newer, "newer")],
-        &["key"],
-        |[older, newer]| {
-            let keys = membership::merged_columns(older, newer)?;
-            Ok::<_, pairs::PairError>(vec![Arc::new(UInt64Array::from(keys)) as ArrayRef])
-        },
-    )
+    // On this thread, not the worker pool: a merge is sequential, and the scan merges from
+    // the thread that reads ahead while the pool annotates (see `first_sightings`).
+    guarded(|| {
+        let (older, newer) = (
+            import_chunks(older, "older")?,
+            import_chunks(newer, "newer")?,
+        );
+        py.detach(|| {
+            guarded(|| {
+                let keys = membership::merged_columns(&older, &newer)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                ArrowColumns::new(
+                    &["key"],
+                    vec![Arc::new(UInt64Array::from(keys)) as ArrayRef],
+                )
+                .map_err(|error| PyValueError::new_err(error.to_string()))
+            })
+        })
+    })
 }
 
 /// The rows of a batch that repeat no earlier request (see `membership::first_sightings`):
@@ -458,8 +468,8 @@ fn first_sightings(
             .collect::<PyResult<Vec<_>>>()?;
         py.detach(|| {
             guarded(|| {
-                let found = pool()
-                    .install(|| membership::first_sightings_columns(&keys, &runs))
+                // On this thread, not the worker pool (see `membership::first_sightings`).
+                let found = membership::first_sightings_columns(&keys, &runs)
                     .map_err(|error| PyValueError::new_err(error.to_string()))?;
                 let columns = |name: &str, column: ArrayRef| {
                     ArrowColumns::new(&[name], vec![column])

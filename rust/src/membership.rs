@@ -6,7 +6,6 @@
 use arrow_array::UInt64Array;
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
-use rayon::prelude::*;
 
 use crate::pairs::{values, PairError};
 
@@ -79,14 +78,16 @@ pub struct Sightings {
 /// For a batch's request keys (None: a row without an id, always kept), the rows whose
 /// key neither an earlier row of the batch nor any of `runs` (each ascending) holds;
 /// their keys, sorted, are the new run. One sort of (key, row) pairs finds each key's
-/// first row and walks every run once (`contained`).
+/// first row and walks every run once (`contained`). It runs on the calling thread:
+/// the scan calls it from the thread that reads ahead, which must not wait for the
+/// worker threads while they annotate the batch before.
 pub fn first_sightings(keys: &[Option<u64>], runs: &[&[u64]]) -> Sightings {
     let mut rows: Vec<(u64, u32)> = keys
         .iter()
         .enumerate()
         .filter_map(|(row, key)| key.map(|key| (key, row as u32)))
         .collect();
-    rows.par_sort_unstable();
+    rows.sort_unstable();
     let mut firsts: Vec<(u64, u32)> = Vec::with_capacity(rows.len());
     for run in rows.chunk_by(|a, b| a.0 == b.0) {
         firsts.push(run[0]);
