@@ -106,11 +106,36 @@ fn pool() -> &'static ThreadPool {
     })
 }
 
+/// Where `detached` runs its work.
+#[derive(Clone, Copy, PartialEq)]
+enum Threads {
+    /// On the worker pool (`pool`): the work may run in parallel.
+    Pool,
+    /// On the calling thread: sequential work called from a thread that must not wait for
+    /// the pool while it is busy (the scan's reading thread, see `membership`).
+    Caller,
+}
+
+fn value_error(error: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(error.to_string())
+}
+
 /// Imports the named columns' Arrow chunks, runs `work` on them on the worker threads
 /// without the GIL and lays its columns out under `names`: every entry point that takes
 /// and returns columns goes through here, so a panic or an error in the work becomes a
 /// Python exception (see `guarded`) the same way everywhere.
 fn detached<const N: usize, E: std::fmt::Display + Send>(
+    py: Python<'_>,
+    columns: [(&Bound<'_, PyAny>, &str); N],
+    names: &[&str],
+    work: impl FnOnce(&[Vec<ArrayData>; N]) -> Result<Vec<ArrayRef>, E> + Send,
+) -> PyResult<ArrowColumns> {
+    detached_on(Threads::Pool, py, columns, names, work)
+}
+
+/// `detached`, with the work run where `threads` says.
+fn detached_on<const N: usize, E: std::fmt::Display + Send>(
+    threads: Threads,
     py: Python<'_>,
     columns: [(&Bound<'_, PyAny>, &str); N],
     names: &[&str],
@@ -126,11 +151,12 @@ fn detached<const N: usize, E: std::fmt::Display + Send>(
             .map_err(|_| PyValueError::new_err("a column went missing on import"))?;
         py.detach(|| {
             guarded(|| {
-                let out = pool()
-                    .install(|| work(&chunks))
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
-                ArrowColumns::new(names, out)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))
+                let out = match threads {
+                    Threads::Pool => pool().install(|| work(&chunks)),
+                    Threads::Caller => work(&chunks),
+                }
+                .map_err(value_error)?;
+                ArrowColumns::new(names, out).map_err(value_error)
             })
         })
     })
@@ -391,7 +417,7 @@ fn count_items(
                             first_token,
                         )
                     })
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                    .map_err(value_error)?;
                 let u32s = |values: Vec<u32>| Arc::new(UInt32Array::from(values)) as ArrayRef;
                 let size = ArrowColumns::new(
                     &["account", "topic", "size"],
@@ -412,9 +438,7 @@ fn count_items(
                 );
                 match (size, shared) {
                     (Ok(size), Ok(shared)) => Ok((size, shared, counted.tokens)),
-                    (Err(error), _) | (_, Err(error)) => {
-                        Err(PyValueError::new_err(error.to_string()))
-                    }
+                    (Err(error), _) | (_, Err(error)) => Err(value_error(error)),
                 }
             })
         })
@@ -429,24 +453,12 @@ fn merge_sorted(
     older: &Bound<'_, PyAny>,
     newer: &Bound<'_, PyAny>,
 ) -> PyResult<ArrowColumns> {
-    // On this thread, not the worker pool: a merge is sequential, and the scan merges from
-    // the thread that reads ahead while the pool annotates (see `first_sightings`).
-    guarded(|| {
-        let (older, newer) = (
-            import_chunks(older, "older")?,
-            import_chunks(newer, "newer")?,
-        );
-        py.detach(|| {
-            guarded(|| {
-                let keys = membership::merged_columns(&older, &newer)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
-                ArrowColumns::new(
-                    &["key"],
-                    vec![Arc::new(UInt64Array::from(keys)) as ArrayRef],
-                )
-                .map_err(|error| PyValueError::new_err(error.to_string()))
-            })
-        })
+    // A merge is sequential, and the scan merges from the thread that reads ahead while
+    // the pool annotates (see `first_sightings`).
+    let columns = [(older, "older"), (newer, "newer")];
+    detached_on(Threads::Caller, py, columns, &["key"], |[older, newer]| {
+        let keys = membership::merged_columns(older, newer)?;
+        Ok::<_, pairs::PairError>(vec![Arc::new(UInt64Array::from(keys)) as ArrayRef])
     })
 }
 
@@ -469,11 +481,10 @@ fn first_sightings(
         py.detach(|| {
             guarded(|| {
                 // On this thread, not the worker pool (see `membership::first_sightings`).
-                let found = membership::first_sightings_columns(&keys, &runs)
-                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let found =
+                    membership::first_sightings_columns(&keys, &runs).map_err(value_error)?;
                 let columns = |name: &str, column: ArrayRef| {
-                    ArrowColumns::new(&[name], vec![column])
-                        .map_err(|error| PyValueError::new_err(error.to_string()))
+                    ArrowColumns::new(&[name], vec![column]).map_err(value_error)
                 };
                 Ok((
                     columns("kept", Arc::new(BooleanArray::from(found.kept)))?,
