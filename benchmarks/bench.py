@@ -504,7 +504,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     tail = []
     if args.threads_compare:
         cpus = os.cpu_count()
-        tail += [f"\nThe scan on one thread against all threads ({cpus} CPUs):\n", THREADS_HEADER]
+        tail += [
+            f"\nThe scan on one thread against all threads ({cpus} CPUs; `--threads 1` limits Polars and the "
+            "core's worker pool, while the threads that read the next batch and shard still run beside them):\n",
+            THREADS_HEADER,
+        ]
         tail += [threads_row(run, run.one_thread) for run in measured if run.one_thread is not None]
     for run in measured:
         tail += ["", stage_table(run)]
