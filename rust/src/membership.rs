@@ -3,6 +3,8 @@
 //! costs about q·log₂(m/q) comparisons against a run of m, where a binary search per
 //! key costs q·log₂(m) and jumps all over the run; and two runs merged into one.
 
+use std::borrow::Cow;
+
 use arrow_array::UInt64Array;
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
@@ -12,6 +14,20 @@ use crate::pairs::{values, PairError};
 /// The chunks of a non-null UInt64 column.
 fn chunks(chunks: &[ArrayData], name: &'static str) -> Result<Vec<UInt64Array>, PairError> {
     values(chunks, name, &DataType::UInt64, "UInt64")
+}
+
+/// A column's values as one slice: its only chunk's buffer in place, or, for a column in
+/// several chunks, their values copied together.
+fn contiguous(arrays: &[UInt64Array]) -> Cow<'_, [u64]> {
+    match arrays {
+        [one] => Cow::Borrowed(one.values().as_ref()),
+        several => Cow::Owned(
+            several
+                .iter()
+                .flat_map(|a| a.values().iter().copied())
+                .collect(),
+        ),
+    }
 }
 
 /// Whether each of `keys` (ascending) is in `run` (ascending), in the order of `keys`.
@@ -51,20 +67,18 @@ pub fn merged(older: &[u64], newer: &[u64]) -> Vec<u64> {
     out
 }
 
-/// `merged` over two Arrow columns, each checked to be ascending (a run is merged once
-/// per doubling, so the check costs what the merge does).
+/// `merged` over two Arrow columns read in place (a column in one chunk is not copied:
+/// a merge holds its inputs and its result, no more), each checked to be ascending (a
+/// run is merged once per doubling, so the check costs what the merge does).
 pub fn merged_columns(older: &[ArrayData], newer: &[ArrayData]) -> Result<Vec<u64>, PairError> {
-    let whole = |column, name| -> Result<Vec<u64>, PairError> {
-        let values: Vec<u64> = chunks(column, name)?
-            .iter()
-            .flat_map(|a| a.values().iter().copied())
-            .collect();
-        if values.windows(2).any(|pair| pair[0] > pair[1]) {
+    let (older, newer) = (chunks(older, "older")?, chunks(newer, "newer")?);
+    let (older, newer) = (contiguous(&older), contiguous(&newer));
+    for (name, run) in [("older", &older), ("newer", &newer)] {
+        if run.windows(2).any(|pair| pair[0] > pair[1]) {
             return Err(PairError::Unsorted(name));
         }
-        Ok(values)
-    };
-    Ok(merged(&whole(older, "older")?, &whole(newer, "newer")?))
+    }
+    Ok(merged(&older, &newer))
 }
 
 /// What `first_sightings` finds in a batch: which rows to keep, and the keys first seen
@@ -133,24 +147,8 @@ pub fn first_sightings_columns(
         .iter()
         .map(|run| chunks(run, "run"))
         .collect::<Result<_, _>>()?;
-    let whole: Vec<Vec<u64>> = runs
-        .iter()
-        .filter(|run| run.len() > 1)
-        .map(|run| {
-            run.iter()
-                .flat_map(|a| a.values().iter().copied())
-                .collect()
-        })
-        .collect();
-    let mut several = whole.iter();
-    let slices: Vec<&[u64]> = runs
-        .iter()
-        .filter_map(|run| match run.as_slice() {
-            [] => None,
-            [one] => Some(one.values().as_ref()),
-            _ => several.next().map(Vec::as_slice),
-        })
-        .collect();
+    let slices: Vec<Cow<'_, [u64]>> = runs.iter().map(|run| contiguous(run)).collect();
+    let slices: Vec<&[u64]> = slices.iter().map(AsRef::as_ref).collect();
     Ok(first_sightings(&keys, &slices))
 }
 
