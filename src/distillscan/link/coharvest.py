@@ -95,6 +95,8 @@ MIN_ITEM_MAX_HOLDERS: Final = 50
 ITEM_CHUNK_ROWS: Final = 4_000_000
 
 _EDGE_SCHEMA: Final = {"a": pl.UInt32, "b": pl.UInt32}
+# Topics as numbers in name order: the core's item counting breaks ties by the lowest.
+_TOPIC_ENUM: Final = pl.Enum(sorted(TOPICS))
 
 
 def item_max_holders(accounts_with_items: int) -> int:
@@ -272,12 +274,11 @@ def _numeric_items(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[pl.L
     `item_overlaps` reads numbers rather than joining account ids again; collected
     where the aggregates have no folder (a small log's, kept in memory, or either side
     of an allowlist's split)."""
-    topics = pl.Enum(sorted(TOPICS))
     numeric = (
         aggregates.account_items.lazy()
         .join(codes.lazy(), on="account_id")
         .select(
-            account=pl.col("code").cast(pl.UInt32), topic=pl.col("topic").cast(topics), item="item",
+            account=pl.col("code").cast(pl.UInt32), topic=pl.col("topic").cast(_TOPIC_ENUM), item="item",
             n=pl.col("n").cast(pl.UInt32),
         )
     )
@@ -310,9 +311,8 @@ def _counted_items(items: pl.LazyFrame, parts: int) -> tuple[pl.DataFrame, pl.Da
     holders send more than ITEM_MAX_REPEAT times each on average is a wrapper, dropped.
 
     One sort of the part's rows in the core replaced seven Polars group-bys, joins and
-    sorts over them (the 10M-request log's 9M rows: 4.0 s against 1.1 s)."""
-    topics = pl.Enum(sorted(TOPICS))
-    names = pl.Series("topic", sorted(TOPICS), dtype=topics)
+    sorts over them (the 10M-request log's 8.4M rows: 2.4 s against 1.2 s)."""
+    names = pl.Series("topic", _TOPIC_ENUM.categories, dtype=_TOPIC_ENUM)
     sizes, shared = [], []
     tokens = 0
     for part in range(parts):
