@@ -75,6 +75,12 @@ def _discount(component: str) -> pl.Expr:
     return 1.0 - CONVERSATION_DISCOUNT * pl.col(component).fill_null(0.0)
 
 
+def seen_before_creation(first_seen: pl.Expr, created_at: pl.Expr) -> pl.Expr:
+    """An account first seen CREATION_SKEW or more before its creation time: the clocks
+    disagree, so its age says nothing (`evidence.CLOCK_MISMATCH_SHARE`)."""
+    return first_seen < created_at - CREATION_SKEW
+
+
 def member_features(account_features: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
     """Group features that must be judged per member (a group of people in many time zones
     has a flat *combined* hour profile, but each person still sleeps)."""
@@ -82,16 +88,13 @@ def member_features(account_features: pl.DataFrame, membership: pl.DataFrame) ->
     members = account_features.join(membership, on="account_id").sort("group_id", "account_id")
     weight = pl.col("n_requests").cast(pl.Float64)
     age_days = (pl.col("first_seen") - pl.col("created_first")).dt.total_seconds() / 86_400
-    skew_days = CREATION_SKEW.total_seconds() / 86_400
+    early = seen_before_creation(pl.col("first_seen"), pl.col("created_first"))
     return members.group_by("group_id", maintain_order=True).agg(
         member_quiet_share=(pl.col("quiet_share").fill_null(0.0) * weight).sum() / weight.sum(),
         account_volume_cv=(weight.std(ddof=0) / weight.mean()).fill_null(0.0),
         # Over all members: an account without a creation date, or first seen before it
-        # (`evidence.CREATION_SKEW`), is not counted as fresh.
-        fresh_account_share=age_days.is_between(-skew_days, FRESH_ACCOUNT_DAYS, closed="left")
-        .fill_null(False)
-        .sum()
-        / pl.len(),
+        # (`seen_before_creation`), is not counted as fresh.
+        fresh_account_share=((age_days < FRESH_ACCOUNT_DAYS) & ~early).fill_null(False).sum() / pl.len(),
     )
 
 

@@ -26,10 +26,16 @@ import polars as pl
 from distillscan.aggregate.profile import attach_key, newest_model_release, profile
 from distillscan.aggregate.tables import VALUE_COLUMNS
 from distillscan.model.aggregates import Aggregates
-from distillscan.model.evidence import CREATION_SKEW, Measurable
+from distillscan.model.evidence import Measurable
 from distillscan.model.groups import ITEMS_KIND, GroupReport
 from distillscan.model.templates import stable_fp
-from distillscan.score.components import add_components, creation_burst, member_features, pivot_lift
+from distillscan.score.components import (
+    add_components,
+    creation_burst,
+    member_features,
+    pivot_lift,
+    seen_before_creation,
+)
 from distillscan.score.reasons import GroupReasons
 
 
@@ -169,7 +175,7 @@ def measurable_in(aggregates: Aggregates, release: tuple[str, int] | None) -> Me
         "model",
     ]
     dated = accounts.filter(pl.col("created_at").is_not_null())
-    early = dated.filter(pl.col("first_ts") < pl.col("created_at") - CREATION_SKEW).height
+    early = dated.filter(seen_before_creation(pl.col("first_ts"), pl.col("created_at"))).height
     return Measurable.of_log(
         columns,
         first if isinstance(first, datetime) else None,
