@@ -26,7 +26,7 @@ from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.model.views import activity_grid
 from distillscan.pipeline import scan
 from distillscan.report.documents import COMPONENT_COLUMNS
-from distillscan.score.components import behaviour_weights
+from distillscan.score.components import RELAY_WEIGHT, behaviour_weights
 from tests.investigate.view_logs import (
     CAMPAIGN_ACCOUNTS,
     CAMPAIGN_DAYS,
@@ -141,10 +141,11 @@ def test_score_components_recombine_into_the_score(result: ScanResult) -> None:
     parts = {part.name: part for part in view.components}
     assert set(parts) == {"content", "behaviour", *COMPONENT_COLUMNS}
     behaviour_parts = [part for part in view.components if part.feeds == "behaviour" and part.value is not None]
-    # Weights as scoring used them: those of components the log cannot show went to the others.
+    # Weights as scoring used them: those of components the log cannot show went to the
+    # others; relaying a flagged group's templates keeps its own.
     assert {part.name: part.weight for part in behaviour_parts} == behaviour_weights(
         Measurable(result.summary.signals_unknown)
-    )
+    ) | {"relay": RELAY_WEIGHT}
     noisy_or = 1 - math.prod(1 - (part.weight or 0.0) * part.value for part in behaviour_parts)
     assert noisy_or == pytest.approx(parts["behaviour"].value)
     assert math.sqrt(parts["content"].value * parts["behaviour"].value) == pytest.approx(view.group["score"], abs=1e-4)

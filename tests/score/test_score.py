@@ -70,7 +70,7 @@ def _one_account_group(high_value_share: float, cot_share: float = 0.0) -> dict[
         "creation_burst_share": 0.0, "account_volume_cv": 0.0, "pivot_lift": 0.0, "fresh_account_share": 0.0,
         "templated_cot_requests": 0, "templated_cot_share": 0.0, "shared_cot_share": 0.0, "active_days": 20,
         "active_hours": 300.0, "follow_up_share": 0.0, "stream_follow_up_share": 0.0, "bespoke_accounts": 0,
-        "item_linked_accounts": 0,
+        "item_linked_accounts": 0, "relayed_frames": 0,
     }
 
 

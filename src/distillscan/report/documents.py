@@ -26,7 +26,7 @@ FEATURE_COLUMNS: Final[tuple[str, ...]] = (
     "topic_entropy", "multi_turn_share", "follow_up_share", "stream_follow_up_share",
     "fixed_params_share", "member_quiet_share", "hour_entropy", "active_days", "active_hours",
     "account_volume_cv", "creation_burst_accounts", "creation_burst_share", "fresh_account_share", "bespoke_accounts",
-    "item_linked_accounts",
+    "item_linked_accounts", "relayed_frames", "relayed_requests", "relayed_from",
     "templated_cot_share", "templated_cot_requests", "shared_cot_share",
     "n_ips", "n_subnets", "n_user_agents", "n_payments", "n_orgs",
     "input_tokens", "output_tokens", "pivot_lift", "new_model",
@@ -34,7 +34,7 @@ FEATURE_COLUMNS: Final[tuple[str, ...]] = (
 COMPONENT_COLUMNS: Final[tuple[str, ...]] = (
     "templated", "cot", "capability", "single_turn", "fixed_params", "automation",
     "shared_infra", "creation_burst", "load_balance", "bespoke", "coharvest", "scale", "coordination", "pivot",
-    "fresh_accounts", "cot_stream", "shared_stream", "conversation", "stream_conversation",
+    "fresh_accounts", "cot_stream", "shared_stream", "relay", "conversation", "stream_conversation",
 )
 # Topics listed per group: the largest shares.
 TOPICS_PER_GROUP: Final = 3

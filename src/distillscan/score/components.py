@@ -47,6 +47,13 @@ STREAM_SHARE_SATURATION: Final = 0.25
 STREAM_MIN_REQUESTS: Final = 50
 CREATION_WINDOW_DAYS: Final = 2
 ACCOUNTS_FOR_FULL_SCALE: Final = 100
+# Relaying a flagged group's own frames (`relay`) counts from the second distinct one,
+# in full from this many: one is a coincidence (74 benign groups on the 10M-request log
+# sent one, none two). It joins the noisy-OR at RELAY_WEIGHT, outside BEHAVIOUR_WEIGHTS:
+# always measurable and nearly always 0, it neither gives nor takes weight when other
+# families are unknown.
+RELAY_SATURATION: Final = 3
+RELAY_WEIGHT: Final = 0.6
 PIVOT_LOOKBACK_DAYS: Final = 7
 # An account first used within this many days of its creation counts as fresh.
 FRESH_ACCOUNT_DAYS: Final = 30
@@ -254,6 +261,8 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         # Accounts whose task items overlap far beyond chance (`link.coharvest`): one
         # dataset spread over them.
         c_coharvest=_clip(pl.col("item_linked_accounts").cast(pl.Float64) / accounts),
+        # Frames only a flagged group's accounts send (`relay`): its traffic relayed.
+        c_relay=_clip((pl.col("relayed_frames").cast(pl.Float64) - 1.0) / (RELAY_SATURATION - 1)),
     ).with_columns(
         # max_horizontal skips nulls: coordination is what the known parts show.
         c_coordination=pl.col("c_scale")
@@ -266,7 +275,8 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
     # mean_horizontal skips nulls: support is the mean of the known support components.
     support = pl.mean_horizontal("c_capability", "c_single_turn", "c_fixed_params")
     behaviour = 1.0 - math.prod(
-        [1.0] + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in behaviour_weights(measurable).items()]
+        [1.0 - RELAY_WEIGHT * pl.col("c_relay")]
+        + [(1.0 - weight * pl.col(f"c_{name}")) for name, weight in behaviour_weights(measurable).items()]
     )
     stream = pl.when(pl.col("templated_cot_requests") >= STREAM_MIN_REQUESTS).then(
         _clip(pl.col("templated_cot_share") / STREAM_SHARE_SATURATION)

@@ -25,6 +25,7 @@ import polars as pl
 
 from distillscan.aggregate.profile import attach_key, newest_model_release, profile
 from distillscan.aggregate.tables import VALUE_COLUMNS
+from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
 from distillscan.model.groups import ITEMS_KIND, GroupReport
@@ -37,6 +38,7 @@ from distillscan.score.components import (
     seen_before_creation,
 )
 from distillscan.score.reasons import GroupReasons
+from distillscan.score.relay import OWNER_SEVERITIES, RELAY_SCHEMA, relayed_frames
 
 
 def _group_templates(
@@ -135,7 +137,11 @@ def score_groups(
         .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
         .with_columns(pl.col("bespoke_accounts", "item_linked_accounts").fill_null(0))
     )
-    scored = add_components(groups, measurable).sort(
+    # Scored twice: the groups the first scoring flags own the frames others relay.
+    first = add_components(_with_relays(groups, RELAY_SCHEMA.to_frame(eager=True)), measurable)
+    owners = first.filter(pl.col("severity").is_in(OWNER_SEVERITIES), pl.col("n_accounts") >= MIN_GROUP_SIZE)
+    relays = relayed_frames(aggregates.account_frames, membership, owners)
+    scored = (first if relays.is_empty() else add_components(_with_relays(groups, relays), measurable)).sort(
         ["score", "n_requests", "group_id"], descending=[True, True, False]
     ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32))
     top_templates = _group_templates(aggregates, templates, membership)
@@ -144,6 +150,13 @@ def score_groups(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
     return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
+
+
+def _with_relays(groups: pl.DataFrame, relays: pl.DataFrame) -> pl.DataFrame:
+    """`groups` with each one's relay counts (`relay.relayed_frames`; 0 where none)."""
+    return groups.join(relays, on="group_id", how="left").with_columns(
+        pl.col("relayed_frames", "relayed_requests").fill_null(0)
+    )
 
 
 def _holders(tokens: pl.DataFrame | None, membership: pl.DataFrame, kind: str, name: str) -> pl.DataFrame:

@@ -60,6 +60,10 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
         (num("c_coharvest") * num("c_scale"), num("item_linked_accounts") >= 3 and num("c_coharvest") >= 0.5,
          f"{int(num('item_linked_accounts'))} of {n_accounts} accounts send the same task items far more often "
          "than the items' popularity explains, as when one dataset is spread over many accounts"),
+        (num("c_relay"), num("c_relay") > 0,
+         f"{who} {'sends' if one else 'send'} {int(num('relayed_frames')):,} prompt frames that only the "
+         f"accounts of {row.get('relayed_from')}, a flagged group, send ({int(num('relayed_requests')):,} "
+         "requests): its traffic, relayed"),
         (num("c_load_balance") * num("c_scale"), num("c_load_balance") >= 0.5,
          "volume is spread evenly over accounts (coefficient of variation "
          f"{num('account_volume_cv'):.2f}), as a load balancer does"),

@@ -1,0 +1,99 @@
+"""Groups that send a flagged group's own frames: a reseller relaying a campaign.
+
+Proxy resellers run a campaign's requests through their accounts among unrelated
+customers' traffic. Such a group is no campaign by its own shape: a few accounts,
+conversing customers around a thin reasoning-eliciting stream, and in a log without
+timing no behaviour to measure (on the generator's 1M-request log squeezed into one
+minute, the reseller relaying a hydra and a rubric campaign scored 0.31, info). What
+gives it away is the campaign's own wording. A frame (system prompt and wrapper words,
+`fingerprint`) is a group's *own* when MIN_GROUP_SIZE or more of its members send it
+and they are OWN_SHARE of the accounts sending it outside the group tested: strangers
+who write alike collide on a product's or a dataset's frames, and those are sent by
+many accounts outside any one group. A group that sends frames some *flagged* group owns
+(scored high or above, of MIN_GROUP_SIZE accounts or more) relays it; how many distinct
+ones is its relay evidence (`components.RELAY_SATURATION`).
+
+Frames, not templates: near-duplicate clustering chains short generic frames ("so can
+you make it shorter?") into one template that a hydra's cover traffic dominates, and on
+the 10M-request log 62 benign groups sent one frame of it. Exact frames are specific,
+but one can still be a coincidence: a frame counts from the second (see `components`).
+
+Groups are scored once, their relays counted against the groups that first scoring
+flags, and scored again (one round: a group the relay lifts to high owns no frames in
+the same scan). A flagged group may relay another.
+
+Measured on the generator's logs (real prompt text; full columns, dropped columns, one
+minute): no benign group sends more than one frame a flagged group owns (at 10M
+requests 74 groups send one); the reseller sends 10 (1M) and 948 (10M) of the hydra's
+and the rubric campaign's, and a hydra's lone accounts with a few requests 1 to 5.
+
+Memory: the flagged groups' (account, frame) rows, counted in a streaming group-by, and
+one row per (group, frame) for the frames they own.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.model.aggregates import Table
+
+# A frame is a group's own when its members are this share of the accounts sending it
+# (those of the group tested left out) ...
+OWN_SHARE: Final = 0.95
+# ... and groups at these severities own frames that others relay.
+OWNER_SEVERITIES: Final = ("critical", "high")
+
+RELAY_SCHEMA: Final = pl.Schema(
+    {"group_id": pl.String, "relayed_frames": pl.UInt32, "relayed_requests": pl.UInt64, "relayed_from": pl.String}
+)
+
+
+def relayed_frames(account_frames: Table, membership: pl.DataFrame, owners: pl.DataFrame) -> pl.DataFrame:
+    """(group_id, relayed_frames, relayed_requests, relayed_from) for each group that
+    sends frames one of `owners` (group_id) owns (see the module's note): how many
+    distinct ones, the requests on them, and the owner it relays most (ties: the smaller
+    id). Groups relaying none are left out. `account_frames` is the aggregate table."""
+    held = account_frames.lazy().drop_nulls("frame_fp").select("account_id", "frame_fp", "n")
+    owner_members = membership.join(owners.select("group_id").unique(), on="group_id")
+    owned = (
+        held.join(owner_members.lazy(), on="account_id")
+        .group_by("group_id", "frame_fp")
+        .agg(members=pl.col("account_id").n_unique())
+        .filter(pl.col("members") >= MIN_GROUP_SIZE)
+        .rename({"group_id": "owner"})
+        .collect(engine="streaming")
+    )
+    if owned.is_empty():
+        return pl.DataFrame(schema=RELAY_SCHEMA)
+    per_group = (
+        held.filter(pl.col("frame_fp").is_in(owned.get_column("frame_fp").unique().implode()))
+        .join(membership.lazy(), on="account_id")
+        .group_by("group_id", "frame_fp")
+        .agg(senders=pl.col("account_id").n_unique(), requests=pl.col("n").sum())
+        .collect(engine="streaming")
+    )
+    all_senders = per_group.group_by("frame_fp").agg(all_senders=pl.col("senders").sum())
+    relays = (
+        per_group.join(owned, on="frame_fp")
+        .filter(pl.col("owner") != pl.col("group_id"))
+        .join(all_senders, on="frame_fp")
+        .filter(pl.col("members") >= OWN_SHARE * (pl.col("all_senders") - pl.col("senders")))
+    )
+    most_relayed = (
+        relays.group_by("group_id", "owner")
+        .agg(n=pl.len())
+        .sort(["group_id", "n", "owner"], descending=[False, True, False])
+        .unique("group_id", keep="first", maintain_order=True)
+        .select("group_id", relayed_from="owner")
+    )
+    return (
+        relays.group_by("group_id")
+        .agg(relayed_frames=pl.len(), relayed_requests=pl.col("requests").sum())
+        .join(most_relayed, on="group_id")
+        .sort("group_id")
+        .cast(RELAY_SCHEMA)
+        .select(RELAY_SCHEMA.names())
+    )

@@ -1,0 +1,143 @@
+"""Relays: groups that send prompt frames only a flagged group's accounts send."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.pipeline import analyse_frame
+from distillscan.score.components import RELAY_SATURATION, RELAY_WEIGHT, add_components
+from distillscan.score.reasons import group_reasons
+from distillscan.score.relay import OWN_SHARE, OWNER_SEVERITIES, relayed_frames
+from tests.helpers import at, requests_frame
+from tests.score.test_score import _one_account_group
+
+OWNER = "G-owner"
+OWNERS = [f"own{i:02d}" for i in range(MIN_GROUP_SIZE + 2)]
+
+
+def _frames(rows: list[tuple[str, int, int]]) -> pl.DataFrame:
+    """An account × frame table from (account, frame, requests) rows."""
+    return pl.DataFrame(rows, schema={"account_id": pl.String, "frame_fp": pl.UInt64, "n": pl.UInt32}, orient="row")
+
+
+def _relays(rows: list[tuple[str, int, int]], groups: dict[str, str],
+            owners: list[str] | None = None) -> dict[str, tuple[int, int, str]]:
+    membership = pl.DataFrame({"account_id": list(groups), "group_id": list(groups.values())})
+    found = relayed_frames(_frames(rows), membership, pl.DataFrame({"group_id": owners or [OWNER]}))
+    return {row[0]: row[1:] for row in found.iter_rows()}
+
+
+def test_a_group_sending_an_owners_templates_relays_them() -> None:
+    groups = dict.fromkeys(OWNERS, OWNER) | {"relay-a": "G-relay", "relay-b": "G-relay", "other": "G-other"}
+    rows = [(account, frame, 5) for account in OWNERS for frame in (1, 2, 3)]
+    # Frame 12 is another frame, even if clustering took it into one template with 2.
+    rows += [("relay-a", 1, 4), ("relay-a", 2, 2), ("relay-a", 12, 2), ("relay-b", 3, 1), ("relay-b", 9, 100),
+             ("other", 9, 7)]
+    assert _relays(rows, groups) == {"G-relay": (3, 7, OWNER)}
+
+
+def test_templates_that_strangers_send_too_are_nobodys_own() -> None:
+    strangers = [f"s{i}" for i in range(3)]
+    groups = dict.fromkeys(OWNERS, OWNER) | {name: f"G-{name}" for name in strangers}
+    # 12 members against 3 strangers outside the group tested (2 of them, for each):
+    # 12 < 0.95 × 14 for each stranger, so the frame is a shared one, not the owner's.
+    rows = [(account, 1, 5) for account in OWNERS] + [(name, 1, 1) for name in strangers]
+    assert len(OWNERS) < OWN_SHARE * (len(OWNERS) + len(strangers) - 1)
+    assert _relays(rows, groups) == {}
+    # One stranger alone is within the share: it relays.
+    assert _relays(rows[: len(OWNERS) + 1], groups) == {"G-s0": (1, 1, OWNER)}
+
+
+def test_a_group_too_small_or_unflagged_owns_nothing() -> None:
+    few = OWNERS[: MIN_GROUP_SIZE - 1]
+    groups = dict.fromkeys(few, OWNER) | {"relay": "G-relay", "flagged": "G-flagged"}
+    rows = [(account, 1, 5) for account in few] + [("relay", 1, 3), ("flagged", 1, 2)]
+    assert _relays(rows, groups) == {}
+    # A group that is not among the owners (not flagged) owns nothing, whatever its size.
+    groups = dict.fromkeys(OWNERS, "G-unflagged") | {"relay": "G-relay"}
+    rows = [(account, 1, 5) for account in OWNERS] + [("relay", 1, 3)]
+    assert _relays(rows, groups, owners=["G-elsewhere"]) == {}
+
+
+def test_the_owner_relayed_most_is_named_ties_to_the_smaller_id() -> None:
+    second = [f"two{i:02d}" for i in range(MIN_GROUP_SIZE)]
+    groups = dict.fromkeys(OWNERS, "G-b") | dict.fromkeys(second, "G-a") | {"relay": "G-relay"}
+    rows = [(account, 1, 1) for account in OWNERS] + [(account, 2, 1) for account in second]
+    rows += [("relay", 1, 1), ("relay", 2, 1)]
+    assert _relays(rows, groups, owners=["G-a", "G-b"]) == {"G-relay": (2, 2, "G-a")}
+    rows += [(account, 3, 1) for account in OWNERS] + [("relay", 3, 1)]
+    assert _relays(rows, groups, owners=["G-a", "G-b"]) == {"G-relay": (3, 3, "G-b")}
+
+
+def test_relaying_adds_to_behaviour_at_its_own_weight() -> None:
+    quiet = _one_account_group(high_value_share=0.0, cot_share=1.0) | {"member_quiet_share": 0.0}
+    counts = (0, 1, 2, RELAY_SATURATION, 50)
+    rows = [quiet | {"group_id": f"G-{k}", "relayed_frames": k} for k in counts]
+    scored = add_components(pl.DataFrame(rows)).sort("relayed_frames")
+    base = scored["behaviour"][0]
+    relay = scored["c_relay"].to_list()
+    # One frame is a coincidence; the second counts.
+    assert relay == pytest.approx([0.0, 0.0, 1 / (RELAY_SATURATION - 1), 1.0, 1.0])
+    for value, behaviour in zip(relay, scored["behaviour"], strict=True):
+        assert behaviour == pytest.approx(1 - (1 - base) * (1 - RELAY_WEIGHT * value))
+    assert scored["score"].to_list() == sorted(scored["score"].to_list())
+
+
+def test_the_reason_names_the_group_relayed() -> None:
+    row = {"n_accounts": 3, "n_requests": 900, "c_relay": 1.0, "relayed_frames": 11, "relayed_requests": 239,
+           "relayed_from": "G-0123456789"}
+    assert group_reasons(row, 0) == [
+        "3 accounts send 11 prompt frames that only the accounts of G-0123456789, a flagged group, send "
+        "(239 requests): its traffic, relayed"
+    ]
+    assert group_reasons(row | {"c_relay": 0.0, "relayed_frames": 1}, 0) == []
+
+
+WRAPPERS = (
+    "Problem {step}: compute {a} plus {b}. Think it through and explain your reasoning step by step before the answer.",
+    "Puzzle {step} for you: what is {a} times {b}? Reason carefully, showing each step, then give the final answer.",
+    "Question {step}, please: how many days are in {a} weeks and {b} days? Work it out step by step, then answer.",
+)
+CHAT = ("what should I cook tonight", "is it going to rain in lisbon", "help me word an apology",
+        "suggest a name for a grey kitten", "how do I fix a squeaky door", "recommend a novel about the sea")
+
+
+def _campaign_and_reseller(relayed: bool) -> pl.DataFrame:
+    """MIN_GROUP_SIZE + 2 accounts sending three reasoning templates round the clock on one
+    card and /24, and a reseller whose customers chat, with (or without) a few of the
+    campaign's requests mixed in."""
+    rows: list[dict[str, object]] = []
+    for index in range(MIN_GROUP_SIZE + 2):
+        for step in range(60):
+            rows.append({
+                "account_id": f"op{index:02d}", "timestamp": at(days=step // 12, hours=(step * 2) % 24, minutes=index),
+                "prompt": WRAPPERS[step % 3].format(step=step, a=step * 7 + index, b=index + 3),
+                "ip": f"45.0.0.{index + 1}", "payment_fingerprint": "card-1", "temperature": 0.0, "max_tokens": 1024,
+            })
+    for step in range(120):
+        prompt = f"{CHAT[step % len(CHAT)]} (customer {step % 17}, ticket {step})"
+        if relayed and step % 20 == 0:
+            prompt = WRAPPERS[(step // 20) % 3].format(step=500 + step, a=step, b=step + 1)
+        rows.append({
+            "account_id": "reseller", "timestamp": at(days=step // 24, hours=9 + step % 10, minutes=step % 50),
+            "prompt": prompt, "ip": "81.2.0.9", "payment_fingerprint": "visa-9", "temperature": 0.7, "max_tokens": 512,
+        })
+    return requests_frame(rows)
+
+
+def test_a_reseller_relaying_a_flagged_campaign_is_scored_on_it() -> None:
+    plain, _ = analyse_frame(_campaign_and_reseller(relayed=False))
+    report, linkage = analyse_frame(_campaign_and_reseller(relayed=True))
+    group_of = dict(linkage.membership.iter_rows())
+    groups = {row["group_id"]: row for row in report.groups.iter_rows(named=True)}
+    campaign, reseller = groups[group_of["op00"]], groups[group_of["reseller"]]
+    assert campaign["n_accounts"] == MIN_GROUP_SIZE + 2 and campaign["severity"] in OWNER_SEVERITIES
+    assert reseller["n_accounts"] == 1
+    assert (reseller["relayed_frames"], reseller["relayed_requests"]) == (3, 6)
+    assert reseller["relayed_from"] == campaign["group_id"] and reseller["c_relay"] == 1.0
+    alone = plain.groups.filter(pl.col("n_accounts") == 1).row(0, named=True)
+    assert alone["relayed_frames"] == 0 and alone["relayed_from"] is None
+    assert reseller["behaviour"] == pytest.approx(1 - (1 - alone["behaviour"]) * (1 - RELAY_WEIGHT), abs=0.05)
+    assert any("a flagged group" in reason for reason in report.reasons[reseller["group_id"]])
