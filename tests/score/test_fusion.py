@@ -15,6 +15,7 @@ from distillscan.score.components import (
     BEHAVIOUR_WEIGHTS,
     MAX_REDISTRIBUTED_WEIGHT,
     MAX_REDISTRIBUTION_FACTOR,
+    UNLIFTED,
     behaviour_weights,
 )
 from tests.helpers import at, requests_frame
@@ -31,14 +32,16 @@ def test_known_behaviour_weights_take_the_unknown_ones_share() -> None:
     assert nothing_but_coordination == {"coordination": MAX_REDISTRIBUTED_WEIGHT}
 
 
-def test_no_weak_component_is_lifted_past_twice_its_weight() -> None:
+def test_no_component_is_lifted_past_twice_its_weight_and_fresh_accounts_not_at_all() -> None:
     # A replay: timing and the model pivot unknown. "First used within 30 days of
-    # creation" is true of every new customer; in proportion it would weigh 0.77.
+    # creation" is true of every new customer; in proportion it would weigh 0.77, at
+    # twice its own 0.6, which alone took single users of a popular agent to medium.
     replay = behaviour_weights(Measurable({"daily_timing": "short", "model_pivot": "no release"}))
-    assert replay == {
-        "coordination": MAX_REDISTRIBUTED_WEIGHT,
-        "fresh_accounts": pytest.approx(BEHAVIOUR_WEIGHTS["fresh_accounts"] * MAX_REDISTRIBUTION_FACTOR),
-    }
+    assert replay == {"coordination": MAX_REDISTRIBUTED_WEIGHT, "fresh_accounts": BEHAVIOUR_WEIGHTS["fresh_accounts"]}
+    assert UNLIFTED == {"fresh_accounts"}
+    # Timing and account age unknown: the pivot would take 0.92 in proportion.
+    undated = behaviour_weights(Measurable({"daily_timing": "short", "account_age": "no column"}))
+    assert undated["pivot"] == pytest.approx(BEHAVIOUR_WEIGHTS["pivot"] * MAX_REDISTRIBUTION_FACTOR)
 
 
 QUESTIONS = ("what should I cook tonight", "is it going to rain in lisbon", "help me word an apology",
