@@ -104,22 +104,24 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
             n=pl.len()
         ),
         # First turns only: a later turn's text is the conversation's, not a task item.
-        "account_items": smallest_items(
-            pl.concat([
-                annotated.filter(multi_turn == 0).select("account_id", "topic", item=pl.col(column))
-                for column in ("item", "item_2")
-            ])
-            .drop_nulls("item")
-            .group_by("account_id", "topic", "item")
-            .agg(n=pl.len())
-        ),
+        # Not cut to each account's smallest here: every merge of partial tables and
+        # their completion cut them (`smallest_items`), and a batch holds at most two rows
+        # a request. The cut's window rank was 60% of this query's time (37 ms a batch
+        # of 200k real-text requests, 8% more rows kept).
+        "account_items": pl.concat([
+            annotated.filter(multi_turn == 0).select("account_id", "topic", item=pl.col(column))
+            for column in ("item", "item_2")
+        ])
+        .drop_nulls("item")
+        .group_by("account_id", "topic", "item")
+        .agg(n=pl.len()),
     }
 
 
 def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     """Every aggregate table of one batch of annotated requests (partial: no subnet rows,
-    unsorted; `complete_aggregates` completes them). The batch is annotated once, in memory,
-    before the eight queries read it."""
+    unsorted, items not cut to each account's smallest; `complete_aggregates` completes
+    them). The batch is annotated once, in memory, before the queries read it."""
     queries = shard_queries(annotated.lazy())
     return Aggregates.of(dict(zip(queries, pl.collect_all(list(queries.values())), strict=True)))
 

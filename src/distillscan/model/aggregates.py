@@ -52,7 +52,8 @@ class Aggregates:
     """(account_id, topic, item) → n: the item anchors (`item`, `item_2`: the task inside
     a request's wrappers as numbers, see the core's items.rs) of each account's
     first-turn requests by the request's topic, its ITEMS_PER_ACCOUNT smallest only, so
-    the table holds at most that many rows an account. Unlike the other tables, its
+    the table holds at most that many rows an account (a batch's partial table is cut
+    only when merged). Unlike the other tables, its
     rows come in no particular order: read it only where order cannot matter."""
     folder: tempfile.TemporaryDirectory[str] | None = field(default=None, compare=False, repr=False)
     """The folder the lazy tables read from, if any: held here so that it is removed
