@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import polars as pl
 
 from distillscan.aggregate.partial import batch_aggregates
-from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
+from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT, smallest_items
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.schema import CANONICAL_SCHEMA
 
@@ -72,10 +72,13 @@ def test_each_account_keeps_its_smallest_first_turn_anchors() -> None:
         "turn": [1] * n + [2] * 3,
     }, schema_overrides={"system": pl.String, "turn": pl.Int32})
     annotated = annotate_requests(frame.lazy()).collect()
-    items = batch_aggregates(_canonical(annotated)).account_items
+    # A batch's partial table holds every anchor; merging and completing cut it.
+    batch = batch_aggregates(_canonical(annotated)).account_items
+    items = smallest_items(batch.lazy()).collect()
     of_a = annotated.filter(pl.col("account_id") == "a")
     distinct = pl.concat([of_a["item"], of_a["item_2"]]).drop_nulls().unique().sort()
     assert distinct.len() > ITEMS_PER_ACCOUNT
+    assert batch.filter(pl.col("account_id") == "a")["item"].sort().to_list() == distinct.to_list()
     kept = items.filter(pl.col("account_id") == "a")["item"].sort()
     assert kept.to_list() == distinct.head(ITEMS_PER_ACCOUNT).to_list()
     # Account b sends only later turns: no items.
