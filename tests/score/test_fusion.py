@@ -38,7 +38,7 @@ def test_no_component_is_lifted_past_twice_its_weight_and_fresh_accounts_not_at_
     # twice its own 0.6, which alone took single users of a popular agent to medium.
     replay = behaviour_weights(Measurable({"daily_timing": "short", "model_pivot": "no release"}))
     assert replay == {"coordination": MAX_REDISTRIBUTED_WEIGHT, "fresh_accounts": BEHAVIOUR_WEIGHTS["fresh_accounts"]}
-    assert UNLIFTED == {"fresh_accounts"}
+    assert {"fresh_accounts"} == UNLIFTED
     # Timing and account age unknown: the pivot would take 0.92 in proportion.
     undated = behaviour_weights(Measurable({"daily_timing": "short", "account_age": "no column"}))
     assert undated["pivot"] == pytest.approx(BEHAVIOUR_WEIGHTS["pivot"] * MAX_REDISTRIBUTION_FACTOR)
