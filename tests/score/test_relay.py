@@ -6,11 +6,12 @@ import polars as pl
 import pytest
 
 from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.frames import OWN_SHARE
 from distillscan.pipeline import analyse_frame
 from distillscan.score.components import RELAY_SATURATION, RELAY_WEIGHT, add_components
 from distillscan.score.reasons import group_reasons
-from distillscan.score.relay import OWN_SHARE, OWNER_SEVERITIES, relayed_frames
-from tests.helpers import at, requests_frame
+from distillscan.score.relay import OWNER_SEVERITIES, relayed_frames
+from tests.helpers import campaign_rows, customer_rows, requests_frame
 from tests.score.test_score import _one_account_group
 
 OWNER = "G-owner"
@@ -95,36 +96,16 @@ def test_the_reason_names_the_group_relayed() -> None:
     assert group_reasons(row | {"c_relay": 0.0, "relayed_frames": 1}, 0) == []
 
 
-WRAPPERS = (
-    "Problem {step}: compute {a} plus {b}. Think it through and explain your reasoning step by step before the answer.",
-    "Puzzle {step} for you: what is {a} times {b}? Reason carefully, showing each step, then give the final answer.",
-    "Question {step}, please: how many days are in {a} weeks and {b} days? Work it out step by step, then answer.",
-)
-CHAT = ("what should I cook tonight", "is it going to rain in lisbon", "help me word an apology",
-        "suggest a name for a grey kitten", "how do I fix a squeaky door", "recommend a novel about the sea")
-
-
 def _campaign_and_reseller(relayed: bool) -> pl.DataFrame:
-    """MIN_GROUP_SIZE + 2 accounts sending three reasoning templates round the clock on one
-    card and /24, and a reseller whose customers chat, with (or without) a few of the
-    campaign's requests mixed in."""
-    rows: list[dict[str, object]] = []
-    for index in range(MIN_GROUP_SIZE + 2):
-        for step in range(60):
-            rows.append({
-                "account_id": f"op{index:02d}", "timestamp": at(days=step // 12, hours=(step * 2) % 24, minutes=index),
-                "prompt": WRAPPERS[step % 3].format(step=step, a=step * 7 + index, b=index + 3),
-                "ip": f"45.0.0.{index + 1}", "payment_fingerprint": "card-1", "temperature": 0.0, "max_tokens": 1024,
-            })
-    for step in range(120):
-        prompt = f"{CHAT[step % len(CHAT)]} (customer {step % 17}, ticket {step})"
-        if relayed and step % 20 == 0:
-            prompt = WRAPPERS[(step // 20) % 3].format(step=500 + step, a=step, b=step + 1)
-        rows.append({
-            "account_id": "reseller", "timestamp": at(days=step // 24, hours=9 + step % 10, minutes=step % 50),
-            "prompt": prompt, "ip": "81.2.0.9", "payment_fingerprint": "visa-9", "temperature": 0.7, "max_tokens": 512,
-        })
-    return requests_frame(rows)
+    """A flagged campaign, and a reseller of two accounts on one card (a group of its
+    own, never attached to the campaign: `link.frames` attaches lone accounts only)
+    whose customers chat, with (or without) a few of the campaign's requests mixed in."""
+    wrappers = (0, 1, 2) if relayed else ()
+    return requests_frame(
+        campaign_rows(MIN_GROUP_SIZE + 2)
+        + customer_rows("reseller-0", 0, wrappers, "81.2.0.1", "visa-9")
+        + customer_rows("reseller-1", 1, wrappers, "81.2.0.2", "visa-9")
+    )
 
 
 def test_a_reseller_relaying_a_flagged_campaign_is_scored_on_it() -> None:
@@ -132,12 +113,12 @@ def test_a_reseller_relaying_a_flagged_campaign_is_scored_on_it() -> None:
     report, linkage = analyse_frame(_campaign_and_reseller(relayed=True))
     group_of = dict(linkage.membership.iter_rows())
     groups = {row["group_id"]: row for row in report.groups.iter_rows(named=True)}
-    campaign, reseller = groups[group_of["op00"]], groups[group_of["reseller"]]
+    campaign, reseller = groups[group_of["op00"]], groups[group_of["reseller-0"]]
     assert campaign["n_accounts"] == MIN_GROUP_SIZE + 2 and campaign["severity"] in OWNER_SEVERITIES
-    assert reseller["n_accounts"] == 1
+    assert reseller["n_accounts"] == 2
     assert (reseller["relayed_frames"], reseller["relayed_requests"]) == (3, 6)
     assert reseller["relayed_from"] == campaign["group_id"] and reseller["c_relay"] == 1.0
-    alone = plain.groups.filter(pl.col("n_accounts") == 1).row(0, named=True)
-    assert alone["relayed_frames"] == 0 and alone["relayed_from"] is None
-    assert reseller["behaviour"] == pytest.approx(1 - (1 - alone["behaviour"]) * (1 - RELAY_WEIGHT), abs=0.05)
+    apart = plain.groups.filter(pl.col("n_accounts") == 2).row(0, named=True)
+    assert apart["relayed_frames"] == 0 and apart["relayed_from"] is None
+    assert reseller["behaviour"] == pytest.approx(1 - (1 - apart["behaviour"]) * (1 - RELAY_WEIGHT), abs=0.05)
     assert any("a flagged group" in reason for reason in report.reasons[reseller["group_id"]])

@@ -9,7 +9,8 @@ Accounts whose task items overlap beyond chance link too (`coharvest`), pair by 
 and, for accounts too quiet for any pair to pass, by the signature items of the
 groups those pairs form (`attach`). An account left alone that shares a payment
 method with someone is attached to them (`cards`), and one that uses two of a group's
-own system prompts to that group (`families`); neither ever merges two groups.
+own system prompts to that group (`families`), and one that sends two of a group's own
+prompt frames to that group (`frames`); none of these ever merges two groups.
 No weak family can link two accounts alone; it takes a strong one, or several together.
 
 Memory, beyond the evidence-token table (tokens held by two or more accounts): the

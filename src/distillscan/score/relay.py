@@ -6,11 +6,10 @@ conversing customers around a thin reasoning-eliciting stream, and in a log with
 timing no behaviour to measure (on the generator's 1M-request log squeezed into one
 minute, the reseller relaying a hydra and a rubric campaign scored 0.31, info). What
 gives it away is the campaign's own wording. A frame (system prompt and wrapper words,
-`fingerprint`) is a group's *own* when MIN_GROUP_SIZE or more of its members send it
-and they are OWN_SHARE of the accounts sending it outside the group tested: strangers
-who write alike collide on a product's or a dataset's frames, and those are sent by
-many accounts outside any one group. A group that sends frames some *flagged* group owns
-(scored high or above, of MIN_GROUP_SIZE accounts or more) relays it; how many distinct
+`fingerprint`) is a group's *own* when 10 or more of its members send it and they are
+95% of the accounts sending it outside the group tested (`link.frames`). A group that
+sends frames some *flagged* group owns (scored high or above, of 10 accounts or more)
+relays it; how many distinct
 ones is its relay evidence (`components.RELAY_SATURATION`).
 
 Frames, not templates: near-duplicate clustering chains short generic frames ("so can
@@ -27,8 +26,7 @@ minute): no benign group sends more than one frame a flagged group owns (at 10M
 requests 74 groups send one); the reseller sends 10 (1M) and 948 (10M) of the hydra's
 and the rubric campaign's, and a hydra's lone accounts with a few requests 1 to 5.
 
-Memory: the flagged groups' (account, frame) rows, counted in a streaming group-by, and
-one row per (group, frame) for the frames they own.
+Memory: as `link.frames.relayed_frame_rows`.
 """
 
 from __future__ import annotations
@@ -37,13 +35,10 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.frames import relayed_frame_rows
 from distillscan.model.aggregates import Table
 
-# A frame is a group's own when its members are this share of the accounts sending it
-# (those of the group tested left out) ...
-OWN_SHARE: Final = 0.95
-# ... and groups at these severities own frames that others relay.
+# Groups at these severities own frames that others relay.
 OWNER_SEVERITIES: Final = ("critical", "high")
 
 RELAY_SCHEMA: Final = pl.Schema(
@@ -53,35 +48,12 @@ RELAY_SCHEMA: Final = pl.Schema(
 
 def relayed_frames(account_frames: Table, membership: pl.DataFrame, owners: pl.DataFrame) -> pl.DataFrame:
     """(group_id, relayed_frames, relayed_requests, relayed_from) for each group that
-    sends frames one of `owners` (group_id) owns (see the module's note): how many
-    distinct ones, the requests on them, and the owner it relays most (ties: the smaller
-    id). Groups relaying none are left out. `account_frames` is the aggregate table."""
-    held = account_frames.lazy().drop_nulls("frame_fp").select("account_id", "frame_fp", "n")
-    owner_members = membership.join(owners.select("group_id").unique(), on="group_id")
-    owned = (
-        held.join(owner_members.lazy(), on="account_id")
-        .group_by("group_id", "frame_fp")
-        .agg(members=pl.col("account_id").n_unique())
-        .filter(pl.col("members") >= MIN_GROUP_SIZE)
-        .rename({"group_id": "owner"})
-        .collect(engine="streaming")
-    )
-    if owned.is_empty():
+    sends frames one of `owners` (group_id) owns (`link.frames`): how many distinct ones,
+    the requests on them, and the owner it relays most (ties: the smaller id). Groups
+    relaying none are left out. `account_frames` is the aggregate table."""
+    relays = relayed_frame_rows(account_frames, membership, owners.get_column("group_id").unique())
+    if relays.is_empty():
         return pl.DataFrame(schema=RELAY_SCHEMA)
-    per_group = (
-        held.filter(pl.col("frame_fp").is_in(owned.get_column("frame_fp").unique().implode()))
-        .join(membership.lazy(), on="account_id")
-        .group_by("group_id", "frame_fp")
-        .agg(senders=pl.col("account_id").n_unique(), requests=pl.col("n").sum())
-        .collect(engine="streaming")
-    )
-    all_senders = per_group.group_by("frame_fp").agg(all_senders=pl.col("senders").sum())
-    relays = (
-        per_group.join(owned, on="frame_fp")
-        .filter(pl.col("owner") != pl.col("group_id"))
-        .join(all_senders, on="frame_fp")
-        .filter(pl.col("members") >= OWN_SHARE * (pl.col("all_senders") - pl.col("senders")))
-    )
     most_relayed = (
         relays.group_by("group_id", "owner")
         .agg(n=pl.len())

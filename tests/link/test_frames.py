@@ -1,0 +1,53 @@
+"""Lone accounts that send a group's own prompt frames join it; crews and single
+coincidences do not."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.frames import relayed_frame_rows
+from distillscan.pipeline import analyse_frame
+from tests.helpers import campaign_rows, customer_rows, requests_frame
+
+# Linked by pairs (a card or /24 held by 50 accounts or fewer is specific), and each
+# frame stays the campaign's own with two strangers sending it (40 ≥ 0.95 × 42).
+CAMPAIGN_ACCOUNTS = 40
+
+
+def test_a_lone_account_sending_two_own_frames_joins_the_group() -> None:
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS)
+    rows += customer_rows("lone-two", 0, (0, 1), "81.1.0.1", "visa-1")
+    rows += customer_rows("lone-one", 1, (2,), "82.2.0.1", "visa-2")
+    # Two accounts on one card form a crew of their own: it is never attached.
+    rows += customer_rows("crew-0", 2, (1, 2), "83.3.0.1", "visa-3") + customer_rows("crew-1", 3, (), "83.3.0.2", "visa-3")
+    report, linkage = analyse_frame(requests_frame(rows))
+    group_of = dict(linkage.membership.iter_rows())
+    campaign = group_of["op00"]
+    assert group_of["lone-two"] == campaign
+    assert group_of["lone-one"] != campaign
+    assert group_of["crew-0"] == group_of["crew-1"] != campaign
+    sizes = dict(report.groups.select("group_id", "n_accounts").iter_rows())
+    assert sizes[campaign] == CAMPAIGN_ACCOUNTS + 1
+    # The attached account's link is named by the evidence it rests on.
+    edge = linkage.edges.filter((pl.col("a") == "lone-two") | (pl.col("b") == "lone-two")).row(0, named=True)
+    assert "template" in edge["kinds"]
+
+
+def test_own_frames_leave_out_those_strangers_send_too() -> None:
+    members = [f"m{i:02d}" for i in range(MIN_GROUP_SIZE)]
+    membership = pl.DataFrame({
+        "account_id": [*members, "x", "y", "z"], "group_id": [0] * len(members) + [1, 2, 3],
+    })
+    schema = {"account_id": pl.String, "frame_fp": pl.UInt64, "n": pl.UInt32}
+    frames = pl.DataFrame(
+        [(account, 7, 1) for account in members] + [("x", 7, 2), ("z", 8, 1)], schema=schema, orient="row"
+    )
+    # Frame 7: the 10 members are all who send it outside x's group; frame 8 is nobody's.
+    rows = relayed_frame_rows(frames, membership, pl.Series([0]))
+    assert rows.select("group_id", "frame_fp", "owner", "requests").rows() == [(1, 7, 0, 2)]
+    # With y sending it too, the members are 10 of 11 outside x (and y): under 95%.
+    with_y = pl.concat([frames, pl.DataFrame([("y", 7, 1)], schema=schema, orient="row")])
+    assert relayed_frame_rows(with_y, membership, pl.Series([0])).is_empty()
+    # Only the owners given own frames.
+    assert relayed_frame_rows(frames, membership, pl.Series([3])).is_empty()
