@@ -123,7 +123,8 @@ def score_groups(
     aggregates hold values for, see `measurable_in`). `tokens` are the accounts'
     evidence tokens from linking (`Linkage.tokens`): the members holding a bespoke
     system-prompt family, and those linked by co-harvested items, count as coordination
-    (none, without them)."""
+    (none, without them). Groups are scored twice: the second time with the frames each
+    sends that a group the first flags owns (`relay`)."""
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
     if measurable is None:
