@@ -9,8 +9,7 @@ gives it away is the campaign's own wording. A frame (system prompt and wrapper 
 `fingerprint`) is a group's *own* when 10 or more of its members send it and they are
 95% of the accounts sending it outside the group tested (`link.frames`). A group that
 sends frames some *flagged* group owns (scored high or above, of 10 accounts or more)
-relays it; how many distinct
-ones is its relay evidence (`components.RELAY_SATURATION`).
+relays it; how many distinct ones is its relay evidence (`components.RELAY_SATURATION`).
 
 Frames, not templates: near-duplicate clustering chains short generic frames ("so can
 you make it shorter?") into one template that a hydra's cover traffic dominates, and on
