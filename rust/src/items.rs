@@ -9,6 +9,7 @@
 //! still. Work is bounded by the piece (at most EDGE_CHARS characters at each end of a
 //! prompt).
 
+use memchr::memchr_iter;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Words in a shingle.
@@ -33,25 +34,35 @@ fn keep(least: &mut Anchors, hash: u64) {
 }
 
 /// The anchors of `normalised` (words split by spaces). The starts of the last
-/// SHINGLE_WORDS words are kept in a ring, so a text costs no allocation.
+/// SHINGLE_WORDS words are kept in a ring, so a text costs no allocation; words are
+/// found by a vectorised search for spaces (with `str::split`, finding the words took
+/// more time than hashing the shingles).
 pub fn anchors(normalised: &str) -> Anchors {
+    let bytes = normalised.as_bytes();
     let mut least = [None, None];
     let mut starts = [0usize; SHINGLE_WORDS];
+    // Words seen, and the ring slot of the oldest start (`words % SHINGLE_WORDS`).
     let mut words = 0usize;
+    let mut oldest = 0usize;
     let mut at = 0;
-    for word in normalised.split(' ') {
-        if !word.is_empty() {
-            starts[words % SHINGLE_WORDS] = at;
+    for end in memchr_iter(b' ', bytes).chain(std::iter::once(bytes.len())) {
+        if end > at {
+            starts[oldest] = at;
             words += 1;
+            oldest = if oldest + 1 == SHINGLE_WORDS {
+                0
+            } else {
+                oldest + 1
+            };
             if words >= SHINGLE_WORDS {
-                // The ring's oldest start is the shingle's first word.
-                let start = starts[words % SHINGLE_WORDS];
-                if let Some(span) = normalised.get(start..at + word.len()) {
-                    keep(&mut least, xxh3_64_with_seed(span.as_bytes(), ITEM_SEED));
-                }
+                // A space is one byte, so `starts[oldest]..end` spans whole characters.
+                keep(
+                    &mut least,
+                    xxh3_64_with_seed(&bytes[starts[oldest]..end], ITEM_SEED),
+                );
             }
         }
-        at += word.len() + 1;
+        at = end + 1;
     }
     least
 }
@@ -72,6 +83,41 @@ pub fn request_anchors(short: bool, head: &Anchors, tail: &Anchors) -> Anchors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The anchors as first written, over `str::split`: the specification of `anchors`.
+    fn anchors_by_split(normalised: &str) -> Anchors {
+        let mut least = [None, None];
+        let mut starts = [0usize; SHINGLE_WORDS];
+        let mut words = 0usize;
+        let mut at = 0;
+        for word in normalised.split(' ') {
+            if !word.is_empty() {
+                starts[words % SHINGLE_WORDS] = at;
+                words += 1;
+                if words >= SHINGLE_WORDS {
+                    let start = starts[words % SHINGLE_WORDS];
+                    if let Some(span) = normalised.get(start..at + word.len()) {
+                        keep(&mut least, xxh3_64_with_seed(span.as_bytes(), ITEM_SEED));
+                    }
+                }
+            }
+            at += word.len() + 1;
+        }
+        least
+    }
+
+    proptest! {
+        #[test]
+        fn the_search_for_spaces_finds_the_words_split_does(
+            text in proptest::collection::vec(
+                prop_oneof![Just(" "), Just("  "), Just("a"), Just("bc"), Just("<n>"), Just("é"), Just("中文"), Just("x1")],
+                0..40,
+            ).prop_map(|parts| parts.concat())
+        ) {
+            prop_assert_eq!(anchors(&text), anchors_by_split(&text));
+        }
+    }
 
     #[test]
     fn the_same_task_under_other_wrappers_shares_an_anchor() {
