@@ -193,9 +193,23 @@ fn number_end(text: &str, start: usize) -> Option<usize> {
 /// The end of the text from `position` that the pass copies as it is when plain text
 /// comes just before it: plain bytes, separators (plain text ends any run of values, and
 /// a separator starts none) and single spaces between them (folding keeps those as they
-/// are). Most prose is one such span up to its first digit, quote or line break.
-fn copied_end(bytes: &[u8], mut position: usize) -> usize {
-    let copied = |byte: u8| matches!(CLASSES[byte as usize], Class::Plain | Class::Separator);
+/// are). Most prose is one such span up to its first digit, quote or line break, and
+/// this loop was a tenth of a batch's annotation: on x86_64 it reads 16 bytes at a time.
+fn copied_end(bytes: &[u8], position: usize) -> usize {
+    // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+    #[cfg(target_arch = "x86_64")]
+    let position = unsafe { sse2::copied_blocks_end(bytes, position) };
+    copied_end_bytewise(bytes, position)
+}
+
+/// Whether the pass copies `byte` as it is (see `copied_end`).
+#[inline]
+fn copied(byte: u8) -> bool {
+    matches!(CLASSES[byte as usize], Class::Plain | Class::Separator)
+}
+
+/// `copied_end`, a byte at a time: what the vectorised loop is held to.
+fn copied_end_bytewise(bytes: &[u8], mut position: usize) -> usize {
     while let Some(&byte) = bytes.get(position) {
         if copied(byte) {
             position += 1;
@@ -206,6 +220,62 @@ fn copied_end(bytes: &[u8], mut position: usize) -> usize {
         }
     }
     position
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    //! `copied_end` 16 bytes at a time. A position is passed when its byte is copied, or
+    //! is a space with a copied byte after it: the byte loop's rule, which skips the
+    //! byte after such a space only because that byte passes too.
+
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+
+    /// One bit per byte of `block`: set where the pass copies it (`super::copied`).
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn copied_bits(block: __m128i) -> u32 {
+        let is = |byte: u8| _mm_cmpeq_epi8(block, _mm_set1_epi8(byte as i8));
+        // Signed: bytes of 0x80 and above are negative, so one comparison finds the
+        // control characters, the space and every non-ASCII byte.
+        let below_bang = _mm_cmplt_epi8(block, _mm_set1_epi8(0x21));
+        // 0x30..=0x39 shifted to -128..=-119: no other byte lands below -118.
+        let digit = _mm_cmplt_epi8(
+            _mm_add_epi8(block, _mm_set1_epi8(0x50)),
+            _mm_set1_epi8(-118),
+        );
+        let stops = [is(0x7f), is(b'+'), is(b'-'), is(b'"'), is(b'<'), digit]
+            .into_iter()
+            .fold(below_bang, |stop, more| _mm_or_si128(stop, more));
+        !(_mm_movemask_epi8(stops) as u32) & 0xffff
+    }
+
+    /// Where the first block of 16 bytes from `position` that holds a byte the pass stops
+    /// at starts, or the last position from which 17 bytes remain: from there the byte
+    /// loop finishes.
+    #[target_feature(enable = "sse2")]
+    pub(super) fn copied_blocks_end(bytes: &[u8], mut position: usize) -> usize {
+        while position + 17 <= bytes.len() {
+            // SAFETY: both unaligned loads read 16 bytes, from `position` and from
+            // `position + 1`: `position + 17 <= bytes.len()` keeps them inside `bytes`.
+            let (block, after) = unsafe {
+                let at = bytes.as_ptr().add(position);
+                (
+                    _mm_loadu_si128(at.cast()),
+                    _mm_loadu_si128(at.add(1).cast()),
+                )
+            };
+            let space = _mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8(b' ' as i8))) as u32;
+            let (now, next) = (copied_bits(block), copied_bits(after));
+            if now | (space & next) != 0xffff {
+                break;
+            }
+            position += 16;
+        }
+        position
+    }
 }
 
 /// Masks 8 to 11 and the trim over `text` (what masks 0 to 7 left, control characters
@@ -308,6 +378,47 @@ impl Pass<'_> {
                 let open = if close == "\"" { "\"" } else { OPEN_QUOTE };
                 self.text(open);
                 position + open.len()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn blocks_end_where_bytes_do(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    Just(" "), Just("  "), Just("ab"), Just("word"), Just(","), Just("."), Just("-"),
+                    Just("+"), Just("7"), Just("\""), Just("<"), Just("\n"), Just("\u{7f}"),
+                    Just("é"), Just("/"), Just("~"), Just("0"), Just("9"), Just(":"), Just("@"),
+                ],
+                0..60,
+            ).prop_map(|parts| parts.concat()),
+            start in 0usize..8,
+        ) {
+            let bytes = text.as_bytes();
+            let start = start.min(bytes.len());
+            prop_assert_eq!(copied_end(bytes, start), copied_end_bytewise(bytes, start));
+        }
+    }
+
+    #[test]
+    fn every_byte_is_classed_alike_in_blocks() {
+        for byte in 0..=255u8 {
+            for next in [b'a', b' ', byte] {
+                let mut text = vec![b'a'; 40];
+                text[20] = byte;
+                text[21] = next;
+                assert_eq!(
+                    copied_end(&text, 0),
+                    copied_end_bytewise(&text, 0),
+                    "{byte:#x} then {next:#x}"
+                );
             }
         }
     }
