@@ -154,37 +154,69 @@ fn unicode_digit_at(text: &str, position: usize) -> Result<(), Unicode> {
     }
 }
 
-/// Whether any of masks 5 to 7 may start at the run `bytes[start..end]`, or the run be
-/// left to the expressions (`replace_run` decides). Most words cannot: without an ASCII
-/// digit in the run, a UUID needs a first group of 8, a hex id a digit, and a
-/// letter+digit id its digits after a dash or in non-ASCII text past the run.
-fn may_start_id(bytes: &[u8], start: usize, end: usize, digit: bool) -> bool {
-    digit
-        || end - start == 8
-        || bytes
-            .get(end)
-            .is_some_and(|&next| next == b'-' || next >= 0x80)
+/// The first position from `position` on that may make a run of word bytes one that
+/// masks 5 to 7 can replace: an ASCII digit (in the run), or a dash or non-ASCII byte
+/// (after it). A run with none of these is left as it is: a UUID's first group is
+/// followed by a dash, a hex id holds a digit, and a letter+digit id holds its digits or
+/// reaches them past a dash; a run whose next character is non-ASCII may be left to the
+/// expressions (`replace_run` decides). So the pass skips the text between them.
+fn next_trigger(bytes: &[u8], position: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+    let position = unsafe { sse2::quiet_blocks_end(bytes, position) };
+    bytes
+        .get(position..)?
+        .iter()
+        .position(|&byte| is_trigger(byte))
+        .map(|offset| position + offset)
 }
 
-/// Byte classes of the pass: ASCII word bytes (`WORD`), and among them digits.
-const WORD: u8 = 1;
-const DIGIT: u8 = 2;
+#[inline]
+fn is_trigger(byte: u8) -> bool {
+    byte.is_ascii_digit() || byte == b'-' || byte >= 0x80
+}
 
-const fn word_classes() -> [u8; 256] {
-    let mut table = [0u8; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        table[byte] = match byte as u8 {
-            b'0'..=b'9' => WORD | DIGIT,
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => WORD,
-            _ => 0,
-        };
-        byte += 1;
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    //! `next_trigger` 16 bytes at a time.
+
+    use std::arch::x86_64::{
+        _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+
+    /// The start of the first block of 16 bytes from `position` holding a trigger byte,
+    /// or the last position from which fewer than 16 bytes remain.
+    #[target_feature(enable = "sse2")]
+    pub(super) fn quiet_blocks_end(bytes: &[u8], mut position: usize) -> usize {
+        while position + 16 <= bytes.len() {
+            // SAFETY: the unaligned load reads the 16 bytes from `position`, inside
+            // `bytes` by the loop's condition.
+            let block = unsafe { _mm_loadu_si128(bytes.as_ptr().add(position).cast()) };
+            // 0x30..=0x39 shifted to -128..=-119: no other byte lands below -118.
+            let digit = _mm_cmplt_epi8(
+                _mm_add_epi8(block, _mm_set1_epi8(0x50)),
+                _mm_set1_epi8(-118),
+            );
+            let dash = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'-' as i8));
+            // Non-ASCII bytes have their top bit set, which is what movemask reads.
+            if _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, dash), block)) != 0 {
+                break;
+            }
+            position += 16;
+        }
+        position
     }
-    table
 }
 
-static WORD_CLASSES: [u8; 256] = word_classes();
+/// The start of the run of ASCII word bytes that ends at or holds `last`, not before
+/// `floor`.
+fn run_start(bytes: &[u8], floor: usize, last: usize) -> usize {
+    bytes[floor..last]
+        .iter()
+        .rposition(|&byte| !is_ascii_word_byte(byte))
+        .map_or(floor, |offset| floor + offset + 1)
+}
 
 /// Masks 5 to 7 over `text` into `out`; says whether anything was replaced (when not,
 /// `out` holds nothing useful).
@@ -193,29 +225,21 @@ pub fn mask_ids(text: &str, out: &mut String) -> Result<bool, Unicode> {
     out.clear();
     let mut copied = 0;
     let mut position = 0;
-    while position < bytes.len() {
-        if WORD_CLASSES[bytes[position] as usize] == 0 {
-            position += 1;
+    // Runs are decided in order, each from where the last decision left off: the end of
+    // a run, or of what a replacement took (a UUID, or an id past a dash), which is never
+    // inside a run.
+    while let Some(found) = next_trigger(bytes, position) {
+        let (start, end) = if bytes[found].is_ascii_digit() {
+            (run_start(bytes, position, found), run_end(bytes, found))
+        } else if found > position && is_ascii_word_byte(bytes[found - 1]) {
+            (run_start(bytes, position, found - 1), found)
+        } else {
+            position = found + 1;
             continue;
-        }
-        // The run's end and whether it holds a digit, in one read.
-        let mut end = position;
-        let mut classes = 0;
-        while let Some(&byte) = bytes.get(end) {
-            let class = WORD_CLASSES[byte as usize];
-            if class == 0 {
-                break;
-            }
-            classes |= class;
-            end += 1;
-        }
-        if !may_start_id(bytes, position, end, classes & DIGIT != 0) {
-            position = end;
-            continue;
-        }
-        match replace_run(text, position, end)? {
+        };
+        match replace_run(text, start, end)? {
             Some((replaced_end, replacement)) => {
-                out.push_str(&text[copied..position]);
+                out.push_str(&text[copied..start]);
                 out.push_str(replacement);
                 copied = replaced_end;
                 position = replaced_end;
@@ -286,6 +310,9 @@ mod tests {
             "123",
             "12345678",
             "abcdef12",
+            "abcdefgh",
+            "deadbeef",
+            "12345678-1234-1234-1234-123456789abc",
             "1234",
             "abcd",
             "123456789abc",
