@@ -10,7 +10,10 @@ in its own process and one after the other:
 3. with `--threads-compare`, the same scan with `--threads 1`.
 
 It reports wall time, rows/s and peak RSS (the child's ru_maxrss) for both, the ratio
-scan/floor and the load average when each measurement started; then, from the profile,
+scan/floor, the load average when each measurement started, and the CPU seconds of
+each with their ratio (a noisy neighbour slows wall time far more than it adds CPU
+time, so the CPU ratio is the steadier one to compare across sessions, though the
+targets are wall-time ones); then, from the profile,
 a table per log of each stage's calls, seconds (inclusive of the stages nested in it),
 share of the scan's wall time and peak resident MB. It prints the tables and appends
 them, with the machine and the command line, to benchmarks/results.md.
@@ -107,6 +110,9 @@ class Run:
     exit_code: int = 0
     load: float = 0.0
     """The 1-minute load average when the command started."""
+    cpu_s: float = 0.0
+    """User plus system CPU seconds of the command (its children included): less moved
+    than wall time by other work on a shared machine, though not unmoved (caches, clock)."""
 
     @property
     def failed(self) -> bool:
@@ -126,7 +132,7 @@ import os, subprocess, sys, time
 start = time.perf_counter()
 process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 _, status, usage = os.wait4(process.pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime)
 """
 
 
@@ -152,8 +158,8 @@ def run_measured(command: list[str], *, may_fail: bool = False, max_load: float 
     and the scan is still measured)."""
     load = quiet_load(max_load)
     result = subprocess.run([sys.executable, "-c", RUNNER, *command], capture_output=True, text=True, check=True)
-    wall, peak_kb, code = result.stdout.split()
-    run = Run(wall_s=float(wall), peak_rss_mb=int(peak_kb) / 1024, exit_code=int(code), load=load)
+    wall, peak_kb, code, cpu = result.stdout.split()
+    run = Run(wall_s=float(wall), peak_rss_mb=int(peak_kb) / 1024, exit_code=int(code), load=load, cpu_s=float(cpu))
     if run.failed and not may_fail:
         raise SystemExit(f"benchmark command {run.failure()}: {' '.join(command)}")
     return run
@@ -373,8 +379,8 @@ def measure(path: Path, fmt: str, label: str, threads_compare: bool, max_load: f
 
 MAIN_HEADER = (
     "| rows | format | size MB | load at floor | floor s | floor rows/s | floor peak MB "
-    "| load at scan | scan s | scan rows/s | scan peak MB | scan/floor |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| load at scan | scan s | scan rows/s | scan peak MB | scan/floor | floor CPU s | scan CPU s | CPU scan/floor |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 THREADS_HEADER = (
     "| rows | format | load at 1 thread | scan --threads 1 s | peak MB | scan, all threads s | speedup |\n"
@@ -390,9 +396,11 @@ def main_row(run: Measured) -> str:
         else f"{floor.wall_s:.1f} | {run.rows / floor.wall_s:,.0f} | {floor.peak_rss_mb:,.0f}"
     )
     ratio = "—" if floor.failed else f"{scan.wall_s / floor.wall_s:.1f}×"
+    cpu_ratio = "—" if floor.failed or floor.cpu_s <= 0 else f"{scan.cpu_s / floor.cpu_s:.1f}×"
     return (
         f"| {run.label} | {run.fmt} | {run.size_mb:,.0f} | {floor.load:.2f} | {floor_cells} | {scan.load:.2f} | "
-        f"{scan.wall_s:.1f} | {run.rows / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {ratio} |"
+        f"{scan.wall_s:.1f} | {run.rows / scan.wall_s:,.0f} | {scan.peak_rss_mb:,.0f} | {ratio} | "
+        f"{floor.cpu_s:.1f} | {scan.cpu_s:.1f} | {cpu_ratio} |"
     )
 
 

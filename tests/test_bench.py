@@ -26,6 +26,7 @@ def test_the_harness_measures_an_adversarial_jsonl_log_and_appends_every_table(t
     assert text.startswith("# earlier results\n")  # appended, not overwritten
     assert "built-in text, seed 3" in text
     assert "| rows | format | size MB | load at floor | floor s |" in text
+    assert "| floor CPU s | scan CPU s | CPU scan/floor |" in text
     assert "adversarial: the 10,000-row log, 5 accounts × 500 IPs from a pool of 512)" in text
     assert "| rows | format | load at 1 thread | scan --threads 1 s |" in text
     assert "| stage | calls | seconds | share of wall | peak MB |" in text
