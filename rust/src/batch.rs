@@ -42,6 +42,15 @@ struct RowText<'a> {
     system: Cow<'a, str>,
 }
 
+/// What a row's annotation takes from its pieces and system prompt.
+struct RowNotes {
+    topic: u8,
+    has_slot: bool,
+    is_cot: bool,
+    item: Option<u64>,
+    item_2: Option<u64>,
+}
+
 /// The annotation columns (see COLUMNS) of the rows of `prompts` and `systems`.
 pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayRef>, BadBuffer> {
     let rows = prompts.len();
@@ -112,46 +121,35 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
         })
         .collect();
 
-    let topics: Vec<u8> = (0..rows)
+    // What each row takes from its pieces, read in one pass over the rows: each read of
+    // a piece's notes is a cache miss (a batch's notes are tens of MB), and four passes,
+    // one per column, cost four of them.
+    let row_notes: Vec<RowNotes> = (0..rows)
         .into_par_iter()
         .map(|row| {
-            let (system, head, tail) = frames[row];
-            system_notes[system as usize]
-                .topic
-                .min(piece_notes[head as usize].topic)
-                .min(piece_notes[tail as usize].topic)
-        })
-        .collect();
-    let has_slot: Vec<bool> = (0..rows)
-        .into_par_iter()
-        .map(|row| {
+            let (system, head_id, tail_id) = frames[row];
             let head = &piece_notes[pieces.ids[row] as usize];
             let tail = &piece_notes[pieces.ids[rows + row] as usize];
-            // A template frames varying content: the prompt runs past its frame, or the
-            // frame itself holds masked values. A short message repeated verbatim
-            // ("thanks, that fixed it") is a repeat, not a template.
-            !texts[row].short || head.wordy || head.masked || tail.masked
+            let [item, item_2] = request_anchors(texts[row].short, &head.anchors, &tail.anchors);
+            RowNotes {
+                topic: system_notes[system as usize]
+                    .topic
+                    .min(piece_notes[head_id as usize].topic)
+                    .min(piece_notes[tail_id as usize].topic),
+                // A template frames varying content: the prompt runs past its frame, or
+                // the frame itself holds masked values. A short message repeated
+                // verbatim ("thanks, that fixed it") is a repeat, not a template.
+                has_slot: !texts[row].short || head.wordy || head.masked || tail.masked,
+                // Chain-of-thought asks are counted in the user's text only: an
+                // instruction a product sets once in its system prompt is configuration,
+                // not a per-request ask.
+                is_cot: head.cot || tail.cot,
+                // The task inside the wrappers, as one number (see `items`).
+                item,
+                item_2,
+            }
         })
         .collect();
-    // Chain-of-thought asks are counted in the user's text only: an instruction a
-    // product sets once in its system prompt is configuration, not a per-request ask.
-    let is_cot: Vec<bool> = (0..rows)
-        .into_par_iter()
-        .map(|row| {
-            piece_notes[pieces.ids[row] as usize].cot
-                || piece_notes[pieces.ids[rows + row] as usize].cot
-        })
-        .collect();
-    // The task inside the wrappers, as one number (see `items`).
-    let (items, items_2): (Vec<Option<u64>>, Vec<Option<u64>>) = (0..rows)
-        .into_par_iter()
-        .map(|row| {
-            let head = &piece_notes[pieces.ids[row] as usize];
-            let tail = &piece_notes[pieces.ids[rows + row] as usize];
-            let [first, second] = request_anchors(texts[row].short, &head.anchors, &tail.anchors);
-            (first, second)
-        })
-        .unzip();
     let system_fps: Vec<Option<u64>> = system_heads
         .ids
         .par_iter()
@@ -188,22 +186,36 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
             },
             &distinct_frames.ids,
         )),
-        Arc::new(BooleanArray::from(has_slot)),
-        Arc::new(BooleanArray::from(is_cot)),
+        Arc::new(BooleanArray::from(
+            row_notes
+                .iter()
+                .map(|notes| notes.has_slot)
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(BooleanArray::from(
+            row_notes
+                .iter()
+                .map(|notes| notes.is_cot)
+                .collect::<Vec<_>>(),
+        )),
         Arc::new(views(
             topic_names.len(),
             |index, out| out.push_str(topic_names[index]),
-            &topics
+            &row_notes
                 .iter()
-                .map(|&topic| u32::from(topic))
+                .map(|notes| u32::from(notes.topic))
                 .collect::<Vec<_>>(),
         )),
         Arc::new(UInt64Array::new(
             ScalarBuffer::from(frame_fps),
             None::<NullBuffer>,
         )),
-        Arc::new(UInt64Array::from(items)),
-        Arc::new(UInt64Array::from(items_2)),
+        Arc::new(UInt64Array::from_iter(
+            row_notes.iter().map(|notes| notes.item),
+        )),
+        Arc::new(UInt64Array::from_iter(
+            row_notes.iter().map(|notes| notes.item_2),
+        )),
     ];
     Ok(columns)
 }
