@@ -17,6 +17,7 @@ from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence
 from distillscan.link.families import family_attachments
 from distillscan.link.frames import frame_attachments
 from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, named
+from distillscan.link.standing import item_links_apart
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
 
@@ -77,6 +78,8 @@ def link_accounts(
         .get_column("pair")
     )
     keys = linked.get_column("pair")
+    # Item links grow groups but never merge two that stand on their own (`standing`).
+    item_keys = item_links_apart(item_keys, keys)
     linked_both_ways = keys.filter(keys.is_in(item_keys.implode()))
     item_only = item_keys.filter(~item_keys.is_in(linked_both_ways.implode()))
     linked = pl.concat([linked, _rule_links(item_only, ITEMS_BIT)])
