@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from distillscan.graph import component_frame
 from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.link.candidates import pair_key
 from distillscan.link.standing import item_links_apart
@@ -12,6 +13,12 @@ from distillscan.link.standing import item_links_apart
 def _keys(pairs: list[tuple[int, int]]) -> pl.Series:
     frame = pl.DataFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}, schema={"a": pl.UInt32, "b": pl.UInt32})
     return frame.select(pair=pair_key(pl.col("a"), pl.col("b"))).get_column("pair")
+
+
+def _components(pairs: list[tuple[int, int]]) -> pl.DataFrame:
+    """The token links' components, as linking finds them."""
+    return component_frame(pl.DataFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]},
+                                        schema={"a": pl.UInt32, "b": pl.UInt32}))
 
 
 def _chain(start: int, size: int) -> list[tuple[int, int]]:
@@ -29,19 +36,19 @@ ITEMS = 200  # an item group: accounts no token link holds
 
 
 def test_an_item_link_between_two_token_groups_is_dropped() -> None:
-    tokens = _keys(_chain(TEAM, MIN_GROUP_SIZE) + _chain(OTHER_TEAM, MIN_GROUP_SIZE))
+    tokens = _components(_chain(TEAM, MIN_GROUP_SIZE) + _chain(OTHER_TEAM, MIN_GROUP_SIZE))
     assert item_links_apart(_keys([(TEAM + 3, OTHER_TEAM + 5)]), tokens).is_empty()
 
 
 def test_a_token_group_member_is_not_linked_into_an_item_group() -> None:
-    tokens = _keys(_chain(TEAM, MIN_GROUP_SIZE))
+    tokens = _components(_chain(TEAM, MIN_GROUP_SIZE))
     items = [*_chain(ITEMS, MIN_GROUP_SIZE), (TEAM + 4, ITEMS + 2)]
     kept = _pairs(item_links_apart(_keys(items), tokens))
     assert kept == set(_chain(ITEMS, MIN_GROUP_SIZE))
 
 
 def test_lone_accounts_and_small_crews_still_join_either_kind_of_group() -> None:
-    tokens = _keys(_chain(TEAM, MIN_GROUP_SIZE))
+    tokens = _components(_chain(TEAM, MIN_GROUP_SIZE))
     crew = _chain(ITEMS, MIN_GROUP_SIZE - 1)  # too few to stand on their own
     items = [(TEAM + 1, 500), (TEAM + 2, 501), *crew, (TEAM + 7, ITEMS)]
     assert _pairs(item_links_apart(_keys(items), tokens)) == set(items)
@@ -53,5 +60,5 @@ def test_lone_accounts_and_small_crews_still_join_either_kind_of_group() -> None
 
 def test_without_token_groups_every_item_link_stays() -> None:
     items = _keys(_chain(ITEMS, 3 * MIN_GROUP_SIZE))
-    assert item_links_apart(items, _keys(_chain(TEAM, MIN_GROUP_SIZE - 1))).equals(items)
-    assert item_links_apart(items, _keys([])).equals(items)
+    assert item_links_apart(items, _components(_chain(TEAM, MIN_GROUP_SIZE - 1))).equals(items)
+    assert item_links_apart(items, _components([])).equals(items)

@@ -78,15 +78,22 @@ def link_accounts(
         .get_column("pair")
     )
     keys = linked.get_column("pair")
+    # The token links' components, found once: item links are checked against them, and
+    # the groups are them joined by the links added below (each member to its root
+    # stands in for the token links, one edge an account instead of one a pair).
+    token_components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
     # Item links grow groups but never merge two that stand on their own (`standing`).
-    item_keys = item_links_apart(item_keys, keys)
+    item_keys = item_links_apart(item_keys, token_components)
     linked_both_ways = keys.filter(keys.is_in(item_keys.implode()))
     item_only = item_keys.filter(~item_keys.is_in(linked_both_ways.implode()))
     linked = pl.concat([linked, _rule_links(item_only, ITEMS_BIT)])
     # Accounts still alone that share a card with someone are attached (`cards`).
     card_keys = card_attachments(cards, linked, codes.height)
     linked = pl.concat([linked, _rule_links(card_keys, 1 << KIND_NAMES.index("payment"))])
-    components = component_frame(linked.select(*pair_ends(pl.col("pair"))))
+    added = pl.concat([item_only, card_keys]).to_frame("pair").select(*pair_ends(pl.col("pair")))
+    components = component_frame(
+        pl.concat([token_components.select(a=pl.col("node"), b=pl.col("root")), added], how="vertical_relaxed")
+    )
     # Accounts still alone, and components too small to own a prompt, that use two of a
     # group's own system prompts, or one only it uses and one of its subnets, join it
     # (`families`).

@@ -16,8 +16,8 @@ between a token group and an item group, are dropped; those that bring lone acco
 or small crews into either kind of group are kept (a hydra account that only its items
 tie to the hydra still joins it).
 
-Memory: the token links' components (two 4-byte codes a link, in the core's union-find)
-and the item links (a few per linked account).
+Memory: the token links' components, which linking finds anyway (one row per linked
+account), and the item links (a few per linked account).
 """
 
 from __future__ import annotations
@@ -29,19 +29,19 @@ from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.link.candidates import pair_ends
 
 
-def item_links_apart(item_keys: pl.Series, token_keys: pl.Series) -> pl.Series:
+def item_links_apart(item_keys: pl.Series, token_components: pl.DataFrame) -> pl.Series:
     """The item links (`item_keys`, pair keys of account codes) that merge no two
-    standing groups (see the module's note), in their order; `token_keys` are the pair
-    keys of the token links."""
-    if item_keys.is_empty() or token_keys.is_empty():
+    standing groups (see the module's note), in their order; `token_components` holds
+    (node, root) for each account the token links hold (see `graph.component_frame`)."""
+    if item_keys.is_empty() or token_components.is_empty():
         return item_keys
-    token_groups = _large_groups(token_keys.to_frame("pair").select(*pair_ends(pl.col("pair"))))
+    token_groups = _large(token_components)
     links = item_keys.to_frame("pair").with_columns(*pair_ends(pl.col("pair")))
     grouped = links.join(token_groups.rename({"node": "a", "root": "group_a"}), on="a", how="left").join(
         token_groups.rename({"node": "b", "root": "group_b"}), on="b", how="left"
     )
     outside = grouped.filter(pl.col("group_a").is_null() & pl.col("group_b").is_null())
-    item_groups = _large_groups(outside.select("a", "b")).get_column("node")
+    item_groups = _large(component_frame(outside.select("a", "b"))).get_column("node")
     in_item_group = pl.col("a").is_in(item_groups.implode()), pl.col("b").is_in(item_groups.implode())
     merges = (
         (pl.col("group_a").is_not_null() & pl.col("group_b").is_not_null() & (pl.col("group_a") != pl.col("group_b")))
@@ -51,10 +51,6 @@ def item_links_apart(item_keys: pl.Series, token_keys: pl.Series) -> pl.Series:
     return grouped.filter(~merges.fill_null(False)).get_column("pair")
 
 
-def _large_groups(edges: pl.DataFrame) -> pl.DataFrame:
-    """(node, root) of the nodes in components of `edges` (a, b) with MIN_GROUP_SIZE or
-    more nodes."""
-    if edges.is_empty():
-        return pl.DataFrame(schema={"node": edges.schema["a"], "root": edges.schema["a"]})
-    components = component_frame(edges)
+def _large(components: pl.DataFrame) -> pl.DataFrame:
+    """The (node, root) rows of the components with MIN_GROUP_SIZE or more nodes."""
     return components.filter(pl.len().over("root") >= MIN_GROUP_SIZE)
