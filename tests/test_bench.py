@@ -64,3 +64,35 @@ def test_the_harness_measures_a_log_rewritten_with_other_row_groups(tmp_path: Pa
         sizes = [written.metadata.row_group(i).num_rows for i in range(written.num_row_groups)]
     assert set(sizes[:-1]) == {3000} and sizes[-1] <= 3000
     assert pl.read_parquet(regrouped).equals(pl.read_parquet(generated))
+
+
+AB = BENCH.with_name("ab.py")
+
+
+def test_the_ab_harness_scans_a_log_by_a_revision_and_by_this_checkout(tmp_path: Path) -> None:
+    log = tmp_path / "log.parquet"
+    subprocess.run(
+        [sys.executable, "-m", "distillscan", "synth", str(log), "--rows", "10000", "--seed", "5"],
+        check=True, capture_output=True, timeout=120,
+    )
+    results = tmp_path / "ab.md"
+    worktrees_before = _ab_worktrees()
+    done = subprocess.run(
+        [sys.executable, str(AB), str(log), "--base", "HEAD", "--rounds", "2", "--results", str(results)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    text = results.read_text(encoding="utf-8")
+    assert text in done.stdout
+    assert "| side | round | wall s | CPU s | peak MB |" in text
+    assert sum(line.startswith(("| base | ", "| head | ")) for line in text.splitlines()) == 4
+    # HEAD's scan is this checkout's unless the working tree changed what it reads.
+    assert "Outputs byte-identical." in text or "+changes" in text
+    assert "| link accounts | " in text
+    assert _ab_worktrees() == worktrees_before  # its base's worktree is removed
+
+
+def _ab_worktrees() -> int:
+    listing = subprocess.run(
+        ["git", "worktree", "list"], cwd=AB.parents[1], check=True, capture_output=True, text=True
+    ).stdout
+    return listing.count("distillscan-ab-")
