@@ -127,15 +127,17 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
     let row_notes: Vec<RowNotes> = (0..rows)
         .into_par_iter()
         .map(|row| {
-            let (system, head_id, tail_id) = frames[row];
+            // A frame's head piece is the row's head; its last piece is the head again
+            // when the prompt was read whole.
+            let (system, _, last) = frames[row];
             let head = &piece_notes[pieces.ids[row] as usize];
             let tail = &piece_notes[pieces.ids[rows + row] as usize];
             let [item, item_2] = request_anchors(texts[row].short, &head.anchors, &tail.anchors);
             RowNotes {
                 topic: system_notes[system as usize]
                     .topic
-                    .min(piece_notes[head_id as usize].topic)
-                    .min(piece_notes[tail_id as usize].topic),
+                    .min(head.topic)
+                    .min(piece_notes[last as usize].topic),
                 // A template frames varying content: the prompt runs past its frame, or
                 // the frame itself holds masked values. A short message repeated
                 // verbatim ("thanks, that fixed it") is a repeat, not a template.
