@@ -15,6 +15,7 @@ from distillscan.aggregate.ranges import account_ranges, frame_ranges
 from distillscan.aggregate.subnets import with_subnets
 from distillscan.aggregate.tables import MERGE_KEYS, REPEATED_FRAME_MIN_REQUESTS, merge_measures, smallest_items
 from distillscan.model.aggregates import TABLES, Aggregates, Table
+from distillscan.stages import stage
 
 # Tables completed a range at a time (of accounts; of frame ids for `frames`: the keys
 # of `_RANGE_ROWS_SCALE` below), all kept on disk when completion is given a folder:
@@ -173,34 +174,44 @@ def complete_aggregates(
     """
     repeated_frames = repeated_frame_ids(frame_count_query(sources))
     whole = [name for name in TABLES if name not in _RANGE_ROWS_SCALE]
-    tables = {
-        name: _collect(query) for name, query in completion_queries(sources, repeated_frames, names=whole).items()
-    }
+    with stage("complete: small tables"):
+        tables = {
+            name: _collect(query) for name, query in completion_queries(sources, repeated_frames, names=whole).items()
+        }
     ranged: dict[str, Table] = {}
     for name, scale in _RANGE_ROWS_SCALE.items():
-        partial_rows = _collect(pl.concat(list(sources[name]), how="vertical_relaxed").select(pl.len())).item()
-        parts = math.ceil(partial_rows / (PARTITION_ROWS * scale))
-        ranges = frame_ranges(parts) if name == "frames" else account_ranges(tables["accounts"], parts)
-        per_range = [
-            completion_queries(sources, repeated_frames, within, names=[name])[name] for within in ranges
-        ]
-        if name == "account_values":
-            # Subnet rows follow their account's IP rows, so they are derived and sorted
-            # a range of accounts at a time (the ranges are contiguous and in order):
-            # deriving them over the whole table and sorting it held about twice the
-            # table at once (the adversarial log's 2.5M IP rows and their /24s).
-            with_subnet_rows = (
-                with_subnets(_collect(query)).sort(MERGE_KEYS[name], nulls_last=True) for query in per_range
-            )
-            if folder is not None:
-                ranged[name] = _write_ranges(with_subnet_rows, Path(folder.name) / name)
-            else:
-                ranged[name] = pl.concat(list(with_subnet_rows), how="vertical_relaxed")
-        elif folder is not None and name in _ON_DISK:
-            ranged[name] = _sink_ranges(per_range, Path(folder.name) / name)
-        else:
-            ranged[name] = pl.concat([_collect(query) for query in per_range], how="vertical_relaxed")
+        with stage(f"complete: {name}"):
+            ranged[name] = _complete_ranged(name, scale, sources, repeated_frames, tables["accounts"], folder)
     return Aggregates.of({**tables, **ranged}, folder=folder)
+
+
+def _complete_ranged(
+    name: str,
+    scale: int,
+    sources: Mapping[str, Sequence[pl.LazyFrame]],
+    repeated_frames: pl.Series,
+    accounts: pl.DataFrame,
+    folder: tempfile.TemporaryDirectory[str] | None,
+) -> Table:
+    """One of the tables completed a range of keys at a time (see `complete_aggregates`)."""
+    partial_rows = _collect(pl.concat(list(sources[name]), how="vertical_relaxed").select(pl.len())).item()
+    parts = math.ceil(partial_rows / (PARTITION_ROWS * scale))
+    ranges = frame_ranges(parts) if name == "frames" else account_ranges(accounts, parts)
+    per_range = [completion_queries(sources, repeated_frames, within, names=[name])[name] for within in ranges]
+    if name == "account_values":
+        # Subnet rows follow their account's IP rows, so they are derived and sorted
+        # a range of accounts at a time (the ranges are contiguous and in order):
+        # deriving them over the whole table and sorting it held about twice the
+        # table at once (the adversarial log's 2.5M IP rows and their /24s).
+        with_subnet_rows = (
+            with_subnets(_collect(query)).sort(MERGE_KEYS[name], nulls_last=True) for query in per_range
+        )
+        if folder is not None:
+            return _write_ranges(with_subnet_rows, Path(folder.name) / name)
+        return pl.concat(list(with_subnet_rows), how="vertical_relaxed")
+    if folder is not None and name in _ON_DISK:
+        return _sink_ranges(per_range, Path(folder.name) / name)
+    return pl.concat([_collect(query) for query in per_range], how="vertical_relaxed")
 
 
 TABLE_COMPRESSION: Final = "lz4"

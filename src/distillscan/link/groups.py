@@ -20,6 +20,7 @@ from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, na
 from distillscan.link.standing import item_links_apart
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import Linkage
+from distillscan.stages import stage
 
 
 def group_id_for(root_account: str) -> str:
@@ -52,14 +53,17 @@ def link_accounts(
     # Accounts whose task items overlap beyond chance link too (`coharvest`): those
     # pairs are found first, before the tokens are held (at 30M requests each peaked
     # about 0.7 GB over what a scan holds by then).
-    item_links = significant_item_pairs(aggregates, codes)
+    with stage("link: item pairs"):
+        item_links = significant_item_pairs(aggregates, codes)
     # Pairs are drawn and scored from numbers alone (code, token number, kind, holders);
     # only the content tokens keep their strings, for scoring groups.
-    coded, content = coded_evidence_tokens(aggregates, templates, system_families, codes)
-    linked = linked_pair_keys(
-        candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
-        population=codes.height,
-    )
+    with stage("link: evidence tokens"):
+        coded, content = coded_evidence_tokens(aggregates, templates, system_families, codes)
+    with stage("link: token pairs"):
+        linked = linked_pair_keys(
+            candidate_pair_keys(coded, account="code"), coded, account="code", min_similarity=LINK_THRESHOLD,
+            population=codes.height,
+        )
     cards = specific_cards(coded)
     del coded
     # Components are found over the integer codes: the root (smallest code) is the
