@@ -23,6 +23,7 @@ mod near;
 mod normalise;
 mod pairs;
 mod patterns;
+mod reduce;
 mod text;
 mod values;
 mod windows;
@@ -524,6 +525,54 @@ fn near_duplicate_roots(
     })
 }
 
+/// A batch of annotated requests reduced to its partial aggregate tables: `columns` are
+/// the series named in `REDUCE_INPUTS`, in that order; returns each table by name (see
+/// `reduce`), its groups' first rows in `row` for the caller to gather the keys.
+#[pyfunction]
+#[pyo3(name = "reduce_batch")]
+fn reduce_batch(
+    py: Python<'_>,
+    columns: Vec<Bound<'_, PyAny>>,
+) -> PyResult<Vec<(String, ArrowColumns)>> {
+    guarded(|| {
+        let chunks = columns
+            .iter()
+            .zip(reduce::INPUTS)
+            .map(|(column, name)| import_chunks(column, name))
+            .collect::<PyResult<Vec<_>>>()?;
+        py.detach(|| {
+            guarded(|| {
+                let tables = pool()
+                    .install(|| reduce::reduce(&chunks))
+                    .map_err(value_error)?;
+                release_free_memory();
+                tables
+                    .into_iter()
+                    .map(|table| {
+                        let (names, arrays): (Vec<&str>, Vec<ArrayRef>) =
+                            table.columns.into_iter().unzip();
+                        let columns = ArrowColumns::new(&names, arrays).map_err(value_error)?;
+                        Ok((table.name, columns))
+                    })
+                    .collect()
+            })
+        })
+    })
+}
+
+/// Hand the allocator's free pages back to the system. glibc keeps what the worker
+/// threads free in their arenas, between the blocks of the reduced tables that Polars
+/// holds until they are spilled: a 10M-request scan's resident set then stayed
+/// 150-350 MB higher through every later stage. Trimming once a batch costs about a
+/// millisecond.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The normalised form of each text (None reads as empty): lower-cased, variable spans
 /// masked, whitespace folded. For tests and for looking at what the annotator sees.
 #[pyfunction]
@@ -554,8 +603,10 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(merge_sorted, module)?)?;
     module.add_function(wrap_pyfunction!(first_sightings, module)?)?;
     module.add_function(wrap_pyfunction!(near_duplicate_roots, module)?)?;
+    module.add_function(wrap_pyfunction!(reduce_batch, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
+    module.add("REDUCE_INPUTS", reduce::INPUTS.to_vec())?;
     module.add("MASKS", patterns::MASKS.to_vec())?;
     module.add("COT_PATTERN", patterns::COT_PATTERN)?;
     module.add("TOPIC_PATTERNS", patterns::TOPIC_PATTERNS.to_vec())?;

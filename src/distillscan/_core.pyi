@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Final, Protocol
 
 ANNOTATION_COLUMNS: Final[list[str]]
+REDUCE_INPUTS: Final[list[str]]
 MASKS: Final[list[tuple[str, str]]]
 COT_PATTERN: Final[str]
 TOPIC_PATTERNS: Final[list[tuple[str, str]]]
@@ -130,3 +131,7 @@ def near_duplicate_roots(
     """Column `root` (UInt32, one row per text): the smallest row of each text's cluster
     of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), candidate
     pairs joined when their shingle sets have a Jaccard similarity of `min_jaccard`."""
+
+def reduce_batch(columns: Sequence[_ArrowStreamExporter]) -> list[tuple[str, ArrowColumns]]:
+    """A batch of annotated requests (the columns of REDUCE_INPUTS, in order) reduced to
+    its partial aggregate tables, by name: each group's first row (`row`) and measures."""

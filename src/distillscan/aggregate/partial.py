@@ -12,7 +12,15 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.aggregate.tables import BUCKET_SECONDS, MERGE_KEYS, VALUE_COLUMNS, merge_measures, smallest_items
+from distillscan import _core
+from distillscan.aggregate.tables import (
+    BUCKET_SECONDS,
+    MERGE_KEYS,
+    PARTIAL_SCHEMAS,
+    VALUE_COLUMNS,
+    merge_measures,
+    smallest_items,
+)
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.read.shards import read_batches
@@ -50,80 +58,81 @@ def depth_expressions() -> tuple[pl.Expr, pl.Expr]:
     return multi_turn.cast(pl.UInt32), (logged.is_not_null() | pl.col("input_tokens").is_not_null())
 
 
-def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
-    """The aggregate queries over one shard of annotated requests, one per Aggregates field."""
-    ts = pl.col("timestamp")
+
+
+_TEXT_INPUTS: Final = ("account_id", "topic", "model", "skeleton", "system_text", "ip", "user_agent",
+                       "payment_fingerprint", "org_id")
+# The core's value tables (`values:<kind>`) and the canonical column each reads.
+_VALUE_KINDS: Final = {kind: column for kind, column in VALUE_COLUMNS.items() if kind != "subnet"}
+
+
+def reduction_inputs(annotated: pl.DataFrame) -> pl.DataFrame:
+    """The columns the core reduces a batch of annotated requests from (`_core.REDUCE_INPUTS`):
+    the key columns as they are, timestamps as microseconds, and the per-request flags the
+    tables count, null read as false.
+
+    A later turn with no tool result in it is a follow-up: someone (a person, an app)
+    asking on, not an agent loop feeding back tool output. A slotted request is a first
+    turn whose prompt runs past its frame (`has_slot`)."""
     multi_turn, depth_known = depth_expressions()
-    # A later turn with no tool result in it: someone (a person, an app) asking on, not
-    # an agent loop feeding back tool output.
-    follow_up = (multi_turn == 1) & (pl.col("n_tool_results").fill_null(0) == 0)
-    values = [
-        annotated.select("account_id", kind=pl.lit(kind), value=pl.col(column))
-        for kind, column in VALUE_COLUMNS.items()
-        if kind != "subnet"
-    ]
-    return {
-        "accounts": annotated.group_by("account_id").agg(
-            n=pl.len(),
-            n_multi_turn=multi_turn.sum(),
-            # Rows whose conversation depth is logged or can be read off the billed input:
-            # without any, depth is unknown.
-            n_depth_known=depth_known.cast(pl.UInt32).sum(),
-            n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
-            n_with_images=(pl.col("n_images").fill_null(0) > 0).cast(pl.UInt32).sum(),
-            n_with_tool_results=(pl.col("n_tool_results").fill_null(0) > 0).cast(pl.UInt32).sum(),
-            input_tokens=pl.col("input_tokens").sum(),
-            output_tokens=pl.col("output_tokens").sum(),
-            first_ts=ts.min(),
-            last_ts=ts.max(),
-            created_at=pl.col("account_created_at").min(),
-        ),
-        "account_frames": annotated.group_by("account_id", "frame_fp", "system_fp").agg(
-            n=pl.len(),
-            n_slotted=(pl.col("has_slot") & (multi_turn == 0)).cast(pl.UInt32).sum(),
-            n_cot=pl.col("is_cot").cast(pl.UInt32).sum(),
-            n_follow_up=follow_up.cast(pl.UInt32).sum(),
-            first_ts=ts.min(),
-            last_ts=ts.max(),
-        ),
-        "account_topics": annotated.group_by("account_id", "topic").agg(n=pl.len()),
-        "frames": annotated.group_by("frame_fp", "skeleton").agg(n=pl.len()),
-        "systems": annotated.drop_nulls("system_fp")
-        .group_by("system_fp", "system_text")
-        .agg(n=pl.len()),
-        "account_buckets": annotated.group_by(
-            "account_id",
-            bucket=ts.dt.epoch("s") // BUCKET_SECONDS,
-            model=pl.col("model"),
-        ).agg(n=pl.len()),
-        "account_values": pl.concat(values)
-        .drop_nulls("value")
-        .group_by("account_id", "kind", "value")
-        .agg(n=pl.len()),
-        "account_params": annotated.group_by("account_id", "temperature", "max_tokens").agg(
-            n=pl.len()
-        ),
-        # First turns only: a later turn's text is the conversation's, not a task item.
-        # Not cut to each account's smallest here: every merge of partial tables and
-        # their completion cut them (`smallest_items`), and a batch holds at most two rows
-        # a request. The cut's window rank was 60% of this query's time (37 ms a batch
-        # of 200k real-text requests, 8% more rows kept).
-        "account_items": pl.concat([
-            annotated.filter(multi_turn == 0).select("account_id", "topic", item=pl.col(column))
-            for column in ("item", "item_2")
-        ])
-        .drop_nulls("item")
-        .group_by("account_id", "topic", "item")
-        .agg(n=pl.len()),
+    ts = pl.col("timestamp")
+    derived = {
+        "timestamp": ts.dt.epoch("us"),
+        "account_created_at": pl.col("account_created_at").dt.epoch("us"),
+        "bucket": ts.dt.epoch("s") // BUCKET_SECONDS,
+        "multi_turn": multi_turn == 1,
+        "depth_known": depth_known.fill_null(False),
+        "follow_up": (multi_turn == 1) & (pl.col("n_tool_results").fill_null(0) == 0),
+        "slotted": pl.col("has_slot").fill_null(False) & (multi_turn == 0),
+        "is_cot": pl.col("is_cot").fill_null(False),
+        "has_images": pl.col("n_images").fill_null(0) > 0,
+        "has_tool_results": pl.col("n_tool_results").fill_null(0) > 0,
     }
+    # A column of nothing but nulls has Polars' Null type, which exports no buffers the
+    # core can read as text: those go as (null) strings.
+    text = {name: pl.col(name).cast(pl.String) for name in _TEXT_INPUTS}
+    exprs = {**text, **derived}
+    inputs = annotated.select([exprs.get(name, pl.col(name)).alias(name) for name in _core.REDUCE_INPUTS])
+    # The core reads a column of numbers or flags in place when it is one chunk (else it
+    # copies it); text is read in as many chunks as it comes, and not copied here.
+    return inputs.with_columns(
+        inputs.get_column(name).rechunk() for name in _core.REDUCE_INPUTS if name not in _TEXT_INPUTS
+    )
 
 
 def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
     """Every aggregate table of one batch of annotated requests (partial: no subnet rows,
-    unsorted, items not cut to each account's smallest; `complete_aggregates` completes
-    them). The batch is annotated once, in memory, before the queries read it."""
-    queries = shard_queries(annotated.lazy())
-    return Aggregates.of(dict(zip(queries, pl.collect_all(list(queries.values())), strict=True)))
+    items not cut to each account's smallest; `complete_aggregates` completes them).
+
+    The core reduces the batch in hash maps, all tables side by side
+    (`_core.reduce_batch`), and gives each group's first row; the key columns are
+    gathered from the batch at those rows. Nine Polars group-bys over the batch took
+    about twice the CPU (see `benchmarks/results.md`); their queries are kept as the
+    reference in `tests/aggregate/polars_reference.py`."""
+    inputs = reduction_inputs(annotated)
+    reduced = {
+        name: pl.DataFrame(columns)
+        for name, columns in _core.reduce_batch([inputs.get_column(name) for name in _core.REDUCE_INPUTS])
+    }
+    tables: dict[str, pl.DataFrame] = {}
+    for name, schema in PARTIAL_SCHEMAS.items():
+        if name == "account_values":
+            continue
+        part = reduced[name]
+        keys = [key for key in MERGE_KEYS[name] if key not in part.columns]
+        gathered = inputs.select(pl.col(keys).gather(part.get_column("row")))
+        tables[name] = pl.concat([gathered, part.drop("row")], how="horizontal").select(
+            pl.col(column).cast(dtype) for column, dtype in schema.items()
+        )
+    tables["account_values"] = pl.concat([
+        inputs.select(
+            pl.col("account_id").gather(reduced[f"values:{kind}"].get_column("row")),
+            kind=pl.lit(kind, pl.String),
+            value=pl.col(column).gather(reduced[f"values:{kind}"].get_column("row")),
+        ).with_columns(n=reduced[f"values:{kind}"].get_column("n"))
+        for kind, column in _VALUE_KINDS.items()
+    ])
+    return Aggregates.of(tables)
 
 
 def batch_parts(

@@ -10,6 +10,8 @@ from typing import Final
 
 import polars as pl
 
+from distillscan.schema import TIMESTAMP_DTYPE
+
 BUCKET_SECONDS: Final = 600
 BUCKETS_PER_DAY: Final = 86_400 // BUCKET_SECONDS
 # A frame seen fewer times than this in the whole log is a one-off prompt: completed
@@ -35,6 +37,29 @@ MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "account_params": ("account_id", "temperature", "max_tokens"),
     "account_items": ("account_id", "topic", "item"),
 }
+PARTIAL_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
+    "accounts": {
+        "account_id": pl.String(), "n": pl.UInt32(), "n_multi_turn": pl.UInt32(), "n_depth_known": pl.UInt32(),
+        "n_cot": pl.UInt32(), "n_with_images": pl.UInt32(), "n_with_tool_results": pl.UInt32(),
+        "input_tokens": pl.Int64(), "output_tokens": pl.Int64(), "first_ts": TIMESTAMP_DTYPE,
+        "last_ts": TIMESTAMP_DTYPE, "created_at": TIMESTAMP_DTYPE,
+    },
+    "account_frames": {
+        "account_id": pl.String(), "frame_fp": pl.UInt64(), "system_fp": pl.UInt64(), "n": pl.UInt32(),
+        "n_slotted": pl.UInt32(), "n_cot": pl.UInt32(), "n_follow_up": pl.UInt32(), "first_ts": TIMESTAMP_DTYPE,
+        "last_ts": TIMESTAMP_DTYPE,
+    },
+    "account_topics": {"account_id": pl.String(), "topic": pl.String(), "n": pl.UInt32()},
+    "frames": {"frame_fp": pl.UInt64(), "skeleton": pl.String(), "n": pl.UInt32()},
+    "systems": {"system_fp": pl.UInt64(), "system_text": pl.String(), "n": pl.UInt32()},
+    "account_buckets": {"account_id": pl.String(), "bucket": pl.Int64(), "model": pl.String(), "n": pl.UInt32()},
+    "account_values": {"account_id": pl.String(), "kind": pl.String(), "value": pl.String(), "n": pl.UInt32()},
+    "account_params": {
+        "account_id": pl.String(), "temperature": pl.Float64(), "max_tokens": pl.Int64(), "n": pl.UInt32(),
+    },
+    "account_items": {"account_id": pl.String(), "topic": pl.String(), "item": pl.UInt64(), "n": pl.UInt32()},
+}
+"""Each partial table's columns: its keys (`tables.MERGE_KEYS`), then its measures."""
 ITEMS_PER_ACCOUNT: Final = 1024
 """Item anchors kept per account: its smallest. The smallest of a union are among the
 smallest of each part, so partial tables cut to them merge exactly; the table is bounded
