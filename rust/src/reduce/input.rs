@@ -1,0 +1,311 @@
+//! The batch reduction's input: the columns read from Arrow (numbers and flags in place,
+//! text keys as a code per row), and the rows ordered account by account.
+
+use arrow_array::types::{Float64Type, Int64Type, UInt64Type};
+use arrow_array::{Array, ArrowPrimitiveType, BooleanArray, PrimitiveArray};
+use arrow_data::ArrayData;
+use arrow_schema::DataType;
+use hashbrown::HashMap;
+use rayon::prelude::*;
+
+use crate::text::TextColumn;
+
+/// The input columns, in the order `reduce_batch` takes them.
+pub const INPUTS: [&str; 27] = [
+    // Text keys.
+    "account_id",
+    "topic",
+    "model",
+    "skeleton",
+    "system_text",
+    "ip",
+    "user_agent",
+    "payment_fingerprint",
+    "org_id",
+    // 64-bit unsigned keys (nullable).
+    "frame_fp",
+    "system_fp",
+    "item",
+    "item_2",
+    // 64-bit signed, nullable: timestamps as microseconds, the 10-minute slot, counts.
+    "timestamp",
+    "account_created_at",
+    "input_tokens",
+    "output_tokens",
+    "bucket",
+    "max_tokens",
+    // Float key.
+    "temperature",
+    // Flags (null reads as false).
+    "multi_turn",
+    "depth_known",
+    "follow_up",
+    "slotted",
+    "is_cot",
+    "has_images",
+    "has_tool_results",
+];
+
+pub(super) const TEXT_KEYS: usize = 9;
+/// Text keys not coded up front: each is read beside the fingerprint it goes with
+/// (`frames`, `systems`), and hashing their long bytes for codes took a fifth of the
+/// reduction's time.
+pub(super) const SKELETON: usize = 3;
+pub(super) const SYSTEM_TEXT: usize = 4;
+/// The text columns whose values are kept per account (`account_values`), by kind.
+pub const VALUE_KINDS: [(&str, usize); 4] =
+    [("ip", 5), ("user_agent", 6), ("payment", 7), ("org", 8)];
+
+/// Why a batch cannot be reduced.
+#[derive(Debug, PartialEq)]
+pub enum ReduceError {
+    WrongType(&'static str, &'static str),
+    Length(&'static str, usize, usize),
+    BadBuffer(&'static str),
+    Columns(usize),
+}
+
+impl std::fmt::Display for ReduceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReduceError::WrongType(column, expected) => {
+                write!(f, "column {column:?} is not {expected}")
+            }
+            ReduceError::Length(column, got, rows) => {
+                write!(f, "column {column:?} holds {got} rows, not {rows}")
+            }
+            ReduceError::BadBuffer(column) => {
+                write!(f, "column {column:?} points outside its buffers")
+            }
+            ReduceError::Columns(got) => {
+                write!(f, "expected {} columns, got {got}", INPUTS.len())
+            }
+        }
+    }
+}
+
+/// A code per row for a text column: equal bytes, equal codes (numbered by first
+/// appearance); null is `NULL_CODE`.
+pub(super) const NULL_CODE: u32 = u32::MAX;
+
+fn text_codes(
+    chunks: &[ArrayData],
+    name: &'static str,
+    rows: usize,
+) -> Result<Vec<u32>, ReduceError> {
+    let column = text_column(chunks, name, rows)?;
+    let mut seen: HashMap<&[u8], u32> = HashMap::new();
+    (0..rows)
+        .map(|row| {
+            let bytes = column
+                .bytes(row)
+                .map_err(|_| ReduceError::BadBuffer(name))?;
+            Ok(match bytes {
+                None => NULL_CODE,
+                Some(bytes) => {
+                    // Fewer distinct values than rows, and a batch's rows fit in u32.
+                    let next = seen.len() as u32;
+                    *seen.entry(bytes).or_insert(next)
+                }
+            })
+        })
+        .collect()
+}
+
+fn text_column(
+    chunks: &[ArrayData],
+    name: &'static str,
+    rows: usize,
+) -> Result<TextColumn, ReduceError> {
+    let column = TextColumn::new(chunks).map_err(|_| ReduceError::WrongType(name, "text"))?;
+    if column.len() != rows {
+        return Err(ReduceError::Length(name, column.len(), rows));
+    }
+    Ok(column)
+}
+
+/// A column's chunks as one array: the chunk itself when there is one (read in place;
+/// the caller rechunks these small columns), else a copy of them all.
+fn one_array<A, I>(
+    chunks: &[ArrayData],
+    name: &'static str,
+    data_type: &DataType,
+    expected: &'static str,
+    rows: usize,
+) -> Result<A, ReduceError>
+where
+    A: From<ArrayData> + Array + FromIterator<I>,
+    for<'a> &'a A: IntoIterator<Item = I>,
+{
+    if chunks.iter().any(|chunk| chunk.data_type() != data_type) {
+        return Err(ReduceError::WrongType(name, expected));
+    }
+    let array = match chunks {
+        [one] => A::from(one.clone()),
+        _ => {
+            let arrays: Vec<A> = chunks.iter().map(|chunk| A::from(chunk.clone())).collect();
+            arrays.iter().flatten().collect()
+        }
+    };
+    if array.len() != rows {
+        return Err(ReduceError::Length(name, array.len(), rows));
+    }
+    Ok(array)
+}
+
+/// A nullable primitive column.
+pub(super) struct Values<T: ArrowPrimitiveType>(PrimitiveArray<T>);
+
+impl<T: ArrowPrimitiveType> Values<T> {
+    pub(super) fn read(
+        chunks: &[ArrayData],
+        name: &'static str,
+        expected: &'static str,
+        rows: usize,
+    ) -> Result<Self, ReduceError> {
+        one_array(chunks, name, &T::DATA_TYPE, expected, rows).map(Values)
+    }
+
+    pub(super) fn at(&self, row: usize) -> Option<T::Native> {
+        self.0.is_valid(row).then(|| self.0.value(row))
+    }
+}
+
+/// A flag column (null reads as false).
+pub(super) struct Flags(BooleanArray);
+
+impl Flags {
+    pub(super) fn read(
+        chunks: &[ArrayData],
+        name: &'static str,
+        rows: usize,
+    ) -> Result<Self, ReduceError> {
+        one_array(chunks, name, &DataType::Boolean, "Boolean", rows).map(Flags)
+    }
+
+    pub(super) fn at(&self, row: usize) -> bool {
+        self.0.is_valid(row) && self.0.value(row)
+    }
+}
+
+/// The batch's columns, read.
+pub(super) struct Batch {
+    pub(super) rows: usize,
+    /// Codes per row of the text keys (empty for SKELETON and SYSTEM_TEXT).
+    pub(super) text: Vec<Vec<u32>>,
+    pub(super) skeleton: TextColumn,
+    pub(super) system_text: TextColumn,
+    pub(super) by_account: AccountRows,
+    pub(super) frame_fp: Values<UInt64Type>,
+    pub(super) system_fp: Values<UInt64Type>,
+    pub(super) items: [Values<UInt64Type>; 2],
+    pub(super) ts: Values<Int64Type>,
+    pub(super) created: Values<Int64Type>,
+    pub(super) input_tokens: Values<Int64Type>,
+    pub(super) output_tokens: Values<Int64Type>,
+    pub(super) bucket: Values<Int64Type>,
+    pub(super) max_tokens: Values<Int64Type>,
+    pub(super) temperature: Values<Float64Type>,
+    pub(super) flags: Vec<Flags>,
+}
+
+pub(super) const MULTI_TURN: usize = 0;
+pub(super) const DEPTH_KNOWN: usize = 1;
+pub(super) const FOLLOW_UP: usize = 2;
+pub(super) const SLOTTED: usize = 3;
+pub(super) const COT: usize = 4;
+pub(super) const IMAGES: usize = 5;
+pub(super) const TOOL_RESULTS: usize = 6;
+
+impl Batch {
+    pub(super) fn read(columns: &[Vec<ArrayData>]) -> Result<Self, ReduceError> {
+        if columns.len() != INPUTS.len() {
+            return Err(ReduceError::Columns(columns.len()));
+        }
+        let rows = columns[0].iter().map(ArrayData::len).sum();
+        let text = (0..TEXT_KEYS)
+            .into_par_iter()
+            .map(|index| match index {
+                SKELETON | SYSTEM_TEXT => Ok(Vec::new()),
+                _ => text_codes(&columns[index], INPUTS[index], rows),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let u64s = |index: usize| Values::read(&columns[index], INPUTS[index], "UInt64", rows);
+        let i64s = |index: usize| Values::read(&columns[index], INPUTS[index], "Int64", rows);
+        let by_account = AccountRows::of(&text[0]);
+        Ok(Batch {
+            rows,
+            text,
+            by_account,
+            skeleton: text_column(&columns[SKELETON], INPUTS[SKELETON], rows)?,
+            system_text: text_column(&columns[SYSTEM_TEXT], INPUTS[SYSTEM_TEXT], rows)?,
+            frame_fp: u64s(9)?,
+            system_fp: u64s(10)?,
+            items: [u64s(11)?, u64s(12)?],
+            ts: i64s(13)?,
+            created: i64s(14)?,
+            input_tokens: i64s(15)?,
+            output_tokens: i64s(16)?,
+            bucket: i64s(17)?,
+            max_tokens: i64s(18)?,
+            temperature: Values::read(&columns[19], INPUTS[19], "Float64", rows)?,
+            flags: (20..INPUTS.len())
+                .map(|index| Flags::read(&columns[index], INPUTS[index], rows))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    pub(super) fn account(&self, row: usize) -> u64 {
+        u64::from(self.text[0][row])
+    }
+
+    pub(super) fn flag(&self, which: usize, row: usize) -> bool {
+        self.flags[which].at(row)
+    }
+}
+
+/// The batch's rows account by account (accounts in order of first appearance, each
+/// account's rows in order): `rows` and where each account's start.
+pub(super) struct AccountRows {
+    rows: Vec<u32>,
+    starts: Vec<usize>,
+}
+
+impl AccountRows {
+    /// A counting sort of the rows by account code (codes number the distinct accounts
+    /// by first appearance; a null account is a code of its own).
+    pub(super) fn of(codes: &[u32]) -> Self {
+        // Codes are below the number of rows; null goes last.
+        let null = codes.len();
+        let slot = |code: u32| {
+            if code == NULL_CODE {
+                null
+            } else {
+                code as usize
+            }
+        };
+        let mut starts = vec![0usize; null + 2];
+        for &code in codes {
+            starts[slot(code) + 1] += 1;
+        }
+        for index in 1..starts.len() {
+            starts[index] += starts[index - 1];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; codes.len()];
+        for (row, &code) in codes.iter().enumerate() {
+            let at = &mut next[slot(code)];
+            rows[*at] = row as u32;
+            *at += 1;
+        }
+        AccountRows { rows, starts }
+    }
+
+    /// Each account's rows, in turn.
+    pub(super) fn accounts(&self) -> impl Iterator<Item = &[u32]> {
+        self.starts
+            .windows(2)
+            .map(|bounds| &self.rows[bounds[0]..bounds[1]])
+            .filter(|rows| !rows.is_empty())
+    }
+}
