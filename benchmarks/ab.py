@@ -100,8 +100,12 @@ def report(
     names = list(dict.fromkeys([*stages["base"][0], *stages["head"][0]]))
     lines += ["| stage | base (median s) | head (median s) |", "|---|---|---|"]
     for name in names:
-        medians = [statistics.median(profile.get(name, 0.0) for profile in stages[side]) for side in ("base", "head")]
-        lines.append(f"| {name} | {medians[0]:.1f} | {medians[1]:.1f} |")
+        # A stage one side does not mark (it came in later, or went) reads as a dash.
+        medians = [
+            f"{statistics.median(profile[name] for profile in stages[side]):.1f}" if name in stages[side][0] else "—"
+            for side in ("base", "head")
+        ]
+        lines.append(f"| {name} | {medians[0]} | {medians[1]} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
+import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
 
@@ -96,3 +97,15 @@ def _ab_worktrees() -> int:
         ["git", "worktree", "list"], cwd=AB.parents[1], check=True, capture_output=True, text=True
     ).stdout
     return listing.count("distillscan-ab-")
+
+
+def test_the_ab_report_marks_a_stage_only_one_side_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(AB.parent))
+    import ab
+    from bench import Run
+
+    runs = {side: [Run(wall_s=1.0, peak_rss_mb=10.0)] for side in ("base", "head")}
+    stages = {"base": [{"annotate": 2.0}], "head": [{"annotate": 1.0, "link: item pairs": 0.5}]}
+    text = ab.report(Path("log.parquet"), "HEAD", runs, stages, identical=True)
+    assert "| annotate | 2.0 | 1.0 |" in text
+    assert "| link: item pairs | — | 0.5 |" in text
