@@ -535,6 +535,9 @@ fn reduce_batch(
     columns: Vec<Bound<'_, PyAny>>,
 ) -> PyResult<Vec<(String, ArrowColumns)>> {
     guarded(|| {
+        if columns.len() != reduce::INPUTS.len() {
+            return Err(value_error(reduce::ReduceError::Columns(columns.len())));
+        }
         let chunks = columns
             .iter()
             .zip(reduce::INPUTS)

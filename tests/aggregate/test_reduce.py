@@ -108,8 +108,10 @@ def test_a_wrong_column_is_an_error_naming_it() -> None:
     columns[_core.REDUCE_INPUTS.index("frame_fp")] = inputs.get_column("bucket")
     with pytest.raises(ValueError, match="frame_fp"):
         _core.reduce_batch(columns)
-    with pytest.raises(ValueError, match="expected 27 columns"):
+    with pytest.raises(ValueError, match="expected 27 columns, got 3"):
         _core.reduce_batch(columns[:3])
+    with pytest.raises(ValueError, match="expected 27 columns, got 28"):
+        _core.reduce_batch([*columns, columns[0]])
 
 
 _TEXT = st.one_of(st.none(), st.sampled_from(["", "a", "A", "\x1b[2J", "[bold]x[/]", "é", "\x00"]), st.text(max_size=6))

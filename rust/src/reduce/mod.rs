@@ -219,7 +219,9 @@ fn account_frames(batch: &Batch) -> Table {
 
 /// The item table: of each account, its first-turn rows' `item`, then their `item_2`,
 /// by (account, topic, item); the item values come out beside the rows, as two columns
-/// feed them.
+/// feed them. First turns only: a later turn's text is the conversation's, not a task
+/// item. Not cut to each account's smallest items: merging partial tables and
+/// completing them cut them (`smallest_items`).
 fn account_items(batch: &Batch) -> Table {
     let mut groups = Groups::new();
     let mut n = Vec::new();

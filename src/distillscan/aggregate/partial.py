@@ -58,8 +58,6 @@ def depth_expressions() -> tuple[pl.Expr, pl.Expr]:
     return multi_turn.cast(pl.UInt32), (logged.is_not_null() | pl.col("input_tokens").is_not_null())
 
 
-
-
 _TEXT_INPUTS: Final = ("account_id", "topic", "model", "skeleton", "system_text", "ip", "user_agent",
                        "payment_fingerprint", "org_id")
 # The core's value tables (`values:<kind>`) and the canonical column each reads.
@@ -125,14 +123,18 @@ def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
             pl.col(column).cast(dtype) for column, dtype in schema.items()
         )
     tables["account_values"] = pl.concat([
-        inputs.select(
-            pl.col("account_id").gather(reduced[f"values:{kind}"].get_column("row")),
-            kind=pl.lit(kind, pl.String),
-            value=pl.col(column).gather(reduced[f"values:{kind}"].get_column("row")),
-        ).with_columns(n=reduced[f"values:{kind}"].get_column("n"))
-        for kind, column in _VALUE_KINDS.items()
+        _value_rows(inputs, kind, column, reduced[f"values:{kind}"]) for kind, column in _VALUE_KINDS.items()
     ])
     return Aggregates.of(tables)
+
+
+def _value_rows(inputs: pl.DataFrame, kind: str, column: str, reduced: pl.DataFrame) -> pl.DataFrame:
+    """The account_values rows of one kind: the core's (row, n) with the account and the
+    value gathered from `column` at each row."""
+    rows = reduced.get_column("row")
+    return inputs.select(
+        pl.col("account_id").gather(rows), kind=pl.lit(kind, pl.String), value=pl.col(column).gather(rows)
+    ).with_columns(n=reduced.get_column("n"))
 
 
 def batch_parts(
