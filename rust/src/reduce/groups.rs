@@ -98,8 +98,11 @@ impl Groups {
         next as usize
     }
 
-    pub(super) fn rows(&self) -> ArrayRef {
-        Arc::new(UInt32Array::from(self.first.clone()))
+    /// Each group's first row, as a column cut to its length (see `mod.rs`).
+    pub(super) fn rows(self) -> ArrayRef {
+        let mut first = self.first;
+        first.shrink_to_fit();
+        Arc::new(UInt32Array::from(first))
     }
 }
 

@@ -26,8 +26,8 @@ use rayon::prelude::*;
 use crate::text::TextColumn;
 use groups::{add, add_extreme, add_sum, float, key, part, signed, Groups, Key, NONE};
 use input::{
-    Batch, COT, DEPTH_KNOWN, FOLLOW_UP, IMAGES, MULTI_TURN, NULL_CODE, SKELETON, SLOTTED,
-    SYSTEM_TEXT, TOOL_RESULTS, VALUE_KINDS,
+    Batch, COT, DEPTH_KNOWN, FOLLOW_UP, IMAGES, MODEL, MULTI_TURN, SKELETON, SLOTTED, SYSTEM_TEXT,
+    TOOL_RESULTS, TOPIC, VALUE_KINDS,
 };
 pub use input::{ReduceError, INPUTS};
 
@@ -66,16 +66,12 @@ fn table(name: &str, columns: Vec<(&'static str, ArrayRef)>) -> Table {
 fn counted(name: &str, batch: &Batch, keys: impl Fn(usize) -> Option<Key>) -> Table {
     let mut groups = Groups::new();
     let mut n = Vec::new();
-    for rows in batch.by_account.accounts() {
-        groups.next_account();
-        for &row in rows {
-            let row = row as usize;
-            if let Some(key) = keys(row) {
-                let group = groups.of(key, row);
-                add(&mut n, group, true);
-            }
+    each_row(batch, &mut groups, |groups, row| {
+        if let Some(key) = keys(row) {
+            let group = groups.of(key, row);
+            add(&mut n, group, true);
         }
-    }
+    });
     table(name, vec![("row", groups.rows()), ("n", u32s(n))])
 }
 
@@ -99,9 +95,10 @@ fn counted_with_text(
         let Some(fp) = fp(row) else { continue };
         let fp = part(fp);
         let bytes = text.bytes(row).map_err(bad)?;
-        let known = match by_fp.get(&fp) {
+        let held = by_fp.get(&fp).copied();
+        let known = match held {
             None => None,
-            Some(&group) if text.bytes(first[group as usize] as usize).map_err(bad)? == bytes => {
+            Some(group) if text.bytes(first[group as usize] as usize).map_err(bad)? == bytes => {
                 Some(group)
             }
             Some(_) => by_text.get(&(fp, bytes)).copied(),
@@ -110,7 +107,7 @@ fn counted_with_text(
             Some(group) => group as usize,
             None => {
                 let group = first.len();
-                if by_fp.contains_key(&fp) {
+                if held.is_some() {
                     by_text.insert((fp, bytes), group as u32);
                 } else {
                     by_fp.insert(fp, group as u32);
@@ -180,7 +177,7 @@ fn accounts(batch: &Batch) -> Table {
     let mut tally = Tally::new([MULTI_TURN, DEPTH_KNOWN, COT, IMAGES, TOOL_RESULTS]);
     let (mut input, mut output, mut created) = (Vec::new(), Vec::new(), Vec::new());
     each_row(batch, &mut groups, |groups, row| {
-        let group = groups.of(key([(batch.account(row), false), NONE, NONE]), row);
+        let group = groups.of(key([batch.account(row), NONE, NONE]), row);
         tally.add(batch, group, row);
         add_sum(&mut input, group, batch.input_tokens.at(row));
         add_sum(&mut output, group, batch.output_tokens.at(row));
@@ -205,7 +202,7 @@ fn account_frames(batch: &Batch) -> Table {
     let mut tally = Tally::new([SLOTTED, COT, FOLLOW_UP]);
     each_row(batch, &mut groups, |groups, row| {
         let parts = [
-            (batch.account(row), false),
+            batch.account(row),
             part(batch.frame_fp.at(row)),
             part(batch.system_fp.at(row)),
         ];
@@ -239,8 +236,8 @@ fn account_items(batch: &Batch) -> Table {
                 continue;
             }
             let parts = [
-                (batch.account(row), false),
-                (u64::from(batch.text[1][row]), false),
+                batch.account(row),
+                batch.text_key(TOPIC, row),
                 (item, false),
             ];
             let group = groups.of(key(parts), row);
@@ -268,11 +265,7 @@ pub fn reduce(columns: &[Vec<ArrayData>]) -> Result<Vec<Table>, ReduceError> {
     let batch = Batch::read(columns)?;
     let rows = batch.rows;
     let batch = &batch;
-    let text = |column: usize, row: usize| {
-        let code = batch.text[column][row];
-        (u64::from(code), code == NULL_CODE)
-    };
-    let account = |row: usize| (batch.account(row), false);
+    let account = |row: usize| batch.account(row);
     type Build<'a> = Box<dyn Fn() -> Result<Table, ReduceError> + Send + Sync + 'a>;
     let mut builds: Vec<Build<'_>> = vec![
         Box::new(move || Ok(accounts(batch))),
@@ -292,7 +285,7 @@ pub fn reduce(columns: &[Vec<ArrayData>]) -> Result<Vec<Table>, ReduceError> {
         }),
         Box::new(move || {
             Ok(counted("account_topics", batch, |row| {
-                Some(key([account(row), text(1, row), NONE]))
+                Some(key([account(row), batch.text_key(TOPIC, row), NONE]))
             }))
         }),
         Box::new(move || {
@@ -300,7 +293,7 @@ pub fn reduce(columns: &[Vec<ArrayData>]) -> Result<Vec<Table>, ReduceError> {
                 Some(key([
                     account(row),
                     signed(batch.bucket.at(row)),
-                    text(2, row),
+                    batch.text_key(MODEL, row),
                 ]))
             }))
         }),
@@ -317,8 +310,8 @@ pub fn reduce(columns: &[Vec<ArrayData>]) -> Result<Vec<Table>, ReduceError> {
     for (kind, column) in VALUE_KINDS {
         builds.push(Box::new(move || {
             Ok(counted(&format!("values:{kind}"), batch, |row| {
-                let code = batch.text[column][row];
-                (code != NULL_CODE).then(|| key([account(row), (u64::from(code), false), NONE]))
+                let value = batch.text_key(column, row);
+                (!value.1).then(|| key([account(row), value, NONE]))
             }))
         }));
     }
