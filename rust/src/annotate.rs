@@ -1,6 +1,7 @@
 //! What one distinct piece of user text, or one distinct system prompt, contributes to a
 //! request's annotations.
 
+use crate::closers::closer_fp;
 use crate::fingerprint;
 use crate::items::{anchors, Anchors};
 use crate::normalise::{head_words, normalise, tail_words, Scratch};
@@ -31,6 +32,8 @@ pub struct Piece {
     pub wordy: bool,
     /// Its item anchors (see `items`).
     pub anchors: Anchors,
+    /// The fingerprint of its closing sentence (see `closers`).
+    pub closer: Option<u64>,
 }
 
 /// The index of the first topic pattern that matches `lowered` (TOPIC_PATTERNS.len()
@@ -92,6 +95,7 @@ pub fn annotate_piece(piece: &str, scratch: &mut Scratch) -> Piece {
         // the whole exactly when words are left over.
         wordy: first.len() + last.len() + 1 < normalised.len(),
         anchors: anchors(normalised),
+        closer: closer_fp(normalised),
     }
 }
 

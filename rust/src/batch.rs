@@ -22,7 +22,7 @@ use crate::patterns::{GENERAL_TOPIC, TOPIC_PATTERNS};
 use crate::text::{prompt_edges, system_head, BadBuffer, TextColumn};
 
 /// The names and order of the columns `annotate` returns.
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 10] = [
     "system_text",
     "system_fp",
     "skeleton",
@@ -32,6 +32,7 @@ pub const COLUMNS: [&str; 9] = [
     "frame_fp",
     "item",
     "item_2",
+    "closer_fp",
 ];
 
 /// What each row reads: its prompt's pieces and its system prompt's head.
@@ -49,6 +50,7 @@ struct RowNotes {
     is_cot: bool,
     item: Option<u64>,
     item_2: Option<u64>,
+    closer: Option<u64>,
 }
 
 /// The annotation columns (see COLUMNS) of the rows of `prompts` and `systems`.
@@ -149,6 +151,12 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
                 // The task inside the wrappers, as one number (see `items`).
                 item,
                 item_2,
+                // The words that close the prompt, when a wrapper's sentence does.
+                closer: if texts[row].short {
+                    head.closer
+                } else {
+                    tail.closer
+                },
             }
         })
         .collect();
@@ -217,6 +225,9 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
         )),
         Arc::new(UInt64Array::from_iter(
             row_notes.iter().map(|notes| notes.item_2),
+        )),
+        Arc::new(UInt64Array::from_iter(
+            row_notes.iter().map(|notes| notes.closer),
         )),
     ];
     Ok(columns)

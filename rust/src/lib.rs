@@ -8,6 +8,7 @@
 mod annotate;
 mod batch;
 mod classes;
+mod closers;
 mod components;
 mod counting;
 mod fingerprint;

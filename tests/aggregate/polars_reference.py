@@ -74,4 +74,5 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         .drop_nulls("item")
         .group_by("account_id", "topic", "item")
         .agg(n=pl.len()),
+        "account_closers": annotated.drop_nulls("closer_fp").group_by("account_id", "closer_fp").agg(n=pl.len()),
     }

@@ -4,8 +4,9 @@ Both must give the same `skeleton`, `system_text`, `has_slot`, `is_cot` and `top
 every row, and group rows alike: two rows share `frame_fp` (or `system_fp`) in one
 exactly when they share it in the other. The fingerprint values differ on purpose (the
 core hashes with XXH3, Polars with its own hash), and that is the only difference in
-what both compute. The core adds `item` and `item_2` (the task inside the wrappers, `items.rs`),
-which the reference never had: it is tested on its own (tests/fingerprint/test_items.py).
+what both compute. The core adds `item` and `item_2` (the task inside the wrappers, `items.rs`)
+and `closer_fp` (the wrapper's closing sentence, `closers.rs`), which the reference never
+had: they are tested on their own (tests/fingerprint/test_items.py, test_closers.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.fingerprint.polars_reference import normalise as normalise_polars
 
 SAME_VALUES = ("skeleton", "system_text", "has_slot", "is_cot", "topic")
 SAME_GROUPS = ("frame_fp", "system_fp")
-CORE_ONLY = ("item", "item_2")
+CORE_ONLY = ("item", "item_2", "closer_fp")
 
 # Pieces that exercise each mask, its edges and the order the masks run in.
 EDGE_CASES = (

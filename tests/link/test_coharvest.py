@@ -60,6 +60,7 @@ def _aggregates(items: pl.DataFrame) -> Aggregates:
     return Aggregates(
         accounts=accounts, account_frames=empty, account_topics=empty, frames=empty, systems=empty,
         account_buckets=empty, account_values=empty, account_params=empty, account_items=items,
+        account_closers=empty,
     )
 
 

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::text::TextColumn;
 
 /// The input columns, in the order `reduce_batch` takes them.
-pub const INPUTS: [&str; 27] = [
+pub const INPUTS: [&str; 28] = [
     // Text keys.
     "account_id",
     "topic",
@@ -27,6 +27,7 @@ pub const INPUTS: [&str; 27] = [
     "system_fp",
     "item",
     "item_2",
+    "closer_fp",
     // 64-bit signed, nullable: timestamps as microseconds, the 10-minute slot, counts.
     "timestamp",
     "account_created_at",
@@ -47,6 +48,11 @@ pub const INPUTS: [&str; 27] = [
 ];
 
 pub(super) const TEXT_KEYS: usize = 9;
+/// Where the other kinds of INPUTS start.
+pub(super) const FRAME_FP: usize = TEXT_KEYS;
+pub(super) const TIMESTAMP: usize = FRAME_FP + 5;
+pub(super) const TEMPERATURE: usize = TIMESTAMP + 6;
+pub(super) const FLAGS: usize = TEMPERATURE + 1;
 /// Text keys not coded up front: each is read beside the fingerprint it goes with
 /// (`frames`, `systems`), and hashing their long bytes for codes took a fifth of the
 /// reduction's time.
@@ -201,6 +207,7 @@ pub(super) struct Batch {
     pub(super) frame_fp: Values<UInt64Type>,
     pub(super) system_fp: Values<UInt64Type>,
     pub(super) items: [Values<UInt64Type>; 2],
+    pub(super) closer: Values<UInt64Type>,
     pub(super) ts: Values<Int64Type>,
     pub(super) created: Values<Int64Type>,
     pub(super) input_tokens: Values<Int64Type>,
@@ -241,17 +248,18 @@ impl Batch {
             by_account,
             skeleton: text_column(&columns[SKELETON], INPUTS[SKELETON], rows)?,
             system_text: text_column(&columns[SYSTEM_TEXT], INPUTS[SYSTEM_TEXT], rows)?,
-            frame_fp: u64s(9)?,
-            system_fp: u64s(10)?,
-            items: [u64s(11)?, u64s(12)?],
-            ts: i64s(13)?,
-            created: i64s(14)?,
-            input_tokens: i64s(15)?,
-            output_tokens: i64s(16)?,
-            bucket: i64s(17)?,
-            max_tokens: i64s(18)?,
-            temperature: Values::read(&columns[19], INPUTS[19], "Float64", rows)?,
-            flags: (20..INPUTS.len())
+            frame_fp: u64s(FRAME_FP)?,
+            system_fp: u64s(FRAME_FP + 1)?,
+            items: [u64s(FRAME_FP + 2)?, u64s(FRAME_FP + 3)?],
+            closer: u64s(FRAME_FP + 4)?,
+            ts: i64s(TIMESTAMP)?,
+            created: i64s(TIMESTAMP + 1)?,
+            input_tokens: i64s(TIMESTAMP + 2)?,
+            output_tokens: i64s(TIMESTAMP + 3)?,
+            bucket: i64s(TIMESTAMP + 4)?,
+            max_tokens: i64s(TIMESTAMP + 5)?,
+            temperature: Values::read(&columns[TEMPERATURE], INPUTS[TEMPERATURE], "Float64", rows)?,
+            flags: (FLAGS..INPUTS.len())
                 .map(|index| Flags::read(&columns[index], INPUTS[index], rows))
                 .collect::<Result<_, _>>()?,
         })

@@ -298,6 +298,12 @@ pub fn reduce(columns: &[Vec<ArrayData>]) -> Result<Vec<Table>, ReduceError> {
             }))
         }),
         Box::new(move || {
+            Ok(counted("account_closers", batch, |row| {
+                let closer = batch.closer.at(row)?;
+                Some(key([account(row), (closer, false), NONE]))
+            }))
+        }),
+        Box::new(move || {
             Ok(counted("account_params", batch, |row| {
                 Some(key([
                     account(row),
@@ -321,7 +327,7 @@ pub fn reduce(columns: &[Vec<ArrayData>]) -> Result<Vec<Table>, ReduceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reduce::input::TEXT_KEYS;
+    use crate::reduce::input::{FLAGS, TEMPERATURE, TEXT_KEYS, TIMESTAMP};
     use arrow_array::{Array, BooleanArray, Float64Array, StringArray};
 
     fn batch(
@@ -340,19 +346,20 @@ mod tests {
         columns.push(u64s(vec![None; rows]));
         columns.push(u64s(items.to_vec()));
         columns.push(u64s(vec![None; rows]));
-        for index in 13..19 {
+        columns.push(u64s(items.to_vec()));
+        for index in TIMESTAMP..TEMPERATURE {
             let values: Vec<Option<i64>> = (0..rows)
-                .map(|row| match index {
-                    14 => None,
-                    18 => Some(0),
+                .map(|row| match index - TIMESTAMP {
+                    1 => None,
+                    5 => Some(0),
                     _ => Some(row as i64),
                 })
                 .collect();
             columns.push(vec![Int64Array::from(values).into_data()]);
         }
         columns.push(vec![Float64Array::from(temperature.to_vec()).into_data()]);
-        for index in 20..INPUTS.len() {
-            let multi_turn = index == 20;
+        for index in FLAGS..INPUTS.len() {
+            let multi_turn = index == FLAGS + MULTI_TURN;
             columns.push(vec![BooleanArray::from(vec![!multi_turn; rows]).into_data()]);
         }
         columns
@@ -419,6 +426,19 @@ mod tests {
         let items = named(&tables, "account_items");
         assert_eq!(u32_column(items, "row"), vec![0, 3]);
         assert_eq!(u32_column(items, "n"), vec![2, 1]);
+        // The closer column is fed the same values: rows without a closer are left out.
+        let closers = named(&tables, "account_closers");
+        assert_eq!(u32_column(closers, "row"), vec![0, 3]);
+        assert_eq!(u32_column(closers, "n"), vec![2, 1]);
+    }
+
+    #[test]
+    fn inputs_are_read_where_they_are_named() {
+        assert_eq!(INPUTS[TEXT_KEYS], "frame_fp");
+        assert_eq!(INPUTS[TIMESTAMP - 1], "closer_fp");
+        assert_eq!(INPUTS[TIMESTAMP], "timestamp");
+        assert_eq!(INPUTS[TEMPERATURE], "temperature");
+        assert_eq!(INPUTS[FLAGS + MULTI_TURN], "multi_turn");
     }
 
     #[test]
@@ -452,13 +472,13 @@ mod tests {
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         let mut columns = batch(&[Some("a")], &[None], &[None]);
-        columns[9] = vec![Int64Array::from(vec![1]).into_data()];
+        columns[TEXT_KEYS] = vec![Int64Array::from(vec![1]).into_data()];
         assert_eq!(
             reduce(&columns).err(),
             Some(ReduceError::WrongType("frame_fp", "UInt64"))
         );
         let mut short = batch(&[Some("a"), Some("b")], &[None, None], &[None, None]);
-        short[13] = vec![Int64Array::from(vec![1]).into_data()];
+        short[TIMESTAMP] = vec![Int64Array::from(vec![1]).into_data()];
         assert_eq!(
             reduce(&short).err(),
             Some(ReduceError::Length("timestamp", 1, 2))

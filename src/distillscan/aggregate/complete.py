@@ -23,7 +23,9 @@ from distillscan.stages import stage
 # items), with its addresses (a rotating-proxy account holds thousands) and the
 # repeated frames' text. At 30M requests the last two held 313 and 265 MB through
 # every later stage when kept in memory.
-_ON_DISK: Final = ("account_buckets", "account_frames", "account_items", "account_values", "frames")
+_ON_DISK: Final = (
+    "account_buckets", "account_frames", "account_items", "account_closers", "account_values", "frames",
+)
 # Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
 # the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range
 # of 4M, 1.0-1.1 GB of 2M, in the same total time (29 s against 31 s); its 12M partial
@@ -35,6 +37,7 @@ _ON_DISK: Final = ("account_buckets", "account_frames", "account_items", "accoun
 PARTITION_ROWS: Final = 2_000_000
 _RANGE_ROWS_SCALE: Final[dict[str, int]] = {
     "account_buckets": 1, "account_frames": 1, "account_values": 1, "frames": 2, "account_items": 1,
+    "account_closers": 1,
 }
 
 
@@ -71,7 +74,7 @@ def completion_queries(
     """The query that completes each table from partial ones, given the whole log's
     repeated frames (`repeated_frame_ids`): summed, one-off frames folded, sorted by
     its keys (account_values is sorted once its subnet rows are derived; account_items
-    is left in no particular order, see below). Each runs on
+    and account_closers are left in no particular order, see below). Each runs on
     the streaming engine; `tests/test_spill.py` checks that none falls back to the
     in-memory engine.
 
@@ -97,6 +100,10 @@ def completion_queries(
         queries["account_items"] = smallest_items(
             _summed(list(sources["account_items"]), MERGE_KEYS["account_items"])
         )
+    if "account_closers" in names:
+        # Left unsorted, as the items are: its one reader (`link.closers`) counts rows,
+        # and their order cannot change what it finds.
+        queries["account_closers"] = _summed(list(sources["account_closers"]), MERGE_KEYS["account_closers"])
     if "account_values" in names:
         queries["account_values"] = _summed(list(sources["account_values"]), MERGE_KEYS["account_values"])
     if "frames" in names:

@@ -36,6 +36,7 @@ MERGE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "account_values": ("account_id", "kind", "value"),
     "account_params": ("account_id", "temperature", "max_tokens"),
     "account_items": ("account_id", "topic", "item"),
+    "account_closers": ("account_id", "closer_fp"),
 }
 PARTIAL_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "accounts": {
@@ -58,6 +59,7 @@ PARTIAL_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
         "account_id": pl.String(), "temperature": pl.Float64(), "max_tokens": pl.Int64(), "n": pl.UInt32(),
     },
     "account_items": {"account_id": pl.String(), "topic": pl.String(), "item": pl.UInt64(), "n": pl.UInt32()},
+    "account_closers": {"account_id": pl.String(), "closer_fp": pl.UInt64(), "n": pl.UInt32()},
 }
 """Each partial table's columns: its keys (`tables.MERGE_KEYS`), then its measures."""
 ITEMS_PER_ACCOUNT: Final = 1024

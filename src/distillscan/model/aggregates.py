@@ -18,7 +18,7 @@ class Aggregates:
     """Per-account tables that summarise the whole log; each merges exactly across shards.
 
     The tables that grow with traffic or with the accounts' addresses (`account_frames`,
-    `account_buckets`, `account_items`, `account_values`) and the repeated frames'
+    `account_buckets`, `account_items`, `account_closers`, `account_values`) and the repeated frames'
     text (`frames`) may be lazy scans of completed Parquet files (see
     `complete_aggregates`): read them with `.lazy()` and collect what is needed, never
     the whole table.
@@ -55,6 +55,9 @@ class Aggregates:
     the table holds at most that many rows an account (a batch's partial table is cut
     only when merged). Unlike the other tables, its
     rows come in no particular order: read it only where order cannot matter."""
+    account_closers: Table
+    """(account_id, closer_fp) → n: the closing sentences of each account's prompts (the
+    wrapper's last sentence after the task, see the core's closers.rs)."""
     folder: tempfile.TemporaryDirectory[str] | None = field(default=None, compare=False, repr=False)
     """The folder the lazy tables read from, if any: held here so that it is removed
     only once no Aggregates reads from it."""
@@ -77,6 +80,6 @@ class Aggregates:
 
 TABLES: Final[tuple[str, ...]] = (
     "accounts", "account_frames", "account_topics", "frames", "systems",
-    "account_buckets", "account_values", "account_params", "account_items",
+    "account_buckets", "account_values", "account_params", "account_items", "account_closers",
 )
 """The tables of `Aggregates`, in order."""

@@ -165,6 +165,7 @@ def _side(aggregates: Aggregates, keep: pl.Expr) -> Aggregates:
         account_values=aggregates.account_values.filter(keep),
         account_params=aggregates.account_params.filter(keep),
         account_items=aggregates.account_items.filter(keep),
+        account_closers=aggregates.account_closers.filter(keep),
     )
 
 
