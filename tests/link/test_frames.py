@@ -3,12 +3,14 @@ coincidences do not."""
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.link.frames import relayed_frame_rows
 from distillscan.pipeline import analyse_frame
-from tests.helpers import campaign_rows, customer_rows, requests_frame
+from tests.helpers import CAMPAIGN_WRAPPERS, campaign_rows, customer_rows, requests_frame
 
 # Linked by pairs (a card or /24 held by 50 accounts or fewer is specific), and each
 # frame stays the campaign's own with two strangers sending it (40 ≥ 0.95 × 42).
@@ -51,3 +53,42 @@ def test_own_frames_leave_out_those_strangers_send_too() -> None:
     assert relayed_frame_rows(with_y, membership, pl.Series([0])).is_empty()
     # Only the owners given own frames.
     assert relayed_frame_rows(frames, membership, pl.Series([3])).is_empty()
+
+
+def test_a_lone_account_sending_two_own_closers_joins_the_group() -> None:
+    # Each of its requests puts its own task before the campaign's closing sentence, so
+    # every frame it sends is its own: only the closers are the campaign's.
+    closers = [re.split(r"(?<=[.?]) ", wrapper)[-1] for wrapper in CAMPAIGN_WRAPPERS]
+    tasks = ("Name three rivers of Peru.", "Why is the sky blue?", "List the moons of Mars.")
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS)
+    rows += customer_rows("lone-two", 0, (), "81.1.0.1", "visa-1")
+    rows += customer_rows("lone-one", 1, (), "82.2.0.1", "visa-2")
+    for row, task, closer in zip(rows[-60:-30], tasks[:2], closers[:2], strict=False):
+        row["prompt"] = f"{task} {closer}"
+    rows[-30]["prompt"] = f"{tasks[2]} {closers[2]}"
+    report, linkage = analyse_frame(requests_frame(rows))
+    group_of = dict(linkage.membership.iter_rows())
+    campaign = group_of["op00"]
+    assert group_of["lone-two"] == campaign
+    assert group_of["lone-one"] != campaign
+    edge = linkage.edges.filter((pl.col("a") == "lone-two") | (pl.col("b") == "lone-two")).row(0, named=True)
+    assert "template" in edge["kinds"]
+
+
+def test_a_dataset_items_own_last_sentence_is_no_wrapper() -> None:
+    # Every member sends two dataset items once each, and so does a lone account (a
+    # pipeline running the dataset): the items' last sentences are held by the group
+    # alone, but sent once a member, as an item is, not again and again as a wrapper is.
+    items = ("Sam has four apples. How many apples are left after lunch?",
+             "The river floods each spring. Which crops suffer the most damage?")
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS)
+    extra = []
+    for index in range(CAMPAIGN_ACCOUNTS):
+        for number, item in enumerate(items):
+            extra.append({**rows[index * 60], "prompt": f"Read this, case {index}-{number}. {item}"})
+    rows += extra + customer_rows("pipeline", 0, (), "81.1.0.1", "visa-1")
+    for row, item in zip(rows[-30:-28], items, strict=True):
+        row["prompt"] = f"Dataset row for the pipeline. {item}"
+    _, linkage = analyse_frame(requests_frame(rows))
+    group_of = dict(linkage.membership.iter_rows())
+    assert group_of["pipeline"] != group_of["op00"]

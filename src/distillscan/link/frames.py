@@ -1,5 +1,5 @@
-"""A group's own prompt frames, and lone accounts attached to the group whose own frames
-they send.
+"""A group's own wrapper words (prompt frames, closing sentences), and lone accounts
+attached to the group whose own wrapper words they send.
 
 A frame (system prompt and wrapper words, `fingerprint`) is a group's *own* when
 MIN_GROUP_SIZE or more of its members send it and they are OWN_SHARE of the accounts
@@ -19,8 +19,17 @@ a small component that relays a group's frames (a reseller carrying a campaign a
 customers' traffic) stays a group of its own, and scoring counts its relays
 (`score.relay`).
 
-Memory: the owners' (account, frame) rows, counted in a streaming group-by, and one row
-per (group, frame) for the frames they own.
+A frame ends with the prompt's last words, and when the wrapper's closing sentence is
+shorter than those ("…in September? Give the final result only.") every frame holds a
+word of the task: the hydra's lone accounts sent frames no one else sent. Their closing
+sentences (`closer_fp`, the core's closers.rs) are the campaign's: a lone account that
+sends MIN_OWN_CLOSERS or more of one group's own closers is attached to it by the same
+test. On the 10M-request log with the optional columns dropped, 133 of the hydra's
+accounts were alone after every other rule; 80 sent two or more of its own closers
+and 53 one, while no benign account alone sent two of any group's (49 sent one).
+
+Memory: the owners' (account, frame or closer) rows, counted in a streaming group-by,
+and one row per (group, frame or closer) for those they own.
 """
 
 from __future__ import annotations
@@ -30,13 +39,16 @@ from typing import Final
 import polars as pl
 
 from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.coharvest import ITEM_MAX_REPEAT
 from distillscan.model.aggregates import Aggregates, Table
 
 # A frame is a group's own when its members are this share of the accounts sending it
 # (those of the group tested left out).
 OWN_SHARE: Final = 0.95
-# A lone account is attached when it sends this many of one group's own frames.
+# A lone account is attached when it sends this many of one group's own frames, or of
+# its own closing sentences.
 MIN_OWN_FRAMES: Final = 2
+MIN_OWN_CLOSERS: Final = 2
 
 _EDGE_SCHEMA: Final = pl.Schema({"account": pl.UInt32, "partner": pl.UInt32})
 
@@ -45,29 +57,42 @@ def relayed_frame_rows(account_frames: Table, membership: pl.DataFrame, owners: 
     """(group_id, frame_fp, owner, requests): each group's requests on each frame one of
     `owners` (group ids) owns, other than its own. `membership` maps every account_id to
     its group_id (of any type); `account_frames` is the aggregate table."""
-    held = account_frames.lazy().drop_nulls("frame_fp").select("account_id", "frame_fp", "n")
+    return _relayed_rows(account_frames.lazy().drop_nulls("frame_fp"), "frame_fp", membership, owners)
+
+
+def _relayed_rows(
+    held: pl.LazyFrame, key: str, membership: pl.DataFrame, owners: pl.Series, min_repeat: float = 0.0
+) -> pl.DataFrame:
+    """(group_id, `key`, owner, requests): each group's requests on each value of `key`
+    one of `owners` owns, other than its own, given the (account_id, `key`, n) rows
+    `held` (no null key). A value is owned only where its owner's members send it more
+    than `min_repeat` times each on average."""
+    held = held.select("account_id", key, "n")
     owned = (
         held.join(membership.filter(pl.col("group_id").is_in(owners.implode())).lazy(), on="account_id")
-        .group_by("group_id", "frame_fp")
-        .agg(members=pl.col("account_id").n_unique())
-        .filter(pl.col("members") >= MIN_GROUP_SIZE)
+        .group_by("group_id", key)
+        .agg(members=pl.col("account_id").n_unique(), member_requests=pl.col("n").sum())
+        .filter(
+            (pl.col("members") >= MIN_GROUP_SIZE) & (pl.col("member_requests") > min_repeat * pl.col("members"))
+        )
+        .drop("member_requests")
         .rename({"group_id": "owner"})
         .collect(engine="streaming")
     )
     per_group = (
-        held.filter(pl.col("frame_fp").is_in(owned.get_column("frame_fp").unique().implode()))
+        held.filter(pl.col(key).is_in(owned.get_column(key).unique().implode()))
         .join(membership.lazy(), on="account_id")
-        .group_by("group_id", "frame_fp")
+        .group_by("group_id", key)
         .agg(senders=pl.col("account_id").n_unique(), requests=pl.col("n").sum())
         .collect(engine="streaming")
     )
-    all_senders = per_group.group_by("frame_fp").agg(all_senders=pl.col("senders").sum())
+    all_senders = per_group.group_by(key).agg(all_senders=pl.col("senders").sum())
     return (
-        per_group.join(owned, on="frame_fp")
+        per_group.join(owned, on=key)
         .filter(pl.col("owner") != pl.col("group_id"))
-        .join(all_senders, on="frame_fp")
+        .join(all_senders, on=key)
         .filter(pl.col("members") >= OWN_SHARE * (pl.col("all_senders") - pl.col("senders")))
-        .select("group_id", "frame_fp", "owner", "requests")
+        .select("group_id", key, "owner", "requests")
     )
 
 
@@ -78,6 +103,24 @@ def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: p
     codes). An account qualifying for several groups goes to the one whose frames it
     sends most (ties: the smaller root). Sorted by account. `codes` maps account_id →
     code."""
+    held = aggregates.account_frames.lazy().drop_nulls("frame_fp")
+    return _attachments(held, "frame_fp", MIN_OWN_FRAMES, 0.0, components, codes)
+
+
+def closer_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
+    """`frame_attachments` by closing sentences: each account in no component that sends
+    MIN_OWN_CLOSERS or more of one group's own closers, those its members send more than
+    ITEM_MAX_REPEAT times each (a wrapper's, not a dataset item's own last sentence)."""
+    held = aggregates.account_closers.lazy()
+    return _attachments(held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, components, codes)
+
+
+def _attachments(
+    held: pl.LazyFrame, key: str, min_own: int, min_repeat: float, components: pl.DataFrame, codes: pl.DataFrame
+) -> pl.DataFrame:
+    """(account, partner): each account in no component that sends `min_own` or more of
+    one group's own values of `key` (`held`: account_id, `key`, n rows; `min_repeat`:
+    see `_relayed_rows`; see `frame_attachments`)."""
     sizes = components.group_by("root").agg(size=pl.len())
     owners = sizes.filter(pl.col("size") >= MIN_GROUP_SIZE).get_column("root")
     if owners.is_empty():
@@ -87,31 +130,28 @@ def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: p
         .select("account_id", group_id=pl.col("root").fill_null(pl.col("code")).cast(pl.UInt32))
     )
     lone = codes.join(components, left_on="code", right_on="node", how="anti").get_column("code").cast(pl.UInt32)
-    relays = relayed_frame_rows(aggregates.account_frames, membership, owners).filter(
-        pl.col("group_id").is_in(lone.implode())
-    )
+    relays = _relayed_rows(held, key, membership, owners, min_repeat).filter(pl.col("group_id").is_in(lone.implode()))
     chosen = (
         relays.group_by(account="group_id", group="owner")
-        .agg(frames=pl.col("frame_fp"))
-        .filter(pl.col("frames").list.len() >= MIN_OWN_FRAMES)
-        .sort(pl.col("account"), pl.col("frames").list.len(), pl.col("group"), descending=[False, True, False])
+        .agg(values=pl.col(key))
+        .filter(pl.col("values").list.len() >= min_own)
+        .sort(pl.col("account"), pl.col("values").list.len(), pl.col("group"), descending=[False, True, False])
         .unique("account", keep="first", maintain_order=True)
-        .explode("frames")
-        .rename({"frames": "frame_fp"})
+        .explode("values")
+        .rename({"values": key})
     )
     if chosen.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     members = (
-        aggregates.account_frames.lazy()
-        .filter(pl.col("frame_fp").is_in(chosen.get_column("frame_fp").unique().implode()))
-        .select("account_id", "frame_fp")
+        held.filter(pl.col(key).is_in(chosen.get_column(key).unique().implode()))
+        .select("account_id", key)
         .join(codes.lazy(), on="account_id")
         .join(membership.lazy(), on="account_id")
-        .select("frame_fp", group="group_id", member=pl.col("code").cast(pl.UInt32))
+        .select(key, group="group_id", member=pl.col("code").cast(pl.UInt32))
         .collect(engine="streaming")
     )
     return (
-        chosen.join(members, on=["frame_fp", "group"])
+        chosen.join(members, on=[key, "group"])
         .group_by("account")
         .agg(partner=pl.col("member").min())
         .cast(_EDGE_SCHEMA)

@@ -15,7 +15,7 @@ from distillscan.link.cards import card_attachments, specific_cards
 from distillscan.link.coharvest import coharvest_links, significant_item_pairs
 from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
 from distillscan.link.families import family_attachments
-from distillscan.link.frames import frame_attachments
+from distillscan.link.frames import closer_attachments, frame_attachments
 from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, named
 from distillscan.link.standing import item_links_apart
 from distillscan.model.aggregates import Aggregates
@@ -112,14 +112,16 @@ def link_accounts(
         linked = pl.concat([linked, family_links])
         components = _with_leaves(components, joined.select("account", "partner"))
     # Accounts still alone that send two of a group's own prompt frames join it (`frames`).
-    relaying = frame_attachments(aggregates, components, codes)
-    if not relaying.is_empty():
-        template_bit = 1 << KIND_NAMES.index("template")
-        linked = pl.concat([
-            linked, _rule_links(relaying.select(pair=pair_key(pl.col("account"), pl.col("partner")))["pair"],
-                                template_bit),
-        ])
-        components = _with_leaves(components, relaying)
+    # Then those that send two of its own closing sentences.
+    for attach in (frame_attachments, closer_attachments):
+        relaying = attach(aggregates, components, codes)
+        if not relaying.is_empty():
+            template_bit = 1 << KIND_NAMES.index("template")
+            linked = pl.concat([
+                linked, _rule_links(relaying.select(pair=pair_key(pl.col("account"), pl.col("partner")))["pair"],
+                                    template_bit),
+            ])
+            components = _with_leaves(components, relaying)
     roots = components.select(
         account_id=pl.col("node").map_batches(_ids_of(codes), return_dtype=pl.String),
         root=pl.col("root").map_batches(_ids_of(codes), return_dtype=pl.String),
