@@ -1,5 +1,5 @@
 //! One batch of annotated requests reduced to its partial aggregate tables in hash maps:
-//! what nine Polars group-bys over the batch did (`aggregate/partial.py` says what each
+//! what one Polars group-by per table over the batch gives (`aggregate/partial.py` says what each
 //! table holds). Key columns are not copied out: each table gives the first row of each
 //! of its groups (`row`), and the caller gathers the key values from the batch, so only
 //! numbers cross back. Groups come in order of first appearance, so the output is the
