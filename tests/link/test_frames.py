@@ -66,7 +66,7 @@ def test_a_lone_account_sending_two_own_closers_joins_the_group() -> None:
     for row, task, closer in zip(rows[-60:-30], tasks[:2], closers[:2], strict=False):
         row["prompt"] = f"{task} {closer}"
     rows[-30]["prompt"] = f"{tasks[2]} {closers[2]}"
-    report, linkage = analyse_frame(requests_frame(rows))
+    _, linkage = analyse_frame(requests_frame(rows))
     group_of = dict(linkage.membership.iter_rows())
     campaign = group_of["op00"]
     assert group_of["lone-two"] == campaign

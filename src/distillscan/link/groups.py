@@ -101,7 +101,8 @@ def link_accounts(
     # Accounts still alone, and components too small to own a prompt, that use two of a
     # group's own system prompts, or one only it uses and one of its subnets, join it
     # (`families`).
-    joined = family_attachments(aggregates, system_families, components, codes)
+    with stage("link: own families"):
+        joined = family_attachments(aggregates, system_families, components, codes)
     if not joined.is_empty():
         system_bit, subnet_bit = (1 << KIND_NAMES.index(kind) for kind in ("system", "subnet"))
         family_links = joined.select(
@@ -113,8 +114,9 @@ def link_accounts(
         components = _with_leaves(components, joined.select("account", "partner"))
     # Accounts still alone that send two of a group's own prompt frames join it (`frames`).
     # Then those that send two of its own closing sentences.
-    for attach in (frame_attachments, closer_attachments):
-        relaying = attach(aggregates, components, codes)
+    for name, attach in (("frames", frame_attachments), ("closers", closer_attachments)):
+        with stage(f"link: own {name}"):
+            relaying = attach(aggregates, components, codes)
         if not relaying.is_empty():
             template_bit = 1 << KIND_NAMES.index("template")
             linked = pl.concat([
