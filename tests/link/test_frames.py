@@ -92,3 +92,19 @@ def test_a_dataset_items_own_last_sentence_is_no_wrapper() -> None:
     _, linkage = analyse_frame(requests_frame(rows))
     group_of = dict(linkage.membership.iter_rows())
     assert group_of["pipeline"] != group_of["op00"]
+
+
+def test_two_groups_sending_one_frame_own_it_against_each_other_only() -> None:
+    # Groups 0 and 1 send frame 7 with 10 members each: against each other, each holds
+    # all the other senders; once x sends it too, neither holds 95% of them.
+    group_a = [f"a{i:02d}" for i in range(MIN_GROUP_SIZE)]
+    group_b = [f"b{i:02d}" for i in range(MIN_GROUP_SIZE)]
+    membership = pl.DataFrame({
+        "account_id": [*group_a, *group_b, "x"], "group_id": [0] * len(group_a) + [1] * len(group_b) + [2],
+    })
+    schema = {"account_id": pl.String, "frame_fp": pl.UInt64, "n": pl.UInt32}
+    frames = pl.DataFrame([(account, 7, 3) for account in [*group_a, *group_b]], schema=schema, orient="row")
+    rows = relayed_frame_rows(frames, membership, pl.Series([0, 1])).sort("group_id")
+    assert rows.select("group_id", "frame_fp", "owner").rows() == [(0, 7, 1), (1, 7, 0)]
+    with_x = pl.concat([frames, pl.DataFrame([("x", 7, 1)], schema=schema, orient="row")])
+    assert relayed_frame_rows(with_x, membership, pl.Series([0, 1])).is_empty()
