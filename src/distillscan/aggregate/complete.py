@@ -101,7 +101,7 @@ def completion_queries(
             _summed(list(sources["account_items"]), MERGE_KEYS["account_items"])
         )
     if "account_closers" in names:
-        # Left unsorted, as the items are: its one reader (`link.closers`) counts rows,
+        # Left unsorted, as the items are: its one reader (`link.frames`) counts rows,
         # and their order cannot change what it finds.
         queries["account_closers"] = _summed(list(sources["account_closers"]), MERGE_KEYS["account_closers"])
     if "account_values" in names:

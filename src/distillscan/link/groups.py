@@ -114,11 +114,11 @@ def link_accounts(
         components = _with_leaves(components, joined.select("account", "partner"))
     # Accounts still alone that send two of a group's own prompt frames join it (`frames`).
     # Then those that send two of its own closing sentences.
+    template_bit = 1 << KIND_NAMES.index("template")
     for name, attach in (("frames", frame_attachments), ("closers", closer_attachments)):
         with stage(f"link: own {name}"):
             relaying = attach(aggregates, components, codes)
         if not relaying.is_empty():
-            template_bit = 1 << KIND_NAMES.index("template")
             linked = pl.concat([
                 linked, _rule_links(relaying.select(pair=pair_key(pl.col("account"), pl.col("partner")))["pair"],
                                     template_bit),
