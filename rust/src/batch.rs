@@ -151,12 +151,8 @@ pub fn annotate(prompts: &TextColumn, systems: &TextColumn) -> Result<Vec<ArrayR
                 // The task inside the wrappers, as one number (see `items`).
                 item,
                 item_2,
-                // The words that close the prompt, when a wrapper's sentence does.
-                closer: if texts[row].short {
-                    head.closer
-                } else {
-                    tail.closer
-                },
+                // The sentence that closes the prompt, read off the piece that ends it.
+                closer: piece_notes[last as usize].closer,
             }
         })
         .collect();
