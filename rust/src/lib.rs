@@ -59,6 +59,10 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;
     module.add("REDUCE_INPUTS", reduce::INPUTS.to_vec())?;
+    module.add(
+        "REDUCE_TEXT_INPUTS",
+        reduce::INPUTS[..reduce::TEXT_KEYS].to_vec(),
+    )?;
     module.add("MASKS", patterns::MASKS.to_vec())?;
     module.add("COT_PATTERN", patterns::COT_PATTERN)?;
     module.add("TOPIC_PATTERNS", patterns::TOPIC_PATTERNS.to_vec())?;

@@ -5,6 +5,7 @@ from typing import Final, Protocol
 
 ANNOTATION_COLUMNS: Final[list[str]]
 REDUCE_INPUTS: Final[list[str]]
+REDUCE_TEXT_INPUTS: Final[list[str]]
 MASKS: Final[list[tuple[str, str]]]
 COT_PATTERN: Final[str]
 TOPIC_PATTERNS: Final[list[tuple[str, str]]]

@@ -47,7 +47,8 @@ pub const INPUTS: [&str; 28] = [
     "has_tool_results",
 ];
 
-pub(super) const TEXT_KEYS: usize = 9;
+/// How many of INPUTS, from the first, are text.
+pub const TEXT_KEYS: usize = 9;
 /// Where the other kinds of INPUTS start.
 pub(super) const FRAME_FP: usize = TEXT_KEYS;
 pub(super) const TIMESTAMP: usize = FRAME_FP + 5;

@@ -29,7 +29,7 @@ use input::{
     Batch, COT, DEPTH_KNOWN, FOLLOW_UP, IMAGES, MODEL, MULTI_TURN, SKELETON, SLOTTED, SYSTEM_TEXT,
     TOOL_RESULTS, TOPIC, VALUE_KINDS,
 };
-pub use input::{ReduceError, INPUTS};
+pub use input::{ReduceError, INPUTS, TEXT_KEYS};
 
 /// One reduced table: column names and their arrays (the first is `row`).
 pub struct Table {

@@ -58,8 +58,9 @@ def depth_expressions() -> tuple[pl.Expr, pl.Expr]:
     return multi_turn.cast(pl.UInt32), (logged.is_not_null() | pl.col("input_tokens").is_not_null())
 
 
-_TEXT_INPUTS: Final = ("account_id", "topic", "model", "skeleton", "system_text", "ip", "user_agent",
-                       "payment_fingerprint", "org_id")
+# The core's text inputs (the first of `_core.REDUCE_INPUTS`): cast to String before the
+# call (see `reduction_inputs`), and read in as many chunks as they come.
+_TEXT_INPUTS: Final = tuple(_core.REDUCE_TEXT_INPUTS)
 # The core's value tables (`values:<kind>`) and the canonical column each reads.
 _VALUE_KINDS: Final = {kind: column for kind, column in VALUE_COLUMNS.items() if kind != "subnet"}
 
