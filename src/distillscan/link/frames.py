@@ -24,9 +24,10 @@ shorter than those ("…in September? Give the final result only.") every frame 
 word of the task: the hydra's lone accounts sent frames no one else sent. Their closing
 sentences (`closer_fp`, the core's closers.rs) are the campaign's: a lone account that
 sends MIN_OWN_CLOSERS or more of one group's own closers is attached to it by the same
-test. On the 10M-request log with the optional columns dropped, 133 of the hydra's
-accounts were alone after every other rule; 80 sent two or more of its own closers
-and 53 one, while no benign account alone sent two of any group's (49 sent one).
+test. On the 10M-request log with the optional columns dropped (seed 3), the hydra's
+two networks were left in 79 and 59 groups after every other rule, 43 and 29 with
+this one; no benign account joined a group this way at 1M or 10M (seeds 3 and 7),
+while 49 benign accounts alone sent one closer a group owns.
 
 Memory: the owners' (account, frame or closer) rows, counted in a streaming group-by,
 and one row per (group, frame or closer) for those they own.
