@@ -88,3 +88,17 @@ def test_same_rows_split_shuffled_or_as_jsonl_give_identical_groups(scanned, tmp
     for paths in ([tmp_path / "b.parquet", tmp_path / "a.parquet"], [tmp_path / "all.jsonl"]):
         again = scan([str(path) for path in paths], ScanOptions())
         assert again.report.groups.select(expected.columns).equals(expected), paths
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "found 2026-12-07: on the generator's grammar text at 200k requests (seed 5) an ordinary user sits at critical "
+    "inside the hydra's group, linked by a template it shares with the hydra's accounts; at 1M (seeds 5 and 7) three "
+    "evaluation harnesses and one or two tutoring accounts join the rubric campaign's group through co-harvest item "
+    "links over the grammar's small pool of math items (see the README's Detection quality)"
+))
+def test_no_benign_account_reaches_high_on_a_larger_grammar_text_log(synth_log: SynthLog) -> None:
+    config = SynthConfig(n_requests=200_000, seed=5)
+    result = scan([str(synth_log(config.n_requests, config.seed))], ScanOptions())
+    evaluation = evaluate(result.report.groups, result.linkage.membership, ground_truth(config))
+    at_high = evaluation.benign_by_severity.select(pl.sum_horizontal("high", "critical")).to_series()
+    assert at_high.sum() == 0, evaluation.benign_by_severity
