@@ -12,7 +12,7 @@ in its own process and one after the other:
 3. `distillscan scan FILE --format json -o OUT -q --profile STAGES.json`, end to end;
 4. with `--threads-compare`, the same scan with `--threads 1`.
 
-It reports wall time, rows/s and peak RSS (the child's ru_maxrss) for both, the ratio
+It reports wall time, rows/s and peak RSS (the child's ru_maxrss) for each, the ratio
 scan/floor, the load average when each measurement started, and the CPU seconds of
 each with their ratio (a noisy neighbour slows wall time far more than it adds CPU
 time, so the CPU ratio is the steadier one to compare across sessions, though the
@@ -88,11 +88,14 @@ CORPORA = HERE.parent.parent / "shared" / "corpora"
 IP_HOLDERS: Final = 10
 LOAD_POLL_SECONDS: Final = 15.0
 
-FLOOR_QUERY = """
+# What both floors start with: the log scanned lazily, Parquet or NDJSON.
+_FLOOR_SCAN = """
 import sys, polars as pl
 path, fmt = sys.argv[1], sys.argv[2]
 scan = pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ndjson(path, infer_schema_length=10000)
-needed = ["account_id", "timestamp", "prompt", "system", "model", "ip", "user_agent",
+"""
+
+FLOOR_QUERY = _FLOOR_SCAN + """needed = ["account_id", "timestamp", "prompt", "system", "model", "ip", "user_agent",
           "payment_fingerprint", "org_id", "account_created_at", "temperature", "max_tokens", "turn"]
 out = (
     scan.select(needed)
@@ -106,11 +109,7 @@ print(out.height)
 # The floor above names the columns distillscan reads, but Polars prunes the unused ones
 # from the scan (its plan reads 2 of them). This one makes each of the 17 count,
 # with one cheap per-account aggregate apiece: what merely decoding them all costs.
-FLOOR_ALL_COLUMNS_QUERY = """
-import sys, polars as pl
-path, fmt = sys.argv[1], sys.argv[2]
-scan = pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ndjson(path, infer_schema_length=10000)
-out = (
+FLOOR_ALL_COLUMNS_QUERY = _FLOOR_SCAN + """out = (
     scan.group_by("account_id")
     .agg(
         pl.col("prompt").str.slice(0, 64).hash().n_unique().alias("frames"), pl.len(),
