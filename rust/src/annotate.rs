@@ -30,7 +30,7 @@ pub struct Piece {
     pub masked: bool,
     /// Whether the normalised piece has words beyond its first and last ones.
     pub wordy: bool,
-    /// Its item anchors (see `items`).
+    /// Its item anchors, over the lower-cased text, not masked (see `items`).
     pub anchors: Anchors,
     /// The fingerprint of its closing sentence (see `closers`).
     pub closer: Option<u64>,
@@ -94,7 +94,7 @@ pub fn annotate_piece(piece: &str, scratch: &mut Scratch) -> Piece {
         // Normalised text has single spaces, so the ends plus one space fall short of
         // the whole exactly when words are left over.
         wordy: first.len() + last.len() + 1 < normalised.len(),
-        anchors: anchors(normalised),
+        anchors: anchors(lowered),
         closer: closer_fp(normalised),
     }
 }

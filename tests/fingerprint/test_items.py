@@ -32,13 +32,20 @@ def test_one_task_under_other_wrappers_shares_an_anchor() -> None:
         f"Hi there, could you help me with: {TASK}\n\nPlease show all your reasoning, step-by-step.",
         f"Quick one for you, my friend: {TASK} Walk me through your thinking carefully!",
         TASK.upper(),
-        # Numbers are masked, so the same item with another number is the same item.
-        f"{TASK.replace('48', '49')}\n\nI want to understand your logic, so lay it out bit by bit.",
+        f"{TASK}\n\nI want to understand your logic, so lay it out bit by bit.",
     ])
     assert len(bare) == 2
     assert all(anchors & bare for anchors in wrapped)
     other = _anchors(["A train leaves the station at noon going east at sixty miles an hour; when does it arrive?"])
     assert not other[0] & bare
+
+
+def test_items_one_template_writes_with_other_numbers_are_other_items() -> None:
+    # Every shingle of these holds a number: masked, they were one item, and a grammar's
+    # (or a templated dataset's) problems were each other's (see `items.rs`).
+    first, second, again = _anchors(["Compute 48 plus 17 now.", "Compute 49 plus 17 now.", "compute 48 plus 17 now."])
+    assert first and first == again
+    assert not first & second
 
 
 def test_short_and_long_prompts() -> None:
