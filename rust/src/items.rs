@@ -2,19 +2,21 @@
 //! dataset item sent by different accounts under different wrappers gets the same ones.
 //!
 //! A request's anchors are the two smallest hashes of the SHINGLE_WORDS-word shingles of
-//! its lower-cased user text (a bottom-2 min-hash). The text is not masked: an item is
-//! its literal words, numbers, quotes and code included. With the numbers masked, the
-//! items a template writes (the same problem with other numbers) were one item: the
-//! generator's grammar gave the low-and-slow campaign's pool of 2,400 items (2,153
-//! distinct texts) 562 anchors, held by every other user of the grammar, and its pairs
-//! shared a median of 4 items (against 19 on real text); unmasked, 1,049 anchors. The
-//! rest share a template's words, whose shingles can still be the smallest. A wrapper's
-//! shingles hash the same
+//! its lower-cased user text (a bottom-2 min-hash). A wrapper's shingles hash the same
 //! wherever the wrapper goes, so when one of them is smallest it names the wrapper, which
 //! recurs across an account's requests and is told apart from an item later by that; the
 //! task's own smallest shingle is among the two unless two of the wrapper's are smaller
 //! still. Work is bounded by the piece (at most EDGE_CHARS characters at each end of a
 //! prompt).
+//!
+//! The text is not masked: an item is its literal words, numbers, quotes and code
+//! included. With the numbers masked, the problems one template writes with other
+//! numbers were one item: the generator's grammar gave the low-and-slow campaign's pool
+//! of 2,400 items (2,153 distinct texts) 562 anchors, held by every other user of the
+//! grammar, and its pairs shared a median of 4 items (19 on real text). Unmasked, the
+//! pool has 1,049; the rest share a template's words, whose shingles can still be the
+//! smallest. Code is left in too, so a boilerplate line can be an anchor; held by many
+//! accounts, it is left out as any popular item is (`link.coharvest`).
 
 use memchr::memchr3_iter;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
