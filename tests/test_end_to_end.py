@@ -93,9 +93,8 @@ def test_same_rows_split_shuffled_or_as_jsonl_give_identical_groups(scanned, tmp
 @pytest.mark.xfail(strict=True, reason=(
     "found 2026-12-07: on the generator's grammar text at 200k requests (seed 5) an ordinary user sits at critical "
     "inside the hydra's group, linked by a template it shares with the hydra's accounts, and another at high beside "
-    "a low-and-slow account whose system prompt and template it shares; at 1M (seed 7) two evaluation harnesses join "
-    "the low-and-slow group by its signature items, public benchmark items they run whole (see the README's "
-    "Detection quality)"
+    "a low-and-slow account whose system prompt and template it shares (see the README's Detection quality); at 1M, "
+    "seeds 5 and 11 hold ordinary users at high or critical the same ways"
 ))
 def test_no_benign_account_reaches_high_on_a_larger_grammar_text_log(synth_log: SynthLog) -> None:
     config = SynthConfig(n_requests=200_000, seed=5)

@@ -68,11 +68,11 @@ def shard_queries(annotated: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         # a request. The cut's window rank was 60% of this query's time (37 ms a batch
         # of 200k real-text requests, 8% more rows kept).
         "account_items": pl.concat([
-            annotated.filter(multi_turn == 0).select("account_id", "topic", item=pl.col(column))
+            annotated.filter(multi_turn == 0).select("account_id", "topic", "timestamp", item=pl.col(column))
             for column in ("item", "item_2")
         ])
         .drop_nulls("item")
         .group_by("account_id", "topic", "item")
-        .agg(n=pl.len()),
+        .agg(n=pl.len(), first_ts=pl.col("timestamp").min()),
         "account_closers": annotated.drop_nulls("closer_fp").group_by("account_id", "closer_fp").agg(n=pl.len()),
     }

@@ -44,13 +44,17 @@ def _population(benign: int, campaign: int, seed: int = 5) -> pl.DataFrame:
 
 
 def item_table(rows: list[tuple[str, int]]) -> pl.DataFrame:
-    """(account_id, topic, item, n) from (account, catalogue number) rows, one per send."""
+    """(account_id, topic, item, n, first_ts) from (account, catalogue number) rows, one per
+    send, in the order sent."""
     frame = pl.DataFrame(rows, schema={"account_id": pl.String, "item": pl.UInt64}, orient="row")
     # Items as an anchor's 64-bit hash would spread them.
     return (
-        frame.with_columns(item=pl.col("item").hash(3), topic=pl.lit("general_chat"))
+        frame.with_columns(
+            item=pl.col("item").hash(3), topic=pl.lit("general_chat"),
+            sent=pl.int_range(pl.len()).cast(pl.Datetime("us", "UTC")),
+        )
         .group_by("account_id", "topic", "item")
-        .agg(n=pl.len().cast(pl.UInt32))
+        .agg(n=pl.len().cast(pl.UInt32), first_ts=pl.col("sent").min())
     )
 
 
@@ -126,7 +130,7 @@ def test_accounts_with_more_items_than_kept_are_not_paired() -> None:
         pl.DataFrame({
             "account_id": f"big-{index}", "topic": "general_chat", "item": low_end,
             "n": pl.Series([1] * low_end.len(), dtype=pl.UInt32),
-        })
+        }).with_columns(first_ts=pl.int_range(low_end.len()).cast(pl.Datetime("us", "UTC")))
         for index in range(6)
     ])
     items = pl.concat([big, _population(1_000, campaign=0)])

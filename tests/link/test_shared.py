@@ -106,7 +106,10 @@ def rotating_proxy_aggregates(
     return Aggregates(
         accounts=accounts, account_frames=frames, account_topics=empty, frames=empty, systems=empty,
         account_buckets=empty, account_values=values, account_params=empty,
-        account_items=pl.DataFrame(schema={"account_id": pl.String, "topic": pl.String, "item": pl.UInt64, "n": pl.UInt32}),
+        account_items=pl.DataFrame(schema={
+            "account_id": pl.String, "topic": pl.String, "item": pl.UInt64, "n": pl.UInt32,
+            "first_ts": pl.Datetime("us", "UTC"),
+        }),
         account_closers=pl.DataFrame(schema={"account_id": pl.String, "closer_fp": pl.UInt64, "n": pl.UInt32}),
     )
 

@@ -215,13 +215,15 @@ fn account_frames(batch: &Batch) -> Table {
 }
 
 /// The item table: of each account, its first-turn rows' `item`, then their `item_2`,
-/// by (account, topic, item); the item values come out beside the rows, as two columns
-/// feed them. First turns only: a later turn's text is the conversation's, not a task
+/// by (account, topic, item), with the time each was first sent (the order an account
+/// walks its items in); the item values come out beside the rows, as two columns feed
+/// them. First turns only: a later turn's text is the conversation's, not a task
 /// item. Not cut to each account's smallest items: merging partial tables and
 /// completing them cut them (`smallest_items`).
 fn account_items(batch: &Batch) -> Table {
     let mut groups = Groups::new();
     let mut n = Vec::new();
+    let mut first = Vec::new();
     let mut values = Vec::new();
     for rows in batch.by_account.accounts() {
         groups.next_account();
@@ -245,6 +247,7 @@ fn account_items(batch: &Batch) -> Table {
                 values.push(item);
             }
             add(&mut n, group, true);
+            add_extreme(&mut first, group, batch.ts.at(row), i64::min);
         }
     }
     table(
@@ -256,6 +259,7 @@ fn account_items(batch: &Batch) -> Table {
                 Arc::new(UInt64Array::from(values)) as ArrayRef
             }),
             ("n", u32s(n)),
+            ("first_ts", optional_i64s(first)),
         ],
     )
 }

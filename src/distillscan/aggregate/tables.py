@@ -58,7 +58,10 @@ PARTIAL_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "account_params": {
         "account_id": pl.String(), "temperature": pl.Float64(), "max_tokens": pl.Int64(), "n": pl.UInt32(),
     },
-    "account_items": {"account_id": pl.String(), "topic": pl.String(), "item": pl.UInt64(), "n": pl.UInt32()},
+    "account_items": {
+        "account_id": pl.String(), "topic": pl.String(), "item": pl.UInt64(), "n": pl.UInt32(),
+        "first_ts": TIMESTAMP_DTYPE,
+    },
     "account_closers": {"account_id": pl.String(), "closer_fp": pl.UInt64(), "n": pl.UInt32()},
 }
 """Each partial table's columns: its keys (`tables.MERGE_KEYS`), then its measures."""

@@ -81,12 +81,17 @@ def attach_threshold(accounts_with_items: int, tests_per_account: int) -> float:
     return math.log(max(accounts_with_items * tests_per_account, 1)) - math.log(ATTACH_ALPHA)
 
 
-def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame) -> pl.DataFrame:
+def attached_pairs(
+    links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame, walkers: pl.Series | None = None
+) -> pl.DataFrame:
     """(account, group, member, order), sorted: each attached account with the
     NEAREST_CANDIDATES members of its group it shares most signature items with, nearest
     first (`order` 0; ties: the smaller code). `links` are the groups' item links (a, b
     codes); `shared` the rows (account, topic, holders, token) of items held by two or
-    more accounts; `size` each account's item rows by topic.
+    more accounts; `size` each account's item rows by topic; `walkers` the codes of
+    accounts that walk their items in an order others repeat (`walks`), never attached:
+    a harness running the public dataset a pool was drawn from holds the pool's share
+    of it, and its walk, not a pool, says why.
 
     ATTACH_ROUNDS rounds: the accounts a round attaches join their group for the next,
     whose signature items they sharpen (a group of 20 that gained 33 showed its pool
@@ -101,6 +106,8 @@ def attached_pairs(links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame
     attached = pl.DataFrame(schema={"account": pl.UInt32, "group": pl.UInt32})
     for _ in range(ATTACH_ROUNDS):
         signature, joined = _attach_round(members, shared, size, catalogue, bar)
+        if walkers is not None:
+            joined = joined.filter(~pl.col("account").is_in(walkers.implode()))
         attached = pl.concat([attached, joined]).unique(maintain_order=True)
         members = pl.concat([found, attached]).unique(maintain_order=True)
         if joined.is_empty():

@@ -32,7 +32,7 @@ Users of one product send alike tasks because the product shapes them (a coding
 agent's users ask for type hints and tests): a pair that shares a template or system
 prompt is left to the token evidence (`scoring`), which discounts popular products.
 
-Memory: the item table as numbers, on disk in a scan (17 bytes a row, at most
+Memory: the item table as numbers, on disk in a scan (25 bytes a row, at most
 ITEMS_PER_ACCOUNT rows an account); one part of it (ITEM_CHUNK_ROWS rows) counted at a
 time; the rows of items held by two or more accounts (16 bytes each; on disk in a scan
 once counted, read by each query), then the (account, item) rows that can pair (8
@@ -60,6 +60,7 @@ from distillscan.link.attach import attached_pairs
 from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends, pair_key
 from distillscan.link.evidence import token_number
 from distillscan.link.poisson import tail_nats
+from distillscan.link.walks import walker_codes
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.topics import TOPICS
 
@@ -125,12 +126,14 @@ class ItemLinks:
 class _CountedItems:
     """The item table counted (`_counted_items`): `size` (account, topic, size), the rows
     of items held by two or more accounts (`shared`: account, topic, holders, token),
-    how many numbers the tokens take, and the accounts holding ITEMS_PER_ACCOUNT (`cut`)."""
+    how many numbers the tokens take, the accounts holding ITEMS_PER_ACCOUNT (`cut`) and
+    those that walk their items in an order others repeat (`walkers`, see `walks`)."""
 
     size: pl.DataFrame
     shared: pl.LazyFrame
     tokens: int
     cut: pl.Series
+    walkers: pl.Series
 
 
 def coharvest_pairs(aggregates: Aggregates, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
@@ -144,12 +147,24 @@ def coharvest_pairs(aggregates: Aggregates, codes: pl.DataFrame, content: pl.Dat
 def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> ItemLinks:
     """The pairs whose items overlap beyond chance, and the accounts attached to the
     groups they form: the first step of `coharvest_pairs`, which `link_accounts` takes
-    before the evidence tokens are held, so that the two never sit in memory together."""
+    before the evidence tokens are held, so that the two never sit in memory together.
+
+    An account that walks its items in an order others repeat (`walks`: an evaluation
+    run of a public benchmark) is left out of both: the dataset it walks explains what
+    it shares. On the generator's logs at 1M requests two such harnesses were linked so
+    to two tutoring apps, and through them to the low-and-slow campaign's group."""
     with _counted(aggregates, codes) as counted:
         candidates = _item_overlaps(counted, codes)
-        significant = candidates.filter(pl.col("significance") >= pl.col("threshold")).select("pair").collect()
-        groups = _core_links(significant.select(*pair_ends(pl.col("pair"))), MIN_PARTNERS)
-        attached = attached_pairs(groups, counted.shared, counted.size)
+        walkers = counted.walkers
+        a, b = pair_ends(pl.col("pair"))
+        significant = (
+            candidates.filter(pl.col("significance") >= pl.col("threshold"))
+            .filter(~a.is_in(walkers.implode()), ~b.is_in(walkers.implode()))
+            .select("pair")
+            .collect()
+        )
+        groups = _core_links(significant.select(a, b), MIN_PARTNERS)
+        attached = attached_pairs(groups, counted.shared, counted.size, walkers)
     return ItemLinks(significant=significant, attached=attached)
 
 
@@ -254,22 +269,23 @@ def _counted(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[_CountedIt
         rows_per_account = items.group_by("account").agg(rows=pl.len()).collect(engine="streaming")
         parts = max(1, math.ceil(int(rows_per_account.get_column("rows").sum()) / ITEM_CHUNK_ROWS))
         size, shared, tokens = _counted_items(items, parts)
+        walkers = walker_codes(items, item_max_holders(rows_per_account.height), ITEM_MAX_REPEAT)
     cut = rows_per_account.filter(pl.col("rows") >= ITEMS_PER_ACCOUNT).get_column("account")
     if aggregates.folder is None:
-        yield _CountedItems(size=size, shared=shared.lazy(), tokens=tokens, cut=cut)
+        yield _CountedItems(size=size, shared=shared.lazy(), tokens=tokens, cut=cut, walkers=walkers)
         return
     path = Path(aggregates.folder.name) / "items-shared.parquet"
     shared.write_parquet(path)
     del shared
     try:
-        yield _CountedItems(size=size, shared=pl.scan_parquet(path), tokens=tokens, cut=cut)
+        yield _CountedItems(size=size, shared=pl.scan_parquet(path), tokens=tokens, cut=cut, walkers=walkers)
     finally:
         path.unlink(missing_ok=True)
 
 
 @contextmanager
 def _numeric_items(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[pl.LazyFrame]:
-    """The item table as numbers (account code, topic, item, n: 17 bytes a row), read
+    """The item table as numbers (account code, topic, item, n, first_ts: 25 bytes a row), read
     once: written to the scan's folder when the table is on disk, so that each part of
     `item_overlaps` reads numbers rather than joining account ids again; collected
     where the aggregates have no folder (a small log's, kept in memory, or either side
@@ -279,7 +295,7 @@ def _numeric_items(aggregates: Aggregates, codes: pl.DataFrame) -> Iterator[pl.L
         .join(codes.lazy(), on="account_id")
         .select(
             account=pl.col("code").cast(pl.UInt32), topic=pl.col("topic").cast(_TOPIC_ENUM), item="item",
-            n=pl.col("n").cast(pl.UInt32),
+            n=pl.col("n").cast(pl.UInt32), first_ts="first_ts",
         )
     )
     if aggregates.folder is None:

@@ -49,12 +49,13 @@ class Aggregates:
     account_params: pl.DataFrame
     """(account_id, temperature, max_tokens) → n."""
     account_items: Table
-    """(account_id, topic, item) → n: the item anchors (`item`, `item_2`: the task inside
+    """(account_id, topic, item) → n, first_ts: the item anchors (`item`, `item_2`: the task inside
     a request's wrappers as numbers, see the core's items.rs) of each account's
     first-turn requests by the request's topic, its ITEMS_PER_ACCOUNT smallest only, so
     the table holds at most that many rows an account (a batch's partial table is cut
     only when merged). Unlike the other tables, its
-    rows come in no particular order: read it only where order cannot matter."""
+    rows come in no particular order: read it only where order cannot matter. `first_ts`
+    orders an account's items as it first sent them (`link.walks`)."""
     account_closers: Table
     """(account_id, closer_fp) → n: the closing sentences of each account's prompts (the
     wrapper's last sentence after the task, see the core's closers.rs)."""

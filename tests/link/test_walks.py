@@ -1,0 +1,78 @@
+"""Walks: accounts whose items come in an order other accounts repeat."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from distillscan.link.walks import MIN_WALK_STEPS, walker_codes
+
+
+def _items(sends: Mapping[int, Sequence[int | tuple[int, int]]]) -> pl.LazyFrame:
+    """The numeric item table of accounts (codes) sending items in the order listed (a
+    pair: one request's two anchors)."""
+    rows = [
+        (account, anchor, order)
+        for account, items in sends.items()
+        for order, request in enumerate(items)
+        for anchor in (request if isinstance(request, tuple) else (request,))
+    ]
+    frame = pl.DataFrame(rows, schema={"account": pl.UInt32, "item": pl.UInt64, "order": pl.Int64}, orient="row")
+    return (
+        frame.with_columns(topic=pl.lit("math_reasoning"), first_ts=pl.col("order").cast(pl.Datetime("us", "UTC")))
+        .group_by("account", "topic", "item")
+        .agg(pl.col("first_ts").min(), n=pl.len().cast(pl.UInt32))
+        .lazy()
+    )
+
+
+def _population(rng: random.Random) -> dict[int, list[int]]:
+    """Two runs of one benchmark (items 0-59 in order), 40 campaign accounts drawing 30
+    items each from a pool of 120 (items 1000+), and 200 people pasting popular items of
+    the benchmark and the pool in any order."""
+    benchmark = list(range(60))
+    pool = list(range(1000, 1120))
+    sends = {0: benchmark, 1: benchmark[:50]}
+    for account in range(2, 42):
+        sends[account] = rng.sample(pool, 30)
+    for account in range(42, 242):
+        sends[account] = rng.sample(benchmark[:20] + pool[:20], 5)
+    return sends
+
+
+def test_runs_of_one_benchmark_are_walkers_and_a_pool_is_not() -> None:
+    walkers = walker_codes(_items(_population(random.Random(5))), max_holders=100, max_repeat=1.2)
+    assert walkers.to_list() == [0, 1]
+
+
+def test_a_walk_no_one_else_takes_is_not_one_others_repeat() -> None:
+    sends = _population(random.Random(6))
+    sends[1] = list(reversed(sends[1]))
+    assert walker_codes(_items(sends), max_holders=100, max_repeat=1.2).is_empty()
+
+
+def test_a_wrapper_between_items_does_not_break_the_walk() -> None:
+    # Item 999 is sent again and again (a few-shot preamble's anchor): it is not walked,
+    # so the steps go from one benchmark item to the next on either side of it.
+    sends = _population(random.Random(7))
+    preamble = [999] * 4
+    sends[0] = [item for question in sends[0] for item in (question, *preamble)]
+    sends[1] = [item for question in sends[1] for item in (*preamble, question)]
+    assert walker_codes(_items(sends), max_holders=100, max_repeat=1.2).to_list() == [0, 1]
+
+
+def test_too_few_shared_steps_make_no_walk() -> None:
+    benchmark = list(range(MIN_WALK_STEPS))
+    sends = {0: benchmark, 1: benchmark}
+    assert walker_codes(_items(sends), max_holders=100, max_repeat=1.2).is_empty()
+
+
+def test_the_two_anchors_of_one_prompt_are_not_a_step() -> None:
+    # Forty people each paste ten of the same 30 popular prompts, in any order: every
+    # prompt's two anchors come together, first sent at the same time.
+    rng = random.Random(8)
+    prompts = [(2 * index, 2 * index + 1) for index in range(30)]
+    sends = {account: rng.sample(prompts, 10) for account in range(40)}
+    assert walker_codes(_items(sends), max_holders=100, max_repeat=1.2).is_empty()
