@@ -156,7 +156,7 @@ def _attached_links(member_content: dict[int, str]) -> set[tuple[int, int]]:
     rows += [(f"acct-{code}", "system", value) for code, value in member_content.items()]
     content = pl.DataFrame(rows, schema=_NO_CONTENT.schema, orient="row").sort("kind", "value")
     items = ItemLinks(significant=core.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair"),
-                      attached=candidates)
+                      attached=candidates, walkers=pl.Series([], dtype=pl.UInt32))
     links = coharvest_links(items, content, codes)
     return {(a, b) for a, b in links.iter_rows() if 9 in (a, b)}
 

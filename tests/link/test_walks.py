@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import polars as pl
 
 from distillscan.link.walks import MIN_WALK_STEPS, walker_codes
+from distillscan.model.groups import WALK_KIND
+from distillscan.model.scan import ScanOptions
+from distillscan.pipeline import scan
+from tests.helpers import at, requests_frame
 
 
 def _items(sends: Mapping[int, Sequence[int | tuple[int, int]]]) -> pl.LazyFrame:
@@ -76,3 +81,41 @@ def test_the_two_anchors_of_one_prompt_are_not_a_step() -> None:
     prompts = [(2 * index, 2 * index + 1) for index in range(30)]
     sends = {account: rng.sample(prompts, 10) for account in range(40)}
     assert walker_codes(_items(sends), max_holders=100, max_repeat=1.2).is_empty()
+
+
+def test_a_scan_names_the_accounts_that_run_one_benchmark(tmp_path: Path) -> None:
+    """Through the whole pipeline: the item table keeps when each item was first sent, and
+    the two runs of one benchmark come out as walkers, with the note in their reasons,
+    while an account sending the same questions in its own order does not."""
+    rng = random.Random(9)
+    questions = [
+        f"A shop sells {index + 3} boxes of {7 * index + 2} pencils and {index % 5 + 1} crates on day {index}. "
+        "How many pencils does it sell in all over the whole week?"
+        for index in range(40)
+    ]
+    rows: list[dict[str, object]] = []
+    for account, start in (("harness-a", 0.0), ("harness-b", 3.0)):
+        rows += [
+            {"account_id": account, "timestamp": at(days=start, minutes=index), "prompt": question,
+             "ip": "203.0.113.9", "temperature": 0.0}
+            for index, question in enumerate(questions)
+        ]
+    # The same questions in an order of its own: the same items, no shared walk.
+    shuffled = rng.sample(questions, len(questions))
+    rows += [
+        {"account_id": "shuffler", "timestamp": at(days=5, minutes=index), "prompt": question, "ip": "192.0.2.7"}
+        for index, question in enumerate(shuffled)
+    ]
+    for person in range(30):
+        rows += [
+            {"account_id": f"person-{person:02d}", "timestamp": at(days=1, hours=person % 10, minutes=index),
+             "prompt": question, "ip": f"198.51.100.{person}"}
+            for index, question in enumerate(rng.sample(questions, 4))
+        ]
+    path = tmp_path / "log.parquet"
+    requests_frame(rows).write_parquet(path)
+    result = scan([str(path)], ScanOptions())
+    walking = result.linkage.tokens.filter(pl.col("kind") == WALK_KIND).get_column("account_id").sort()
+    assert walking.to_list() == ["harness-a", "harness-b"]
+    group = result.linkage.membership.filter(pl.col("account_id") == "harness-a").get_column("group_id").item()
+    assert any("in an order other accounts repeat" in reason for reason in result.report.reasons[group])

@@ -47,3 +47,11 @@ def test_a_brief_shared_stream_reads_as_evaluation_runs() -> None:
     reasons = group_reasons(_row(n_accounts=4, c_cot_stream=1.0, active_hours=9.5), 0)
     assert reasons == ["but its reasoning-eliciting stream ran 10 hours in all, in bursts, as evaluation runs do"]
     assert group_reasons(_row(n_accounts=4, c_cot_stream=1.0, active_hours=400.0), 0) == []
+
+
+def test_a_benchmark_run_is_named_by_its_walk() -> None:
+    reasons = group_reasons(_row(n_accounts=2, walking_accounts=2), 0)
+    assert reasons == [
+        "but 2 of its 2 accounts send their task items in an order other accounts repeat, as runs of a public "
+        "benchmark do"
+    ]

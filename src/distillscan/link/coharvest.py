@@ -116,10 +116,12 @@ class ItemLinks:
     """What the items say before the evidence tokens are held: the pair keys whose items
     overlap beyond chance (`significant`, sorted) and the accounts attached to the
     groups those pairs form, with their nearest members (`attached`: account, group,
-    member, order; see `attach.attached_pairs`)."""
+    member, order; see `attach.attached_pairs`), and the codes of the accounts that walk
+    their items in an order others repeat, left out of both (`walkers`, see `walks`)."""
 
     significant: pl.DataFrame
     attached: pl.DataFrame
+    walkers: pl.Series
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> ItemL
         )
         groups = _core_links(significant.select(a, b), MIN_PARTNERS)
         attached = attached_pairs(groups, counted.shared, counted.size, walkers)
-    return ItemLinks(significant=significant, attached=attached)
+    return ItemLinks(significant=significant, attached=attached, walkers=walkers)
 
 
 def coharvest_links(items: ItemLinks, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:

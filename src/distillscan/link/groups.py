@@ -19,7 +19,7 @@ from distillscan.link.frames import closer_attachments, frame_attachments
 from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, named
 from distillscan.link.standing import item_links_apart
 from distillscan.model.aggregates import Aggregates
-from distillscan.model.groups import Linkage
+from distillscan.model.groups import WALK_KIND, Linkage
 from distillscan.stages import stage
 
 
@@ -138,7 +138,9 @@ def link_accounts(
     return Linkage(
         membership=membership,
         edges=_strongest_links(linked, codes),
-        tokens=pl.concat([content, _item_tokens(item_keys, codes, content)]),
+        tokens=pl.concat([
+            content, _item_tokens(item_keys, codes, content), _walk_tokens(item_links.walkers, codes, content)
+        ]),
     )
 
 
@@ -173,6 +175,16 @@ def _item_tokens(item_keys: pl.Series, codes: pl.DataFrame, content: pl.DataFram
     ids = codes.get_column("account_id").gather(linked)
     return pl.DataFrame({"account_id": ids}).select(
         "account_id", kind=pl.lit(ITEMS_KIND), value=pl.lit("shared items"), n_accounts=pl.lit(ids.len())
+    ).cast(content.schema)
+
+
+def _walk_tokens(walkers: pl.Series, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
+    """A token of kind WALK_KIND for each account that walks its items in others' order
+    (`walkers`: codes), with how many accounts do (shaped like `content`)."""
+    ids = codes.get_column("account_id").gather(walkers)
+    return pl.DataFrame({"account_id": ids}).select(
+        "account_id", kind=pl.lit(WALK_KIND), value=pl.lit("items in another account's order"),
+        n_accounts=pl.lit(ids.len()),
     ).cast(content.schema)
 
 

@@ -51,6 +51,12 @@ ITEMS_KIND: Final = "items"
 `Linkage.tokens`, and their links name it among their kinds."""
 
 
+WALK_KIND: Final = "walk"
+"""Not a shared token but a note: the account walks its task items in an order other
+accounts repeat, as runs of a public benchmark do (`link.walks`). Such accounts hold a
+token of this kind in `Linkage.tokens`; it links no one."""
+
+
 @dataclass(frozen=True)
 class Linkage:
     """The result of linking: who is in which group, and each member's strongest link."""
@@ -64,5 +70,6 @@ class Linkage:
     tokens: pl.DataFrame
     """account_id, kind, value, n_accounts: the content evidence (templates and system
     prompts, `link.evidence.CONTENT_KINDS`) each account holds, and a token of kind
-    `items` for each account linked by co-harvested task items (`link.coharvest`). Its
+    `items` for each account linked by co-harvested task items (`link.coharvest`) and one
+    of kind `walk` for each account that walks its items in others' order. Its
     infrastructure tokens (millions of proxy IPs and /24s in a large log) are not kept."""

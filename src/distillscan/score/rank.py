@@ -28,7 +28,7 @@ from distillscan.aggregate.tables import VALUE_COLUMNS
 from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
-from distillscan.model.groups import ITEMS_KIND, GroupReport
+from distillscan.model.groups import ITEMS_KIND, WALK_KIND, GroupReport
 from distillscan.model.templates import stable_fp
 from distillscan.score.components import (
     add_components,
@@ -136,7 +136,8 @@ def score_groups(
         .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
         .join(_holders(tokens, membership, "bespoke_system", "bespoke_accounts"), on="group_id", how="left")
         .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
-        .with_columns(pl.col("bespoke_accounts", "item_linked_accounts").fill_null(0))
+        .join(_holders(tokens, membership, WALK_KIND, "walking_accounts"), on="group_id", how="left")
+        .with_columns(pl.col("bespoke_accounts", "item_linked_accounts", "walking_accounts").fill_null(0))
     )
     # Scored twice: the groups the first scoring flags own the frames others relay.
     first = add_components(_with_relays(groups, RELAY_SCHEMA.to_frame(eager=True)), measurable)

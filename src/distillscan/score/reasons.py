@@ -104,6 +104,12 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
             f"but its reasoning-eliciting stream ran {round(num('active_hours'))} hours in all, "
             "in bursts, as evaluation runs do"
         )
+    if num("walking_accounts") >= 1:
+        walking = int(num("walking_accounts"))
+        notes.append(
+            f"but {walking} of its {int(num('n_accounts'))} accounts send their task items in an order other "
+            "accounts repeat, as runs of a public benchmark do"
+        )
     return notes
 
 
