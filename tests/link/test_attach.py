@@ -16,6 +16,8 @@ from distillscan.link.attach import attach_threshold, attached_pairs
 from distillscan.link.coharvest import coharvest_pairs
 from tests.link.test_coharvest import _NO_CONTENT, CATALOGUE, _aggregates, _codes, _popular, item_table
 
+_NO_WALKERS = pl.Series([], dtype=pl.UInt32)
+
 
 def _population(
     benign: int, linked: int = 40, quiet: int = 15, quiet_items: tuple[int, int] = (20, 30), pipelines: int = 3
@@ -92,8 +94,8 @@ def test_no_group_attaches_nobody() -> None:
     size = pl.DataFrame({"account": [0, 1], "topic": ["general_chat"] * 2, "size": [3.0, 3.0]},
                         schema_overrides={"account": pl.UInt32})
     links = pl.DataFrame({"a": [0], "b": [1]}, schema={"a": pl.UInt32, "b": pl.UInt32})
-    assert attached_pairs(links, shared, size).is_empty()
-    assert attached_pairs(links.clear(), shared, size).is_empty()
+    assert attached_pairs(links, shared, size, _NO_WALKERS).is_empty()
+    assert attached_pairs(links.clear(), shared, size, _NO_WALKERS).is_empty()
 
 
 def test_the_bar_rises_with_accounts_and_tests() -> None:

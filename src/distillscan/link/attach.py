@@ -82,7 +82,7 @@ def attach_threshold(accounts_with_items: int, tests_per_account: int) -> float:
 
 
 def attached_pairs(
-    links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame, walkers: pl.Series | None = None
+    links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame, walkers: pl.Series
 ) -> pl.DataFrame:
     """(account, group, member, order), sorted: each attached account with the
     NEAREST_CANDIDATES members of its group it shares most signature items with, nearest
@@ -106,8 +106,7 @@ def attached_pairs(
     attached = pl.DataFrame(schema={"account": pl.UInt32, "group": pl.UInt32})
     for _ in range(ATTACH_ROUNDS):
         signature, joined = _attach_round(members, shared, size, catalogue, bar)
-        if walkers is not None:
-            joined = joined.filter(~pl.col("account").is_in(walkers.implode()))
+        joined = joined.filter(~pl.col("account").is_in(walkers.implode()))
         attached = pl.concat([attached, joined]).unique(maintain_order=True)
         members = pl.concat([found, attached]).unique(maintain_order=True)
         if joined.is_empty():
