@@ -139,7 +139,9 @@ def link_accounts(
         membership=membership,
         edges=_strongest_links(linked, codes),
         tokens=pl.concat([
-            content, _item_tokens(item_keys, codes, content), _walk_tokens(item_links.walkers, codes, content)
+            content,
+            _item_tokens(item_keys, codes, content),
+            _account_tokens(item_links.walkers, WALK_KIND, "items in another account's order", codes, content),
         ]),
     )
 
@@ -172,19 +174,17 @@ def _item_tokens(item_keys: pl.Series, codes: pl.DataFrame, content: pl.DataFram
     pair keys), with how many accounts are (shaped like `content`)."""
     ends = item_keys.to_frame("pair").select(*pair_ends(pl.col("pair")))
     linked = pl.concat([ends.get_column("a"), ends.get_column("b")]).unique().sort()
-    ids = codes.get_column("account_id").gather(linked)
-    return pl.DataFrame({"account_id": ids}).select(
-        "account_id", kind=pl.lit(ITEMS_KIND), value=pl.lit("shared items"), n_accounts=pl.lit(ids.len())
-    ).cast(content.schema)
+    return _account_tokens(linked, ITEMS_KIND, "shared items", codes, content)
 
 
-def _walk_tokens(walkers: pl.Series, codes: pl.DataFrame, content: pl.DataFrame) -> pl.DataFrame:
-    """A token of kind WALK_KIND for each account that walks its items in others' order
-    (`walkers`: codes), with how many accounts do (shaped like `content`)."""
-    ids = codes.get_column("account_id").gather(walkers)
+def _account_tokens(
+    accounts: pl.Series, kind: str, value: str, codes: pl.DataFrame, content: pl.DataFrame
+) -> pl.DataFrame:
+    """One token (`kind`, `value`) for each of `accounts` (codes), with how many accounts
+    hold it, shaped like `content`: a note on accounts rather than evidence they share."""
+    ids = _ids_of(codes)(accounts)
     return pl.DataFrame({"account_id": ids}).select(
-        "account_id", kind=pl.lit(WALK_KIND), value=pl.lit("items in another account's order"),
-        n_accounts=pl.lit(ids.len()),
+        "account_id", kind=pl.lit(kind), value=pl.lit(value), n_accounts=pl.lit(ids.len())
     ).cast(content.schema)
 
 
