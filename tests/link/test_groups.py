@@ -78,6 +78,31 @@ def test_shared_nat_address_alone_does_not_link() -> None:
     assert len(set(groups.values())) == 120
 
 
+def test_a_phrase_many_type_now_and_then_is_no_rare_template() -> None:
+    """Two people who each ask one common question several times hold it as a template,
+    but 60 others asked it once: it is as popular as its 62 senders, not specific, and
+    links no one."""
+    phrase = "Compare the robot vacuum options under ${} for someone who works from home"
+    rows = [
+        {"account_id": name, "timestamp": at(days=j, hours=k), "prompt": phrase.format(100 + j) if j < 4
+         else _own_words(k * 10 + j), "ip": f"81.{k}.{j}.1"}
+        for k, name in enumerate(("alice", "bob")) for j in range(8)
+    ]
+    rows += [
+        {"account_id": f"user{i:03d}", "timestamp": at(days=j, hours=i % 12),
+         "prompt": phrase.format(300 + i) if j == 0 else _own_words(1000 + i * 4 + j), "ip": f"82.{i}.{j}.1"}
+        for i in range(60) for j in range(4)
+    ]
+    aggregates = aggregate(requests_frame(rows))
+    templates = cluster_templates(aggregates.frames.rename({"n": "n_requests"}))
+    tokens = evidence_tokens(aggregates, templates, cluster_system_prompts(aggregates.systems))
+    held = tokens.filter(pl.col("kind") == "template")
+    assert sorted(held.get_column("account_id")) == ["alice", "bob"]
+    assert held.get_column("n_accounts").to_list() == [62, 62]
+    groups = _groups(_link(rows))
+    assert groups["alice"] != groups["bob"]
+
+
 def test_group_ids_are_stable_and_deterministic() -> None:
     assert group_id_for("acct_1") == group_id_for("acct_1") != group_id_for("acct_2")
     assert group_id_for("acct_1").startswith("G-")

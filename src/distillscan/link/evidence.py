@@ -138,7 +138,9 @@ def evidence_tokens(
     which linking uses, for how they are found and what they hold.
     """
     kinds = _tokens_by_kind(aggregates, templates, system_families)
-    held_by_several = [_with_strings(*_held_by_several(kind_tokens), kind) for kind, kind_tokens in kinds]
+    held_by_several = [
+        _with_strings(*_held_by_several(kind_tokens, senders), kind) for kind, kind_tokens, senders in kinds
+    ]
     if not held_by_several:
         return pl.DataFrame(schema=_TOKEN_SCHEMA)
     return pl.concat(held_by_several)
@@ -168,8 +170,8 @@ def coded_evidence_tokens(
     """
     coded, content = [], []
     tokens = 0
-    for kind, kind_tokens in _tokens_by_kind(aggregates, templates, system_families):
-        ranks, values, accounts = _held_by_several(kind_tokens)
+    for kind, kind_tokens, senders in _tokens_by_kind(aggregates, templates, system_families):
+        ranks, values, accounts = _held_by_several(kind_tokens, senders)
         del kind_tokens
         if kind in CONTENT_KINDS:
             content.append(_with_strings(ranks, values, accounts, kind))
@@ -200,12 +202,14 @@ _TOKEN_SCHEMA: Final = {"account_id": pl.String, "kind": pl.String, "value": pl.
 
 def _tokens_by_kind(
     aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
-) -> Iterator[tuple[str, pl.DataFrame]]:
+) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame | None]]:
     """Each kind's (account_id, kind, value) token rows, kinds in sorted order, a kind
-    collected at a time."""
+    collected at a time, with, for the content kinds, how many accounts send each value
+    (`_content_senders`)."""
+    ranges = request_ranges(aggregates.accounts)
     content_tokens = [
         _content_tokens(aggregates, templates, system_families, within).collect(engine="streaming")
-        for within in request_ranges(aggregates.accounts)
+        for within in ranges
     ]
     rotating = _rotating_accounts(aggregates)
     value_tokens = aggregates.account_values.lazy().select(
@@ -221,6 +225,7 @@ def _tokens_by_kind(
         value=pl.col("created_at").dt.truncate("1h").dt.to_string("%Y-%m-%dT%H"),
     )
     content = _with_bespoke_families(pl.concat(content_tokens, how="diagonal"))
+    senders = _content_senders(aggregates, templates, system_families, content, ranges)
     tokens = pl.concat([content.lazy(), value_tokens, created_tokens])
     # A kind at a time (kinds are never null): distinct rows, holders counted and
     # singly-held values dropped before the sort, on keys of one string column rather
@@ -230,7 +235,72 @@ def _tokens_by_kind(
     # 0.55 GB in 6.3 s.
     kinds = sorted(tokens.select(pl.col("kind").unique().drop_nulls()).collect().get_column("kind"))
     for kind in kinds:
-        yield kind, tokens.filter(pl.col("kind") == kind).collect()
+        kind_senders = senders.get(_SENT_AS.get(kind, ""))
+        yield kind, tokens.filter(pl.col("kind") == kind).collect(), kind_senders
+
+
+# What a content kind's value counts the senders of: a template, or a system-prompt family.
+_SENT_AS: Final = {
+    "template": "template",
+    "system": "system",
+    "paraphrased_system": "system",
+    "bespoke_system": "system",
+}
+
+
+def _content_senders(
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    system_families: pl.DataFrame,
+    content: pl.DataFrame,
+    ranges: list[pl.Expr],
+) -> dict[str, pl.DataFrame]:
+    """(value, senders) for each template and system-prompt family some account holds as
+    a token: how many accounts send it at all (a template in a slotted first turn).
+
+    A content token's popularity is its senders', not its holders': a template is held
+    only where it carries a real share of an account's traffic (MIN_TEMPLATE_SHARE), so a
+    phrase that thousands of people type now and then is held by the few who typed it
+    three times. Counted by holders, the generator's "compare the <product> options
+    under $<n> for someone who <situation>" (1,266 senders at 1M requests, 3 holders)
+    was specific evidence at full weight, and two ordinary users who each asked it a few
+    times joined a hydra account that did, and its group, critical. Counted a range of
+    accounts at a time (ranges hold disjoint accounts, so counts add up), for the held
+    values only: memory is those values and a range's (account, value) pairs."""
+    account_frames = aggregates.account_frames.lazy()
+    held = {
+        source: content.lazy()
+        .filter(pl.col("kind").is_in([kind for kind, sent_as in _SENT_AS.items() if sent_as == source]))
+        .select("value")
+        .unique()
+        .collect()
+        for source in ("template", "system")
+    }
+    per_range: dict[str, list[pl.DataFrame]] = {"template": [], "system": []}
+    for within in ranges:
+        in_range = account_frames.filter(within)
+        sent = {
+            "template": in_range.filter(pl.col("n_slotted") > 0)
+            .join(templates.lazy(), on="frame_fp", how="left")
+            .select("account_id", value=pl.col("template_fp").fill_null(pl.col("frame_fp"))),
+            "system": in_range.drop_nulls("system_fp")
+            .join(system_families.lazy(), on="system_fp", how="left")
+            .select("account_id", value=pl.col("family_fp").fill_null(pl.col("system_fp"))),
+        }
+        for source, rows in sent.items():
+            per_range[source].append(
+                rows.drop_nulls("value")
+                .select("account_id", value=pl.col("value").cast(pl.String))
+                .join(held[source].lazy(), on="value", how="semi")
+                .unique()
+                .group_by("value")
+                .agg(senders=pl.len())
+                .collect(engine="streaming")
+            )
+    return {
+        source: pl.concat(frames).group_by("value").agg(pl.col("senders").sum())
+        for source, frames in per_range.items()
+    }
 
 
 def _rotating_accounts(aggregates: Aggregates) -> pl.Series:
@@ -253,10 +323,13 @@ def _rotating_accounts(aggregates: Aggregates) -> pl.Series:
     )
 
 
-def _held_by_several(kind_tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+def _held_by_several(
+    kind_tokens: pl.DataFrame, senders: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
     """The distinct rows of one kind's tokens whose value two or more accounts hold, as
     (value_rank, account_rank, n_accounts) sorted by value and account, with the sorted
-    distinct values and accounts the ranks index.
+    distinct values and accounts the ranks index. `n_accounts` counts the holders, or
+    where `senders` (value, senders) counts more accounts sending the value, those.
 
     Values and accounts are ranked in sorted order and each row made one 64-bit number
     (value rank · 2³² + account rank), which is de-duplicated, counted and sorted in
@@ -281,6 +354,17 @@ def _held_by_several(kind_tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series
         .filter(pl.col("n_accounts") >= 2)
         .collect()
     )
+    if senders is not None:
+        by_rank = (
+            values.to_frame()
+            .join(senders, on="value", how="left", maintain_order="left")
+            .get_column("senders")
+            .fill_null(0)
+            .cast(pl.UInt32)
+        )
+        ranks = ranks.with_columns(
+            n_accounts=pl.max_horizontal("n_accounts", pl.lit(by_rank).gather("value_rank")).cast(pl.UInt32)
+        )
     return ranks, values, accounts
 
 
