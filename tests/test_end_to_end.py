@@ -90,13 +90,11 @@ def test_same_rows_split_shuffled_or_as_jsonl_give_identical_groups(scanned, tmp
         assert again.report.groups.select(expected.columns).equals(expected), paths
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "found 2026-12-07: on the generator's grammar text at 200k requests (seed 5) an ordinary user sits at critical "
-    "inside the hydra's group, linked by a template it shares with the hydra's accounts, and another at high beside "
-    "a low-and-slow account whose system prompt and template it shares (see the README's Detection quality); at 1M, "
-    "seeds 5 and 11 hold ordinary users at high or critical the same ways"
-))
 def test_no_benign_account_reaches_high_on_a_larger_grammar_text_log(synth_log: SynthLog) -> None:
+    """On the grammar's text at 200k requests (seed 5) an ordinary user reached critical
+    inside the hydra's group through a phrase 1,266 people type now and then (counted as
+    popular as its 3 holders), and another high beside a low-and-slow account through a
+    template chained from their shared system prompt (`cluster_templates`)."""
     config = SynthConfig(n_requests=200_000, seed=5)
     result = scan([str(synth_log(config.n_requests, config.seed))], ScanOptions())
     evaluation = evaluate(result.report.groups, result.linkage.membership, ground_truth(config))

@@ -55,6 +55,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
         entry::linking::near_duplicate_roots,
         module
     )?)?;
+    module.add_function(wrap_pyfunction!(entry::linking::shingle_jaccard, module)?)?;
     module.add_function(wrap_pyfunction!(entry::requests::reduce_batch, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

@@ -184,6 +184,33 @@ pub fn near_duplicate_roots(
     Ok(components.roots())
 }
 
+/// The Jaccard similarity of the `words`-word shingle sets of each pair of texts, row
+/// by row (a null reads as empty; two texts of fewer words are each their own shingle).
+/// Templates check each member of a cluster against its representative with it: single
+/// linkage alone chains texts that share little.
+pub fn shingle_jaccard(
+    left: &TextColumn,
+    right: &TextColumn,
+    words: usize,
+) -> Result<Vec<f64>, BadBuffer> {
+    (0..left.len().min(right.len()))
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(x, y), row| {
+                shingle_hashes(left.bytes(row)?.unwrap_or_default(), words, x);
+                shingle_hashes(right.bytes(row)?.unwrap_or_default(), words, y);
+                for set in [&mut *x, &mut *y] {
+                    set.sort_unstable();
+                    set.dedup();
+                }
+                let shared = shared_count(x, y);
+                Ok(shared as f64 / (x.len() + y.len() - shared) as f64)
+            },
+        )
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +221,21 @@ mod tests {
         let array = StringArray::from(texts.to_vec());
         let column = TextColumn::new(&[array.to_data()]).unwrap();
         near_duplicate_roots(&column, words, min_jaccard, 0).unwrap()
+    }
+
+    #[test]
+    fn jaccard_is_shared_shingles_over_all_of_both() {
+        let left = StringArray::from(vec![Some("a b c d"), Some("a b c d"), None, Some("x")]);
+        let right = StringArray::from(vec![Some("a b c e"), Some("a b c d"), None, Some("y")]);
+        let (left, right) = (
+            TextColumn::new(&[left.to_data()]).unwrap(),
+            TextColumn::new(&[right.to_data()]).unwrap(),
+        );
+        // {abc, bcd} against {abc, bce}: one shared of three.
+        assert_eq!(
+            shingle_jaccard(&left, &right, 3).unwrap(),
+            vec![1.0 / 3.0, 1.0, 1.0, 0.0]
+        );
     }
 
     #[test]

@@ -133,6 +133,11 @@ def near_duplicate_roots(
     of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), candidate
     pairs joined when their shingle sets have a Jaccard similarity of `min_jaccard`."""
 
+def shingle_jaccard(left: _ArrowStreamExporter, right: _ArrowStreamExporter, words: int) -> ArrowColumns:
+    """Column `jaccard` (Float64, one row per pair): the Jaccard similarity of the
+    `words`-word shingle sets (1 to 64) of `left` and `right`, row by row (a null reads
+    as empty)."""
+
 def reduce_batch(columns: Sequence[_ArrowStreamExporter]) -> list[tuple[str, ArrowColumns]]:
     """A batch of annotated requests (the columns of REDUCE_INPUTS, in order) reduced to
     its partial aggregate tables, by name: each group's first row (`row`) and measures."""

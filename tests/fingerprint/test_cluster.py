@@ -27,6 +27,29 @@ def test_cluster_templates_merges_paraphrases_only() -> None:
     assert 4 not in mapping  # one-off frames are never merged
 
 
+def test_a_template_holds_near_duplicates_of_its_representative_not_a_chain() -> None:
+    """A chain of near duplicates (1 ~ 2 ~ 3 ~ 4) whose ends share only a system prompt
+    (Jaccard 0.33) is no template: 1 and 2 are near duplicates of the representative 1,
+    and 3 and 4, left out, form their own in the next round."""
+    system = "answer in plain text with no markdown and ask a clarifying question when unsure ¶ "
+    frames = pl.DataFrame({
+        "frame_fp": [1, 2, 3, 4],
+        "skeleton": [
+            system + "solve this problem and show your working in detail before you answer",
+            system + "why do i get this error and show your working in detail before you answer",
+            system + "why do i get this error here in my code when i run it",
+            system + "why do i get this warning here in my code when i run it",
+        ],
+        "n_requests": [50, 20, 30, 10],
+    }, schema={"frame_fp": pl.UInt64, "skeleton": pl.String, "n_requests": pl.UInt32})
+    jaccard = pl.DataFrame(_core.shingle_jaccard(
+        frames["skeleton"].gather([0, 1, 2, 0]), frames["skeleton"].gather([1, 2, 3, 3]), cluster.SHINGLE_WORDS
+    ))["jaccard"].round(2).to_list()
+    assert jaccard == [0.61, 0.53, 0.8, 0.33]
+    mapping = dict(cluster_templates(frames).iter_rows())
+    assert mapping == {1: 1, 2: 1, 3: 3, 4: 3}
+
+
 def test_near_duplicate_edges_are_a_forest_that_ignores_the_items_order() -> None:
     wrappers = ["you are a careful analyst", "you are a careful reviewer", "act as a strict grader",
                 "you are a senior engineer"]

@@ -262,6 +262,44 @@ pub(crate) fn count_items(
     })
 }
 
+/// Column `jaccard`: the Jaccard similarity of the `words`-word shingle sets (1 to 64
+/// words) of `left` and `right`, row by row (see `near::shingle_jaccard`).
+#[pyfunction]
+#[pyo3(name = "shingle_jaccard")]
+pub(crate) fn shingle_jaccard(
+    py: Python<'_>,
+    left: &Bound<'_, PyAny>,
+    right: &Bound<'_, PyAny>,
+    words: usize,
+) -> PyResult<ArrowColumns> {
+    if !(1..=64).contains(&words) {
+        return Err(PyValueError::new_err(format!(
+            "words must be 1 to 64, not {words}"
+        )));
+    }
+    detached(
+        py,
+        [(left, "left"), (right, "right")],
+        &["jaccard"],
+        |[left, right]| {
+            let left = TextColumn::new(left)
+                .map_err(|error| format!("column \"left\" is not text: {:?}", error.0))?;
+            let right = TextColumn::new(right)
+                .map_err(|error| format!("column \"right\" is not text: {:?}", error.0))?;
+            if left.len() != right.len() {
+                return Err(format!(
+                    "left holds {} texts and right {}",
+                    left.len(),
+                    right.len()
+                ));
+            }
+            let similarity = near::shingle_jaccard(&left, &right, words)
+                .map_err(|_| "a text column points outside its Arrow buffers".to_owned())?;
+            Ok(vec![Arc::new(Float64Array::from(similarity)) as ArrayRef])
+        },
+    )
+}
+
 /// The root of each text of `texts` (a column `root`: the smallest row of its cluster of
 /// near duplicates, see `near::near_duplicate_roots`), shingled by `words` words (1 to
 /// 64) and joined at a Jaccard similarity of `min_jaccard`.

@@ -19,6 +19,8 @@ MINHASH_BAND_ROWS: Final[int] = _core.MINHASH_BAND_ROWS
 ALL_PAIRS_BUCKET_SIZE: Final[int] = _core.ALL_PAIRS_BUCKET
 SHINGLE_WORDS: Final = 3
 NEAR_DUPLICATE_JACCARD: Final = 0.5
+# Rounds of clustering what the last round's templates left out (see `cluster_templates`).
+TEMPLATE_ROUNDS: Final = 4
 
 
 def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
@@ -31,12 +33,49 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     ties: smallest skeleton); any other frame is its own template. The map stays as small
     as the clusters, so joining it (left, then `fill_null(frame_fp)`) is cheap even when
     millions of one-off frames exist.
+
+    Every member of a template is a near duplicate of its representative. Single linkage
+    chains frames that share little: one frame shares a campaign's system prompt, the
+    next its wrapper's opening words, and on the generator's 1M-request log (seed 5) a
+    low-and-slow account's template of 41 frames took in a writing coach app's user
+    through "answer in plain text, no markdown. ask a clarifying question …" (Jaccard
+    0.33 to the template's representative) and joined it to the campaign, high. So a
+    cluster keeps the members at NEAR_DUPLICATE_JACCARD or more to its representative,
+    and those left out are clustered again among themselves, for TEMPLATE_ROUNDS rounds
+    (on that log 20,134 of 33,250 clustered frames stay in the first round, 5,793 join
+    templates in the next three and 7,323 are left their own).
     """
-    repeated = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
-        "frame_fp", "skeleton"
+    pending = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
+        "frame_fp", "skeleton", "n_requests"
     )
-    edges = _near_duplicate_edges(repeated, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
-    return _cluster_representatives(frames, edges).select("frame_fp", template_fp="rep")
+    rounds = []
+    for _ in range(TEMPLATE_ROUNDS):
+        edges = _near_duplicate_edges(pending, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
+        if edges.is_empty():
+            break
+        members = _star_members(pending, _cluster_representatives(pending, edges))
+        rounds.append(members.filter("kept").select("frame_fp", template_fp="rep"))
+        pending = pending.join(members.filter(~pl.col("kept")).select("frame_fp"), on="frame_fp", how="semi")
+    if not rounds:
+        return pl.DataFrame(schema={"frame_fp": pl.UInt64, "template_fp": pl.UInt64})
+    return pl.concat(rounds)
+
+
+def _star_members(frames: pl.DataFrame, representatives: pl.DataFrame) -> pl.DataFrame:
+    """(frame_fp, rep, kept) for each clustered frame: kept when its skeleton is at
+    NEAR_DUPLICATE_JACCARD or more to its representative's and the representative keeps
+    another member (a representative left alone is its own template)."""
+    skeletons = frames.select("frame_fp", "skeleton")
+    paired = representatives.join(skeletons, on="frame_fp").join(
+        skeletons.rename({"frame_fp": "rep", "skeleton": "rep_skeleton"}), on="rep"
+    )
+    similarity = pl.DataFrame(
+        _core.shingle_jaccard(paired.get_column("skeleton"), paired.get_column("rep_skeleton"), SHINGLE_WORDS)
+    ).get_column("jaccard")
+    near = paired.select("frame_fp", "rep").with_columns(near=similarity >= NEAR_DUPLICATE_JACCARD)
+    return near.select(
+        "frame_fp", "rep", kept=pl.col("near") & (pl.col("near").sum().over("rep") >= 2)
+    ).sort("frame_fp")
 
 
 _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
