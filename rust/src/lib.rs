@@ -55,7 +55,10 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
         entry::linking::near_duplicate_roots,
         module
     )?)?;
-    module.add_function(wrap_pyfunction!(entry::linking::shingle_jaccard, module)?)?;
+    module.add_function(wrap_pyfunction!(
+        entry::linking::template_representatives,
+        module
+    )?)?;
     module.add_function(wrap_pyfunction!(entry::requests::reduce_batch, module)?)?;
     module.add_class::<ArrowColumns>()?;
     module.add("ANNOTATION_COLUMNS", batch::COLUMNS.to_vec())?;

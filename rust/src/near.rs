@@ -107,6 +107,30 @@ fn beyond_band(signature: &[u64; PERMUTATIONS], band: usize) -> impl Iterator<It
         .chain(&signature[..band + BAND_ROWS])
 }
 
+/// Each text's MinHash signature and its sorted, distinct shingle hashes.
+type Shingled = Vec<([u64; PERMUTATIONS], Vec<u64>)>;
+
+fn shingled(texts: &TextColumn, words: usize) -> Result<Shingled, BadBuffer> {
+    (0..texts.len())
+        .into_par_iter()
+        .map_init(Vec::new, |scratch, row| {
+            let text = texts.bytes(row)?.unwrap_or_default();
+            shingle_hashes(text, words, scratch);
+            let sig = signature(scratch);
+            let mut set = scratch.clone();
+            set.sort_unstable();
+            set.dedup();
+            Ok((sig, set))
+        })
+        .collect()
+}
+
+/// The Jaccard similarity of two sorted, distinct shingle sets (neither empty).
+fn jaccard(x: &[u64], y: &[u64]) -> f64 {
+    let shared = shared_count(x, y);
+    shared as f64 / (x.len() + y.len() - shared) as f64
+}
+
 /// The root of each text of `texts` (a null reads as empty): the smallest index of its
 /// cluster, where texts are joined when a band of their signatures agrees and their
 /// `words`-word shingle sets have a Jaccard similarity of at least `min_jaccard`. A text
@@ -123,92 +147,129 @@ pub fn near_duplicate_roots(
     min_jaccard: f64,
     neighbours: usize,
 ) -> Result<Vec<u32>, BadBuffer> {
-    let count = texts.len();
-    let shingled: Vec<([u64; PERMUTATIONS], Vec<u64>)> = (0..count)
-        .into_par_iter()
-        .map_init(Vec::new, |scratch, row| {
-            let text = texts.bytes(row)?.unwrap_or_default();
-            shingle_hashes(text, words, scratch);
-            let sig = signature(scratch);
-            let mut set = scratch.clone();
-            set.sort_unstable();
-            set.dedup();
-            Ok((sig, set))
-        })
-        .collect::<Result<_, BadBuffer>>()?;
-    let similar = |x: usize, y: usize| -> bool {
-        let (a, b) = (&shingled[x].1, &shingled[y].1);
-        let shared = shared_count(a, b);
-        shared as f64 >= min_jaccard * (a.len() + b.len() - shared) as f64
-    };
-    let mut components = UnionFind::new(count as u32);
-    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(count);
+    let shingled = shingled(texts, words)?;
+    let everyone: Vec<u32> = (0..shingled.len() as u32).collect();
+    Ok(member_roots(&shingled, &everyone, min_jaccard, neighbours))
+}
+
+/// `near_duplicate_roots` over the `members` (sorted indexes into `shingled`) alone: the
+/// root of each member as a position in `members`.
+fn member_roots(
+    shingled: &Shingled,
+    members: &[u32],
+    min_jaccard: f64,
+    neighbours: usize,
+) -> Vec<u32> {
+    let set = |local: u32| &shingled[members[local as usize] as usize].1;
+    let signature = |local: u32| &shingled[members[local as usize] as usize].0;
+    let similar = |x: u32, y: u32| jaccard(set(x), set(y)) >= min_jaccard;
+    let mut components = UnionFind::new(members.len() as u32);
+    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(members.len());
     for band in (0..PERMUTATIONS).step_by(BAND_ROWS) {
         keys.clear();
-        keys.par_extend(shingled.par_iter().enumerate().map(|(index, (sig, _))| {
+        keys.par_extend((0..members.len() as u32).into_par_iter().map(|local| {
             let mut bytes = [0u8; 8 * BAND_ROWS];
-            for (row, hash) in sig[band..band + BAND_ROWS].iter().enumerate() {
+            for (row, hash) in signature(local)[band..band + BAND_ROWS].iter().enumerate() {
                 bytes[row * 8..row * 8 + 8].copy_from_slice(&hash.to_le_bytes());
             }
-            (xxh3_64_with_seed(&bytes, BAND_SEED), index as u32)
+            (xxh3_64_with_seed(&bytes, BAND_SEED), local)
         }));
         keys.par_sort_unstable();
         for bucket in keys.chunk_by(|x, y| x.0 == y.0) {
             if bucket.len() <= ALL_PAIRS_BUCKET {
                 for (offset, &(_, x)) in bucket.iter().enumerate() {
                     for &(_, y) in &bucket[offset + 1..] {
-                        components.join_if(x, y, || similar(x as usize, y as usize));
+                        components.join_if(x, y, || similar(x, y));
                     }
                 }
             } else {
                 let first = bucket[0].1;
                 for &(_, y) in &bucket[1..] {
-                    components.join_if(first, y, || similar(first as usize, y as usize));
+                    components.join_if(first, y, || similar(first, y));
                 }
                 if neighbours > 0 {
-                    let mut members: Vec<u32> = bucket.iter().map(|&(_, index)| index).collect();
-                    members.sort_unstable_by(|&x, &y| {
-                        beyond_band(&shingled[x as usize].0, band)
-                            .cmp(beyond_band(&shingled[y as usize].0, band))
+                    let mut locals: Vec<u32> = bucket.iter().map(|&(_, local)| local).collect();
+                    locals.sort_unstable_by(|&x, &y| {
+                        beyond_band(signature(x), band)
+                            .cmp(beyond_band(signature(y), band))
                             .then(x.cmp(&y))
                     });
-                    for (offset, &x) in members.iter().enumerate() {
-                        for &y in members[offset + 1..].iter().take(neighbours) {
-                            components.join_if(x, y, || similar(x as usize, y as usize));
+                    for (offset, &x) in locals.iter().enumerate() {
+                        for &y in locals[offset + 1..].iter().take(neighbours) {
+                            components.join_if(x, y, || similar(x, y));
                         }
                     }
                 }
             }
         }
     }
-    Ok(components.roots())
+    components.roots()
 }
 
-/// The Jaccard similarity of the `words`-word shingle sets of each pair of texts, row
-/// by row (a null reads as empty; two texts of fewer words are each their own shingle).
-/// Templates check each member of a cluster against its representative with it: single
-/// linkage alone chains texts that share little.
-pub fn shingle_jaccard(
-    left: &TextColumn,
-    right: &TextColumn,
+/// Each text's template representative (its index; its own where it joins no template).
+/// Near duplicates are clustered as `near_duplicate_roots` does, and each cluster keeps
+/// the texts at `min_jaccard` or more to its representative, the text of the largest
+/// `weights` (ties: the smallest text, then index). Those a cluster does not keep are
+/// clustered again among themselves, for `rounds` rounds; a representative that keeps
+/// none of its cluster is left out with it. Single linkage alone chains texts that
+/// share little, each through what it shares with the next.
+pub fn template_representatives(
+    texts: &TextColumn,
+    weights: &[f64],
     words: usize,
-) -> Result<Vec<f64>, BadBuffer> {
-    (0..left.len().min(right.len()))
-        .into_par_iter()
-        .map_init(
-            || (Vec::new(), Vec::new()),
-            |(x, y), row| {
-                shingle_hashes(left.bytes(row)?.unwrap_or_default(), words, x);
-                shingle_hashes(right.bytes(row)?.unwrap_or_default(), words, y);
-                for set in [&mut *x, &mut *y] {
-                    set.sort_unstable();
-                    set.dedup();
+    min_jaccard: f64,
+    rounds: usize,
+) -> Result<Vec<u32>, BadBuffer> {
+    let shingled = shingled(texts, words)?;
+    let count = shingled.len() as u32;
+    let mut representative: Vec<u32> = (0..count).collect();
+    let mut pending: Vec<u32> = (0..count).collect();
+    let text = |index: u32| texts.bytes(index as usize).map(Option::unwrap_or_default);
+    let weight = |index: u32| weights.get(index as usize).copied().unwrap_or(0.0);
+    for _ in 0..rounds {
+        if pending.len() < 2 {
+            break;
+        }
+        let roots = member_roots(&shingled, &pending, min_jaccard, 0);
+        let mut clusters: Vec<(u32, u32)> = roots
+            .iter()
+            .zip(&pending)
+            .map(|(&root, &index)| (root, index))
+            .collect();
+        clusters.sort_unstable();
+        let mut left_out = Vec::new();
+        for cluster in clusters.chunk_by(|x, y| x.0 == y.0) {
+            if cluster.len() < 2 {
+                continue;
+            }
+            let mut best = cluster[0].1;
+            for &(_, index) in &cluster[1..] {
+                let order = weight(best)
+                    .total_cmp(&weight(index))
+                    .then(text(index)?.cmp(text(best)?))
+                    .then(index.cmp(&best));
+                if order.is_lt() {
+                    best = index;
                 }
-                let shared = shared_count(x, y);
-                Ok(shared as f64 / (x.len() + y.len() - shared) as f64)
-            },
-        )
-        .collect()
+            }
+            let near = |index: u32| {
+                index == best
+                    || jaccard(&shingled[index as usize].1, &shingled[best as usize].1)
+                        >= min_jaccard
+            };
+            let kept = cluster.iter().filter(|&&(_, index)| near(index)).count();
+            for &(_, index) in cluster {
+                if kept >= 2 && near(index) {
+                    representative[index as usize] = best;
+                } else {
+                    left_out.push(index);
+                }
+            }
+        }
+        left_out.sort_unstable();
+        pending = left_out;
+    }
+    Ok(representative)
 }
 
 #[cfg(test)]
@@ -224,18 +285,30 @@ mod tests {
     }
 
     #[test]
-    fn jaccard_is_shared_shingles_over_all_of_both() {
-        let left = StringArray::from(vec![Some("a b c d"), Some("a b c d"), None, Some("x")]);
-        let right = StringArray::from(vec![Some("a b c e"), Some("a b c d"), None, Some("y")]);
-        let (left, right) = (
-            TextColumn::new(&[left.to_data()]).unwrap(),
-            TextColumn::new(&[right.to_data()]).unwrap(),
-        );
-        // {abc, bcd} against {abc, bce}: one shared of three.
+    fn templates_keep_near_duplicates_of_their_representative() {
+        // 0 ~ 1 ~ 2 ~ 3 in a chain; 2 and 3 are far from the heaviest, 0.
+        let stem = "answer in plain text with no markdown and ask a clarifying question ¶ ";
+        let texts: Vec<String> = [
+            "solve this problem and show your working in detail before you answer",
+            "why do i get this error and show your working in detail before you answer",
+            "why do i get this error here in my code when i run it",
+            "why do i get this warning here in my code when i run it",
+            "a text like no other",
+        ]
+        .iter()
+        .map(|tail| format!("{stem}{tail}"))
+        .collect();
+        let array = StringArray::from(texts.iter().map(String::as_str).collect::<Vec<_>>());
+        let column = TextColumn::new(&[array.to_data()]).unwrap();
+        let weights = [50.0, 20.0, 30.0, 10.0, 5.0];
         assert_eq!(
-            shingle_jaccard(&left, &right, 3).unwrap(),
-            vec![1.0 / 3.0, 1.0, 1.0, 0.0]
+            near_duplicate_roots(&column, 3, 0.5, 0).unwrap()[..4],
+            [0, 0, 0, 0]
         );
+        let one_round = template_representatives(&column, &weights, 3, 0.5, 1).unwrap();
+        assert_eq!(one_round, vec![0, 0, 2, 3, 4]);
+        let two_rounds = template_representatives(&column, &weights, 3, 0.5, 2).unwrap();
+        assert_eq!(two_rounds, vec![0, 0, 2, 2, 4]);
     }
 
     #[test]

@@ -133,10 +133,14 @@ def near_duplicate_roots(
     of near duplicates, by MinHash-LSH over `words`-word shingles (1 to 64), candidate
     pairs joined when their shingle sets have a Jaccard similarity of `min_jaccard`."""
 
-def shingle_jaccard(left: _ArrowStreamExporter, right: _ArrowStreamExporter, words: int) -> ArrowColumns:
-    """Column `jaccard` (Float64, one row per pair): the Jaccard similarity of the
-    `words`-word shingle sets (1 to 64) of `left` and `right`, row by row (a null reads
-    as empty)."""
+def template_representatives(
+    texts: _ArrowStreamExporter, weights: _ArrowStreamExporter, words: int, min_jaccard: float, rounds: int
+) -> ArrowColumns:
+    """Column `rep` (UInt32, one row per text): the row of each text's template
+    representative (its own where it joins no template). Near duplicates (`words`-word
+    shingles, Jaccard `min_jaccard`) are clustered, each cluster keeps the texts as near
+    to its representative (largest Float64 `weights`, ties: smallest text, then row), and
+    the rest are clustered again among themselves, for `rounds` rounds."""
 
 def reduce_batch(columns: Sequence[_ArrowStreamExporter]) -> list[tuple[str, ArrowColumns]]:
     """A batch of annotated requests (the columns of REDUCE_INPUTS, in order) reduced to

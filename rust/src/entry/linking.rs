@@ -262,15 +262,18 @@ pub(crate) fn count_items(
     })
 }
 
-/// Column `jaccard`: the Jaccard similarity of the `words`-word shingle sets (1 to 64
-/// words) of `left` and `right`, row by row (see `near::shingle_jaccard`).
+/// Column `rep` (UInt32, one row per text): the row of each text's template
+/// representative, its own where it joins no template (see
+/// `near::template_representatives`); `weights` is a Float64 column, one per text.
 #[pyfunction]
-#[pyo3(name = "shingle_jaccard")]
-pub(crate) fn shingle_jaccard(
+#[pyo3(name = "template_representatives")]
+pub(crate) fn template_representatives(
     py: Python<'_>,
-    left: &Bound<'_, PyAny>,
-    right: &Bound<'_, PyAny>,
+    texts: &Bound<'_, PyAny>,
+    weights: &Bound<'_, PyAny>,
     words: usize,
+    min_jaccard: f64,
+    rounds: usize,
 ) -> PyResult<ArrowColumns> {
     if !(1..=64).contains(&words) {
         return Err(PyValueError::new_err(format!(
@@ -279,23 +282,22 @@ pub(crate) fn shingle_jaccard(
     }
     detached(
         py,
-        [(left, "left"), (right, "right")],
-        &["jaccard"],
-        |[left, right]| {
-            let left = TextColumn::new(left)
-                .map_err(|error| format!("column \"left\" is not text: {:?}", error.0))?;
-            let right = TextColumn::new(right)
-                .map_err(|error| format!("column \"right\" is not text: {:?}", error.0))?;
-            if left.len() != right.len() {
+        [(texts, "texts"), (weights, "weights")],
+        &["rep"],
+        |[texts, weights]| {
+            let texts = TextColumn::new(texts)
+                .map_err(|error| format!("column \"texts\" is not text: {:?}", error.0))?;
+            let weights = pairs::float_values(weights, "weights").map_err(|e| e.to_string())?;
+            if weights.len() != texts.len() || u32::try_from(texts.len()).is_err() {
                 return Err(format!(
-                    "left holds {} texts and right {}",
-                    left.len(),
-                    right.len()
+                    "{} texts and {} weights: one weight a text, under 2^32 texts",
+                    texts.len(),
+                    weights.len()
                 ));
             }
-            let similarity = near::shingle_jaccard(&left, &right, words)
+            let reps = near::template_representatives(&texts, &weights, words, min_jaccard, rounds)
                 .map_err(|_| "a text column points outside its Arrow buffers".to_owned())?;
-            Ok(vec![Arc::new(Float64Array::from(similarity)) as ArrayRef])
+            Ok(vec![Arc::new(UInt32Array::from(reps)) as ArrayRef])
         },
     )
 }

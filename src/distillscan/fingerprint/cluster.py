@@ -45,37 +45,23 @@ def cluster_templates(frames: pl.DataFrame) -> pl.DataFrame:
     (on that log 20,134 of 33,250 clustered frames stay in the first round, 5,793 join
     templates in the next three and 7,323 are left their own).
     """
-    pending = frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS).select(
-        "frame_fp", "skeleton", "n_requests"
+    repeated = (
+        frames.filter(pl.col("n_requests") >= MIN_TEMPLATE_REQUESTS)
+        .select("frame_fp", "skeleton", "n_requests")
+        .sort("frame_fp")
     )
-    rounds = []
-    for _ in range(TEMPLATE_ROUNDS):
-        edges = _near_duplicate_edges(pending, SHINGLE_WORDS, NEAR_DUPLICATE_JACCARD)
-        if edges.is_empty():
-            break
-        members = _star_members(pending, _cluster_representatives(pending, edges))
-        rounds.append(members.filter("kept").select("frame_fp", template_fp="rep"))
-        pending = pending.join(members.filter(~pl.col("kept")).select("frame_fp"), on="frame_fp", how="semi")
-    if not rounds:
+    if repeated.height < 2:
         return pl.DataFrame(schema={"frame_fp": pl.UInt64, "template_fp": pl.UInt64})
-    return pl.concat(rounds)
-
-
-def _star_members(frames: pl.DataFrame, representatives: pl.DataFrame) -> pl.DataFrame:
-    """(frame_fp, rep, kept) for each clustered frame: kept when its skeleton is at
-    NEAR_DUPLICATE_JACCARD or more to its representative's and the representative keeps
-    another member (a representative left alone is its own template)."""
-    skeletons = frames.select("frame_fp", "skeleton")
-    paired = representatives.join(skeletons, on="frame_fp").join(
-        skeletons.rename({"frame_fp": "rep", "skeleton": "rep_skeleton"}), on="rep"
-    )
-    similarity = pl.DataFrame(
-        _core.shingle_jaccard(paired.get_column("skeleton"), paired.get_column("rep_skeleton"), SHINGLE_WORDS)
-    ).get_column("jaccard")
-    near = paired.select("frame_fp", "rep").with_columns(near=similarity >= NEAR_DUPLICATE_JACCARD)
-    return near.select(
-        "frame_fp", "rep", kept=pl.col("near") & (pl.col("near").sum().over("rep") >= 2)
-    ).sort("frame_fp")
+    rows = pl.DataFrame(
+        _core.template_representatives(
+            repeated.get_column("skeleton"), repeated.get_column("n_requests").cast(pl.Float64), SHINGLE_WORDS,
+            NEAR_DUPLICATE_JACCARD, TEMPLATE_ROUNDS,
+        )
+    ).get_column("rep")
+    ids = repeated.get_column("frame_fp")
+    mapped = pl.DataFrame({"frame_fp": ids, "template_fp": ids.gather(rows)})
+    representatives = mapped.filter(pl.col("frame_fp") != pl.col("template_fp")).get_column("template_fp")
+    return mapped.filter(pl.col("template_fp").is_in(representatives.unique().implode())).cast(pl.UInt64)
 
 
 _NO_EDGES: Final = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
