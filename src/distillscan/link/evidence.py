@@ -131,7 +131,8 @@ def evidence_tokens(
     aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame
 ) -> pl.DataFrame:
     """Every (account, kind, value) evidence token held by two or more accounts, with
-    how many accounts hold it (`n_accounts`), sorted by kind, value and account.
+    how many accounts hold it (`n_accounts`; for a template or system prompt, how many
+    send it, where more do: `_content_senders`), sorted by kind, value and account.
 
     A system prompt is evidence by its family (its paraphrases); a family with many
     variants is the stronger kind `paraphrased_system`. See `coded_evidence_tokens`,
