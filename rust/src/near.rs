@@ -390,5 +390,32 @@ mod tests {
                 prop_assert_eq!(roots[root as usize], root);
             }
         }
+
+        /// Any bytes, weights (NaN and infinities too) and rounds: no panic; every
+        /// representative is its own, and every member of a template is at the bar to it.
+        #[test]
+        fn templates_are_stars_around_their_own_representative(
+            rows in prop::collection::vec(
+                prop::option::of(prop::collection::vec(prop_oneof![Just(b' '), any::<u8>(), b'a'..=b'c'], 0..60)),
+                0..40,
+            ),
+            weights in prop::collection::vec(any::<f64>(), 40),
+            words in 1usize..=64,
+            min_jaccard in 0.0f64..=1.0,
+            rounds in 0usize..5,
+        ) {
+            let array = BinaryArray::from_iter(rows.iter().map(|row| row.as_deref()));
+            let column = TextColumn::new(&[array.to_data()]).unwrap();
+            let weights = &weights[..rows.len()];
+            let reps = template_representatives(&column, weights, words, min_jaccard, rounds).unwrap();
+            prop_assert_eq!(reps.len(), rows.len());
+            let sets = shingled(&column, words).unwrap();
+            for (row, &rep) in reps.iter().enumerate() {
+                prop_assert_eq!(reps[rep as usize], rep);
+                if rep as usize != row {
+                    prop_assert!(jaccard(&sets[row].1, &sets[rep as usize].1) >= min_jaccard);
+                }
+            }
+        }
     }
 }

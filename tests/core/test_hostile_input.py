@@ -98,3 +98,15 @@ def test_random_bytes_never_crash(values: list[bytes | None]) -> None:
     assert out.height == len(values)
     lossy = pl.Series([None if v is None else v.decode("utf-8", errors="replace") for v in values], dtype=pl.String)
     assert out.equals(_annotations(lossy, lossy))
+
+
+def test_template_representatives_refuse_mismatched_input_with_a_normal_exception() -> None:
+    texts = pl.Series(["a b c", "a b d"])
+    reps = pl.DataFrame(_core.template_representatives(texts, pl.Series([2.0, 1.0]), 3, 0.5, 2))["rep"]
+    assert reps.to_list() == [0, 1]
+    with pytest.raises(ValueError, match="one weight a text"):
+        _core.template_representatives(texts, pl.Series([1.0]), 3, 0.5, 2)
+    with pytest.raises(ValueError, match="Float64"):
+        _core.template_representatives(texts, pl.Series([1, 2]), 3, 0.5, 2)
+    with pytest.raises(ValueError, match="words must be 1 to 64"):
+        _core.template_representatives(texts, pl.Series([2.0, 1.0]), 0, 0.5, 2)
