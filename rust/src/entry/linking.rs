@@ -4,12 +4,10 @@
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, UInt16Array, UInt32Array, UInt64Array};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::{detached, guarded, pool, value_error};
+use super::{check_shingle_words, detached, guarded, pool, text_column, value_error};
 use crate::interop::{import_chunks, ArrowColumns};
-use crate::text::TextColumn;
 use crate::{components, counting, near, pairs, windows};
 
 /// The root of every node code below `nodes` (a column `root`): its connected
@@ -275,18 +273,13 @@ pub(crate) fn template_representatives(
     min_jaccard: f64,
     rounds: usize,
 ) -> PyResult<ArrowColumns> {
-    if !(1..=64).contains(&words) {
-        return Err(PyValueError::new_err(format!(
-            "words must be 1 to 64, not {words}"
-        )));
-    }
+    check_shingle_words(words)?;
     detached(
         py,
         [(texts, "texts"), (weights, "weights")],
         &["rep"],
         |[texts, weights]| {
-            let texts = TextColumn::new(texts)
-                .map_err(|error| format!("column \"texts\" is not text: {:?}", error.0))?;
+            let texts = text_column(texts, "texts")?;
             let weights = pairs::float_values(weights, "weights").map_err(|e| e.to_string())?;
             if weights.len() != texts.len() || u32::try_from(texts.len()).is_err() {
                 return Err(format!(
@@ -314,14 +307,9 @@ pub(crate) fn near_duplicate_roots(
     min_jaccard: f64,
     neighbours: usize,
 ) -> PyResult<ArrowColumns> {
-    if !(1..=64).contains(&words) {
-        return Err(PyValueError::new_err(format!(
-            "words must be 1 to 64, not {words}"
-        )));
-    }
+    check_shingle_words(words)?;
     detached(py, [(texts, "texts")], &["root"], |[texts]| {
-        let texts = TextColumn::new(texts)
-            .map_err(|error| format!("column \"texts\" is not text: {:?}", error.0))?;
+        let texts = text_column(texts, "texts")?;
         if u32::try_from(texts.len()).is_err() {
             return Err(format!("{} texts do not fit 32-bit rows", texts.len()));
         }

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::interop::{import_chunks, ArrowColumns};
+use crate::text::TextColumn;
 
 thread_local! {
     /// Where the last panic on this thread happened, recorded by the panic hook.
@@ -95,6 +96,22 @@ pub(crate) enum Threads {
 
 pub(crate) fn value_error(error: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(error.to_string())
+}
+
+/// A column of texts read from its chunks, or a message naming it (`name`).
+pub(crate) fn text_column(chunks: &[ArrayData], name: &str) -> Result<TextColumn, String> {
+    TextColumn::new(chunks).map_err(|error| format!("column \"{name}\" is not text: {:?}", error.0))
+}
+
+/// `words` as a shingle width the core takes: 1 to 64 words.
+pub(crate) fn check_shingle_words(words: usize) -> PyResult<()> {
+    if (1..=64).contains(&words) {
+        Ok(())
+    } else {
+        Err(PyValueError::new_err(format!(
+            "words must be 1 to 64, not {words}"
+        )))
+    }
 }
 
 /// Imports the named columns' Arrow chunks, runs `work` on them on the worker threads

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, BooleanArray, UInt64Array};
 use pyo3::prelude::*;
 
-use super::{detached, detached_on, guarded, pool, value_error, Threads};
+use super::{detached, detached_on, guarded, pool, text_column, value_error, Threads};
 use crate::interop::{import_chunks, ArrowColumns};
-use crate::text::TextColumn;
 use crate::{batch, membership, normalise, pairs, reduce};
 
 /// Annotate a batch of requests: `prompt` and `system` are columns of equal length that
@@ -26,11 +25,10 @@ pub(crate) fn annotate_batch(
         [(prompt, "prompt"), (system, "system")],
         &batch::COLUMNS,
         |[prompts, systems]| {
-            let text = |chunks, name: &str| {
-                TextColumn::new(chunks)
-                    .map_err(|error| format!("column \"{name}\" is not text: {:?}", error.0))
-            };
-            let (prompts, systems) = (text(prompts, "prompt")?, text(systems, "system")?);
+            let (prompts, systems) = (
+                text_column(prompts, "prompt")?,
+                text_column(systems, "system")?,
+            );
             if prompts.len() != systems.len() {
                 return Err(format!(
                     "columns \"prompt\" and \"system\" differ in length: {} and {}",
