@@ -61,7 +61,8 @@ RARITY_PIVOT_SHARE: Final = 0.0075
 RARITY_POWER: Final = 0.25
 # A token held by more than COMMON_SHARE of a log's accounts (and COMMON_MIN_HOLDERS)
 # is common: no evidence at all. On the 10M-request log, near-duplicate clustering
-# chains ordinary users' generic frames into one template held by 22% of accounts;
+# chained ordinary users' generic frames into one template held by 22% of accounts
+# (before templates were held to near duplicates of their representative);
 # weighed by rarity alone (0.28) it joined any two users of one rotating proxy pool
 # who met on an exit address by chance (0.3), and 481 of them into the campaign behind
 # that pool. Below COMMON_MIN_HOLDERS holders a log says too little about its
