@@ -282,12 +282,8 @@ def _content_senders(
     for within in ranges:
         in_range = account_frames.filter(within)
         sent = {
-            "template": in_range.filter(pl.col("n_slotted") > 0)
-            .join(templates.lazy(), on="frame_fp", how="left")
-            .select("account_id", value=pl.col("template_fp").fill_null(pl.col("frame_fp"))),
-            "system": in_range.drop_nulls("system_fp")
-            .join(system_families.lazy(), on="system_fp", how="left")
-            .select("account_id", value=pl.col("family_fp").fill_null(pl.col("system_fp"))),
+            "template": _template_values(in_range.filter(pl.col("n_slotted") > 0), templates),
+            "system": _family_values(in_range.drop_nulls("system_fp"), system_families),
         }
         for source, rows in sent.items():
             per_range[source].append(
@@ -392,9 +388,7 @@ def _content_tokens(
     # same steps run eagerly).
     account_frames = aggregates.account_frames.lazy().filter(within)
     template_tokens = _share_tokens(
-        account_frames.select("account_id", "frame_fp", "n", "n_slotted")
-        .join(templates.lazy(), on="frame_fp", how="left")
-        .select("account_id", "n", "n_slotted", value=pl.col("template_fp").fill_null(pl.col("frame_fp"))),
+        _template_values(account_frames.select("account_id", "frame_fp", "n", "n_slotted"), templates),
         kind="template",
         min_share=MIN_TEMPLATE_SHARE,
         count_column="n_slotted",
@@ -402,8 +396,7 @@ def _content_tokens(
     account_systems = (
         account_frames.drop_nulls("system_fp").group_by("account_id", "system_fp").agg(n=pl.col("n").sum())
     )
-    with_family = account_systems.join(system_families.lazy(), on="system_fp", how="left").with_columns(
-        value=pl.col("family_fp").fill_null(pl.col("system_fp")),
+    with_family = _family_values(account_systems, system_families).with_columns(
         paraphrased=pl.col("n_variants").fill_null(1) >= PARAPHRASE_MIN_VARIANTS,
     )
     system_tokens = _share_tokens(with_family, kind="system", min_share=MIN_SYSTEM_SHARE)
@@ -423,6 +416,24 @@ def _content_tokens(
         .with_columns(kind=pl.lit("paraphrased_system"))
     )
     return pl.concat([template_tokens, system_tokens, paraphrase_tokens], how="diagonal")
+
+
+def _template_values(frames: pl.LazyFrame, templates: pl.DataFrame) -> pl.LazyFrame:
+    """`frames` (with frame_fp) with `value`: the template each frame was merged into, or
+    the frame itself; frame_fp and template_fp are dropped."""
+    return (
+        frames.join(templates.lazy(), on="frame_fp", how="left")
+        .with_columns(value=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        .drop("frame_fp", "template_fp")
+    )
+
+
+def _family_values(frames: pl.LazyFrame, system_families: pl.DataFrame) -> pl.LazyFrame:
+    """`frames` (with system_fp) with `value`: the system prompt's family, or the prompt
+    itself, and the family's columns."""
+    return frames.join(system_families.lazy(), on="system_fp", how="left").with_columns(
+        value=pl.col("family_fp").fill_null(pl.col("system_fp"))
+    )
 
 
 def _with_bespoke_families(content_tokens: pl.DataFrame) -> pl.DataFrame:
