@@ -10,7 +10,7 @@ aggregates or on distinct templates, never on rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import polars as pl
@@ -69,6 +69,8 @@ def analyse(aggregates: Aggregates) -> Analysis:
             aggregates, templates, linkage.membership, account_features, release=release, measurable=measurable,
             tokens=linkage.tokens,
         )
+    # Scoring may set members of a relaying group apart (`score.rank`).
+    linkage = replace(linkage, membership=report.membership)
     return Analysis(report=report, linkage=linkage, templates=templates, measurable=measurable)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 
@@ -11,7 +13,7 @@ from distillscan.pipeline import analyse_frame
 from distillscan.score.components import RELAY_SATURATION, RELAY_WEIGHT, add_components
 from distillscan.score.reasons import group_reasons
 from distillscan.score.relay import OWNER_SEVERITIES, relayed_frames
-from tests.helpers import campaign_rows, customer_rows, requests_frame
+from tests.helpers import at, campaign_rows, customer_rows, requests_frame
 from tests.score.test_score import _one_account_group
 
 OWNER = "G-owner"
@@ -122,3 +124,44 @@ def test_a_reseller_relaying_a_flagged_campaign_is_scored_on_it() -> None:
     assert apart["relayed_frames"] == 0 and apart["relayed_from"] is None
     assert reseller["behaviour"] == pytest.approx(1 - (1 - apart["behaviour"]) * (1 - RELAY_WEIGHT), abs=0.05)
     assert any("a flagged group" in reason for reason in report.reasons[reseller["group_id"]])
+
+
+def _busy_customers(account: str, topic: int, relayed: tuple[int, ...]) -> list[dict[str, Any]]:
+    """`customer_rows` on card visa-9 around the clock, a third of them asking for the
+    reasoning: a reseller that the relay alone lifts to high."""
+    rows = customer_rows(account, topic, relayed, f"81.2.0.{topic + 1}", "visa-9")
+    for step, row in enumerate(rows):
+        row["timestamp"] = at(days=step // 6, hours=(step * 4 + topic) % 24, minutes=step % 50)
+        if step >= len(relayed) and step % 3 == 0:
+            row["prompt"] += " and explain your reasoning step by step"
+    return rows
+
+
+def test_a_member_relaying_nothing_is_set_apart_from_the_group_the_relay_lifts() -> None:
+    campaign = campaign_rows(MIN_GROUP_SIZE + 2)
+    both, _ = analyse_frame(requests_frame(campaign + _busy_customers("reseller-0", 0, (0, 1, 2))
+                                           + _busy_customers("reseller-1", 1, (0, 1, 2))))
+    report, linkage = analyse_frame(requests_frame(campaign + _busy_customers("reseller-0", 0, (0, 1, 2))
+                                                   + _busy_customers("reseller-1", 1, ())))
+    group_of = dict(linkage.membership.iter_rows())
+    assert dict(report.membership.iter_rows()) == group_of
+    groups = {row["group_id"]: row for row in report.groups.iter_rows(named=True)}
+    relaying, apart = groups[group_of["reseller-0"]], groups[group_of["reseller-1"]]
+    assert relaying["group_id"] != apart["group_id"]
+    assert relaying["severity"] in OWNER_SEVERITIES and relaying["n_accounts"] == 1
+    assert (relaying["relayed_frames"], relaying["set_apart"], relaying["split_from"]) == (3, 1, None)
+    assert apart["severity"] not in OWNER_SEVERITIES and apart["relayed_frames"] == 0
+    assert (apart["split_from"], apart["set_apart"]) == (relaying["group_id"], 0)
+    assert any("reported apart" in reason for reason in report.reasons[relaying["group_id"]])
+    assert any(f"reported apart from {relaying['group_id']}" in reason for reason in report.reasons[apart["group_id"]])
+    # Ids stay derived from the smallest member: reseller-0 keeps the group's id; where
+    # both relay, the two stay one group.
+    together = both.groups.filter(pl.col("group_id") == relaying["group_id"]).row(0, named=True)
+    assert together["n_accounts"] == 2 and together["set_apart"] == 0
+
+
+def test_a_group_flagged_without_the_relay_keeps_its_members() -> None:
+    # Both accounts relay: nobody is set apart, and the campaign (an owner) keeps all.
+    report, linkage = analyse_frame(_campaign_and_reseller(relayed=True))
+    assert report.groups["set_apart"].sum() == 0 and report.groups["split_from"].null_count() == report.groups.height
+    assert linkage.membership.group_by("group_id").len()["len"].sort().to_list() == [2, MIN_GROUP_SIZE + 2]

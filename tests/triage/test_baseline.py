@@ -36,7 +36,8 @@ def _report(groups: list[dict[str, Any]]) -> tuple[GroupReport, pl.DataFrame]:
         [{"account_id": a, "group_id": g["group_id"]} for g in groups for a in g["accounts"]],
         schema={"account_id": pl.String, "group_id": pl.String},
     )
-    return GroupReport(groups=frame, accounts=pl.DataFrame(), templates=templates, reasons={}), membership
+    report = GroupReport(groups=frame, accounts=pl.DataFrame(), templates=templates, reasons={}, membership=membership)
+    return report, membership
 
 
 def _document(groups: list[dict[str, Any]]) -> dict[str, Any]:

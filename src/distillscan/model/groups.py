@@ -43,6 +43,9 @@ class GroupReport:
     """Top templates per group: group_id, template, skeleton, n_requests, share, n_accounts."""
     reasons: Mapping[str, list[str]]
     """group_id → human-readable reasons, strongest first (written when first read)."""
+    membership: pl.DataFrame
+    """account_id → group_id, one row per account: the linked groups, less the members
+    of relaying groups that relay nothing, each set apart as a group of its own."""
 
 
 ITEMS_KIND: Final = "items"

@@ -27,6 +27,7 @@ FEATURE_COLUMNS: Final[tuple[str, ...]] = (
     "fixed_params_share", "member_quiet_share", "hour_entropy", "active_days", "active_hours",
     "account_volume_cv", "creation_burst_accounts", "creation_burst_share", "fresh_account_share", "bespoke_accounts",
     "item_linked_accounts", "walking_accounts", "relayed_frames", "relayed_requests", "relayed_from",
+    "split_from", "set_apart",
     "templated_cot_share", "templated_cot_requests", "shared_cot_share",
     "n_ips", "n_subnets", "n_user_agents", "n_payments", "n_orgs",
     "input_tokens", "output_tokens", "pivot_lift", "new_model",

@@ -26,6 +26,8 @@ import polars as pl
 from distillscan.aggregate.profile import attach_key, newest_model_release, profile
 from distillscan.aggregate.tables import VALUE_COLUMNS
 from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.frames import relayed_frame_rows
+from distillscan.link.groups import group_id_for
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
 from distillscan.model.groups import ITEMS_KIND, WALK_KIND, GroupReport
@@ -38,7 +40,7 @@ from distillscan.score.components import (
     seen_before_creation,
 )
 from distillscan.score.reasons import GroupReasons
-from distillscan.score.relay import OWNER_SEVERITIES, RELAY_SCHEMA, relayed_frames
+from distillscan.score.relay import OWNER_SEVERITIES, RELAY_SCHEMA, bystanders, relay_counts, relayed_frames
 
 
 def _group_templates(
@@ -153,29 +155,108 @@ def score_groups(
         release = newest_model_release(aggregates.account_buckets)
     if measurable is None:
         measurable = measurable_in(aggregates, release)
-    group_features = _group_features(aggregates, templates, membership, account_features, release)
-    groups = (
-        group_features.join(member_features(account_features, membership), on="group_id")
-        .join(creation_burst(aggregates, membership), on="group_id", how="left")
-        .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
-        .join(_holders(tokens, membership, "bespoke_system", "bespoke_accounts"), on="group_id", how="left")
-        .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
-        .join(_holders(tokens, membership, WALK_KIND, "walking_accounts"), on="group_id", how="left")
-        .with_columns(pl.col("bespoke_accounts", "item_linked_accounts", "walking_accounts").fill_null(0))
-    )
+    groups = _scoring_frame(aggregates, templates, membership, account_features, release, tokens)
     # Scored twice: the groups the first scoring flags own the frames others relay.
     first = add_components(_with_relays(groups, RELAY_SCHEMA.to_frame(eager=True)), measurable)
     owners = first.filter(pl.col("severity").is_in(OWNER_SEVERITIES), pl.col("n_accounts") >= MIN_GROUP_SIZE)
-    relays = relayed_frames(aggregates.account_frames, membership, owners)
-    scored = (first if relays.is_empty() else add_components(_with_relays(groups, relays), measurable)).sort(
-        ["score", "n_requests", "group_id"], descending=[True, True, False]
-    ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32))
+    relay_rows = relayed_frame_rows(aggregates.account_frames, membership, owners.get_column("group_id").unique())
+    relays = relay_counts(relay_rows)
+    scored = first if relays.is_empty() else add_components(_with_relays(groups, relays), measurable)
+    # The relay is evidence about the members that relay: where it alone lifts a group
+    # to an owner's severity, the members sending none of its relayed frames go apart.
+    lifted = scored.join(first.select("group_id", before="severity"), on="group_id").filter(
+        pl.col("severity").is_in(OWNER_SEVERITIES), ~pl.col("before").is_in(OWNER_SEVERITIES),
+        pl.col("n_accounts") > 1,
+    ).get_column("group_id")
+    apart = bystanders(aggregates.account_frames, membership, relay_rows, lifted)
+    if not apart.is_empty():
+        split = apart.get_column("group_id").unique()
+        membership, apart = _set_apart(membership, apart)
+        regrouped = membership.join(apart.select("account_id"), on="account_id", how="semi").vstack(
+            membership.filter(pl.col("group_id").is_in(apart.get_column("split_from").implode()))
+        )
+        groups = pl.concat([
+            groups.filter(~pl.col("group_id").is_in(split.implode())),
+            _scoring_frame(aggregates, templates, regrouped, account_features, release, tokens),
+        ]).drop("split_from", "set_apart").join(_split_notes(apart), on="group_id", how="left").with_columns(
+            pl.col("set_apart").fill_null(0)
+        )
+        relays = relayed_frames(aggregates.account_frames, membership, owners)
+        scored = add_components(_with_relays(groups, relays), measurable)
+    scored = scored.sort(["score", "n_requests", "group_id"], descending=[True, True, False]).with_columns(
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
+    )
     top_templates = _group_templates(aggregates, templates, membership)
     reasons = GroupReasons(scored, top_templates)
     accounts = account_features.join(membership, on="account_id").join(
         scored.select("group_id", "score", "severity"), on="group_id"
     )
-    return GroupReport(groups=scored, accounts=accounts, templates=top_templates, reasons=reasons)
+    return GroupReport(
+        groups=scored, accounts=accounts, templates=top_templates, reasons=reasons, membership=membership
+    )
+
+
+def _scoring_frame(
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    membership: pl.DataFrame,
+    account_features: pl.DataFrame,
+    release: tuple[str, int] | None,
+    tokens: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """One row per group of `membership`: its features and what its members hold, the
+    input of `add_components` (relays aside)."""
+    return (
+        _group_features(aggregates, templates, membership, account_features, release)
+        .join(member_features(account_features, membership), on="group_id")
+        .join(creation_burst(aggregates, membership), on="group_id", how="left")
+        .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
+        .join(_holders(tokens, membership, "bespoke_system", "bespoke_accounts"), on="group_id", how="left")
+        .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
+        .join(_holders(tokens, membership, WALK_KIND, "walking_accounts"), on="group_id", how="left")
+        .with_columns(
+            pl.col("bespoke_accounts", "item_linked_accounts", "walking_accounts").fill_null(0),
+            split_from=pl.lit(None, dtype=pl.String),
+            set_apart=pl.lit(0, dtype=pl.UInt32),
+        )
+    )
+
+
+def _set_apart(membership: pl.DataFrame, apart: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`membership` with each account of `apart` (account_id, group_id) a group of its
+    own and the rest of its group under the id of its smallest remaining account (ids
+    stay derived from the smallest member, `group_id_for`); and `apart` as
+    (account_id, group_id, split_from): its new group and the id of the one it left."""
+    rest = membership.join(apart, on="account_id", how="anti")
+    new_ids = (
+        rest.filter(pl.col("group_id").is_in(apart.get_column("group_id").implode()))
+        .group_by("group_id")
+        .agg(smallest=pl.col("account_id").min())
+        .with_columns(new_id=pl.col("smallest").map_elements(group_id_for, return_dtype=pl.String))
+        .select("group_id", "new_id")
+    )
+    moved = apart.join(new_ids, on="group_id").select(
+        "account_id",
+        group_id=pl.col("account_id").map_elements(group_id_for, return_dtype=pl.String),
+        split_from="new_id",
+    )
+    kept = membership.join(new_ids, on="group_id", how="left").select(
+        "account_id", group_id=pl.col("new_id").fill_null(pl.col("group_id"))
+    )
+    updated = kept.join(moved.select("account_id", moved_to="group_id"), on="account_id", how="left").select(
+        "account_id", group_id=pl.col("moved_to").fill_null(pl.col("group_id"))
+    )
+    return updated, moved
+
+
+def _split_notes(moved: pl.DataFrame) -> pl.DataFrame:
+    """(group_id, split_from, set_apart): for each account set apart, the group it left;
+    for each group left, how many were set apart."""
+    left = moved.group_by(group_id="split_from").agg(set_apart=pl.len().cast(pl.UInt32))
+    return pl.concat([
+        moved.select("group_id", "split_from", set_apart=pl.lit(0, dtype=pl.UInt32)),
+        left.select("group_id", pl.lit(None, dtype=pl.String).alias("split_from"), "set_apart"),
+    ])
 
 
 def _with_relays(groups: pl.DataFrame, relays: pl.DataFrame) -> pl.DataFrame:

@@ -63,7 +63,7 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
         (num("c_relay"), num("c_relay") > 0,
          f"{who} {'sends' if one else 'send'} {int(num('relayed_frames')):,} prompt frames that only the "
          f"accounts of {row.get('relayed_from')}, a flagged group, send ({int(num('relayed_requests')):,} "
-         "requests): its traffic, relayed"),
+         "requests): its traffic, relayed" + _set_apart_note(int(num("set_apart")))),
         (num("c_load_balance") * num("c_scale"), num("c_load_balance") >= 0.5,
          "volume is spread evenly over accounts (coefficient of variation "
          f"{num('account_volume_cv'):.2f}), as a load balancer does"),
@@ -82,6 +82,13 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
         key=lambda item: (-item[0], item[1]),
     )
     return [text for _, text in shown] + _mitigations(row, num)
+
+
+def _set_apart_note(set_apart: int) -> str:
+    """What a relaying group says of the linked accounts set apart from it (`rank`)."""
+    if set_apart == 0:
+        return ""
+    return f" ({set_apart} linked account{'s' if set_apart != 1 else ''} sending none of them reported apart)"
 
 
 def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list[str]:
@@ -103,6 +110,11 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
         notes.append(
             f"but its reasoning-eliciting stream ran {round(num('active_hours'))} hours in all, "
             "in bursts, as evaluation runs do"
+        )
+    if row.get("split_from") is not None:
+        notes.append(
+            f"but it is reported apart from {row.get('split_from')}: linked to its accounts, it sends none of the "
+            "frames they relay"
         )
     if num("walking_accounts") >= 1:
         walking = int(num("walking_accounts"))

@@ -50,7 +50,12 @@ def relayed_frames(account_frames: Table, membership: pl.DataFrame, owners: pl.D
     sends frames one of `owners` (group_id) owns (`link.frames`): how many distinct ones,
     the requests on them, and the owner it relays most (ties: the smaller id). Groups
     relaying none are left out. `account_frames` is the aggregate table."""
-    relays = relayed_frame_rows(account_frames, membership, owners.get_column("group_id").unique())
+    return relay_counts(relayed_frame_rows(account_frames, membership, owners.get_column("group_id").unique()))
+
+
+def relay_counts(relays: pl.DataFrame) -> pl.DataFrame:
+    """`relayed_frames` from the relayed rows (group_id, frame_fp, owner, requests) of
+    `link.frames.relayed_frame_rows`."""
     if relays.is_empty():
         return pl.DataFrame(schema=RELAY_SCHEMA)
     most_relayed = (
@@ -68,3 +73,24 @@ def relayed_frames(account_frames: Table, membership: pl.DataFrame, owners: pl.D
         .cast(RELAY_SCHEMA)
         .select(RELAY_SCHEMA.names())
     )
+
+
+def bystanders(
+    account_frames: Table, membership: pl.DataFrame, relays: pl.DataFrame, lifted: pl.Series
+) -> pl.DataFrame:
+    """(account_id, group_id): the members of the `lifted` groups that send none of the
+    frames their group relays (`relays`: rows as `link.frames.relayed_frame_rows` gives
+    them). A relaying group's link to such a member is other evidence (a product prompt
+    two resellers both carry), and the relay says nothing of it."""
+    relayed = relays.filter(pl.col("group_id").is_in(lifted.implode())).select("group_id", "frame_fp").unique()
+    members = membership.filter(pl.col("group_id").is_in(lifted.implode()))
+    relaying = (
+        account_frames.lazy()
+        .select("account_id", "frame_fp")
+        .join(members.lazy(), on="account_id")
+        .join(relayed.lazy(), on=["group_id", "frame_fp"], how="semi")
+        .select("account_id")
+        .unique()
+        .collect(engine="streaming")
+    )
+    return members.join(relaying, on="account_id", how="anti").sort("account_id")
