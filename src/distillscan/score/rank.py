@@ -150,7 +150,9 @@ def score_groups(
     evidence tokens from linking (`Linkage.tokens`): the members holding a bespoke
     system-prompt family, and those linked by co-harvested items, count as coordination
     (none, without them). Groups are scored twice: the second time with the frames each
-    sends that a group the first flags owns (`relay`)."""
+    sends that a group the first flags owns (`relay`); where that alone lifts a group
+    to high or critical, its members sending none of those frames are set apart, each a
+    group of its own (`GroupReport.membership` is the membership after that)."""
     if release == "detect":
         release = newest_model_release(aggregates.account_buckets)
     if measurable is None:
@@ -168,19 +170,10 @@ def score_groups(
         pl.col("severity").is_in(OWNER_SEVERITIES), ~pl.col("before").is_in(OWNER_SEVERITIES),
         pl.col("n_accounts") > 1,
     ).get_column("group_id")
-    apart = bystanders(aggregates.account_frames, membership, relay_rows, lifted)
-    if not apart.is_empty():
-        split = apart.get_column("group_id").unique()
-        membership, apart = _set_apart(membership, apart)
-        regrouped = membership.join(apart.select("account_id"), on="account_id", how="semi").vstack(
-            membership.filter(pl.col("group_id").is_in(apart.get_column("split_from").implode()))
-        )
-        groups = pl.concat([
-            groups.filter(~pl.col("group_id").is_in(split.implode())),
-            _scoring_frame(aggregates, templates, regrouped, account_features, release, tokens),
-        ]).drop("split_from", "set_apart").join(_split_notes(apart), on="group_id", how="left").with_columns(
-            pl.col("set_apart").fill_null(0)
-        )
+    apart = bystanders(aggregates.account_frames, membership, relay_rows, lifted) if lifted.len() else None
+    if apart is not None and not apart.is_empty():
+        membership, groups = _set_apart(aggregates, templates, membership, account_features, release, tokens,
+                                        groups, apart)
         relays = relayed_frames(aggregates.account_frames, membership, owners)
         scored = add_components(_with_relays(groups, relays), measurable)
     scored = scored.sort(["score", "n_requests", "group_id"], descending=[True, True, False]).with_columns(
@@ -222,11 +215,20 @@ def _scoring_frame(
     )
 
 
-def _set_apart(membership: pl.DataFrame, apart: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`membership` with each account of `apart` (account_id, group_id) a group of its
-    own and the rest of its group under the id of its smallest remaining account (ids
-    stay derived from the smallest member, `group_id_for`); and `apart` as
-    (account_id, group_id, split_from): its new group and the id of the one it left."""
+def _set_apart(
+    aggregates: Aggregates,
+    templates: pl.DataFrame,
+    membership: pl.DataFrame,
+    account_features: pl.DataFrame,
+    release: tuple[str, int] | None,
+    tokens: pl.DataFrame | None,
+    groups: pl.DataFrame,
+    apart: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`membership` and the scoring frame `groups` with each account of `apart`
+    (account_id, group_id) a group of its own, and the rest of its group under the id of
+    its smallest remaining account (ids stay derived from the smallest member,
+    `group_id_for`); only the groups that change are profiled again."""
     rest = membership.join(apart, on="account_id", how="anti")
     new_ids = (
         rest.filter(pl.col("group_id").is_in(apart.get_column("group_id").implode()))
@@ -240,13 +242,23 @@ def _set_apart(membership: pl.DataFrame, apart: pl.DataFrame) -> tuple[pl.DataFr
         group_id=pl.col("account_id").map_elements(group_id_for, return_dtype=pl.String),
         split_from="new_id",
     )
-    kept = membership.join(new_ids, on="group_id", how="left").select(
-        "account_id", group_id=pl.col("new_id").fill_null(pl.col("group_id"))
+    updated = (
+        membership.join(new_ids, on="group_id", how="left", maintain_order="left")
+        .join(moved.select("account_id", moved_to="group_id"), on="account_id", how="left", maintain_order="left")
+        .select("account_id", group_id=pl.coalesce("moved_to", "new_id", "group_id"))
     )
-    updated = kept.join(moved.select("account_id", moved_to="group_id"), on="account_id", how="left").select(
-        "account_id", group_id=pl.col("moved_to").fill_null(pl.col("group_id"))
+    regrouped = updated.filter(
+        pl.col("account_id").is_in(moved.get_column("account_id").implode())
+        | pl.col("group_id").is_in(new_ids.get_column("new_id").implode())
     )
-    return updated, moved
+    changed = pl.concat([
+        groups.filter(~pl.col("group_id").is_in(new_ids.get_column("group_id").implode())),
+        _scoring_frame(aggregates, templates, regrouped, account_features, release, tokens),
+    ])
+    notes = _split_notes(moved)
+    return updated, changed.drop("split_from", "set_apart").join(notes, on="group_id", how="left").with_columns(
+        pl.col("set_apart").fill_null(0)
+    )
 
 
 def _split_notes(moved: pl.DataFrame) -> pl.DataFrame:
