@@ -18,7 +18,7 @@ import polars as pl
 from distillscan.aggregate.ranges import request_ranges
 from distillscan.aggregate.tables import BUCKET_SECONDS, BUCKETS_PER_DAY, VALUE_COLUMNS
 from distillscan.model.aggregates import TABLES, Aggregates, Table
-from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, with_template_fp
 from distillscan.model.topics import HIGH_VALUE_TOPICS, TOPICS
 
 QUIET_WINDOW_HOURS: Final = 6
@@ -73,8 +73,7 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
     one request each, exactly as if each had kept its own row.
     """
     per_template = (
-        account_frames.join(templates, on="frame_fp", how="left")
-        .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        with_template_fp(account_frames, templates)
         .group_by(key, "template_fp")
         .agg(
             n=pl.col("n").sum(),

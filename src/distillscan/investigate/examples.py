@@ -11,6 +11,7 @@ import polars as pl
 from distillscan.errors import UsageError
 from distillscan.fingerprint.annotate import annotate_requests
 from distillscan.model.scan import ScanOptions, ScanResult
+from distillscan.model.templates import with_template_fp
 from distillscan.model.views import GroupView
 from distillscan.read import discover_sources
 from distillscan.read.choice import choose_presets, read_shards
@@ -60,9 +61,7 @@ def example_requests(
                 schema={"template_fp": pl.UInt64, "need": pl.Int64},
             )
             picked = (
-                annotate_requests(batch.lazy())
-                .join(result.templates.lazy(), on="frame_fp", how="left", maintain_order="left")
-                .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+                with_template_fp(annotate_requests(batch.lazy()), result.templates, keep_order=True)
                 .join(still.lazy(), on="template_fp", maintain_order="left")
                 .filter(pl.int_range(pl.len()).over("template_fp") < pl.col("need"))
                 .select(

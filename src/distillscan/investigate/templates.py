@@ -9,7 +9,7 @@ import polars as pl
 
 from distillscan.model.aggregates import Table
 from distillscan.model.scan import ScanResult
-from distillscan.model.templates import MIN_TEMPLATE_REQUESTS, stable_fp
+from distillscan.model.templates import MIN_TEMPLATE_REQUESTS, stable_fp, with_template_fp
 
 TEMPLATE_SORTS: Final[dict[str, tuple[tuple[str, ...], tuple[bool, ...]]]] = {
     "requests": (("n_requests", "n_accounts", "template", "skeleton"), (True, True, False, False)),
@@ -21,9 +21,7 @@ TEMPLATE_SORTS: Final[dict[str, tuple[tuple[str, ...], tuple[bool, ...]]]] = {
 def with_templates(account_frames: Table, templates: pl.DataFrame) -> pl.LazyFrame:
     """Account frames with the template each frame was merged into, as a query: the table
     may be a scan of files larger than memory, so callers collect what they need."""
-    return account_frames.lazy().join(templates.lazy(), on="frame_fp", how="left", maintain_order="left").with_columns(
-        template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp"))
-    )
+    return with_template_fp(account_frames.lazy(), templates, keep_order=True)
 
 
 def with_template_text(result: ScanResult, per_template: pl.DataFrame) -> pl.DataFrame:

@@ -19,7 +19,7 @@ import polars as pl
 from distillscan.aggregate.ranges import request_ranges
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.groups import ITEMS_KIND as ITEMS_KIND
-from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, with_template_fp
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,
@@ -422,9 +422,7 @@ def _template_values(frames: pl.LazyFrame, templates: pl.DataFrame) -> pl.LazyFr
     """`frames` (with frame_fp) with `value`: the template each frame was merged into, or
     the frame itself; frame_fp and template_fp are dropped."""
     return (
-        frames.join(templates.lazy(), on="frame_fp", how="left")
-        .with_columns(value=pl.col("template_fp").fill_null(pl.col("frame_fp")))
-        .drop("frame_fp", "template_fp")
+        with_template_fp(frames, templates).rename({"template_fp": "value"}).drop("frame_fp")
     )
 
 

@@ -23,7 +23,7 @@ import polars as pl
 from distillscan import __version__
 from distillscan.errors import UsageError
 from distillscan.model.scan import ScanResult
-from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, stable_fp
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, stable_fp, with_template_fp
 from distillscan.report.documents import iso_utc, json_text
 
 GROUPS_FILE: Final = "groups.json"
@@ -88,8 +88,7 @@ def templates_table(result: ScanResult, shown: pl.DataFrame) -> pl.DataFrame:
     frames = (
         result.aggregates.account_frames.lazy().select("account_id", "frame_fp", "n")
         .join(_members(result, shown).lazy(), on="account_id")
-        .join(result.templates.lazy(), on="frame_fp", how="left")
-        .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        .pipe(with_template_fp, result.templates)
         .collect(engine="streaming")
     )
     per_template = (
@@ -127,8 +126,7 @@ def _template_accounts_in_scan(result: ScanResult, wanted: pl.DataFrame) -> pl.D
     ).join(wanted.select("value").unique(), on="value")
     return (
         result.aggregates.account_frames.lazy().select("account_id", "frame_fp")
-        .join(result.templates.lazy(), on="frame_fp", how="left")
-        .with_columns(template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        .pipe(with_template_fp, result.templates)
         .join(keyed.lazy().select("template_fp", "value"), on="template_fp")
         .group_by("value")
         .agg(accounts_in_scan=pl.col("account_id").n_unique())

@@ -31,7 +31,7 @@ from distillscan.link.groups import group_id_for
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.evidence import Measurable
 from distillscan.model.groups import ITEMS_KIND, WALK_KIND, GroupReport
-from distillscan.model.templates import stable_fp
+from distillscan.model.templates import stable_fp, with_template_fp
 from distillscan.score.components import (
     add_components,
     creation_burst,
@@ -108,8 +108,8 @@ def _template_rows(aggregates: Aggregates, templates: pl.DataFrame, members: pl.
     return (
         aggregates.account_frames.lazy()
         .join(members.lazy(), on="account_id")
-        .join(templates.lazy(), on="frame_fp", how="left")
-        .select("group", "account", "n", template_fp=pl.col("template_fp").fill_null(pl.col("frame_fp")))
+        .pipe(with_template_fp, templates)
+        .select("group", "account", "n", "template_fp")
     )
 
 
