@@ -18,6 +18,7 @@ in the README and every component is reported with the group.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -157,7 +158,8 @@ def score_groups(
         release = newest_model_release(aggregates.account_buckets)
     if measurable is None:
         measurable = measurable_in(aggregates, release)
-    groups = _scoring_frame(aggregates, templates, membership, account_features, release, tokens)
+    scoring = _Scoring(aggregates, templates, account_features, release, tokens)
+    groups = scoring.frame(membership)
     # Scored twice: the groups the first scoring flags own the frames others relay.
     first = add_components(_with_relays(groups, RELAY_SCHEMA.to_frame(eager=True)), measurable)
     owners = first.filter(pl.col("severity").is_in(OWNER_SEVERITIES), pl.col("n_accounts") >= MIN_GROUP_SIZE)
@@ -172,8 +174,7 @@ def score_groups(
     ).get_column("group_id")
     apart = bystanders(aggregates.account_frames, membership, relay_rows, lifted) if lifted.len() else None
     if apart is not None and not apart.is_empty():
-        membership, groups = _set_apart(aggregates, templates, membership, account_features, release, tokens,
-                                        groups, apart)
+        membership, groups = _set_apart(scoring, membership, groups, apart)
         relays = relayed_frames(aggregates.account_frames, membership, owners)
         scored = add_components(_with_relays(groups, relays), measurable)
     scored = scored.sort(["score", "n_requests", "group_id"], descending=[True, True, False]).with_columns(
@@ -189,41 +190,38 @@ def score_groups(
     )
 
 
-def _scoring_frame(
-    aggregates: Aggregates,
-    templates: pl.DataFrame,
-    membership: pl.DataFrame,
-    account_features: pl.DataFrame,
-    release: tuple[str, int] | None,
-    tokens: pl.DataFrame | None,
-) -> pl.DataFrame:
-    """One row per group of `membership`: its features and what its members hold, the
-    input of `add_components` (relays aside)."""
-    return (
-        _group_features(aggregates, templates, membership, account_features, release)
-        .join(member_features(account_features, membership), on="group_id")
-        .join(creation_burst(aggregates, membership), on="group_id", how="left")
-        .join(pivot_lift(aggregates, membership, release), on="group_id", how="left")
-        .join(_holders(tokens, membership, "bespoke_system", "bespoke_accounts"), on="group_id", how="left")
-        .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
-        .join(_holders(tokens, membership, WALK_KIND, "walking_accounts"), on="group_id", how="left")
-        .with_columns(
-            pl.col("bespoke_accounts", "item_linked_accounts", "walking_accounts").fill_null(0),
-            split_from=pl.lit(None, dtype=pl.String),
-            set_apart=pl.lit(0, dtype=pl.UInt32),
+@dataclass(frozen=True)
+class _Scoring:
+    """What a group's scoring frame is computed from, whatever the membership."""
+
+    aggregates: Aggregates
+    templates: pl.DataFrame
+    account_features: pl.DataFrame
+    release: tuple[str, int] | None
+    tokens: pl.DataFrame | None
+
+    def frame(self, membership: pl.DataFrame) -> pl.DataFrame:
+        """One row per group of `membership`: its features and what its members hold,
+        the input of `add_components` (relays aside)."""
+        aggregates, tokens = self.aggregates, self.tokens
+        return (
+            _group_features(aggregates, self.templates, membership, self.account_features, self.release)
+            .join(member_features(self.account_features, membership), on="group_id")
+            .join(creation_burst(aggregates, membership), on="group_id", how="left")
+            .join(pivot_lift(aggregates, membership, self.release), on="group_id", how="left")
+            .join(_holders(tokens, membership, "bespoke_system", "bespoke_accounts"), on="group_id", how="left")
+            .join(_holders(tokens, membership, ITEMS_KIND, "item_linked_accounts"), on="group_id", how="left")
+            .join(_holders(tokens, membership, WALK_KIND, "walking_accounts"), on="group_id", how="left")
+            .with_columns(
+                pl.col("bespoke_accounts", "item_linked_accounts", "walking_accounts").fill_null(0),
+                split_from=pl.lit(None, dtype=pl.String),
+                set_apart=pl.lit(0, dtype=pl.UInt32),
+            )
         )
-    )
 
 
 def _set_apart(
-    aggregates: Aggregates,
-    templates: pl.DataFrame,
-    membership: pl.DataFrame,
-    account_features: pl.DataFrame,
-    release: tuple[str, int] | None,
-    tokens: pl.DataFrame | None,
-    groups: pl.DataFrame,
-    apart: pl.DataFrame,
+    scoring: _Scoring, membership: pl.DataFrame, groups: pl.DataFrame, apart: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`membership` and the scoring frame `groups` with each account of `apart`
     (account_id, group_id) a group of its own, and the rest of its group under the id of
@@ -253,7 +251,7 @@ def _set_apart(
     )
     changed = pl.concat([
         groups.filter(~pl.col("group_id").is_in(new_ids.get_column("group_id").implode())),
-        _scoring_frame(aggregates, templates, regrouped, account_features, release, tokens),
+        scoring.frame(regrouped),
     ])
     notes = _split_notes(moved)
     return updated, changed.drop("split_from", "set_apart").join(notes, on="group_id", how="left").with_columns(
