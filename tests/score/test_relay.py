@@ -9,6 +9,7 @@ import pytest
 
 from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.link.frames import OWN_SHARE
+from distillscan.link.groups import group_id_for
 from distillscan.pipeline import analyse_frame
 from distillscan.score.components import RELAY_SATURATION, RELAY_WEIGHT, add_components
 from distillscan.score.reasons import group_reasons
@@ -158,6 +159,18 @@ def test_a_member_relaying_nothing_is_set_apart_from_the_group_the_relay_lifts()
     # both relay, the two stay one group.
     together = both.groups.filter(pl.col("group_id") == relaying["group_id"]).row(0, named=True)
     assert together["n_accounts"] == 2 and together["set_apart"] == 0
+
+
+def test_ids_stay_derived_from_the_smallest_member_when_it_is_the_one_set_apart() -> None:
+    # reseller-0, the group's smallest account and so its id, relays nothing.
+    report, linkage = analyse_frame(requests_frame(
+        campaign_rows(MIN_GROUP_SIZE + 2) + _busy_customers("reseller-0", 0, ())
+        + _busy_customers("reseller-1", 1, (0, 1, 2))
+    ))
+    group_of = dict(linkage.membership.iter_rows())
+    assert (group_of["reseller-0"], group_of["reseller-1"]) == (group_id_for("reseller-0"), group_id_for("reseller-1"))
+    apart = report.groups.filter(pl.col("group_id") == group_id_for("reseller-0")).row(0, named=True)
+    assert (apart["n_accounts"], apart["split_from"]) == (1, group_id_for("reseller-1"))
 
 
 def test_a_group_flagged_without_the_relay_keeps_its_members() -> None:
