@@ -25,7 +25,14 @@ minute): no benign group sends more than one frame a flagged group owns (at 10M
 requests 74 groups send one); the reseller sends 10 (1M) and 948 (10M) of the hydra's
 and the rubric campaign's, and a hydra's lone accounts with a few requests 1 to 5.
 
-Memory: as `link.frames.relayed_frame_rows`.
+The relay is evidence about the members that send those frames. Where it alone lifts a
+group to high or critical, members sending none of them (`bystanders`) are reported
+apart by scoring, each a group of its own: on the generator's 1M grammar-text log of
+seed 11 a benign reseller shared a computer-use product's prompt with three resellers
+carrying the campaign, and was high with them on relays that were all theirs.
+
+Memory: as `link.frames.relayed_frame_rows`; `bystanders` reads the (account, frame)
+rows of the lifted groups' members only.
 """
 
 from __future__ import annotations
