@@ -31,8 +31,8 @@ apart by scoring, each a group of its own: on the generator's 1M grammar-text lo
 seed 11 a benign reseller shared a computer-use product's prompt with three resellers
 carrying the campaign, and was high with them on relays that were all theirs.
 
-Memory: as `link.frames.relayed_frame_rows`; `bystanders` reads the (account, frame)
-rows of the lifted groups' members only.
+Memory: as `link.frames.relayed_frame_rows`; `bystanders` streams the (account, frame)
+table and holds the rows of the lifted groups' members only.
 """
 
 from __future__ import annotations
