@@ -11,6 +11,7 @@ from typing import Final
 
 import click
 import polars as pl
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -112,15 +113,17 @@ def _campaign_table(per_campaign: pl.DataFrame) -> Table:
     """One row per campaign: recall, how many groups hold it (1 is whole) and how many of
     those are flagged (a campaign in one flagged group and a few unflagged singletons is
     whole as far as a responder sees it)."""
-    table = Table(title="Campaigns: recall and fragmentation")
-    columns = (
-        "kind", "campaign", "accounts", "flagged", "recall", "groups", "flagged groups", "largest group", "purity",
-    )
-    for column in columns:
-        table.add_column(column, justify="left" if column in {"kind", "campaign"} else "right")
+    # The campaign's id names its kind; headers break over two lines and columns are
+    # ruled by spaces, so the table fits 80 columns (a pipe's or a CI log's width) with
+    # nothing cut.
+    table = Table(title="Campaigns: recall and fragmentation", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("campaign", no_wrap=True)
+    for column in ("accounts", "flagged", "recall", "groups", "flagged\ngroups", "largest\nshare", "purity"):
+        table.add_column(column, justify="right")
     for row in per_campaign.iter_rows(named=True):
         purity = "-" if row["purity"] is None else f"{row['purity']:.3f}"
-        table.add_row(Text(terminal_safe(row["kind"])), Text(terminal_safe(row["entity_id"])), str(row["accounts"]),
+        table.add_row(Text(terminal_safe(row["entity_id"])), str(row["accounts"]),
                       str(row["flagged"]), f"{row['recall']:.3f}", str(row["groups"]), str(row["flagged_groups"]),
                       f"{row['largest_share']:.3f}", purity)
     return table
