@@ -10,14 +10,9 @@ from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_temp
 from distillscan.graph import component_frame
 from distillscan.link import group_id_for, link_accounts
 from distillscan.link.candidates import pair_key
-from distillscan.link.evidence import (
-    CONTENT_KINDS,
-    KIND_ENUM,
-    coded_evidence_tokens,
-    evidence_tokens,
-    token_number,
-)
+from distillscan.link.evidence import KIND_ENUM, coded_evidence_tokens, evidence_tokens
 from distillscan.link.groups import _strongest_links, _with_leaves
+from distillscan.link.worth import CONTENT_KINDS, token_number
 from tests.helpers import aggregate, at, requests_frame
 
 POPULAR_SYSTEM = (

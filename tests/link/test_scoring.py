@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from distillscan.link import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, candidate_pairs, score_pairs
-from distillscan.link.evidence import (
+from distillscan.link.worth import (
     RARITY_PIVOT,
     RARITY_PIVOT_SHARE,
     RARITY_POWER,

@@ -19,9 +19,10 @@ accounts, the token rows as 4-byte numbers, the candidate pairs and the linked p
 """
 
 from distillscan.link.candidates import NEIGHBOUR_WINDOW, anchor_kinds, candidate_pairs
-from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, evidence_tokens
+from distillscan.link.evidence import evidence_tokens
 from distillscan.link.groups import group_id_for, link_accounts
 from distillscan.link.scoring import score_pairs
+from distillscan.link.worth import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD
 
 __all__ = [
     "EVIDENCE_FAMILIES",

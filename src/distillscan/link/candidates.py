@@ -18,7 +18,7 @@ from typing import Final
 import polars as pl
 
 from distillscan import _core
-from distillscan.link.evidence import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, numbered
+from distillscan.link.worth import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, LINK_THRESHOLD, numbered
 
 # Each account is paired with this many neighbours inside every token it holds.
 NEIGHBOUR_WINDOW: Final = 24

@@ -23,7 +23,7 @@ import polars as pl
 
 from distillscan import _core
 from distillscan.link.candidates import pair_key
-from distillscan.link.evidence import SPECIFIC_MAX_HOLDERS
+from distillscan.link.worth import SPECIFIC_MAX_HOLDERS
 
 
 def specific_cards(coded: pl.DataFrame) -> pl.DataFrame:

@@ -58,9 +58,9 @@ from distillscan import _core
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
 from distillscan.link.attach import attached_pairs
 from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends, pair_key
-from distillscan.link.evidence import token_number
 from distillscan.link.poisson import tail_nats
 from distillscan.link.walks import walker_codes
+from distillscan.link.worth import token_number
 from distillscan.model.aggregates import Aggregates
 from distillscan.model.topics import TOPICS
 

@@ -13,13 +13,14 @@ from distillscan.graph import component_frame
 from distillscan.link.candidates import candidate_pair_keys, pair_ends, pair_key
 from distillscan.link.cards import card_attachments, specific_cards
 from distillscan.link.coharvest import coharvest_links, significant_item_pairs
-from distillscan.link.evidence import ITEMS_KIND, LINK_THRESHOLD, coded_evidence_tokens
+from distillscan.link.evidence import coded_evidence_tokens
 from distillscan.link.families import family_attachments
 from distillscan.link.frames import closer_attachments, frame_attachments
 from distillscan.link.scoring import ITEMS_BIT, KIND_NAMES, linked_pair_keys, named
 from distillscan.link.standing import item_links_apart
+from distillscan.link.worth import LINK_THRESHOLD
 from distillscan.model.aggregates import Aggregates
-from distillscan.model.groups import WALK_KIND, Linkage
+from distillscan.model.groups import ITEMS_KIND, WALK_KIND, Linkage
 from distillscan.stages import stage
 
 

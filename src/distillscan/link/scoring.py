@@ -27,14 +27,8 @@ import polars as pl
 
 from distillscan import _core
 from distillscan.link.candidates import PAIR_BASE, dense_codes, pair_ends, pair_key
-from distillscan.link.evidence import (
-    EVIDENCE_FAMILIES,
-    EVIDENCE_WEIGHTS,
-    ITEMS_KIND,
-    numbered,
-    specific_token,
-    token_weight,
-)
+from distillscan.link.worth import EVIDENCE_FAMILIES, EVIDENCE_WEIGHTS, numbered, specific_token, token_weight
+from distillscan.model.groups import ITEMS_KIND
 
 KIND_NAMES = sorted(EVIDENCE_WEIGHTS)
 ITEMS_BIT: Final = 1 << len(KIND_NAMES)
