@@ -8,13 +8,14 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
 from distillscan.aggregate.complete import completion_queries, frame_count_query, repeated_frame_ids
 from distillscan.aggregate.partial import batch_parts, empty_part
 from distillscan.aggregate.profile import profile
-from distillscan.aggregate.ranges import account_ranges, frame_ranges
+from distillscan.aggregate.ranges import RANGE_KEYS, account_ranges, frame_ranges
 from distillscan.aggregate.spill import PartialStore
 from distillscan.fingerprint.cluster import cluster_templates
 from distillscan.model.aggregates import TABLES, Aggregates
@@ -54,6 +55,36 @@ def test_spilled_chunks_complete_to_the_in_memory_result(tmp_path: Path) -> None
         assert any(folder.iterdir())
     assert not folder.exists()
     assert_same_aggregates(in_memory, spilled)
+
+
+def test_each_batch_of_a_ranged_table_is_spilled_in_key_order_with_statistics(tmp_path: Path) -> None:
+    """A range of keys reads only the row groups it overlaps if each batch's rows are in
+    key order and the chunk carries min/max statistics."""
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    batch_rows = 60
+    with PartialStore(folder, merge_every=2) as store:
+        # Rows reversed: accounts first appear in descending id order.
+        parts = list(batch_parts(requests_frame(_rows()[::-1]).lazy(), batch_rows))
+        for part in parts:
+            store.add(part)
+        chunks = sorted(folder.iterdir())
+        assert len(chunks) == 1
+        for name, key in RANGE_KEYS.items():
+            metadata = pq.ParquetFile(chunks[0] / f"{name}.parquet").metadata
+            column = metadata.schema.names.index(key)
+            for group in range(metadata.num_row_groups):
+                assert metadata.row_group(group).column(column).statistics.has_min_max, name
+            runs = [
+                run.get_column(key).drop_nulls().to_list()
+                for part in parts
+                for run in (
+                    getattr(part, name).partition_by("kind") if name == "account_values" else [getattr(part, name)]
+                )
+            ]
+            assert max(len(set(values)) for values in runs) > 1, name
+            for values in runs:
+                assert values == sorted(values), name
 
 
 @pytest.mark.parametrize("partition_rows", [1, 25, 10**9])

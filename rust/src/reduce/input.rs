@@ -94,17 +94,18 @@ impl std::fmt::Display for ReduceError {
 }
 
 /// A code per row for a text column: equal bytes, equal codes (numbered by first
-/// appearance); null is `NULL_CODE`.
+/// appearance, or, `in_order`, by the order of their bytes); null is `NULL_CODE`.
 const NULL_CODE: u32 = u32::MAX;
 
 fn text_codes(
     chunks: &[ArrayData],
     name: &'static str,
     rows: usize,
+    in_order: bool,
 ) -> Result<Vec<u32>, ReduceError> {
     let column = text_column(chunks, name, rows)?;
     let mut seen: HashMap<&[u8], u32> = HashMap::new();
-    (0..rows)
+    let codes = (0..rows)
         .map(|row| {
             let bytes = column
                 .bytes(row)
@@ -118,7 +119,26 @@ fn text_codes(
                 }
             })
         })
-        .collect()
+        .collect::<Result<Vec<u32>, _>>()?;
+    if !in_order {
+        return Ok(codes);
+    }
+    Ok(renumbered_in_order(codes, seen))
+}
+
+/// `codes` renumbered so that codes follow the order of the bytes they stand for (`seen`
+/// maps each value to its code); null stays `NULL_CODE`.
+fn renumbered_in_order(mut codes: Vec<u32>, seen: HashMap<&[u8], u32>) -> Vec<u32> {
+    let mut values: Vec<(&[u8], u32)> = seen.into_iter().collect();
+    values.sort_unstable();
+    let mut rank = vec![0u32; values.len()];
+    for (position, &(_, code)) in values.iter().enumerate() {
+        rank[code as usize] = position as u32;
+    }
+    for code in codes.iter_mut().filter(|code| **code != NULL_CODE) {
+        *code = rank[*code as usize];
+    }
+    codes
 }
 
 fn text_column(
@@ -237,7 +257,9 @@ impl Batch {
             .into_par_iter()
             .map(|index| match index {
                 SKELETON | SYSTEM_TEXT => Ok(Vec::new()),
-                _ => text_codes(&columns[index], INPUTS[index], rows),
+                // Accounts are coded in id order, so the tables keyed by account,
+                // walked account by account (`AccountRows`), come sorted by it.
+                _ => text_codes(&columns[index], INPUTS[index], rows, index == 0),
             })
             .collect::<Result<Vec<_>, _>>()?;
         let u64s = |index: usize| Values::read(&columns[index], INPUTS[index], "UInt64", rows);
@@ -282,16 +304,16 @@ impl Batch {
     }
 }
 
-/// The batch's rows account by account (accounts in order of first appearance, each
-/// account's rows in order): `rows` and where each account's start.
+/// The batch's rows account by account (accounts in the order of their codes, which is
+/// id order, each account's rows in order): `rows` and where each account's start.
 pub(super) struct AccountRows {
     rows: Vec<u32>,
     starts: Vec<usize>,
 }
 
 impl AccountRows {
-    /// A counting sort of the rows by account code (codes number the distinct accounts
-    /// by first appearance; a null account is a code of its own).
+    /// A counting sort of the rows by account code (codes number the distinct accounts;
+    /// a null account is a code of its own, last).
     pub(super) fn of(codes: &[u32]) -> Self {
         // Codes are below the number of rows; null goes last.
         let null = codes.len();
@@ -325,5 +347,29 @@ impl AccountRows {
             .windows(2)
             .map(|bounds| &self.rows[bounds[0]..bounds[1]])
             .filter(|rows| !rows.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_in_order_follow_the_bytes_and_accounts_come_in_that_order() {
+        let values = [Some("b"), Some("a"), None, Some("é"), Some("a"), Some("ab")];
+        let array = arrow_array::StringArray::from(values.to_vec()).into_data();
+        let codes = text_codes(
+            std::slice::from_ref(&array),
+            "account_id",
+            values.len(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(codes, vec![2, 0, NULL_CODE, 3, 0, 1]);
+        let appearance = text_codes(&[array], "account_id", values.len(), false).unwrap();
+        assert_eq!(appearance, vec![0, 1, NULL_CODE, 2, 1, 3]);
+        let rows = AccountRows::of(&codes);
+        let by_account: Vec<&[u32]> = rows.accounts().collect();
+        assert_eq!(by_account, vec![&[1, 4][..], &[5], &[0], &[3], &[2]]);
     }
 }

@@ -2,8 +2,10 @@
 //! what one Polars group-by per table over the batch gives (`aggregate/partial.py` says what each
 //! table holds). Key columns are not copied out: each table gives the first row of each
 //! of its groups (`row`), and the caller gathers the key values from the batch, so only
-//! numbers cross back. Groups come in order of first appearance, so the output is the
-//! same on every run and thread count.
+//! numbers cross back. Accounts come in id order (their bytes) and each account's groups
+//! in order of first appearance, so the output is the same on every run and thread
+//! count, and the tables keyed by account are sorted by it: a range of accounts then
+//! reads a slice of each spilled batch (`aggregate/ranges.py`).
 //!
 //! Keys compare as Polars' group-by compares them: nulls form their own group, text by
 //! bytes, floats by value with every NaN alike and −0.0 equal to 0.0. Sums skip nulls
@@ -391,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn groups_come_in_order_of_first_appearance_with_nulls_a_group_of_their_own() {
+    fn groups_come_in_account_order_with_nulls_a_group_of_their_own_last() {
         let tables = reduce(&batch(
             &[Some("b"), Some("a"), None, Some("b"), None],
             &[None; 5],
@@ -399,8 +401,8 @@ mod tests {
         ))
         .unwrap();
         let accounts = named(&tables, "accounts");
-        assert_eq!(u32_column(accounts, "row"), vec![0, 1, 2]);
-        assert_eq!(u32_column(accounts, "n"), vec![2, 1, 2]);
+        assert_eq!(u32_column(accounts, "row"), vec![1, 0, 2]);
+        assert_eq!(u32_column(accounts, "n"), vec![1, 2, 2]);
     }
 
     #[test]

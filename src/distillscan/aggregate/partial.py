@@ -118,6 +118,10 @@ def batch_aggregates(annotated: pl.DataFrame) -> Aggregates:
         if name == "account_values":
             continue
         part = reduced[name]
+        if name == "frames":
+            # In frame order, as the core gives the tables keyed by account in account
+            # order: a range of keys then reads a slice of each batch (`RANGE_KEYS`).
+            part = part.sort(inputs.get_column("frame_fp").gather(part.get_column("row")), maintain_order=True)
         keys = [key for key in MERGE_KEYS[name] if key not in part.columns]
         gathered = inputs.select(pl.col(keys).gather(part.get_column("row")))
         tables[name] = pl.concat([gathered, part.drop("row")], how="horizontal").select(

@@ -15,6 +15,16 @@ from distillscan.model.aggregates import Table
 # (15.9M account × frame rows): one range took 7.0 s and 1.76 GB over its input, ranges
 # of 8M requests 6.9 s and 0.58 GB, of 4M 7.2 s and 0.37 GB.
 RANGE_REQUESTS: Final = 4_000_000
+RANGE_KEYS: Final[dict[str, str]] = {
+    "account_buckets": "account_id", "account_frames": "account_id", "account_values": "account_id",
+    "frames": "frame_fp", "account_items": "account_id", "account_closers": "account_id",
+}
+"""The tables completed a range of keys at a time, and the key each is cut on
+(`account_ranges`, `frame_ranges`). Every range reads the partial rows again, so each
+batch's partial rows come in key order (the core walks a batch account by account, in
+id order, so its tables keyed by account come sorted, account_values one kind after
+another; `frames` is sorted by id) and are spilled with statistics: a range's read
+skips the row groups that lie outside it."""
 
 
 def account_ranges(accounts: pl.DataFrame, parts: int, key: str = "account_id") -> list[pl.Expr]:

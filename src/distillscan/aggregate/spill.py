@@ -27,12 +27,18 @@ import polars as pl
 
 from distillscan.aggregate.complete import complete_aggregates
 from distillscan.aggregate.partial import MERGE_EVERY, combine_aggregates
+from distillscan.aggregate.ranges import RANGE_KEYS
 from distillscan.errors import UsageError
 from distillscan.model.aggregates import TABLES, Aggregates
 from distillscan.stages import stage
 
 SPILL_COMPRESSION: Final = "lz4"
-"""Spilled chunks are read back once; lz4 writes several times faster than zstd."""
+"""Spilled chunks are read back once per range of keys; lz4 writes several times faster than zstd."""
+SPILL_ROW_GROUP_ROWS: Final = 16_384
+"""Rows a spilled row group holds. A chunk of a ranged table is its batches' rows one
+after the other, each batch's in key order (`ranges.RANGE_KEYS`), so a row group spans
+a slice of one batch's keys (about a tenth, at 200k-row batches) and a range of keys
+reads the groups it overlaps, about two a batch."""
 
 Mark = tuple[int, int]
 """A checkpoint: chunks spilled and parts held at the time."""
@@ -144,7 +150,8 @@ class PartialStore:
         """Make the held parts from `start` on one chunk: summed in memory, or, given a
         folder, written to it as they are. Batches rarely share an (account, frame) or
         (account, 10-minute slot) key, so summing before writing saves little disk and
-        costs a group-by per table; `finish` sums everything once anyway."""
+        costs a group-by per table; `finish` sums everything once anyway. The tables
+        completed a range at a time are written with statistics (see `RANGE_KEYS`)."""
         parts = self._held[start:]
         if self._folder is None:
             self._held[start:] = [combine_aggregates(parts)]
@@ -156,7 +163,7 @@ class PartialStore:
             for name in TABLES:
                 stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
                 stacked.write_parquet(chunk / f"{name}.parquet", compression=SPILL_COMPRESSION,
-                                      statistics=False)
+                                      statistics=name in RANGE_KEYS, row_group_size=SPILL_ROW_GROUP_ROWS)
         except (OSError, pl.exceptions.PolarsError) as error:
             raise _spill_error(str(self._folder), error) from error
         del self._held[start:]
