@@ -109,14 +109,23 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The harness's own options, and in `scan_args` what follows `--`: options for both
+    scans (argparse alone reads `-- --threads 1` after the options as unknown)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("log", type=Path)
     parser.add_argument("--base", required=True, help="the git revision to compare this checkout against")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--results", type=Path, default=None, help="also append the tables to this file")
-    parser.add_argument("scan_args", nargs="*", help="more `distillscan scan` options, after --")
-    args = parser.parse_args(argv)
+    argv = list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    args.scan_args = argv[cut + 1:]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = arguments(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="distillscan-ab-") as scratch:
         work = Path(scratch)
         base_src = prepare_base(args.base, work / "base")

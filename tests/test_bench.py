@@ -109,3 +109,13 @@ def test_the_ab_report_marks_a_stage_only_one_side_has(monkeypatch: pytest.Monke
     text = ab.report(Path("log.parquet"), "HEAD", runs, stages, identical=True)
     assert "| annotate | 2.0 | 1.0 |" in text
     assert "| link: item pairs | — | 0.5 |" in text
+
+
+def test_the_ab_harness_passes_what_follows_a_double_dash_to_both_scans(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(AB.parent))
+    import ab
+
+    args = ab.arguments(["log.parquet", "--base", "HEAD", "--rounds", "1", "--", "--engine", "ray", "--threads", "1"])
+    assert (args.log, args.base, args.rounds) == (Path("log.parquet"), "HEAD", 1)
+    assert args.scan_args == ["--engine", "ray", "--threads", "1"]
+    assert ab.arguments(["log.parquet", "--base", "HEAD"]).scan_args == []
