@@ -161,16 +161,20 @@ def empty_part(requests: pl.LazyFrame) -> Aggregates:
 
 
 def combine_aggregates(parts: list[Aggregates]) -> Aggregates:
-    """Sum partial aggregates into the partial aggregates of their union (exact, unsorted,
-    without derived subnet rows or folded one-off frames): the cheap step repeated while
-    streaming, and what shards computed apart (files, days, machines) are merged with."""
+    """Sum partial aggregates into the partial aggregates of their union (exact, without
+    derived subnet rows or folded one-off frames): the cheap step repeated while
+    streaming, and what shards computed apart (files, days, machines) are merged with.
+    Keys keep the order they first appear in, so the union of parts in key order is a
+    run of key-ordered slices, as the spill wants (see `ranges.RANGE_KEYS`): a Ray task
+    returns its piece's parts so combined (kept in order: 1.35 s against 1.66 s
+    unordered for 8 batches' tables)."""
     if len(parts) == 1:
         return parts[0]
     combined: dict[str, pl.DataFrame] = {}
     for name in TABLES:
         keys = MERGE_KEYS[name]
         stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
-        combined[name] = stacked.group_by(keys).agg(merge_measures(stacked.columns, keys))
+        combined[name] = stacked.group_by(keys, maintain_order=True).agg(merge_measures(stacked.columns, keys))
         if name == "account_items":
             combined[name] = smallest_items(combined[name].lazy()).collect()
     return Aggregates.of(combined)
