@@ -17,15 +17,12 @@ from distillscan.aggregate.tables import MERGE_KEYS, REPEATED_FRAME_MIN_REQUESTS
 from distillscan.model.aggregates import TABLES, Aggregates, Table
 from distillscan.stages import stage
 
-# Tables completed a range at a time (of accounts; of frame ids for `frames`: the keys
-# of `_RANGE_ROWS_SCALE` below), all kept on disk when completion is given a folder:
-# those that grow with traffic (an account's repeated frames, active 10-minute slots,
-# items), with its addresses (a rotating-proxy account holds thousands) and the
-# repeated frames' text. At 30M requests the last two held 313 and 265 MB through
-# every later stage when kept in memory.
-_ON_DISK: Final = (
-    "account_buckets", "account_frames", "account_items", "account_closers", "account_values", "frames",
-)
+# Tables completed a range at a time (of accounts; of frame ids for `frames`: see
+# `RANGE_KEYS`), all kept on disk when completion is given a folder: those that grow
+# with traffic (an account's repeated frames, active 10-minute slots, items), with its
+# addresses (a rotating-proxy account holds thousands) and the repeated frames' text.
+# At 30M requests the last two held 313 and 265 MB through every later stage when kept
+# in memory.
 # Partial rows summed per range: PARTITION_ROWS times the table's scale. Measured on
 # the 30M-row log: its 24M partial account × frame rows peaked at 1.4-1.7 GB a range
 # of 4M, 1.0-1.1 GB of 2M, in the same total time (29 s against 31 s); its 12M partial
@@ -171,7 +168,7 @@ def complete_aggregates(
     whole, the 30M-request log's 12 ranges of account × frame rows read every chunk 12
     times.
 
-    Given a `folder`, each range of the ranged tables (`_ON_DISK`) is written to a
+    Given a `folder`, each range of the ranged tables (`RANGE_KEYS`) is written to a
     Parquet file in it and the table is a lazy scan of the files, so memory holds none
     of them: it follows the accounts, not the traffic, the addresses or the frames'
     text. Without one they are collected.
@@ -216,7 +213,7 @@ def _complete_ranged(
         if folder is not None:
             return _write_ranges(with_subnet_rows, Path(folder.name) / name)
         return pl.concat(list(with_subnet_rows), how="vertical_relaxed")
-    if folder is not None and name in _ON_DISK:
+    if folder is not None:
         return _sink_ranges(per_range, Path(folder.name) / name)
     return pl.concat([_collect(query) for query in per_range], how="vertical_relaxed")
 

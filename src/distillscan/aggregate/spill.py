@@ -162,8 +162,9 @@ class PartialStore:
             chunk.mkdir()
             for name in TABLES:
                 stacked = pl.concat([getattr(part, name) for part in parts], how="vertical_relaxed")
-                stacked.write_parquet(chunk / f"{name}.parquet", compression=SPILL_COMPRESSION,
-                                      statistics=name in RANGE_KEYS, row_group_size=SPILL_ROW_GROUP_ROWS)
+                ranged = name in RANGE_KEYS
+                stacked.write_parquet(chunk / f"{name}.parquet", compression=SPILL_COMPRESSION, statistics=ranged,
+                                      row_group_size=SPILL_ROW_GROUP_ROWS if ranged else None)
         except (OSError, pl.exceptions.PolarsError) as error:
             raise _spill_error(str(self._folder), error) from error
         del self._held[start:]
