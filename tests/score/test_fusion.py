@@ -83,3 +83,27 @@ def test_a_campaign_in_a_replay_still_outranks_people_with_timing_unknown() -> N
     weights = behaviour_weights(Measurable({"daily_timing": "", "account_creation": "", "account_age": "", "model_pivot": ""}))
     behaviour = 1 - math.prod(1 - weight * top[f"c_{name}"] for name, weight in weights.items())
     assert top["behaviour"] == pytest.approx(behaviour)
+
+
+def test_a_campaign_rotating_through_a_proxy_pool_in_a_replay_is_not_scored_zero() -> None:
+    # No payment columns, timing squeezed into a minute, uneven volumes, every request
+    # from an exit of one pool of 60 addresses in 60 /24s: more subnets than accounts,
+    # so only the exits the accounts share show their coordination.
+    volumes = [3] * 9 + [60, 120, 240]
+    rows: list[dict[str, object]] = []
+    for account, volume in enumerate(volumes):
+        for j in range(volume):
+            exit_number = (account * 17 + j * 7) % 60
+            rows.append({
+                "account_id": f"c{account:02d}",
+                "timestamp": at() + timedelta(seconds=(account + j) % 60),
+                "prompt": f"You are a rigorous solver. Solve problem {account * 1000 + j}: a train leaves at {j} "
+                          "... Show your reasoning step by step before the final answer.",
+                "ip": f"{100 + exit_number}.9.3.1", "model": "m",
+            })
+    report, _ = analyse_frame(requests_frame(rows + _replay(campaign=False, start_minutes=0.5)))
+    top = report.groups.row(0, named=True)
+    assert top["n_accounts"] == len(volumes) and top["n_subnets"] == 60
+    assert top["c_load_balance"] == 0.0 and top["c_automation"] is None
+    assert top["shared_ips"] == 60 and top["shared_ip_share"] == 1.0
+    assert top["behaviour"] > 0.3 and top["score"] > 0.5

@@ -44,9 +44,11 @@ def test_scripted_follow_ups_are_no_mitigation() -> None:
 
 
 def test_a_brief_shared_stream_reads_as_evaluation_runs() -> None:
-    reasons = group_reasons(_row(n_accounts=4, c_cot_stream=1.0, active_hours=9.5), 0)
+    reasons = group_reasons(_row(n_accounts=4, c_cot_stream=1.0, c_shared_stream=0.2, active_hours=9.5), 0)
     assert reasons == ["but its reasoning-eliciting stream ran 10 hours in all, in bursts, as evaluation runs do"]
-    assert group_reasons(_row(n_accounts=4, c_cot_stream=1.0, active_hours=400.0), 0) == []
+    assert group_reasons(_row(n_accounts=4, c_cot_stream=1.0, c_shared_stream=0.0, active_hours=400.0), 0) == []
+    # Where timing is unknown (a replay squeezed into seconds) its hours say nothing.
+    assert group_reasons(_row(n_accounts=4, c_cot_stream=1.0, c_shared_stream=None, active_hours=0.0), 0) == []
 
 
 def test_a_benchmark_run_is_named_by_its_walk() -> None:

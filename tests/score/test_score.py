@@ -70,7 +70,7 @@ def _one_account_group(high_value_share: float, cot_share: float = 0.0) -> dict[
         "creation_burst_share": 0.0, "account_volume_cv": 0.0, "pivot_lift": 0.0, "fresh_account_share": 0.0,
         "templated_cot_requests": 0, "templated_cot_share": 0.0, "shared_cot_share": 0.0, "active_days": 20,
         "active_hours": 300.0, "follow_up_share": 0.0, "stream_follow_up_share": 0.0, "bespoke_accounts": 0,
-        "item_linked_accounts": 0, "relayed_frames": 0,
+        "item_linked_accounts": 0, "relayed_frames": 0, "shared_ips": 0, "shared_ip_share": 0.0,
     }
 
 
@@ -162,3 +162,27 @@ def test_accounts_linked_by_their_items_are_coordinated() -> None:
     assert harvest["score"] > apart["score"] and harvest["severity"] in ("medium", "high", "critical")
     assert any("send the same task items" in reason for reason in group_reasons(harvest, 3))
     assert not any("task items" in reason for reason in group_reasons(apart, 3))
+
+
+def test_accounts_rotating_through_one_proxy_pool_share_infrastructure() -> None:
+    # A rotating-proxy campaign in a replay without payment columns: many addresses
+    # (no concentration), uneven volumes, timing unknown. Only its pool ties it: the
+    # same exits used by many of its accounts, where a team shares one office address.
+    replay = Measurable(unknown={
+        "daily_timing": "the log spans 0.1 s", "account_creation": "no account_created_at values",
+        "account_age": "no account_created_at values", "model_pivot": "no model is released during the log",
+    })
+    rotating = _shared_stream_group(n_accounts=1_800, n_payments=None, n_subnets=13_000)
+    groups = add_components(pl.DataFrame([
+        rotating | {"group_id": "G-pool", "shared_ips": 22_000, "shared_ip_share": 0.67},
+        rotating | {"group_id": "G-office", "shared_ips": 1, "shared_ip_share": 0.9},
+        rotating | {"group_id": "G-apart"},
+    ]), replay)
+    pool, office, apart = groups.rows(named=True)
+    assert apart["c_shared_infra"] == office["c_shared_infra"] == 0.0 and apart["score"] == 0.0
+    assert pool["c_shared_infra"] == pytest.approx(0.67)
+    assert pool["severity"] in ("high", "critical")
+    reasons = group_reasons(pool, 3)
+    assert any("22,000 of the IPs each used by two or more of them (67%" in reason for reason in reasons)
+    assert not any("in bursts" in reason for reason in reasons)
+    assert not any("proxy pool" in reason for reason in group_reasons(office, 3))

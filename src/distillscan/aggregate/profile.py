@@ -148,15 +148,32 @@ def _topic_features(account_topics: pl.LazyFrame, key: str) -> pl.LazyFrame:
 
 def _value_features(account_values: pl.LazyFrame, key: str, kinds_present: frozenset[str]) -> pl.LazyFrame:
     """Per key: distinct IPs, subnets, user agents, payment methods and orgs (0 where the
-    key has none of a kind the log holds, null for a kind the log never shows)."""
-    counts = account_values.group_by(key, "kind").agg(distinct=pl.col("value").n_unique())
+    key has none of a kind the log holds, null for a kind the log never shows); and the
+    IPs two or more of its accounts use (`shared_ips`), with the share of its (account,
+    IP) rows that fall on them (`shared_ip_share`): a proxy pool its accounts rotate
+    through, which no count of distinct addresses shows (see `score.components`)."""
+    holders = account_values.group_by(key, "kind", "value").agg(holders=pl.len())
+    shared = pl.col("holders") >= 2
+    counts = holders.group_by(key, "kind").agg(
+        distinct=pl.len(),
+        shared=shared.sum(),
+        rows=pl.col("holders").sum(),
+        rows_shared=pl.col("holders").filter(shared).sum(),
+    )
+    is_ip = pl.col("kind") == "ip"
+    with_ips = "ip" in kinds_present
     # One row per (key, kind), so each sum picks a single count.
     return counts.group_by(key).agg(
         [
             (pl.col("distinct").filter(pl.col("kind") == kind).sum() if kind in kinds_present
              else pl.lit(None, dtype=pl.UInt32)).alias(f"n_{kind}s")
             for kind in VALUE_COLUMNS
-        ]
+        ],
+        shared_ips=pl.col("shared").filter(is_ip).sum().cast(pl.UInt32) if with_ips else pl.lit(None, pl.UInt32),
+        shared_ip_share=(
+            (pl.col("rows_shared").filter(is_ip).sum() / pl.col("rows").filter(is_ip).sum()).fill_nan(0.0)
+            if with_ips else pl.lit(None, pl.Float64)
+        ),
     )
 
 

@@ -29,7 +29,7 @@ FEATURE_COLUMNS: Final[tuple[str, ...]] = (
     "item_linked_accounts", "walking_accounts", "relayed_frames", "relayed_requests", "relayed_from",
     "split_from", "set_apart",
     "templated_cot_share", "templated_cot_requests", "shared_cot_share",
-    "n_ips", "n_subnets", "n_user_agents", "n_payments", "n_orgs",
+    "n_ips", "n_subnets", "shared_ips", "shared_ip_share", "n_user_agents", "n_payments", "n_orgs",
     "input_tokens", "output_tokens", "pivot_lift", "new_model",
 )
 COMPONENT_COLUMNS: Final[tuple[str, ...]] = (

@@ -55,6 +55,13 @@ ACCOUNTS_FOR_FULL_SCALE: Final = 100
 RELAY_SATURATION: Final = 3
 RELAY_WEIGHT: Final = 0.6
 PIVOT_LOOKBACK_DAYS: Final = 7
+# A proxy pool shows in full once this many of a group's exit addresses are each used by
+# two or more of its accounts (`aggregate.profile`): one office or NAT address shared by
+# a team is not a pool. On the 1M-request real-text log a rotating-proxy campaign of
+# 1,818 accounts shared 22,717 addresses (67% of its account-address rows); the two
+# groups of benign customers of the same provider shared 16 and 19 (3%), a team or an
+# enterprise backend 1 to 5.
+POOL_FULL_ADDRESSES: Final = 100
 # An account first used within this many days of its creation counts as fresh.
 FRESH_ACCOUNT_DAYS: Final = 30
 
@@ -242,6 +249,10 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
     shared_network = pl.when(pl.col("n_subnets").fill_null(0) > 0).then(
         _clip((accounts / pl.col("n_subnets")).log10() / 1.5)
     ).otherwise(0.0)
+    # Accounts that rotate through one pool share its addresses, not a few of them.
+    shared_pool = _clip(pl.col("shared_ip_share")) * _clip(
+        pl.col("shared_ips").cast(pl.Float64).log10() / math.log10(POOL_FULL_ADDRESSES)
+    )
     many = pl.col("n_accounts") >= 3
     with_parts = groups.with_columns(
         c_templated=_clip(pl.col("templated_share")),
@@ -250,7 +261,7 @@ def add_components(groups: pl.DataFrame, measurable: Measurable | None = None) -
         c_single_turn=known("c_single_turn", _clip((1.0 - pl.col("multi_turn_share") - 0.6) / 0.35)),
         c_fixed_params=known("c_fixed_params", _clip(pl.col("fixed_params_share"))),
         c_automation=known("c_automation", _clip(pl.col("member_quiet_share"))),
-        c_shared_infra=known("c_shared_infra", pl.max_horizontal(shared_billing, shared_network)),
+        c_shared_infra=known("c_shared_infra", pl.max_horizontal(shared_billing, shared_network, shared_pool)),
         c_creation_burst=known(
             "c_creation_burst", pl.when(many).then(_clip(pl.col("creation_burst_share"))).otherwise(0.0)
         ),

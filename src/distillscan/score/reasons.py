@@ -51,7 +51,8 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
          f"{who} share " + " and ".join(
              part for part in (
                  f"{int(num('n_payments'))} payment methods" if num("n_payments") else "",
-                 f"{int(num('n_ips'))} IPs in {int(num('n_subnets'))} subnets" if num("n_subnets") else "",
+                 f"{int(num('n_ips'))} IPs in {int(num('n_subnets'))} subnets" + _pool_note(num)
+                 if num("n_subnets") else "",
              ) if part
          )),
         (num("c_bespoke") * num("c_scale"), num("bespoke_accounts") >= 3 and num("c_bespoke") >= 0.5,
@@ -84,6 +85,17 @@ def group_reasons(row: dict[str, object], n_templates_top: int) -> list[str]:
     return [text for _, text in shown] + _mitigations(row, num)
 
 
+def _pool_note(num: Callable[[str], float]) -> str:
+    """What the shared-infrastructure reason adds for a proxy pool the accounts rotate
+    through (`components.POOL_FULL_ADDRESSES`)."""
+    if num("shared_ips") < 10 or num("shared_ip_share") < 0.3:
+        return ""
+    return (
+        f", {int(num('shared_ips')):,} of the IPs each used by two or more of them "
+        f"({_percent(num('shared_ip_share'))} of their account-address pairs), as the exits of one proxy pool are"
+    )
+
+
 def _set_apart_note(set_apart: int) -> str:
     """What a relaying group says of the linked accounts set apart from it (`rank`)."""
     if set_apart == 0:
@@ -106,7 +118,9 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
         share = _percent(max(num("follow_up_share"), num("stream_follow_up_share")))
         which = "its reasoning-eliciting" if num("c_stream_conversation") > num("c_conversation") else "its"
         notes.append(f"but {share} of {which} requests ask on in a conversation, as people and apps do")
-    if num("c_cot_stream") >= 0.5 and num("n_accounts") >= 2 and num("active_hours") < SUSTAINED_HOURS:
+    # Only where timing is known: a replay's timestamps say nothing of how long it ran.
+    timed = row.get("c_shared_stream") is not None
+    if timed and num("c_cot_stream") >= 0.5 and num("n_accounts") >= 2 and num("active_hours") < SUSTAINED_HOURS:
         notes.append(
             f"but its reasoning-eliciting stream ran {round(num('active_hours'))} hours in all, "
             "in bursts, as evaluation runs do"
