@@ -75,3 +75,19 @@ def test_a_reader_that_goes_away_keeps_the_exit_code(extra: list[str], expected:
     process.stdout.close()
     error = process.stderr.read()
     assert (process.wait(timeout=120), error) == (expected, b"")
+
+
+def test_a_report_file_in_a_missing_folder_fails_before_the_log_is_read(tmp_path: Path) -> None:
+    # The log does not exist either: the output check comes first, so a long scan is not
+    # run only to fail at its last step.
+    missing_log = str(tmp_path / "missing.parquet")
+    for args in (["scan", missing_log, "--html", str(tmp_path / "no" / "r.html")],
+                 ["scan", missing_log, "--profile", str(tmp_path / "no" / "p.json")],
+                 ["templates", missing_log, "-o", str(tmp_path / "no" / "t.txt")]):
+        result = CliRunner().invoke(main, [*args, "-q"])
+        assert result.exit_code == ExitCode.USAGE_OR_INPUT, args
+        assert "cannot write" in result.stderr and "missing.parquet" not in result.stderr, args
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = CliRunner().invoke(main, ["scan", missing_log, "-o", str(blocker / "x.json"), "-q"])
+    assert result.stderr.strip() == f"distillscan: error: cannot write {blocker / 'x.json'}: Not a directory"

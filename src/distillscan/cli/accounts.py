@@ -8,7 +8,7 @@ import click
 
 from distillscan.cli.errors import handle_errors
 from distillscan.cli.options import LogInputs, debug_option, input_options, output_options, quiet_option
-from distillscan.cli.output import report_console, write_document, writing
+from distillscan.cli.output import check_writable, report_console, write_document, writing
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode, UsageError
@@ -52,6 +52,7 @@ def accounts(env: Environment, paths: tuple[str, ...], account_ids: tuple[str, .
 
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
+    check_writable(output)
     options = inputs.scan_options()
     result = read_logs(paths, options, env, quiet)
     everyone = account_table(result)

@@ -16,7 +16,7 @@ from distillscan.cli.options import (
     output_options,
     quiet_option,
 )
-from distillscan.cli.output import note, report_console, write_document, write_html
+from distillscan.cli.output import check_writable, note, report_console, write_document, write_html
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode
@@ -55,6 +55,7 @@ def explain(env: Environment, group: str, paths: tuple[str, ...], output_format:
     from distillscan.investigate.group import group_view
     from distillscan.triage.followup import input_status
 
+    check_writable(output, html_path)
     options = inputs.scan_options()
     result = read_logs(paths, options, env, quiet)
     view = group_view(result, group)

@@ -47,6 +47,20 @@ def silence_stdout(stdout: TextIO) -> None:
     os.close(devnull)
 
 
+def check_writable(*paths: Path | None) -> None:
+    """Fail before any work when a named file's folder is missing or is not a folder,
+    with the message `writing` gives: a scan of a large log that could not write its
+    report at the end would lose minutes of work."""
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.parent
+        if not folder.exists():
+            raise UsageError(f"cannot write {path}: No such file or directory")
+        if not folder.is_dir():
+            raise UsageError(f"cannot write {path}: Not a directory")
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[None]:
     """Turn a failure to write `path` into the usage error `cannot write FILE: reason`,

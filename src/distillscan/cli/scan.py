@@ -23,7 +23,15 @@ from distillscan.cli.options import (
     quiet_option,
     severity_choice,
 )
-from distillscan.cli.output import note, report_console, silence_stdout, write_document, write_html, writing
+from distillscan.cli.output import (
+    check_writable,
+    note,
+    report_console,
+    silence_stdout,
+    write_document,
+    write_html,
+    writing,
+)
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode, UsageError
@@ -100,6 +108,7 @@ def scan(
 
     if output_format == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
+    check_writable(output, html_path, profile_path)
     default_top = 20 if output_format == "table" else None
     plan = FollowUp.prepare(
         selection=Selection(top=top or default_top, min_score=min_score, min_severity=min_severity.lower()),

@@ -8,7 +8,7 @@ import click
 
 from distillscan.cli.errors import handle_errors
 from distillscan.cli.options import LogInputs, debug_option, input_options, output_options, quiet_option
-from distillscan.cli.output import report_console, write_document
+from distillscan.cli.output import check_writable, report_console, write_document
 from distillscan.cli.reading import read_logs, read_notes
 from distillscan.environment import Environment
 from distillscan.errors import ExitCode
@@ -43,6 +43,7 @@ def templates(env: Environment, paths: tuple[str, ...], output_format: str, outp
     from distillscan.report.drilldown.templates import render_templates, render_templates_csv, render_templates_json
     from distillscan.triage.followup import input_status
 
+    check_writable(output)
     options = inputs.scan_options()
     result = read_logs(paths, options, env, quiet)
     catalog = sort_templates(template_catalog(result, min_requests), sort_by)
