@@ -8,7 +8,7 @@ stderr. Every file the user names (`-o`, `--html`, `synth OUT`) is written throu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Final, TextIO
@@ -99,9 +99,10 @@ def report_console(output: Path | None, env: Environment) -> Iterator[Console]:
         yield Console(file=handle, width=PIPED_TABLE_WIDTH, highlight=False, no_color=True)
 
 
-def write_document(text: str, output: Path | None, env: Environment) -> None:
-    """A machine document to FILE or stdout; an unwritable FILE is a usage error, a
-    failing stdout is not (a reader that went away is handled by `handle_errors`)."""
+def write_document(text: str | Iterable[str], output: Path | None, env: Environment) -> None:
+    """A machine document (one text, or its pieces, written as they come) to FILE or
+    stdout; an unwritable FILE is a usage error, a failing stdout is not (a reader that
+    went away is handled by `handle_errors`)."""
     with writing(output) if output is not None else nullcontext():
         write_text(text, output, env.stdout)
 

@@ -165,7 +165,7 @@ def _write_report(output_format: str, output: Path | None, env: Environment, res
 def _render(output_format: str, output: Path | None, env: Environment, result: ScanResult,
             shown: pl.DataFrame, suppressed: pl.DataFrame | None) -> None:
     """Render the report in `output_format` to `output` or stdout."""
-    from distillscan.report.formats import render_csv, render_json, render_jsonl, write_parquet
+    from distillscan.report.formats import csv_pieces, json_pieces, jsonl_pieces, write_parquet
     from distillscan.report.table import render_table
 
     if output_format == "table":
@@ -176,5 +176,5 @@ def _render(output_format: str, output: Path | None, env: Environment, result: S
         with writing(output):
             write_parquet(result, shown, output)
     else:
-        renderer = {"json": render_json, "jsonl": render_jsonl, "csv": render_csv}[output_format]
+        renderer = {"json": json_pieces, "jsonl": jsonl_pieces, "csv": csv_pieces}[output_format]
         write_document(renderer(result, shown, suppressed), output, env)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -205,8 +206,11 @@ def indicators_document(result: ScanResult, shown: pl.DataFrame, templates: pl.D
     }
 
 
-def export_documents(result: ScanResult, shown: pl.DataFrame, groups_json: str) -> dict[str, str]:
-    """File name → content of every export file; `groups_json` is the rendered report."""
+def export_documents(
+    result: ScanResult, shown: pl.DataFrame, groups_json: str | Iterable[str]
+) -> dict[str, str | Iterable[str]]:
+    """File name → content of every export file (a text, or its pieces); `groups_json`
+    is the rendered report."""
     templates = templates_table(result, shown)
     return {
         GROUPS_FILE: groups_json,
@@ -250,7 +254,7 @@ def check_export_dir(directory: Path, force: bool = False) -> None:
         )
 
 
-def write_export(directory: Path, documents: dict[str, str], force: bool = False) -> list[Path]:
+def write_export(directory: Path, documents: Mapping[str, str | Iterable[str]], force: bool = False) -> list[Path]:
     """Write the export files into `directory` (created if missing).
 
     An existing file of the same name is replaced only when distillscan wrote it, unless
@@ -266,7 +270,9 @@ def write_export(directory: Path, documents: dict[str, str], force: bool = False
         target = directory / name
         temporary = directory / f".{name}.{os.getpid()}.tmp"
         try:
-            temporary.write_bytes(text.encode("utf-8"))
+            with temporary.open("w", encoding="utf-8", newline="") as handle:
+                for piece in (text,) if isinstance(text, str) else text:
+                    handle.write(piece)
             os.replace(temporary, target)
         except OSError as error:
             temporary.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from distillscan.investigate.group import group_view
 from distillscan.model.scan import ScanResult, ScanSummary
 from distillscan.report.documents import SCHEMA_VERSION
 from distillscan.report.export import check_export_dir, export_documents, write_export
-from distillscan.report.formats import render_json
+from distillscan.report.formats import json_pieces
 from distillscan.report.html import render_scan_html
 from distillscan.report.selection import Selection, select_groups, select_suppressed
 from distillscan.triage.baseline import Baseline, load_baseline, with_baseline
@@ -107,7 +107,7 @@ def follow_up(result: ScanResult, options: FollowUp, write_report: ReportWriter)
     write_report(result, shown, suppressed)
     notes: list[str] = []
     if options.export_dir is not None:
-        documents = export_documents(result, shown, render_json(result, shown, suppressed))
+        documents = export_documents(result, shown, json_pieces(result, shown, suppressed))
         written = write_export(options.export_dir, documents, force=options.force)
         notes.append(f"[+] exported {len(written)} files to {options.export_dir}")
     html = None
