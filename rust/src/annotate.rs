@@ -1,7 +1,7 @@
 //! What one distinct piece of user text, or one distinct system prompt, contributes to a
 //! request's annotations.
 
-use crate::closers::closer_fp;
+use crate::closers::piece_closer_fp;
 use crate::fingerprint;
 use crate::items::{anchors, Anchors};
 use crate::normalise::{head_words, normalise, tail_words, Scratch};
@@ -95,7 +95,7 @@ pub fn annotate_piece(piece: &str, scratch: &mut Scratch) -> Piece {
         // the whole exactly when words are left over.
         wordy: first.len() + last.len() + 1 < normalised.len(),
         anchors: anchors(lowered),
-        closer: closer_fp(normalised),
+        closer: piece_closer_fp(lowered, normalised),
     }
 }
 
