@@ -1,8 +1,9 @@
 """The evidence tokens each account holds.
 
 Each account holds evidence tokens: the templates that carry a real share of its
-traffic, its system prompt, IPs and /24 subnets, payment fingerprints, org, user
-agents and the hour it was created. What one shared token is worth is `worth`'s.
+traffic, its system prompt, its wrapper (that prompt with the closing sentence it ends
+its tasks with), IPs and /24 subnets, payment fingerprints, org, user agents and the
+hour it was created. What one shared token is worth is `worth`'s.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ MIN_SYSTEM_SHARE: Final = 0.5
 # was flagged.
 FEW_REQUESTS_MIN: Final = 2
 FEW_REQUESTS_MIN_SHARE: Final = 0.25
+# A wrapper is an account's system prompt (its family) with the closing sentence it ends
+# its prompts with (`closer_fp`, the core's closers.rs), each carrying this share of its
+# requests: a prompt template whose task slot varies, as a campaign's does. Its frames
+# hold the task's first words, so each is a one-off and no template forms: on a replayed
+# gateway log of 231 accounts, one of five campaigns of six accounts sharing a system
+# prompt and a reasoning ask fell apart (three linked, three alone), because only 25 of
+# its 180 requests fell on a repeated frame.
+MIN_WRAPPER_CLOSER_SHARE: Final = 0.5
 # A system-prompt family reworded this many ways is deliberate variation: strangers
 # either share a tool's exact prompt or write unrelated ones.
 PARAPHRASE_MIN_VARIANTS: Final = 3
@@ -186,6 +195,7 @@ _SENT_AS: Final = {
     "system": "system",
     "paraphrased_system": "system",
     "bespoke_system": "system",
+    "wrapper": "wrapper",
 }
 
 
@@ -209,20 +219,30 @@ def _content_senders(
     accounts at a time (ranges hold disjoint accounts, so counts add up), for the held
     values only: memory is those values and a range's (account, value) pairs."""
     account_frames = aggregates.account_frames.lazy()
+    sources = ("template", "system", "wrapper")
     held = {
         source: content.lazy()
         .filter(pl.col("kind").is_in([kind for kind, sent_as in _SENT_AS.items() if sent_as == source]))
         .select("value")
         .unique()
         .collect()
-        for source in ("template", "system")
+        for source in sources
     }
-    per_range: dict[str, list[pl.DataFrame]] = {"template": [], "system": []}
+    # Only the closers of held wrappers are paired with families: an account sends as
+    # many closing sentences as it sends distinct last sentences.
+    held_closers = held["wrapper"].select(
+        closer_fp=pl.col("value").str.split(" ").list.last().cast(pl.UInt64)
+    ).unique()
+    per_range: dict[str, list[pl.DataFrame]] = {source: [] for source in sources}
     for within in ranges:
         in_range = account_frames.filter(within)
+        families = _family_values(in_range.drop_nulls("system_fp"), system_families)
+        closers = aggregates.account_closers.lazy().filter(within).join(held_closers.lazy(), on="closer_fp")
         sent = {
             "template": _template_values(in_range.filter(pl.col("n_slotted") > 0), templates),
-            "system": _family_values(in_range.drop_nulls("system_fp"), system_families),
+            "system": families,
+            "wrapper": _wrapper_values(families.select("account_id", "value").unique(),
+                                       closers.select("account_id", "closer_fp").unique()),
         }
         for source, rows in sent.items():
             per_range[source].append(
@@ -318,7 +338,8 @@ def _with_strings(ranks: pl.DataFrame, values: pl.Series, accounts: pl.Series, k
 def _content_tokens(
     aggregates: Aggregates, templates: pl.DataFrame, system_families: pl.DataFrame, within: pl.Expr
 ) -> pl.LazyFrame:
-    """The template, system and paraphrased-system tokens of the accounts `within` selects."""
+    """The template, system, paraphrased-system and wrapper tokens of the accounts
+    `within` selects."""
     # Only slotted first-turn requests make a template: "continue" typed by two strangers,
     # or two image-only prompts, share a frame but are no evidence of a common operator.
     # Values stay integers until the (few) tokens are chosen: the (account, frame) table
@@ -354,7 +375,38 @@ def _content_tokens(
         )
         .with_columns(kind=pl.lit("paraphrased_system"))
     )
-    return pl.concat([template_tokens, system_tokens, paraphrase_tokens], how="diagonal")
+    wrapper_tokens = _wrapper_tokens(aggregates, account_frames, system_tokens, within)
+    return pl.concat([template_tokens, system_tokens, paraphrase_tokens, wrapper_tokens], how="diagonal")
+
+
+def _wrapper_tokens(
+    aggregates: Aggregates, account_frames: pl.LazyFrame, system_tokens: pl.LazyFrame, within: pl.Expr
+) -> pl.LazyFrame:
+    """The wrapper tokens (see MIN_WRAPPER_CLOSER_SHARE) of the accounts `within` selects:
+    their system-prompt token's family with the closer that ends MIN_WRAPPER_CLOSER_SHARE
+    of their requests (and REPEATED_TEMPLATE_MIN_REQUESTS of them)."""
+    totals = account_frames.group_by("account_id").agg(total=pl.col("n").sum())
+    closers = (
+        aggregates.account_closers.lazy()
+        .filter(within)
+        .join(totals, on="account_id")
+        .filter(
+            pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS,
+            pl.col("n") / pl.col("total") >= MIN_WRAPPER_CLOSER_SHARE,
+        )
+        .select("account_id", "closer_fp")
+    )
+    return _wrapper_values(system_tokens.select("account_id", "value"), closers).select(
+        "account_id", kind=pl.lit("wrapper"), value="value"
+    )
+
+
+def _wrapper_values(families: pl.LazyFrame, closers: pl.LazyFrame) -> pl.LazyFrame:
+    """(account_id, value): each account's system-prompt families (`families`: account_id,
+    value) paired with its closers (`closers`: account_id, closer_fp), as one text."""
+    return families.join(closers, on="account_id").select(
+        "account_id", value=pl.concat_str(pl.col("value").cast(pl.String), pl.lit(" "), pl.col("closer_fp"))
+    )
 
 
 def _template_values(frames: pl.LazyFrame, templates: pl.DataFrame) -> pl.LazyFrame:

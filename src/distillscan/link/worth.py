@@ -16,6 +16,7 @@ import polars as pl
 
 EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
     "template": 0.65,
+    "wrapper": 0.65,
     "bespoke_system": 0.65,
     "paraphrased_system": 0.65,
     "org": 0.6,
@@ -29,6 +30,7 @@ EVIDENCE_WEIGHTS: Final[dict[str, float]] = {
 # Kinds that restate the same evidence: a pair counts only the strongest of a family.
 EVIDENCE_FAMILIES: Final[dict[str, str]] = {
     "template": "content",
+    "wrapper": "content",
     "bespoke_system": "content",
     "paraphrased_system": "content",
     "system": "content",

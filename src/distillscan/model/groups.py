@@ -71,8 +71,8 @@ class Linkage:
     strongest link of each linked account (at most one row per account, so it stays as
     small as the accounts; every pair that linked, 12.96M at 30M requests, is not kept)."""
     tokens: pl.DataFrame
-    """account_id, kind, value, n_accounts: the content evidence (templates and system
-    prompts, `link.worth.CONTENT_KINDS`) each account holds, and a token of kind
+    """account_id, kind, value, n_accounts: the content evidence (templates, system
+    prompts and wrappers, `link.worth.CONTENT_KINDS`) each account holds, and a token of kind
     `items` for each account linked by co-harvested task items (`link.coharvest`) and one
     of kind `walk` for each account that walks its items in others' order. Its
     infrastructure tokens (millions of proxy IPs and /24s in a large log) are not kept."""
