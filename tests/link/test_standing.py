@@ -62,3 +62,18 @@ def test_without_token_groups_every_item_link_stays() -> None:
     items = _keys(_chain(ITEMS, 3 * MIN_GROUP_SIZE))
     assert item_links_apart(items, _components(_chain(TEAM, MIN_GROUP_SIZE - 1))).equals(items)
     assert item_links_apart(items, _components([])).equals(items)
+
+
+def test_a_token_group_mostly_item_linked_into_another_group_is_part_of_it() -> None:
+    # A crew of a campaign held by tokens of its own (a shared wrapper), half of whose
+    # accounts send the campaign's items: one group. With one account fewer linked, two.
+    tokens = _components(_chain(TEAM, MIN_GROUP_SIZE))
+    half = MIN_GROUP_SIZE // 2
+    standing = _chain(ITEMS, 3 * MIN_GROUP_SIZE)
+    crossing = [(TEAM + index, ITEMS + 2 * index) for index in range(half)]
+    assert _pairs(item_links_apart(_keys([*standing, *crossing]), tokens)) == set(standing + crossing)
+    assert _pairs(item_links_apart(_keys([*standing, *crossing[1:]]), tokens)) == set(standing)
+    # One account of a large group linked into many of another's is no such thing.
+    large = _components(_chain(TEAM, 4 * MIN_GROUP_SIZE))
+    fan = [(TEAM, ITEMS + index) for index in range(MIN_GROUP_SIZE)]
+    assert _pairs(item_links_apart(_keys([*standing, *fan]), large)) == set(standing)
