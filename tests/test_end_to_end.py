@@ -121,3 +121,78 @@ def test_a_replay_without_payment_or_timing_still_flags_the_proxy_campaign(synth
     assert evaluation.account_precision >= 0.95
     at_high = evaluation.benign_by_severity.select(pl.sum_horizontal("high", "critical")).to_series()
     assert at_high.sum() == 0, evaluation.benign_by_severity
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_logs"
+# Five small campaigns, each its own system prompt and reasoning ask (issue 17's external
+# gateway log: 231 accounts, campaigns of six sharing system prompts and reasoning asks).
+CREW_SYSTEMS = (
+    "You are DataForge, a meticulous reasoning engine. For every problem, enumerate your assumptions, derive "
+    "intermediate results explicitly, and verify the final answer before stating it.",
+    "You are an expert tutor generating gold-standard worked solutions for a curriculum dataset. Always show "
+    "complete derivations, justify each transformation, and end with a boxed final answer.",
+    "Act as a senior software architect producing reference implementations. Explain the design trade-offs first, "
+    "then provide fully annotated code with complexity analysis and edge-case tests.",
+    "You are a grading assistant. Given a response and a rubric, score each criterion from 1 to 10 with a detailed "
+    "rationale, then produce an overall weighted score and a summary of weaknesses.",
+    "You are a careful analyst. Break every question into sub-questions, answer each with evidence, weigh "
+    "alternatives, and conclude with a confidence level and the key uncertainties.",
+)
+CREW_ASKS = (
+    "Think step by step and show all of your reasoning before the final answer.",
+    "Let's reason through this carefully, step by step, explaining each intermediate step.",
+    "Walk through your full chain of thought in detail, then give the answer.",
+    "Explain your reasoning step-by-step in numbered steps.",
+    "Before answering, think out loud about every step.",
+)
+
+
+def _replayed_gateway_log(path: Path) -> pl.DataFrame:
+    """201 benign accounts of the sample log with five crews of six accounts beside them,
+    each crew sending unique public tasks in its own system prompt and reasoning ask, from
+    one address an account; no payment, creation or conversation columns, and every
+    timestamp squeezed into 0.1 s in its order. Returns the ground truth."""
+    sample = pl.read_parquet(SAMPLE / "requests.parquet")
+    truth = pl.read_csv(SAMPLE / "ground_truth.csv")
+    benign = truth.filter(pl.col("label") == "benign").sort("account_id").gather_every(2).head(201)
+    columns = ["request_id", "account_id", "timestamp", "model", "system", "prompt", "ip", "user_agent",
+               "temperature", "max_tokens"]
+    tasks = iter(sample.get_column("prompt").unique().sort().sample(fraction=1.0, shuffle=True, seed=5).to_list())
+    start = sample.get_column("timestamp").min()
+    crews = [
+        {"request_id": f"crew-{crew}-{member}-{index}", "account_id": f"acct_crew{crew}{member}",
+         "timestamp": start + timedelta(hours=(member * 7 + index * 3) % 160), "model": "model-a",
+         "system": CREW_SYSTEMS[crew], "prompt": f"{next(tasks)}\n\n{CREW_ASKS[crew]}",
+         "ip": f"{100 + crew}.{member}.{index % 3}.9", "user_agent": "python-httpx/0.27", "temperature": 0.7,
+         "max_tokens": 4096}
+        for crew in range(5) for member in range(6) for index in range(20 + 7 * member)
+    ]
+    log = pl.concat([
+        sample.join(benign.select("account_id"), on="account_id").select(columns),
+        pl.DataFrame(crews, schema=sample.select(columns).schema),
+    ]).sort("timestamp", "request_id")
+    squeezed = log.with_columns(
+        timestamp=start + pl.duration(microseconds=pl.int_range(pl.len(), dtype=pl.Int64) * 100_000 // pl.len())
+    )
+    squeezed.write_parquet(path)
+    crew_truth = pl.DataFrame({
+        "account_id": [f"acct_crew{crew}{member}" for crew in range(5) for member in range(6)],
+        "label": "campaign", "kind": "crew", "entity_id": [f"crew-{crew}" for crew in range(5) for _ in range(6)],
+    })
+    return pl.concat([benign, crew_truth])
+
+
+def test_small_crews_in_a_replayed_gateway_log_are_each_one_group_above_benign(tmp_path: Path) -> None:
+    """Each crew is one group, at low or above (medium where its tasks are mostly
+    high-value), every crew's group ranked above every benign group, no benign account
+    at medium or above: one fell apart (three linked, three alone at 0.00) while a closer needed a
+    mark before it and a shared system prompt with a shared closing sentence (a
+    wrapper) was no evidence (`link.evidence`)."""
+    truth = _replayed_gateway_log(tmp_path / "gateway.parquet")
+    result = scan([str(tmp_path / "gateway.parquet")], ScanOptions())
+    evaluation = evaluate(result.report.groups, result.linkage.membership, truth, flag_severity="low")
+    per_crew = evaluation.per_campaign
+    assert per_crew.height == 5 and (per_crew["groups"] == 1).all() and (per_crew["recall"] == 1.0).all(), per_crew
+    assert evaluation.campaign_groups_above_all_benign == 5
+    flagged = evaluation.benign_by_severity.select(pl.sum_horizontal("medium", "high", "critical")).to_series()
+    assert flagged.sum() == 0, evaluation.benign_by_severity
