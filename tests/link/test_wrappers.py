@@ -5,9 +5,14 @@ shared without the closing line, or a closing line without the prompt, does not.
 from __future__ import annotations
 
 import random
+from pathlib import Path
+
+import polars as pl
 
 from distillscan.fingerprint.cluster import cluster_system_prompts, cluster_templates
 from distillscan.link import link_accounts
+from distillscan.model.scan import ScanOptions
+from distillscan.pipeline import scan
 from tests.helpers import aggregate, at, requests_frame
 
 SYSTEM = ("You are a meticulous tutor writing gold-standard worked solutions for a curriculum dataset. Show every "
@@ -50,3 +55,33 @@ def test_a_shared_system_prompt_or_closing_line_alone_does_not_link() -> None:
     groups = _groups(rows)
     assert len({groups[f"own{index}"] for index in range(6)}) == 6
     assert len({groups[f"bare{index}"] for index in range(6)}) == 6
+
+
+AGENT_SYSTEM = ("You are Lathe, a small open-source coding agent running in the user's terminal. Read the repository "
+                "before you change it, run the tests after every edit and explain each change in one line.")
+AGENT_CLOSER = "Follow the workflow in your instructions and use the tools before answering."
+ASKS = ["fix the failing test in", "add type hints to", "explain the error in", "refactor the loop in",
+        "write a docstring for", "speed up the query in", "rename the helper in", "remove the dead code in"]
+
+
+def test_users_of_a_small_agent_that_appends_one_closing_line_are_not_flagged(tmp_path: Path) -> None:
+    """The benign look-alike of a wrapper: 30 people using one small agent, which sends
+    its system prompt and appends the same closing line to every task. They may form a
+    group on it, but people (own cards and homes, uneven volumes, office hours,
+    conversations) do not score as a campaign."""
+    rng = random.Random(7)
+    rows = []
+    for user in range(30):
+        volume = max(3, int(rng.lognormvariate(3.0, 1.0)))
+        for k in range(volume):
+            day, hour = rng.randrange(21), 8 + rng.randrange(10)
+            conversation = f"u{user}-c{k // 3}"
+            task = f"{rng.choice(ASKS)} src/{rng.choice(WORDS)}_{rng.choice(WORDS)}.py"
+            rows.append({"account_id": f"dev{user:02d}", "timestamp": at(days=day, hours=hour, minutes=rng.randrange(60)),
+                         "system": AGENT_SYSTEM, "prompt": f"<request>\n{task}\n</request>\n\n{AGENT_CLOSER}",
+                         "conversation_id": conversation, "turn": 1 + k % 3, "ip": f"90.{user}.{k % 2}.7",
+                         "payment_fingerprint": f"card-{user}", "temperature": 0.2, "max_tokens": 8192})
+    path = tmp_path / "agent.parquet"
+    requests_frame(rows).write_parquet(path)
+    result = scan([str(path)], ScanOptions())
+    assert result.report.groups.filter(pl.col("severity").is_in(["medium", "high", "critical"])).is_empty()
