@@ -8,6 +8,7 @@ markup. Machine formats keep the data exact; their encoders escape it.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Final
 
@@ -50,3 +51,9 @@ def spreadsheet_safe(text: str) -> str:
     starting like a formula gets a leading apostrophe. Exact values: JSON/Parquet."""
     text = _CELL_UNSAFE.sub("\ufffd", text)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def html_safe(value: object, limit: int | None = None) -> str:
+    """Log text made inert for HTML text and attributes: `terminal_safe`, then escaped
+    (quotes included)."""
+    return html.escape(terminal_safe(value, limit=limit), quote=True)
