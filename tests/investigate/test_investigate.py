@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from rich.console import Console
 
 from distillscan.errors import UsageError
 from distillscan.investigate import (
@@ -23,9 +26,11 @@ from distillscan.investigate import (
 )
 from distillscan.model.evidence import Measurable
 from distillscan.model.scan import ScanOptions, ScanResult
-from distillscan.model.views import activity_grid
+from distillscan.model.views import activity_grid, link_summary
 from distillscan.pipeline import scan
 from distillscan.report.documents import COMPONENT_COLUMNS
+from distillscan.report.drilldown.group import render_group
+from distillscan.report.html import group_section
 from distillscan.score.components import RELAY_WEIGHT, behaviour_weights
 from tests.investigate.view_logs import (
     CAMPAIGN_ACCOUNTS,
@@ -121,6 +126,26 @@ def test_infrastructure_counts_members_and_outsiders(result: ScanResult) -> None
     assert (shared_ip["n_accounts"], shared_ip["n_accounts_total"]) == (1, 2)
     assert by_value[("subnet", "45.0.0.0/24")]["n_accounts_total"] == CAMPAIGN_ACCOUNTS + 1
     assert infrastructure["kind"].unique(maintain_order=True).to_list() == ["ip", "subnet", "user_agent", "payment"]
+
+
+def test_links_say_what_ties_the_members_together(result: ScanResult) -> None:
+    view = group_view(result, _campaign_group(result))
+    members = set(view.accounts["account_id"])
+    assert view.links.height >= 1
+    assert set(view.links["a"]) | set(view.links["b"]) == members  # every member is tied in
+    assert view.links["similarity"].is_sorted(descending=True)
+    summary = link_summary(view.links).row(0, named=True)
+    # The operator's accounts share one card (and a /24): payment ties every one of them.
+    by_kind = {row["kind"]: row for row in link_summary(view.links).iter_rows(named=True)}
+    assert by_kind["payment"]["members"] == CAMPAIGN_ACCOUNTS
+    assert summary["links"] == max(row["links"] for row in by_kind.values())
+    assert by_kind["payment"]["label"] == "payment method"
+    # A group of one has no links, and says so.
+    lone = replace(view, links=view.links.head(0))
+    buffer = io.StringIO()
+    render_group(lone, Console(file=buffer, width=160, no_color=True))
+    assert "no member is linked to another" in buffer.getvalue()
+    assert "No member is linked to another" in group_section(lone)
 
 
 def test_model_timeline_measures_the_lag_behind_release(result: ScanResult) -> None:

@@ -75,6 +75,8 @@ def test_explain_top_group_matches_the_scan(sample: ScanResult, cli: Any) -> Non
         assert len(template["examples"]) == 1
         assert template["examples"][0]["account_id"] in set(members)
     assert document["release"]["model"] == top["new_model"]
+    linked = {row["a"] for row in document["links"]["strongest"]} | {row["b"] for row in document["links"]["strongest"]}
+    assert linked <= set(members) and document["links"]["by_kind"]
     assert {part["name"] for part in document["components"]} >= {"content", "behaviour", "pivot"}
 
 
@@ -92,10 +94,11 @@ def test_explain_table_shows_every_section(sample: ScanResult, cli: Any, tmp_pat
     html = tmp_path / "group.html"
     result = cli("explain", top["group_id"], SAMPLE, "--examples", "1", "--html", str(html))
     assert result.exit_code == 0, result.output
-    for heading in ("Why", "Score components", "Accounts (", "Templates (", "Topic mix",
+    for heading in ("Why", "Score components", "Accounts (", "Links", "Templates (", "Topic mix",
                     "Activity by day and hour", "Shared infrastructure", "Models", "↳", "█"):
         assert heading in result.stdout, heading
-    assert top["group_id"] in html.read_text(encoding="utf-8")
+    page = html.read_text(encoding="utf-8")
+    assert top["group_id"] in page and "strongest link to another" in page
 
 
 def test_explain_unknown_group_is_exit_2_with_a_hint(cli: Any) -> None:

@@ -85,6 +85,15 @@ def _group_templates(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
     ).sort(["n_requests", "template", "skeleton"], descending=[True, False, False], nulls_last=True)
 
 
+def _group_links(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
+    """The members' strongest links to one another, strongest first (ties: ids)."""
+    inside = members.get_column("account_id").implode()
+    return (
+        result.linkage.edges.filter(pl.col("a").is_in(inside), pl.col("b").is_in(inside))
+        .sort(["similarity", "a", "b"], descending=[True, False, False])
+    )
+
+
 def _group_topics(result: ScanResult, members: pl.DataFrame) -> pl.DataFrame:
     topics = (
         result.aggregates.account_topics.join(members, on="account_id", how="semi")
@@ -217,4 +226,5 @@ def group_view(result: ScanResult, group_id: str) -> GroupView:
         models=_group_models(result, buckets),
         release=release,
         components=score_components(group, Measurable(result.summary.signals_unknown)),
+        links=_group_links(result, members),
     )

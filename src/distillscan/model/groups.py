@@ -60,6 +60,23 @@ accounts repeat, as runs of a public benchmark do (`link.walks`). Such accounts 
 token of this kind in `Linkage.tokens`; it links no one."""
 
 
+LINK_KIND_LABELS: Final[dict[str, str]] = {
+    "template": "prompt template (or the group's own frames or closing sentences)",
+    "wrapper": "system prompt with the same closing sentence",
+    "bespoke_system": "one system prompt, worded its own way by each account",
+    "paraphrased_system": "paraphrases of one system prompt",
+    "system": "system prompt (or the group's own system prompts)",
+    ITEMS_KIND: "task items sent far beyond their popularity",
+    "org": "organisation",
+    "payment": "payment method",
+    "ip": "IP address",
+    "subnet": "/24 subnet",
+    "created": "created in the same hour",
+    "user_agent": "user agent",
+}
+"""What each kind of link evidence (`Linkage.edges` kinds) is, for a person."""
+
+
 @dataclass(frozen=True)
 class Linkage:
     """The result of linking: who is in which group, and each member's strongest link."""

@@ -10,6 +10,8 @@ from typing import Any, Final
 
 import polars as pl
 
+from distillscan.model.groups import LINK_KIND_LABELS
+
 # An activity strip has at most this many rows; longer logs fold several days per row.
 MAX_ACTIVITY_ROWS: Final = 31
 
@@ -72,6 +74,9 @@ class GroupView:
     log_first_seen (the model's first slot anywhere in the log), lag_hours."""
     release: ModelRelease | None
     components: list[ScoreComponent]
+    links: pl.DataFrame
+    """a, b, similarity, kinds: the strongest link of each linked member whose partner is
+    a member too (`Linkage.edges`), strongest first."""
     one_off_requests: int = 0
     """Requests whose frame appears once in the whole log: no template, not listed."""
     examples: pl.DataFrame | None = None
@@ -128,3 +133,19 @@ def activity_grid(activity: pl.DataFrame, max_rows: int | None = MAX_ACTIVITY_RO
         row_totals=[sum(row) for row in cells],
         hour_totals=[sum(row[hour] for row in cells) for hour in range(24)],
     )
+
+
+def link_summary(links: pl.DataFrame) -> pl.DataFrame:
+    """kind, label, links, members: per kind of evidence, how many of `links` (a group
+    view's) share it and how many members those links touch, most links first (ties:
+    kind). A link sharing several kinds counts under each."""
+    by_kind = links.select("a", "b", kind=pl.col("kinds")).explode("kind").drop_nulls("kind")
+    counted = by_kind.group_by("kind").agg(
+        links=pl.len(), members=pl.concat_list("a", "b").explode().n_unique()
+    )
+    return counted.select(
+        "kind",
+        label=pl.col("kind").replace_strict(LINK_KIND_LABELS, default=pl.col("kind"), return_dtype=pl.String),
+        links=pl.col("links").cast(pl.UInt32),
+        members=pl.col("members").cast(pl.UInt32),
+    ).sort(["links", "kind"], descending=[True, False])

@@ -18,7 +18,7 @@ import polars as pl
 
 from distillscan import __version__
 from distillscan.model.scan import ScanResult
-from distillscan.model.views import GroupView, activity_grid
+from distillscan.model.views import GroupView, activity_grid, link_summary
 from distillscan.report.cells import (
     count_cell,
     example_prompt,
@@ -255,6 +255,27 @@ def _members_table(view: GroupView) -> str:
     ) + note
 
 
+def _links_html(view: GroupView) -> str:
+    """The kinds of evidence the members' strongest links share, then those links."""
+    if view.links.is_empty():
+        return '<p class="dim">No member is linked to another (a group of one, or accounts set apart).</p>'
+    kinds = _table(
+        [("evidence", False), ("links", True), ("members", True)],
+        [[_e(row["label"]), f"{row['links']:,}", f"{row['members']:,}"]
+         for row in link_summary(view.links).iter_rows(named=True)],
+    )
+    strongest = _table(
+        [("account", False), ("account", False), ("similarity", True), ("shared", False)],
+        [[f'<span class="mono id">{_e(row["a"], 60)}</span>', f'<span class="mono id">{_e(row["b"], 60)}</span>',
+          f"{row['similarity']:.2f}", _e(", ".join(row["kinds"]))]
+         for row in view.links.head(MEMBERS_SHOWN).iter_rows(named=True)],
+    )
+    more = view.links.height - MEMBERS_SHOWN
+    command = "distillscan explain GROUP LOGS --format json"
+    note = f'<p class="dim">… {more:,} more links: <code>{command}</code></p>' if more > 0 else ""
+    return kinds + strongest + note
+
+
 def group_section(view: GroupView, templates_limit: int = 10) -> str:
     """Everything about one group as an HTML section."""
     group = view.group
@@ -283,6 +304,8 @@ def group_section(view: GroupView, templates_limit: int = 10) -> str:
 {_models_html(view)}
 <details><summary>Shared infrastructure</summary>{_infrastructure_table(view)}</details>
 <details><summary>Members ({view.accounts.height:,})</summary>{_members_table(view)}</details>
+<details><summary>Links: each member's strongest link to another ({view.links.height:,})</summary>
+{_links_html(view)}</details>
 </section>"""
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from distillscan.model.scan import ScanResult
-from distillscan.model.views import ActivityGrid, GroupView, activity_grid
+from distillscan.model.views import ActivityGrid, GroupView, activity_grid, link_summary
 from distillscan.report.cells import (
     count_cell,
     example_prompt,
@@ -42,6 +42,8 @@ IDLE: Final = "·"
 BAR_WIDTH: Final = 30
 # Values of each infrastructure kind listed in the terminal.
 VALUES_PER_KIND: Final = 5
+# The strongest links listed under the kinds of evidence.
+LINKS_SHOWN: Final = 5
 # Columns of each example request in the JSON document.
 EXAMPLE_COLUMNS: Final[tuple[str, ...]] = ("account_id", "timestamp", "model", "system", "prompt", "prompt_chars")
 
@@ -189,6 +191,30 @@ def _infrastructure_table(view: GroupView) -> Table:
     return table
 
 
+def _link_lines(view: GroupView) -> list[Text | Table]:
+    """What ties the members together: the kinds of evidence their strongest links
+    share, then the strongest links themselves."""
+    if view.links.is_empty():
+        return [Text("  no member is linked to another (a group of one, or accounts set apart)", style="dim")]
+    table = Table(box=box.SIMPLE, show_edge=False)
+    for name in ("evidence", "links", "members"):
+        table.add_column(name, justify="left" if name == "evidence" else "right")
+    for row in link_summary(view.links).iter_rows(named=True):
+        table.add_row(row["label"], f"{row['links']:,}", f"{row['members']:,}")
+    lines: list[Text | Table] = [table]
+    for row in view.links.head(LINKS_SHOWN).iter_rows(named=True):
+        line = Text("  ")
+        line.append(terminal_safe(row["a"], 40), style="bold")
+        line.append(" — ")
+        line.append(terminal_safe(row["b"], 40), style="bold")
+        line.append(f"  {row['similarity']:.2f}  {', '.join(row['kinds'])}", style="dim")
+        lines.append(line)
+    if view.links.height > LINKS_SHOWN:
+        lines.append(Text(f"  … {view.links.height - LINKS_SHOWN:,} more links (--format json lists them all)",
+                          style="dim"))
+    return lines
+
+
 def _model_lines(view: GroupView) -> list[Text | Table]:
     table = Table(box=box.SIMPLE, show_edge=False)
     for name in ("model", "requests", "share", "group's first use", "first in log", "lag"):
@@ -255,6 +281,12 @@ def render_group(view: GroupView, console: Console, accounts_limit: int = 15, te
     console.print(_accounts_table(view, accounts_limit))
     if view.accounts.height > shown:
         console.print(Text(f"  all members: distillscan accounts LOGS --group {view.group_id}", style="dim"))
+    console.print()
+    console.print(_title("Links"))
+    console.print(Text("  each linked member's strongest link to another member, by the evidence it shares "
+                       "(a link sharing several kinds counts under each)", style="dim"))
+    for item in _link_lines(view):
+        console.print(item)
     console.print()
     shown = min(templates_limit, view.templates.height)
     console.print(_title(f"Templates ({view.templates.height:,}; top {shown} by requests)"))
@@ -323,6 +355,10 @@ def group_document(result: ScanResult, view: GroupView, templates_limit: int | N
             "hours": grid.hour_totals,
         },
         "infrastructure": infrastructure,
+        "links": {
+            "by_kind": records(link_summary(view.links)),
+            "strongest": records(view.links),
+        },
         "models": records(view.models),
         "release": None if release is None else json_ready(dict(release.__dict__)),
         "components": [json_ready(dict(part.__dict__)) for part in view.components],
