@@ -15,6 +15,7 @@ from distillscan.cli.main import main
 from distillscan.investigate import example_requests, group_view
 from distillscan.model.scan import ScanOptions, ScanResult
 from distillscan.pipeline import scan
+from distillscan.report import html as html_report
 from distillscan.report.html import render_group_html, render_scan_html
 from distillscan.report.selection import Selection, select_groups
 from tests.investigate.view_logs import (
@@ -117,6 +118,25 @@ def test_scan_page_is_self_contained_and_links_groups(scan_page: str) -> None:
     ids = {value for name, value in found.attributes if name == "id"}
     assert anchors and {anchor[1:] for anchor in anchors} <= ids
     assert "Suspect account groups" in "".join(found.text)
+
+
+def test_a_page_of_many_groups_lists_the_first_and_gives_sections_to_fewer(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = scan([str(Path(__file__).resolve().parents[2] / "sample_logs")], ScanOptions())
+    monkeypatch.setattr(html_report, "GROUP_ROWS_SHOWN", 3)
+    monkeypatch.setattr(html_report, "GROUP_SECTIONS", 2)
+    shown = select_groups(result, Selection(min_severity="info"))
+    assert shown.height > 3
+    chosen = html_report.section_groups(shown)
+    assert chosen == shown["group_id"].head(2).to_list()
+    page = render_scan_html(result, shown, [group_view(result, group_id) for group_id in chosen])
+    _assert_inert_and_self_contained(page)
+    found = _inventory(page)
+    anchors = {value[1:] for name, value in found.attributes if name == "href"}
+    assert anchors == {f"group-{group_id}" for group_id in chosen}  # only groups with a section link
+    assert page.count('<section class="group"') == 2
+    text = "".join(found.text)
+    assert shown["group_id"][2] in text and shown["group_id"][3] not in text
+    assert f"the first 3 of {shown.height} groups are listed" in text and "the first 2 have a section" in text
 
 
 def test_scan_html_option_writes_the_page(hostile: tuple[Path, ScanResult], tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from distillscan.model.scan import ScanResult, ScanSummary
 from distillscan.report.documents import SCHEMA_VERSION
 from distillscan.report.export import check_export_dir, export_documents, write_export
 from distillscan.report.formats import json_pieces
-from distillscan.report.html import render_scan_html
+from distillscan.report.html import render_scan_html, section_groups
 from distillscan.report.selection import Selection, select_groups, select_suppressed
 from distillscan.triage.baseline import Baseline, load_baseline, with_baseline
 from distillscan.triage.gate import FAIL_ON_NEW_DEFAULT, describe_failures, gate_failures
@@ -112,7 +112,7 @@ def follow_up(result: ScanResult, options: FollowUp, write_report: ReportWriter)
         notes.append(f"[+] exported {len(written)} files to {options.export_dir}")
     html = None
     if options.html:
-        html = render_scan_html(result, shown, [group_view(result, group_id) for group_id in shown["group_id"]])
+        html = render_scan_html(result, shown, [group_view(result, group_id) for group_id in section_groups(shown)])
     notes.extend(unmatched_allow_notes(result))
     verdict = _gate_verdict(result, options)
     exit_code = ExitCode.FINDINGS if verdict is not None else input_status(result.summary)
