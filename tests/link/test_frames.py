@@ -75,6 +75,25 @@ def test_a_lone_account_sending_two_own_closers_joins_the_group() -> None:
     assert "template" in edge["kinds"]
 
 
+def test_a_lone_account_ending_most_of_its_requests_with_one_own_closer_joins_the_group() -> None:
+    # One closer, not two: the campaign's ask after most of what it sends. A third of
+    # its requests is not most.
+    closer = re.split(r"(?<=[.?]) ", CAMPAIGN_WRAPPERS[0])[-1]
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS)
+    rows += customer_rows("mostly", 0, (), "81.1.0.1", "visa-1")
+    rows += customer_rows("third", 1, (), "82.2.0.1", "visa-2")
+    for index, row in enumerate(rows[-60:-30]):
+        if index % 2 == 0:
+            row["prompt"] = f"Task {index} of the quiet account, in its own words. {closer}"
+    for index, row in enumerate(rows[-30:]):
+        if index % 3 == 0:  # its own words, unlike the first's: no template between them
+            row["prompt"] = f"{row['prompt']}? {closer}"
+    _, linkage = analyse_frame(requests_frame(rows))
+    group_of = dict(linkage.membership.iter_rows())
+    assert group_of["mostly"] == group_of["op00"]
+    assert group_of["third"] != group_of["op00"]
+
+
 def test_a_dataset_items_own_last_sentence_is_no_wrapper() -> None:
     # Every member sends two dataset items once each, and so does a lone account (a
     # pipeline running the dataset): the items' last sentences are held by the group

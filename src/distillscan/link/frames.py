@@ -42,6 +42,7 @@ import polars as pl
 from distillscan.link.attach import MIN_GROUP_SIZE
 from distillscan.link.coharvest import ITEM_MAX_REPEAT
 from distillscan.model.aggregates import Aggregates, Table
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
 
 # A frame is a group's own when its members are this share of the accounts sending it
 # (those of the group tested left out).
@@ -50,6 +51,12 @@ OWN_SHARE: Final = 0.95
 # its own closing sentences.
 MIN_OWN_FRAMES: Final = 2
 MIN_OWN_CLOSERS: Final = 2
+# ... or one own closing sentence that ends this share of its requests (and
+# REPEATED_TEMPLATE_MIN_REQUESTS of them): the group's reasoning ask on most of what it
+# sends. A campaign that puts one ask after every task has one closer; its lone
+# accounts had two only when code-fence tails made two variants of it (on the 200k
+# golden log one paraphraser fell out of its group when closing lines made them one).
+MIN_OWN_CLOSER_SHARE: Final = 0.5
 
 _EDGE_SCHEMA: Final = pl.Schema({"account": pl.UInt32, "partner": pl.UInt32})
 
@@ -119,15 +126,18 @@ def closer_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: 
     MIN_OWN_CLOSERS or more of one group's own closers, those its members send more than
     ITEM_MAX_REPEAT times each (a wrapper's, not a dataset item's own last sentence)."""
     held = aggregates.account_closers.lazy()
-    return _attachments(held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, components, codes)
+    totals = aggregates.accounts.lazy().select("account_id", total="n")
+    return _attachments(held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, components, codes, totals)
 
 
 def _attachments(
-    held: pl.LazyFrame, key: str, min_own: int, min_repeat: float, components: pl.DataFrame, codes: pl.DataFrame
+    held: pl.LazyFrame, key: str, min_own: int, min_repeat: float, components: pl.DataFrame, codes: pl.DataFrame,
+    totals: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """(account, partner): each account in no component that sends `min_own` or more of
     one group's own values of `key` (`held`: account_id, `key`, n rows; `min_repeat`:
-    see `_relayed_rows`; see `frame_attachments`)."""
+    see `_relayed_rows`; see `frame_attachments`), or, given each account's requests
+    (`totals`: account_id, total), one that carries MIN_OWN_CLOSER_SHARE of them."""
     sizes = components.group_by("root").agg(size=pl.len())
     owners = sizes.filter(pl.col("size") >= MIN_GROUP_SIZE).get_column("root")
     if owners.is_empty():
@@ -138,10 +148,21 @@ def _attachments(
     )
     lone = codes.join(components, left_on="code", right_on="node", how="anti").get_column("code").cast(pl.UInt32)
     relays = _relayed_rows(held, key, membership, owners, min_repeat).filter(pl.col("group_id").is_in(lone.implode()))
+    dominant = pl.lit(False)
+    if totals is not None:
+        account_totals = codes.lazy().join(totals, on="account_id").select(
+            group_id=pl.col("code").cast(pl.UInt32), total="total"
+        )
+        relays = relays.join(account_totals.collect(), on="group_id", how="left")
+        dominant = (
+            (pl.col("requests") >= REPEATED_TEMPLATE_MIN_REQUESTS)
+            & (pl.col("requests") >= MIN_OWN_CLOSER_SHARE * pl.col("total"))
+        ).any()
     chosen = (
         relays.group_by(account="group_id", group="owner")
-        .agg(values=pl.col(key))
-        .filter(pl.col("values").list.len() >= min_own)
+        .agg(values=pl.col(key), dominant=dominant)
+        .filter((pl.col("values").list.len() >= min_own) | pl.col("dominant"))
+        .drop("dominant")
         .sort(pl.col("account"), pl.col("values").list.len(), pl.col("group"), descending=[False, True, False])
         .unique("account", keep="first", maintain_order=True)
         .explode("values")
