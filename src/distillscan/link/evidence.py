@@ -375,17 +375,15 @@ def _content_tokens(
         )
         .with_columns(kind=pl.lit("paraphrased_system"))
     )
-    wrapper_tokens = _wrapper_tokens(aggregates, account_frames, system_tokens, within)
+    wrapper_tokens = _wrapper_tokens(aggregates, system_tokens, within)
     return pl.concat([template_tokens, system_tokens, paraphrase_tokens, wrapper_tokens], how="diagonal")
 
 
-def _wrapper_tokens(
-    aggregates: Aggregates, account_frames: pl.LazyFrame, system_tokens: pl.LazyFrame, within: pl.Expr
-) -> pl.LazyFrame:
+def _wrapper_tokens(aggregates: Aggregates, system_tokens: pl.LazyFrame, within: pl.Expr) -> pl.LazyFrame:
     """The wrapper tokens (see MIN_WRAPPER_CLOSER_SHARE) of the accounts `within` selects:
     their system-prompt token's family with the closer that ends MIN_WRAPPER_CLOSER_SHARE
     of their requests (and REPEATED_TEMPLATE_MIN_REQUESTS of them)."""
-    totals = account_frames.group_by("account_id").agg(total=pl.col("n").sum())
+    totals = aggregates.accounts.lazy().filter(within).select("account_id", total="n")
     closers = (
         aggregates.account_closers.lazy()
         .filter(within)
