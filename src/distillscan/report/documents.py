@@ -173,14 +173,12 @@ def _chunk_documents(result: ScanResult, shown: pl.DataFrame) -> Iterator[dict[s
             }
         )
     baselines = result.baseline.group_documents(shown["group_id"].to_list()) if result.baseline is not None else {}
-    values = _plain_numbers(shown, ("score", "content", "behaviour", *FEATURE_COLUMNS,
-                                    *(f"c_{name}" for name in COMPONENT_COLUMNS)))
-    for row, plain in zip(shown.iter_rows(named=True), values, strict=True):
+    for row in shown.iter_rows(named=True):
         group_id = row["group_id"]
         document = {
             "group_id": group_id,
             "rank": row["rank"],
-            "score": plain["score"],
+            "score": plain_value(row["score"]),
             "severity": row["severity"],
             "n_accounts": row["n_accounts"],
             "n_requests": row["n_requests"],
@@ -189,33 +187,17 @@ def _chunk_documents(result: ScanResult, shown: pl.DataFrame) -> Iterator[dict[s
             "accounts": accounts_by_group.get(group_id, []),
             "templates": templates_by_group.get(group_id, []),
             "topics": topic_mix(row),
-            "features": {name: plain.get(name) for name in FEATURE_COLUMNS},
+            "features": {name: plain_value(row.get(name)) for name in FEATURE_COLUMNS},
             "components": {
-                "content": plain["content"],
-                "behaviour": plain["behaviour"],
-                **{name: plain[f"c_{name}"] for name in COMPONENT_COLUMNS},
+                "content": plain_value(row["content"]),
+                "behaviour": plain_value(row["behaviour"]),
+                **{name: plain_value(row[f"c_{name}"]) for name in COMPONENT_COLUMNS},
             },
             "reasons": result.report.reasons.get(group_id, []),
         }
         if result.baseline is not None:
             document["baseline"] = baselines[group_id]
         yield document
-
-
-def _plain_numbers(frame: pl.DataFrame, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Each row's `columns` (those `frame` has) as `plain_value` makes them: floats
-    rounded to 4 places by Python's `round` (correctly rounded, as reports always were),
-    NaN and infinities as null (found by Polars, for the whole chunk at once)."""
-    present = [name for name in columns if name in frame.columns]
-    floats = {name for name in present if frame.schema[name].is_float()}
-    finite = frame.select(
-        pl.when(pl.col(name).is_finite()).then(pl.col(name)) if name in floats else pl.col(name) for name in present
-    )
-    for row in finite.iter_rows(named=True):
-        yield {
-            name: (round(value, 4) if value is not None else None) if name in floats else value
-            for name, value in row.items()
-        }
 
 
 def suppressed_documents(result: ScanResult, suppressed: pl.DataFrame) -> list[dict[str, Any]]:
