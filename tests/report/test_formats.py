@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from distillscan.pipeline import scan
 from distillscan.report import documents, formats
 from distillscan.report.documents import SCHEMA_VERSION, group_documents, json_text, summary_document
 from distillscan.report.formats import csv_pieces, json_pieces, jsonl_pieces, write_parquet
+from distillscan.triage.baseline import compare, parse_baseline
 
 SAMPLE = str(Path(__file__).resolve().parents[2] / "sample_logs" / "requests.parquet")
 
@@ -81,3 +83,16 @@ def test_numbers_are_rounded_and_non_finite_values_are_null(sample: ScanResult) 
     first, second = group_documents(sample, shown)
     assert first["score"] is None and first["features"]["topic_focus"] is None
     assert second["score"] == 0.1235 and second["features"]["topic_focus"] == 0.6667
+
+
+def test_parquet_carries_each_groups_baseline_status(sample: ScanResult, tmp_path: Path) -> None:
+    every_group = sample.report.groups
+    report = json.loads("".join(json_pieces(sample, every_group)))
+    baseline = parse_baseline(report, "b.json", SCHEMA_VERSION)
+    compared = replace(sample, baseline=compare(sample.report, sample.linkage.membership, baseline))
+    write_parquet(compared, every_group, tmp_path / "with.parquet")
+    write_parquet(sample, every_group, tmp_path / "without.parquet")
+    with_status, without = (pl.read_parquet(tmp_path / name) for name in ("with.parquet", "without.parquet"))
+    assert "baseline_status" not in without.columns
+    assert with_status.drop("baseline_status").equals(without)
+    assert set(with_status["baseline_status"]) == {"unchanged"}

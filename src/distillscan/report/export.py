@@ -26,6 +26,7 @@ from distillscan.errors import UsageError
 from distillscan.model.scan import ScanResult
 from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, stable_fp, with_template_fp
 from distillscan.report.documents import iso_utc, json_text
+from distillscan.report.formats import write_pieces
 
 GROUPS_FILE: Final = "groups.json"
 ACCOUNTS_FILE: Final = "accounts.csv"
@@ -271,8 +272,7 @@ def write_export(directory: Path, documents: Mapping[str, str | Iterable[str]], 
         temporary = directory / f".{name}.{os.getpid()}.tmp"
         try:
             with temporary.open("w", encoding="utf-8", newline="") as handle:
-                for piece in (text,) if isinstance(text, str) else text:
-                    handle.write(piece)
+                write_pieces(text, handle)
             os.replace(temporary, target)
         except OSError as error:
             temporary.unlink(missing_ok=True)

@@ -163,20 +163,18 @@ _PARQUET_SCHEMA: Final = pl.Schema([
 
 
 def write_parquet(result: ScanResult, shown: pl.DataFrame, path: Path) -> None:
-    """Groups as a Parquet table, lists kept as list columns; built a chunk of groups
-    at a time (`iter_group_documents`), each chunk's documents dropped once framed."""
-    frames = [_parquet_frame(result, chunk) for chunk in shown.iter_slices(GROUP_CHUNK)]
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=_PARQUET_SCHEMA)
-    if result.baseline is not None:
-        statuses = result.baseline.group_documents(frame["group_id"].to_list())
-        frame = frame.with_columns(
-            baseline_status=pl.Series([statuses[group]["status"] for group in frame["group_id"]], dtype=pl.String)
-        )
+    """Groups as a Parquet table, lists kept as list columns (and `baseline_status`
+    with a baseline); built a chunk of groups at a time (`iter_group_documents`), each
+    chunk's documents dropped once framed."""
+    schema = _PARQUET_SCHEMA if result.baseline is None else pl.Schema({**_PARQUET_SCHEMA,
+                                                                         "baseline_status": pl.String()})
+    frames = [_parquet_frame(result, chunk, schema) for chunk in shown.iter_slices(GROUP_CHUNK)]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
     frame.write_parquet(path)
 
 
-def _parquet_frame(result: ScanResult, chunk: pl.DataFrame) -> pl.DataFrame:
-    """One chunk of groups as rows of the Parquet report."""
+def _parquet_frame(result: ScanResult, chunk: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """One chunk of groups as rows of the Parquet report, in `schema`'s columns."""
     return pl.DataFrame(
         [
             {
@@ -184,10 +182,11 @@ def _parquet_frame(result: ScanResult, chunk: pl.DataFrame) -> pl.DataFrame:
                                                "n_accounts", "n_requests", "first_seen",
                                                "last_seen", "accounts", "reasons")},
                 "templates": [template["template"] for template in group["templates"]],
+                "baseline_status": group.get("baseline", {}).get("status"),
             }
             for group in iter_group_documents(result, chunk)
         ],
-        schema=_PARQUET_SCHEMA,
+        schema=schema,
     )
 
 
@@ -203,12 +202,15 @@ def csv_text(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def write_text(text: str | Iterable[str], output: Path | None, stdout: Any) -> None:
     """Write a machine-readable document (one text, or its pieces) to a file, or to stdout."""
-    pieces = (text,) if isinstance(text, str) else text
     if output is None:
-        for piece in pieces:
-            stdout.write(piece)
+        write_pieces(text, stdout)
         stdout.flush()
     else:
         with output.open("w", encoding="utf-8", newline="") as handle:
-            for piece in pieces:
-                handle.write(piece)
+            write_pieces(text, handle)
+
+
+def write_pieces(text: str | Iterable[str], handle: Any) -> None:
+    """Write one text, or its pieces as they come, to an open text `handle`."""
+    for piece in (text,) if isinstance(text, str) else text:
+        handle.write(piece)
