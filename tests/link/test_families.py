@@ -32,16 +32,18 @@ def _groups(rows: list[dict]) -> dict[str, str]:
     return dict(linkage.membership.iter_rows())
 
 
-def _crew(size: int = 12) -> list[dict]:
-    """A crew linked by one template, each member also running the crew's two prompts."""
+def _crew(size: int = 12, name: str = "crew", task: str = "Grade answer {n} against the rubric: reason step by step.",
+          start: int = 0) -> list[dict]:
+    """A crew linked by one template (`task`), each member also running the crew's two
+    prompts; request numbers from `start`."""
     rows = []
     for i in range(size):
+        first = start + i * 100
         for j in range(6):
-            n = i * 100 + j
-            rows.append(_request(f"crew{i:02d}", n, None, f"Grade answer {n} against the rubric: reason step by step."))
-        rows.append(_request(f"crew{i:02d}", i * 100 + 50, ANALYST, _own_words(i * 100 + 50)))
-        rows.append(_request(f"crew{i:02d}", i * 100 + 51, AGENT, _own_words(i * 100 + 51)))
-        rows.append(_request(f"crew{i:02d}", i * 100 + 52, HELPER, _own_words(i * 100 + 52)))
+            rows.append(_request(f"{name}{i:02d}", first + j, None, task.format(n=first + j)))
+        rows.append(_request(f"{name}{i:02d}", first + 50, ANALYST, _own_words(first + 50)))
+        rows.append(_request(f"{name}{i:02d}", first + 51, AGENT, _own_words(first + 51)))
+        rows.append(_request(f"{name}{i:02d}", first + 52, HELPER, _own_words(first + 52)))
     return rows
 
 
@@ -65,6 +67,17 @@ def test_a_pair_sharing_a_card_and_two_of_a_groups_own_prompts_joins_it() -> Non
         row["payment_fingerprint"] = "card-shared-by-the-pair"
     groups = _groups(rows)
     assert groups["quietA"] == groups["quietB"] == groups["crew00"]
+
+
+def test_prompts_two_crews_use_together_are_owned_by_the_pair() -> None:
+    # One playbook run by two crews the links keep apart (14 and 12 accounts, each its
+    # own task template): neither holds 75% of the prompts' holders, both together do.
+    # The lone account using two of them joins the crew using them most.
+    rows = _crew() + _crew(14, "band", "Summarise report {n} in one line, citing the table.", 3000)
+    rows += [_request("quiet", 9000, ANALYST, _own_words(9000)), _request("quiet", 9001, AGENT, _own_words(9001))]
+    groups = _groups(rows)
+    assert groups["crew00"] != groups["band00"]
+    assert groups["quiet"] == groups["band00"]
 
 
 def test_a_prompt_many_outsiders_use_is_no_groups_own() -> None:

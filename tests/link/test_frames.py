@@ -8,9 +8,10 @@ import re
 import polars as pl
 
 from distillscan.link.attach import MIN_GROUP_SIZE
-from distillscan.link.frames import relayed_frame_rows
+from distillscan.link.frames import frame_attachments, relayed_frame_rows
+from distillscan.model.aggregates import Aggregates
 from distillscan.pipeline import analyse_frame
-from tests.helpers import CAMPAIGN_WRAPPERS, campaign_rows, customer_rows, requests_frame
+from tests.helpers import CAMPAIGN_WRAPPERS, aggregate, campaign_rows, customer_rows, requests_frame
 
 # Linked by pairs (a card or /24 held by 50 accounts or fewer is specific), and each
 # frame stays the campaign's own with two strangers sending it (40 ≥ 0.95 × 42).
@@ -127,3 +128,34 @@ def test_two_groups_sending_one_frame_own_it_against_each_other_only() -> None:
     assert rows.select("group_id", "frame_fp", "owner").rows() == [(0, 7, 1), (1, 7, 0)]
     with_x = pl.concat([frames, pl.DataFrame([("x", 7, 1)], schema=schema, orient="row")])
     assert relayed_frame_rows(with_x, membership, pl.Series([0, 1])).is_empty()
+
+
+def _split_campaign(rows: list[dict], first: int) -> tuple[Aggregates, pl.DataFrame, pl.DataFrame]:
+    """The aggregates of `rows`, their account codes, and the campaign's op accounts as two
+    groups (components): op00 … op{first-1}, and the rest."""
+    aggregates = aggregate(requests_frame(rows))
+    codes = aggregates.accounts.select("account_id").sort("account_id").with_row_index("code")
+    ops = codes.filter(pl.col("account_id").str.starts_with("op")).sort("account_id")
+    roots = ops.get_column("code").gather([0] * first + [first] * (ops.height - first))
+    components = pl.DataFrame({"node": ops.get_column("code"), "root": roots}).cast(pl.UInt32)
+    return aggregates, codes, components
+
+
+def test_frames_two_groups_send_together_are_owned_by_the_pair() -> None:
+    # One playbook run by two groups the links keep apart (24 and 16 accounts): neither
+    # holds 95% of the frames' senders, both together do. The lone account sending two of
+    # them joins the group sending them most.
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS) + customer_rows("lone", 0, (0, 1), "81.1.0.1", "visa-1")
+    aggregates, codes, components = _split_campaign(rows, 24)
+    attached = frame_attachments(aggregates, components, codes)
+    code_of = dict(codes.select("account_id", "code").iter_rows())
+    assert attached.rows() == [(code_of["lone"], code_of["op00"])]
+
+
+def test_frames_two_groups_send_among_strangers_are_nobodys() -> None:
+    # Three strangers send the frames too: the two groups' 40 are under 95% of 43 senders.
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS) + customer_rows("lone", 0, (0, 1), "81.1.0.1", "visa-1")
+    for index in range(3):
+        rows += customer_rows(f"stranger{index}", index + 1, (0, 1), f"82.{index}.0.1", f"visa-s{index}")
+    aggregates, codes, components = _split_campaign(rows, 24)
+    assert frame_attachments(aggregates, components, codes).is_empty()

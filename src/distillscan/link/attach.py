@@ -53,6 +53,10 @@ from distillscan.link.poisson import tail_nats
 
 # A group smaller than this repeats too few items to show a pool.
 MIN_GROUP_SIZE: Final = 10
+# A value (prompt family, frame, closer) no one group owns is owned by the
+# OWNER_COALITION groups with the most members sending it when its holders are mostly
+# theirs together: one playbook run by two networks the links keep apart.
+OWNER_COALITION: Final = 2
 # How unlikely (nats) an item's count among the group's members must be to mark it.
 SIGNATURE_NATS: Final = 10.0
 # An attached account holds at least this many signature items...
@@ -73,6 +77,18 @@ NEAREST_CANDIDATES: Final = 8
 _CANDIDATE_SCHEMA: Final = pl.Schema(
     {"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32}
 )
+
+
+
+def coalition_owns(value: str | list[str], needed: pl.Expr) -> pl.Expr:
+    """Over rows of (`value`, group, `members`) candidate owners, sorted by `value`, then
+    members descending, then group: true for the owners of each value, its largest group
+    when that group's members reach `needed`, else its OWNER_COALITION largest (ties: the
+    smaller group) when theirs together do."""
+    place = pl.int_range(pl.len()).over(value)
+    alone = pl.col("members").first().over(value) >= needed
+    together = pl.col("members").filter(place < OWNER_COALITION).sum().over(value) >= needed
+    return pl.when(alone).then(place == 0).otherwise(together & (place < OWNER_COALITION))
 
 
 def attach_threshold(accounts_with_items: int, tests_per_account: int) -> float:

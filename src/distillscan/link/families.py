@@ -32,6 +32,11 @@ attached 16 too, but it is one coincidence; at SIGNATURE_SHARE rather than
 EXCLUSIVE_SHARE it took in 13 users of the agent the campaign drives whose homes are
 among its exits (the agent's family is 85% the hydra's).
 
+A family no group owns alone is owned by its OWNER_COALITION largest holder groups
+together when they hold the share (`attach.coalition_owns`, see `frames`): one playbook
+run by two groups. In the 8-day log `frames` cites, the four pairs of hydra accounts
+sharing a card joined so.
+
 Only lone accounts and components too small to own a family are attached, each by one
 link to a member of a group large enough to own one, so no two such groups merge this
 way.
@@ -48,7 +53,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.attach import MIN_GROUP_SIZE, coalition_owns
 from distillscan.model.aggregates import Aggregates
 
 # A family is a group's own when this share of its holders are the group's members
@@ -91,10 +96,10 @@ def family_attachments(
     by_two = (
         crews.join(own, on="family")
         .group_by("account", "group")
-        .agg(families=pl.len(), partner=pl.col("first_member").min())
+        .agg(families=pl.len(), weight=pl.col("members").sum(), partner=pl.col("first_member").min())
         .filter(pl.col("families") >= MIN_OWN_FAMILIES)
-        .sort("account", "families", "group", descending=[False, True, False])
-        .unique("account", keep="first")
+        .sort("account", "families", "weight", "group", descending=[False, True, True, False])
+        .unique("account", keep="first", maintain_order=True)
         .select("account", "partner", "group")
     )
     members = pl.concat([group_of, crew_of.join(by_two, left_on="crew", right_on="account").select("account", "group")])
@@ -127,10 +132,12 @@ def _own_families(
         used.join(members, on="account")
         .group_by("group", "family")
         .agg(members=pl.len())
+        .filter(pl.col("members") >= MIN_GROUP_SIZE)
         .join(holders, on="family")
-        .filter(pl.col("members") >= MIN_GROUP_SIZE, pl.col("members") >= share * pl.col("holders"))
+        .sort("family", "members", "group", descending=[False, True, False])
+        .filter(coalition_owns("family", pl.col("holders") * share))
         .join(first, on=["group", "family"], how="left")
-        .select("group", "family", "first_member")
+        .select("group", "family", "first_member", "members")
     )
 
 

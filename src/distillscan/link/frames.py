@@ -29,6 +29,17 @@ two networks were left in 79 and 59 groups after every other rule, 43 and 29 wit
 this one; no benign account joined a group this way at 1M or 10M (seeds 3 and 7),
 while 49 benign accounts alone sent one closer a group owns.
 
+Two groups can run one playbook: two networks of one operator, or one network the
+links keep in two. Each then sends the other's frames, so neither holds OWN_SHARE of
+their senders and a lone account has no owner to join. For lone accounts a value no
+group owns is owned by its OWNER_COALITION largest sender groups together when they
+hold that share (`attach.coalition_owns`), and the account joins the one sending its
+values most. In the first 8 days of a 1M-request log (seed 3) the two hydra networks
+formed a group each, and 17 of the first's lone accounts stayed alone (22 groups in
+all); with the pair as owner, and prompt families owned so too (`families`), it is one
+group, and group AP rose 0.56 to 0.75. The 21-day logs, where the networks form one
+group, are unchanged.
+
 Memory: the owners' (account, frame or closer) rows, counted in a streaming group-by,
 and one row per (group, frame or closer) for those they own.
 """
@@ -39,7 +50,7 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.attach import MIN_GROUP_SIZE
+from distillscan.link.attach import MIN_GROUP_SIZE, OWNER_COALITION, coalition_owns
 from distillscan.link.coharvest import ITEM_MAX_REPEAT
 from distillscan.model.aggregates import Aggregates, Table
 from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
@@ -65,16 +76,22 @@ def relayed_frame_rows(account_frames: Table, membership: pl.DataFrame, owners: 
     """(group_id, frame_fp, owner, requests): each group's requests on each frame one of
     `owners` (group ids) owns, other than its own. `membership` maps every account_id to
     its group_id (of any type); `account_frames` is the aggregate table."""
-    return _relayed_rows(account_frames.lazy().drop_nulls("frame_fp"), "frame_fp", membership, owners)
+    return _relayed_rows(account_frames.lazy().drop_nulls("frame_fp"), "frame_fp", membership, owners).drop(
+        "owner_members"
+    )
 
 
 def _relayed_rows(
-    held: pl.LazyFrame, key: str, membership: pl.DataFrame, owners: pl.Series, min_repeat: float = 0.0
+    held: pl.LazyFrame, key: str, membership: pl.DataFrame, owners: pl.Series, min_repeat: float = 0.0,
+    coalition: bool = False,
 ) -> pl.DataFrame:
-    """(group_id, `key`, owner, requests): each group's requests on each value of `key`
-    one of `owners` owns, other than its own, given the (account_id, `key`, n) rows
-    `held` (no null key). A value is owned only where its owner's members send it more
-    than `min_repeat` times each on average."""
+    """(group_id, `key`, owner, requests, owner_members): each group's requests on each
+    value of `key` one of `owners` owns, other than its own, given the (account_id,
+    `key`, n) rows `held` (no null key), with the owner's members sending it. A value is
+    owned only where its owner's members send it more than `min_repeat` times each on
+    average. With `coalition`, for groups that own nothing (lone accounts), a value no
+    owner holds OWN_SHARE of is owned by the OWNER_COALITION largest together when they
+    do (`attach.coalition_owns`)."""
     held = held.select("account_id", key, "n")
     owned = (
         held.join(membership.filter(pl.col("group_id").is_in(owners.implode())).lazy(), on="account_id")
@@ -86,7 +103,10 @@ def _relayed_rows(
         .drop("member_requests")
         .rename({"group_id": "owner"})
         .collect(engine="streaming")
+        .sort(key, "members", "owner", descending=[False, True, False])
     )
+    if coalition:
+        owned = owned.filter(pl.int_range(pl.len()).over(key) < OWNER_COALITION)
     per_group = (
         held.filter(pl.col(key).is_in(owned.get_column(key).unique().implode()))
         .join(membership.lazy(), on="account_id")
@@ -95,19 +115,21 @@ def _relayed_rows(
         .collect(engine="streaming")
     )
     senders = per_group.group_by(key).agg(all_senders=pl.col("senders").sum(), most=pl.col("senders").max())
+    # The most members any owner can count on: alone, or with its coalition.
+    reach = pl.col("members").sum().over(key) if coalition else pl.col("members")
     # No group tested sends a value more than its largest sender does, so an owner short
     # of OWN_SHARE even then owns it for no group: dropped before the join, since a
     # closer common to many groups (a JSON tail) joined each of its owners (members in
     # ten groups or more) to every group sending it: 2.9 GB at 10M requests.
-    candidates = owned.join(senders, on=key).filter(
-        pl.col("members") >= OWN_SHARE * (pl.col("all_senders") - pl.col("most"))
-    )
-    return (
+    candidates = owned.join(senders, on=key).filter(reach >= OWN_SHARE * (pl.col("all_senders") - pl.col("most")))
+    tested = (
         per_group.join(candidates.drop("most"), on=key)
         .filter(pl.col("owner") != pl.col("group_id"))
-        .filter(pl.col("members") >= OWN_SHARE * (pl.col("all_senders") - pl.col("senders")))
-        .select("group_id", key, "owner", "requests")
+        .sort("group_id", key, "members", "owner", descending=[False, False, True, False])
     )
+    needed = OWN_SHARE * (pl.col("all_senders") - pl.col("senders"))
+    owns = coalition_owns(["group_id", key], needed) if coalition else pl.col("members") >= needed
+    return tested.filter(owns).select("group_id", key, "owner", "requests", owner_members="members")
 
 
 def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
@@ -147,7 +169,9 @@ def _attachments(
         .select("account_id", group_id=pl.col("root").fill_null(pl.col("code")).cast(pl.UInt32))
     )
     lone = codes.join(components, left_on="code", right_on="node", how="anti").get_column("code").cast(pl.UInt32)
-    relays = _relayed_rows(held, key, membership, owners, min_repeat).filter(pl.col("group_id").is_in(lone.implode()))
+    relays = _relayed_rows(held, key, membership, owners, min_repeat, coalition=True).filter(
+        pl.col("group_id").is_in(lone.implode())
+    )
     dominant = pl.lit(False)
     if totals is not None:
         account_totals = codes.lazy().join(totals, on="account_id").select(
@@ -160,10 +184,14 @@ def _attachments(
         ).any()
     chosen = (
         relays.group_by(account="group_id", group="owner")
-        .agg(values=pl.col(key), dominant=dominant)
+        .agg(values=pl.col(key), dominant=dominant, weight=pl.col("owner_members").sum())
         .filter((pl.col("values").list.len() >= min_own) | pl.col("dominant"))
         .drop("dominant")
-        .sort(pl.col("account"), pl.col("values").list.len(), pl.col("group"), descending=[False, True, False])
+        .sort(
+            pl.col("account"), pl.col("values").list.len(), pl.col("weight"), pl.col("group"),
+            descending=[False, True, True, False],
+        )
+        .drop("weight")
         .unique("account", keep="first", maintain_order=True)
         .explode("values")
         .rename({"values": key})
