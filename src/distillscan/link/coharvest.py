@@ -56,6 +56,7 @@ import polars as pl
 
 from distillscan import _core
 from distillscan.aggregate.tables import ITEMS_PER_ACCOUNT
+from distillscan.graph import component_frame
 from distillscan.link.attach import attached_pairs
 from distillscan.link.candidates import NEIGHBOUR_WINDOW, pair_ends, pair_key
 from distillscan.link.poisson import tail_nats
@@ -79,6 +80,19 @@ MIN_WINDOW_HITS: Final = 3
 # each paste a few questions of the benchmark one harness runs whole, hang off it alone
 # (12 such users and 2 NAT users joined 4 harness accounts at 10M requests without it).
 MIN_PARTNERS: Final = 3
+# ... or it lies in a web of such links: a component of MIN_WEB_ACCOUNTS or more
+# accounts with WEB_PARTNERS links each, in which no account holds more than
+# MAX_HUB_SHARE of the links. A campaign seen over a short span links sparsely, each
+# account to one or two others, but its links join hundreds of accounts: in the first
+# 14 days of the 10M-request log the low-and-slow campaign's 307 links joined 252 of its
+# accounts in one component, none of them with three partners. At one chance link a
+# log, chance joins no ten accounts, and a hub's star (a pipeline running a dataset
+# that many paste from) is no web. An account with one link is left to the group test
+# (`attach`): kept by its one link, an ordinary user who shared 9 items (0.5 expected)
+# with a low-and-slow account (8 days, 1M requests) joined its group, scored high.
+MIN_WEB_ACCOUNTS: Final = 10
+WEB_PARTNERS: Final = 2
+MAX_HUB_SHARE: Final = 0.5
 # The expected number of pairs of independent accounts, over the whole log, that pass
 # the bar: about one chance link per log, which the MIN_PARTNERS rule then drops (a
 # chance link rarely has partners of its own). At 0.01 the 10M-request log's
@@ -165,16 +179,16 @@ def significant_item_pairs(aggregates: Aggregates, codes: pl.DataFrame) -> ItemL
             .select("pair")
             .collect()
         )
-        groups = _core_links(significant.select(a, b), MIN_PARTNERS)
+        groups = _kept_links(significant.select(a, b))
         attached = attached_pairs(groups, counted.shared, counted.size, walkers)
     return ItemLinks(significant=significant, attached=attached, walkers=walkers)
 
 
 def coharvest_links(items: ItemLinks, content: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
     """(a, b), sorted: the significant pairs (`significant_item_pairs`) that share no
-    content token, among accounts with MIN_PARTNERS or more such links; and each
-    attached account linked to the nearest of its group's members still linked so that
-    shares no content token with it.
+    content token, among accounts with MIN_PARTNERS or more such links or in a web of
+    them (`_kept_links`); and each attached account linked to the nearest of its group's
+    members still linked so that shares no content token with it.
 
     The group test has already found the account's items beyond chance; the content rule
     is about the pair. At 10M requests six low-and-slow accounts that passed it were
@@ -183,7 +197,7 @@ def coharvest_links(items: ItemLinks, content: pl.DataFrame, codes: pl.DataFrame
     if items.significant.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     a, b = pair_ends(pl.col("pair"))
-    pairs = _core_links(_without_shared_content(items.significant, content, codes).select(a, b), MIN_PARTNERS)
+    pairs = _kept_links(_without_shared_content(items.significant, content, codes).select(a, b))
     linked = pl.concat([pairs.get_column("a"), pairs.get_column("b")]).unique()
     candidates = items.attached.filter(
         pl.col("member").is_in(linked.implode()) | pl.col("account").is_in(linked.implode())
@@ -198,6 +212,29 @@ def coharvest_links(items: ItemLinks, content: pl.DataFrame, codes: pl.DataFrame
         .select(a, b)
     )
     return pl.concat([pairs, attached]).unique().sort("a", "b")
+
+
+def _kept_links(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The links (a, b), sorted, among accounts with MIN_PARTNERS or more of them (the
+    graph's core), and those of each web: a component of MIN_WEB_ACCOUNTS or more
+    accounts with WEB_PARTNERS links or more each, in which no account holds more than
+    MAX_HUB_SHARE of its links."""
+    if pairs.is_empty():
+        return pairs
+    web = _core_links(pairs, WEB_PARTNERS)
+    if web.is_empty():
+        return _core_links(pairs, MIN_PARTNERS)
+    components = component_frame(web)
+    degrees = pl.concat([web.get_column("a"), web.get_column("b")]).value_counts(name="degree")
+    webs = (
+        components.join(degrees.rename({degrees.columns[0]: "node"}), on="node")
+        .group_by("root")
+        .agg(accounts=pl.len(), links=pl.col("degree").sum() // 2, hub=pl.col("degree").max())
+        .filter(pl.col("accounts") >= MIN_WEB_ACCOUNTS, pl.col("hub") <= MAX_HUB_SHARE * pl.col("links"))
+    )
+    in_webs = components.join(webs.select("root"), on="root").get_column("node")
+    web_links = web.filter(pl.col("a").is_in(in_webs.implode()))
+    return pl.concat([_core_links(pairs, MIN_PARTNERS), web_links]).unique().sort("a", "b")
 
 
 def _core_links(pairs: pl.DataFrame, degree: int) -> pl.DataFrame:
