@@ -181,3 +181,39 @@ def test_the_tail_bound_never_overstates_the_significance(shared: int, expected:
     exact = -math.log(sum(math.exp(term) for term in terms))
     bound = pl.select(tail_nats(pl.lit(float(shared)), pl.lit(expected))).item()
     assert exact - 1.5 < bound <= exact + 1e-9
+
+
+def _kept(edges: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """coharvest_links over significant pairs `edges` alone: none attached, no content."""
+    codes = pl.DataFrame({"account_id": [f"acct-{code:02d}" for code in range(40)], "code": range(40)},
+                         schema={"account_id": pl.String, "code": pl.UInt32})
+    pairs = pl.DataFrame(edges, schema={"a": pl.UInt32, "b": pl.UInt32}, orient="row")
+    items = ItemLinks(
+        significant=pairs.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair"),
+        attached=pl.DataFrame(schema={"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32,
+                                      "order": pl.UInt32}),
+        walkers=pl.Series([], dtype=pl.UInt32),
+    )
+    return set(coharvest_links(items, _NO_CONTENT, codes).iter_rows())
+
+
+def _ring(size: int) -> list[tuple[int, int]]:
+    """`size` accounts (codes 0 …) in a ring, each linked to the next: (a, b), a < b."""
+    return [(index, index + 1) for index in range(size - 1)] + [(0, size - 1)]
+
+
+def test_a_sparse_web_of_item_links_holds_without_three_partners_each() -> None:
+    # Twelve accounts, two links each (a campaign seen over a short span): a web.
+    ring = _ring(12)
+    assert _kept(ring) == set(ring)
+    # An account hanging off it by one link is left to the group test (`attach`).
+    assert _kept([*ring, (5, 30)]) == set(ring)
+    # Six accounts are too few for a web, and none has three partners.
+    assert _kept(_ring(6)) == set()
+
+
+def test_a_hubs_star_is_no_web() -> None:
+    # A hub linked to twelve accounts that are linked in pairs: two links each, but the
+    # hub holds 12 of the 18.
+    star = [(0, leaf) for leaf in range(1, 13)] + [(leaf, leaf + 1) for leaf in range(1, 13, 2)]
+    assert _kept(star) == set()
