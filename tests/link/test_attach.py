@@ -13,7 +13,7 @@ import pytest
 import distillscan.link.attach as attach
 from distillscan.graph import component_frame
 from distillscan.link.attach import attach_threshold, attached_pairs
-from distillscan.link.coharvest import coharvest_pairs
+from distillscan.link.coharvest import coharvest_pairs, significant_item_pairs
 from tests.link.test_coharvest import _NO_CONTENT, CATALOGUE, _aggregates, _codes, _popular, item_table
 
 _NO_WALKERS = pl.Series([], dtype=pl.UInt32)
@@ -101,3 +101,17 @@ def test_no_group_attaches_nobody() -> None:
 def test_the_bar_rises_with_accounts_and_tests() -> None:
     assert attach_threshold(10_000, 1) == pytest.approx(math.log(10_000) + math.log(100))
     assert attach_threshold(100_000, 3) > attach_threshold(100_000, 1) > attach_threshold(10_000, 1)
+
+
+def test_each_member_is_offered_its_nearest_other_members() -> None:
+    # For `coharvest_links`: a member whose own pair links all share content is linked
+    # as an attached account is, to the nearest member it shares none with.
+    items = _population(2_000)
+    codes = _codes(items)
+    offered = significant_item_pairs(_aggregates(items), codes).attached
+    ids = dict(codes.select("code", "account_id").iter_rows())
+    found = offered.filter("found")
+    assert {ids[code][:4] for code in found.get_column("account")} == {"camp"}
+    assert not found.filter(pl.col("account") == pl.col("member")).height
+    assert {ids[code][:4] for code in offered.filter(~pl.col("found")).get_column("account")} == {"quie"}
+    assert found.group_by("account").agg(pl.col("order").min()).get_column("order").max() == 0

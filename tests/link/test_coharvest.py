@@ -149,8 +149,9 @@ def _attached_links(member_content: dict[int, str]) -> set[tuple[int, int]]:
     core = pl.DataFrame([(a, b) for a in range(5) for b in range(a + 1, 5)], schema={"a": pl.UInt32, "b": pl.UInt32},
                         orient="row")
     candidates = pl.DataFrame(
-        {"account": [9, 9, 9], "group": [0, 0, 0], "member": [0, 1, 2], "order": [0, 1, 2]},
-        schema={"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32},
+        {"account": [9, 9, 9], "group": [0, 0, 0], "member": [0, 1, 2], "order": [0, 1, 2], "found": [False] * 3},
+        schema={"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32,
+                "found": pl.Boolean},
     )
     rows = [("acct-9", "system", value) for value in sorted(set(member_content.values()))]
     rows += [(f"acct-{code}", "system", value) for code, value in member_content.items()]
@@ -191,7 +192,7 @@ def _kept(edges: list[tuple[int, int]]) -> set[tuple[int, int]]:
     items = ItemLinks(
         significant=pairs.select(pair=pair_key(pl.col("a"), pl.col("b"))).sort("pair"),
         attached=pl.DataFrame(schema={"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32,
-                                      "order": pl.UInt32}),
+                                      "order": pl.UInt32, "found": pl.Boolean}),
         walkers=pl.Series([], dtype=pl.UInt32),
     )
     return set(coharvest_links(items, _NO_CONTENT, codes).iter_rows())
@@ -217,3 +218,28 @@ def test_a_hubs_star_is_no_web() -> None:
     # hub holds 12 of the 18.
     star = [(0, leaf) for leaf in range(1, 13)] + [(leaf, leaf + 1) for leaf in range(1, 13, 2)]
     assert _kept(star) == set()
+
+
+def test_a_member_whose_pair_links_all_share_content_links_as_an_attached_account_would() -> None:
+    # Accounts 0-4 link each pair; account 5 links to 0, 1 and 2, but shares a system
+    # prompt with each of them: the nearest member it shares none with (3) is taken.
+    codes = pl.DataFrame({"account_id": [f"acct-{code}" for code in range(6)], "code": range(6)},
+                         schema={"account_id": pl.String, "code": pl.UInt32})
+    edges = [(a, b) for a in range(5) for b in range(a + 1, 5)] + [(0, 5), (1, 5), (2, 5)]
+    significant = pl.DataFrame(edges, schema={"a": pl.UInt32, "b": pl.UInt32}, orient="row").select(
+        pair=pair_key(pl.col("a"), pl.col("b"))
+    ).sort("pair")
+    offered = pl.DataFrame(
+        {"account": [5] * 4, "group": [0] * 4, "member": [3, 0, 1, 2], "order": [0, 1, 2, 3], "found": [True] * 4},
+        schema={"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32,
+                "found": pl.Boolean},
+    )
+    rows = [(f"acct-{code}", "system", f"prompt-{code}") for code in (0, 1, 2)]
+    rows += [("acct-5", "system", f"prompt-{code}") for code in (0, 1, 2)]
+    content = pl.DataFrame(rows, schema=_NO_CONTENT.schema, orient="row").sort("kind", "value")
+    items = ItemLinks(significant=significant, attached=offered, walkers=pl.Series([], dtype=pl.UInt32))
+    links = set(coharvest_links(items, content, codes).iter_rows())
+    assert (3, 5) in links
+    assert not {(0, 5), (1, 5), (2, 5)} & links
+    # A member that keeps its own links takes none offered.
+    assert (3, 5) not in set(coharvest_links(items, _NO_CONTENT, codes).iter_rows())

@@ -75,7 +75,7 @@ NEAREST_CHUNK_ROWS: Final = 1_000_000
 NEAREST_CANDIDATES: Final = 8
 
 _CANDIDATE_SCHEMA: Final = pl.Schema(
-    {"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32}
+    {"account": pl.UInt32, "group": pl.UInt32, "member": pl.UInt32, "order": pl.UInt32, "found": pl.Boolean}
 )
 
 
@@ -100,9 +100,11 @@ def attach_threshold(accounts_with_items: int, tests_per_account: int) -> float:
 def attached_pairs(
     links: pl.DataFrame, shared: pl.LazyFrame, size: pl.DataFrame, walkers: pl.Series
 ) -> pl.DataFrame:
-    """(account, group, member, order), sorted: each attached account with the
+    """(account, group, member, order, found), sorted: each attached account with the
     NEAREST_CANDIDATES members of its group it shares most signature items with, nearest
-    first (`order` 0; ties: the smaller code). `links` are the groups' item links (a, b
+    first (`order` 0; ties: the smaller code); and each member the pair links found
+    (`found`) with its nearest other members, which `coharvest_links` takes for a member
+    whose own pair links all share content. `links` are the groups' item links (a, b
     codes); `shared` the rows (account, topic, holders, token) of items held by two or
     more accounts; `size` each account's item rows by topic; `walkers` the codes of
     accounts that walk their items in an order others repeat (`walks`), never attached:
@@ -127,7 +129,8 @@ def attached_pairs(
         members = pl.concat([found, attached]).unique(maintain_order=True)
         if joined.is_empty():
             break
-    return _nearest_members(attached, signature, shared, found)
+    offered = pl.concat([attached.with_columns(found=pl.lit(False)), found.with_columns(found=pl.lit(True))])
+    return _nearest_members(offered, signature, shared, found)
 
 
 @dataclass(frozen=True)
@@ -311,8 +314,9 @@ def _popularity_class(holders: pl.Expr) -> pl.Expr:
 def _nearest_members(
     attached: pl.DataFrame, signature: pl.DataFrame, shared: pl.LazyFrame, members: pl.DataFrame
 ) -> pl.DataFrame:
-    """For each attached (account, group), the NEAREST_CANDIDATES members sharing most of
-    its signature items, with their `order` (0: the nearest; ties: the smaller code).
+    """For each attached (account, group, found), the NEAREST_CANDIDATES other members
+    sharing most of its signature items, with their `order` (0: the nearest; ties: the
+    smaller code).
 
     Each attached account's signature items are paired with every member holding them:
     as many rows as the members holding each (a popular product's users hold its tasks
@@ -331,15 +335,16 @@ def _nearest_members(
         .sort("account", "group")
         .select("account", "group", slice=pl.col("members").cum_sum() // NEAREST_CHUNK_ROWS)
     )
-    outside = outside.join(slices, on=["account", "group"]).select("account", "group", "token", "slice")
+    outside = outside.join(slices, on=["account", "group"]).select("account", "group", "found", "token", "slice")
     nearest = [
         part.join(inside, on=["group", "token"])
-        .group_by("account", "group", "member")
+        .filter(pl.col("member") != pl.col("account"))
+        .group_by("account", "group", "found", "member")
         .agg(shared=pl.len())
         .sort("account", "group", "shared", "member", descending=[False, False, True, False])
         .with_columns(order=pl.int_range(pl.len(), dtype=pl.UInt32).over("account", "group"))
         .filter(pl.col("order") < NEAREST_CANDIDATES)
-        .select("account", "group", "member", "order")
+        .select("account", "group", "member", "order", "found")
         for part in outside.partition_by("slice", include_key=False, maintain_order=True)
     ]
     return pl.concat(nearest).cast(_CANDIDATE_SCHEMA).sort("account", "group", "order")
