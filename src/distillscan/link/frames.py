@@ -122,14 +122,15 @@ def _relayed_rows(
     # closer common to many groups (a JSON tail) joined each of its owners (members in
     # ten groups or more) to every group sending it: 2.9 GB at 10M requests.
     candidates = owned.join(senders, on=key).filter(reach >= OWN_SHARE * (pl.col("all_senders") - pl.col("most")))
-    tested = (
-        per_group.join(candidates.drop("most"), on=key)
-        .filter(pl.col("owner") != pl.col("group_id"))
-        .sort("group_id", key, "members", "owner", descending=[False, False, True, False])
-    )
+    tested = per_group.join(candidates.drop("most"), on=key).filter(pl.col("owner") != pl.col("group_id"))
     needed = OWN_SHARE * (pl.col("all_senders") - pl.col("senders"))
-    owns = coalition_owns(["group_id", key], needed) if coalition else pl.col("members") >= needed
-    return tested.filter(owns).select("group_id", key, "owner", "requests", owner_members="members")
+    if coalition:
+        # `coalition_owns` reads each (group, value)'s owners largest first.
+        tested = tested.sort("group_id", key, "members", "owner", descending=[False, False, True, False])
+        owned_here = coalition_owns(["group_id", key], needed)
+    else:
+        owned_here = pl.col("members") >= needed
+    return tested.filter(owned_here).select("group_id", key, "owner", "requests", owner_members="members")
 
 
 def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
