@@ -103,10 +103,11 @@ def _relayed_rows(
         .drop("member_requests")
         .rename({"group_id": "owner"})
         .collect(engine="streaming")
-        .sort(key, "members", "owner", descending=[False, True, False])
     )
     if coalition:
-        owned = owned.filter(pl.int_range(pl.len()).over(key) < OWNER_COALITION)
+        owned = owned.sort(key, "members", "owner", descending=[False, True, False]).filter(
+            pl.int_range(pl.len()).over(key) < OWNER_COALITION
+        )
     per_group = (
         held.filter(pl.col(key).is_in(owned.get_column(key).unique().implode()))
         .join(membership.lazy(), on="account_id")
