@@ -16,7 +16,7 @@ import polars as pl
 from distillscan.aggregate.ranges import request_ranges
 from distillscan.link.worth import CONTENT_KINDS, EVIDENCE_WEIGHTS, token_number
 from distillscan.model.aggregates import Aggregates
-from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, with_template_fp
+from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS, carries, with_template_fp
 
 # A template or system prompt is evidence for an account once it carries this share
 # of the account's requests: for a template, of its slotted first turns, the only
@@ -388,10 +388,7 @@ def _wrapper_tokens(aggregates: Aggregates, system_tokens: pl.LazyFrame, within:
         aggregates.account_closers.lazy()
         .filter(within)
         .join(totals, on="account_id")
-        .filter(
-            pl.col("n") >= REPEATED_TEMPLATE_MIN_REQUESTS,
-            pl.col("n") / pl.col("total") >= MIN_WRAPPER_CLOSER_SHARE,
-        )
+        .filter(carries(pl.col("n"), pl.col("total"), MIN_WRAPPER_CLOSER_SHARE))
         .select("account_id", "closer_fp")
     )
     return _wrapper_values(system_tokens.select("account_id", "value"), closers).select(

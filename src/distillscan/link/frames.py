@@ -53,7 +53,7 @@ import polars as pl
 from distillscan.link.attach import MIN_GROUP_SIZE, OWNER_COALITION, coalition_owns
 from distillscan.link.coharvest import ITEM_MAX_REPEAT
 from distillscan.model.aggregates import Aggregates, Table
-from distillscan.model.templates import REPEATED_TEMPLATE_MIN_REQUESTS
+from distillscan.model.templates import carries
 
 # A frame is a group's own when its members are this share of the accounts sending it
 # (those of the group tested left out).
@@ -180,10 +180,7 @@ def _attachments(
             group_id=pl.col("code").cast(pl.UInt32), total="total"
         )
         relays = relays.join(account_totals.collect(), on="group_id", how="left")
-        dominant = (
-            (pl.col("requests") >= REPEATED_TEMPLATE_MIN_REQUESTS)
-            & (pl.col("requests") >= MIN_OWN_CLOSER_SHARE * pl.col("total"))
-        ).any()
+        dominant = carries(pl.col("requests"), pl.col("total"), MIN_OWN_CLOSER_SHARE).any()
     chosen = (
         relays.group_by(account="group_id", group="owner")
         .agg(values=pl.col(key), dominant=dominant, weight=pl.col("owner_members").sum())

@@ -17,6 +17,13 @@ MIN_TEMPLATE_REQUESTS: Final = 3
 REPEATED_TEMPLATE_MIN_REQUESTS: Final = MIN_TEMPLATE_REQUESTS
 
 
+def carries(requests: pl.Expr, total: pl.Expr, share: float) -> pl.Expr:
+    """Whether a value on `requests` of an account's `total` requests carries `share` of
+    them and REPEATED_TEMPLATE_MIN_REQUESTS at least: what the account sends most of the
+    time, not a coincidence of a few requests."""
+    return (requests >= REPEATED_TEMPLATE_MIN_REQUESTS) & (requests >= share * total)
+
+
 def stable_fp(text: str) -> str:
     """A short fingerprint of skeleton text that is stable across versions and platforms."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
