@@ -65,3 +65,30 @@ def test_infrastructure_counts_are_zero_when_missing_and_null_when_never_logged(
     assert features["a"]["n_payments"] == 1
     assert features["b"]["n_payments"] == 0
     assert features["a"]["n_orgs"] is None and features["b"]["n_orgs"] is None
+
+
+def _stream_rows(account: str, system: str | None, asides: list[tuple[str | None, int]]) -> list[dict]:
+    """A reasoning-eliciting template sent 60 times (system prompt `system`), then each
+    (system prompt, turn) of `asides` as its own request."""
+    rows = [{"account_id": account, "timestamp": at(minutes=k), "system": system, "n_turns": 1,
+             "prompt": f"Explain step by step how to solve exercise {k} and show your reasoning."}
+            for k in range(60)]
+    rows += [{"account_id": account, "timestamp": at(hours=2, minutes=k), "system": aside_system, "n_turns": turn,
+              "prompt": f"how did you get that in part {k}? {'why ' * (k % 7)}"}
+             for k, (aside_system, turn) in enumerate(asides)]
+    return rows
+
+
+def test_follow_ups_on_the_streams_system_prompt_count_as_its_conversation() -> None:
+    tutor_prompt = "You are a patient maths tutor for secondary school students."
+    # The tutoring app: students ask on under the app's prompt, in other templates.
+    tutor = _stream_rows("tutor", tutor_prompt, [(tutor_prompt, 2)] * 40)
+    # A script without a system prompt among customers who chat under their own.
+    reseller = _stream_rows("reseller", None, [("You are a travel assistant.", 2)] * 40)
+    # The same script under a prompt its customers' first turns share: no follow-ups.
+    agency = _stream_rows("agency", tutor_prompt, [(tutor_prompt, 1)] * 40)
+    features = _features_by_account(tutor + reseller + agency)
+    assert features["tutor"]["stream_follow_up_share"] == 40 / 100
+    assert features["reseller"]["stream_follow_up_share"] == 0.0
+    assert features["agency"]["stream_follow_up_share"] == 0.0
+    assert all(features[name]["follow_up_share"] == 0.4 for name in ("tutor", "reseller"))

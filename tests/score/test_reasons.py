@@ -36,7 +36,9 @@ def test_a_conversing_reasoning_stream_is_named_as_such() -> None:
     reasons = group_reasons(_row(
         follow_up_share=0.3, stream_follow_up_share=0.5, c_conversation=0.33, c_stream_conversation=1.0,
     ), 0)
-    assert reasons == ["but 50% of its reasoning-eliciting requests ask on in a conversation, as people and apps do"]
+    assert reasons == [(
+        "but 50% of the requests on its reasoning-eliciting prompts ask on in a conversation, as people and apps do"
+    )]
 
 
 def test_scripted_follow_ups_are_no_mitigation() -> None:

@@ -72,8 +72,9 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
     One-off frames (null frame_fp, `n_frames` of them per row) count as templates of
     one request each, exactly as if each had kept its own row.
     """
+    frames = with_template_fp(account_frames, templates)
     per_template = (
-        with_template_fp(account_frames, templates)
+        frames
         .group_by(key, "template_fp")
         .agg(
             n=pl.col("n").sum(),
@@ -90,7 +91,8 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
     total = pl.col("n").sum()
     repeated = real & (pl.col("n_slotted") >= REPEATED_TEMPLATE_MIN_REQUESTS)
     stream = repeated & (pl.col("n_cot") > 0)
-    return per_template.sort(key, "template_fp", nulls_last=True).group_by(key, maintain_order=True).agg(
+    beside = _beside_stream(frames, per_template.filter(stream).select(key, "template_fp"), key)
+    features = per_template.sort(key, "template_fp", nulls_last=True).group_by(key, maintain_order=True).agg(
         n_templates=real.sum().cast(pl.Int64) + one_offs,
         top_template_share=pl.max_horizontal(real_n.max().fill_null(0), one_offs.clip(upper_bound=1)) / total,
         top3_template_share=(
@@ -107,13 +109,43 @@ def _template_features(account_frames: pl.LazyFrame, templates: pl.LazyFrame, ke
             pl.col("n_cot").filter(repeated & (pl.col("n_members") >= 2)).sum()
             / pl.col("n_cot").filter(repeated).sum()
         ).fill_nan(0.0),
-        # Later turns, without tool results, among all requests and inside the templates
-        # that ask for reasoning: a tutoring app's students ask on ("how did you get
-        # that?"); a harvest takes one answer per item.
+        # Later turns, without tool results, among all requests: a tutoring app's
+        # students ask on ("how did you get that?"); a harvest takes one answer per item.
         follow_up_share=pl.col("n_follow_up").sum() / total,
+        stream_n=pl.col("n").filter(stream).sum().cast(pl.Int64),
+        stream_follow_ups=pl.col("n_follow_up").filter(stream).sum().cast(pl.Int64),
+    )
+    # ... and among the templates that ask for reasoning with the requests that share
+    # their system prompts: the students' follow-ups leave the reasoning template but
+    # keep the app's system prompt.
+    return features.join(beside, on=key, how="left").select(
+        pl.exclude("stream_n", "stream_follow_ups", "beside_n", "beside_follow_ups"),
         stream_follow_up_share=(
-            pl.col("n_follow_up").filter(stream).sum() / pl.col("n").filter(stream).sum()
+            (pl.col("stream_follow_ups") + pl.col("beside_follow_ups").fill_null(0))
+            / (pl.col("stream_n") + pl.col("beside_n").fill_null(0))
         ).fill_nan(0.0),
+    )
+
+
+def _beside_stream(frames: pl.LazyFrame, stream_templates: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """Per key: requests (`beside_n`) and follow-ups (`beside_follow_ups`) outside its
+    reasoning-eliciting templates (`stream_templates`: key, template_fp) but on a system
+    prompt one of them uses.
+
+    A reseller's script with no system prompt of its own gains nothing from its
+    customers' conversations; a tutoring app's questions and its students' follow-ups
+    share the app's prompt."""
+    prompted = frames.filter(pl.col("system_fp").is_not_null()).group_by(key, "template_fp", "system_fp").agg(
+        n=pl.col("n").sum().cast(pl.Int64), n_follow_up=pl.col("n_follow_up").sum().cast(pl.Int64)
+    )
+    stream_systems = prompted.join(stream_templates, on=[key, "template_fp"], how="semi").select(
+        key, "system_fp"
+    ).unique()
+    return (
+        prompted.join(stream_templates, on=[key, "template_fp"], how="anti")
+        .join(stream_systems, on=[key, "system_fp"], how="semi")
+        .group_by(key)
+        .agg(beside_n=pl.col("n").sum(), beside_follow_ups=pl.col("n_follow_up").sum())
     )
 
 

@@ -55,7 +55,7 @@ def score_components(group: dict[str, Any], measurable: Measurable) -> list[Scor
          f"later turns without tool results past {CONVERSATION_FREE_SHARE:.0%} of requests, full at "
          f"{CONVERSATION_FREE_SHARE + CONVERSATION_SPAN:.0%}"),
         ("stream_conversation", "content (cot_stream)", None,
-         "the same, inside the reasoning-eliciting templates"),
+         "the same, inside the reasoning-eliciting templates and on their system prompts"),
         ("automation", behaviour, weights.get("automation"),
          "flat hour-of-day profile per member (traffic in its quietest 6 hours)"),
         ("coordination", behaviour, weights.get("coordination"),

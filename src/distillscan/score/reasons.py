@@ -116,8 +116,11 @@ def _mitigations(row: Mapping[str, object], num: Callable[[str], float]) -> list
         )
     if num("c_conversation") > 0 or num("c_stream_conversation") > 0:
         share = _percent(max(num("follow_up_share"), num("stream_follow_up_share")))
-        which = "its reasoning-eliciting" if num("c_stream_conversation") > num("c_conversation") else "its"
-        notes.append(f"but {share} of {which} requests ask on in a conversation, as people and apps do")
+        which = (
+            "the requests on its reasoning-eliciting prompts" if num("c_stream_conversation") > num("c_conversation")
+            else "its requests"
+        )
+        notes.append(f"but {share} of {which} ask on in a conversation, as people and apps do")
     # Only where timing is known: a replay's timestamps say nothing of how long it ran.
     timed = row.get("c_shared_stream") is not None
     if timed and num("c_cot_stream") >= 0.5 and num("n_accounts") >= 2 and num("active_hours") < SUSTAINED_HOURS:
