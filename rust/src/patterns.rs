@@ -117,15 +117,23 @@ pub const TOPIC_PATTERNS: [(&str, &str); 7] = [
 /// topic's expression runs on a text they occur in. "Code" names program text, but also
 /// the identifiers that data carries (a pipeline that "answers with the ISO 639-1 code"
 /// of a text's language, a country or postal code, a promo code) and rules of conduct:
-/// those made a language-detection backend a coding harvest.
-pub const TOPIC_EXCEPTIONS: [(&str, &str); 1] = [(
-    "coding",
-    concat!(
-        r"\b(?:iso(?:[ -][0-9]+(?:-[0-9]+)?)?|country|language|locale|zip|postal|area|promo",
-        r"|discount|coupon|voucher|gift|currency|airport|tracking|verification|confirmation",
-        r"|dress|morse|qr|bar|product|sku|item) codes?\b|\bcodes? of (?:conduct|practice|ethics)\b",
+/// those made a language-detection backend a coding harvest. "Neutral" asks a rewrite to
+/// take no side, but also names a tone ("in a neutral, formal tone"): a backend restyling
+/// customer messages so read as a censorship-safe rewrite, and reached high at 10M requests.
+pub const TOPIC_EXCEPTIONS: [(&str, &str); 2] = [
+    (
+        "coding",
+        concat!(
+            r"\b(?:iso(?:[ -][0-9]+(?:-[0-9]+)?)?|country|language|locale|zip|postal|area|promo",
+            r"|discount|coupon|voucher|gift|currency|airport|tracking|verification|confirmation",
+            r"|dress|morse|qr|bar|product|sku|item) codes?\b|\bcodes? of (?:conduct|practice|ethics)\b",
+        ),
     ),
-)];
+    (
+        "sensitive_rewrite",
+        r"\bneutral(?:(?:,| and| or) [a-z]+)? (?:tone|style|voice|register)s?\b",
+    ),
+];
 
 /// The topic of a request none of TOPIC_PATTERNS matches.
 pub const GENERAL_TOPIC: &str = "general_chat";

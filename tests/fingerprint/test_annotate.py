@@ -82,6 +82,17 @@ def test_a_code_that_names_data_is_not_coding() -> None:
     assert out["topic"].to_list() == ["general_chat", "general_chat", "general_chat", "coding", "coding"]
 
 
+def test_a_neutral_tone_is_no_sensitive_rewrite() -> None:
+    # A backend restyling messages asks for a tone; a censorship-safe rewrite, for no side.
+    out = _annotated([
+        {"account_id": "a", "timestamp": at(), "prompt": "Rewrite the following text in a neutral, formal tone."},
+        {"account_id": "a", "timestamp": at(), "prompt": "Rephrase this email in a neutral voice please"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Rewrite this paragraph so it's neutral and doesn't take sides"},
+        {"account_id": "a", "timestamp": at(), "prompt": "Rewrite it in a neutral tone, avoiding politically charged words"},
+    ])
+    assert out["topic"].to_list() == ["general_chat", "general_chat", "sensitive_rewrite", "sensitive_rewrite"]
+
+
 def test_stable_fp_is_pinned_across_versions() -> None:
     # Fingerprints are shared with other providers: they must never change silently.
     assert stable_fp("hello") == "a7b6eda801e5347d"
