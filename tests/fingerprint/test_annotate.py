@@ -47,6 +47,11 @@ def _annotated(rows: list[dict]) -> pl.DataFrame:
     return annotate_requests(requests_frame(rows).lazy()).collect()
 
 
+def _topics(*prompts: str) -> list[str]:
+    """The topic of each prompt, sent alone."""
+    return _annotated([{"account_id": "a", "timestamp": at(), "prompt": prompt} for prompt in prompts])["topic"].to_list()
+
+
 def test_same_wrapper_different_task_shares_frame() -> None:
     wrapper = "Analyze the following dataset and report key insights:\n{}\nWrite out your complete step-by-step reasoning before the final answer."
     out = _annotated([
@@ -72,25 +77,23 @@ def test_cot_and_topics() -> None:
 
 def test_a_code_that_names_data_is_not_coding() -> None:
     # A language-detection backend "answers with the ISO 639-1 code": no program text.
-    out = _annotated([
-        {"account_id": "a", "timestamp": at(), "prompt": "Detect the language and answer with its ISO 639-1 code."},
-        {"account_id": "a", "timestamp": at(), "prompt": "Return the country code and the postal code of this address"},
-        {"account_id": "a", "timestamp": at(), "prompt": "Summarise our code of conduct"},
-        {"account_id": "a", "timestamp": at(), "prompt": "Give the country code, then write code to validate it"},
-        {"account_id": "a", "timestamp": at(), "prompt": "Explain this code"},
-    ])
-    assert out["topic"].to_list() == ["general_chat", "general_chat", "general_chat", "coding", "coding"]
+    assert _topics(
+        "Detect the language and answer with its ISO 639-1 code.",
+        "Return the country code and the postal code of this address",
+        "Summarise our code of conduct",
+        "Give the country code, then write code to validate it",
+        "Explain this code",
+    ) == ["general_chat", "general_chat", "general_chat", "coding", "coding"]
 
 
 def test_a_neutral_tone_is_no_sensitive_rewrite() -> None:
     # A backend restyling messages asks for a tone; a censorship-safe rewrite, for no side.
-    out = _annotated([
-        {"account_id": "a", "timestamp": at(), "prompt": "Rewrite the following text in a neutral, formal tone."},
-        {"account_id": "a", "timestamp": at(), "prompt": "Rephrase this email in a neutral voice please"},
-        {"account_id": "a", "timestamp": at(), "prompt": "Rewrite this paragraph so it's neutral and doesn't take sides"},
-        {"account_id": "a", "timestamp": at(), "prompt": "Rewrite it in a neutral tone, avoiding politically charged words"},
-    ])
-    assert out["topic"].to_list() == ["general_chat", "general_chat", "sensitive_rewrite", "sensitive_rewrite"]
+    assert _topics(
+        "Rewrite the following text in a neutral, formal tone.",
+        "Rephrase this email in a neutral voice please",
+        "Rewrite this paragraph so it's neutral and doesn't take sides",
+        "Rewrite it in a neutral tone, avoiding politically charged words",
+    ) == ["general_chat", "general_chat", "sensitive_rewrite", "sensitive_rewrite"]
 
 
 def test_stable_fp_is_pinned_across_versions() -> None:
