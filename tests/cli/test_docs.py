@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from distillscan.cli.main import main
 
@@ -20,6 +21,16 @@ WORKFLOW = ROOT / "examples" / "github-actions-daily-scan.yml"
 def _mentioned(flag: str, text: str) -> bool:
     """`flag` appears as a whole option (`--fail-on` is not found inside `--fail-on-new`)."""
     return re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text) is not None
+
+
+def test_the_readme_shows_what_the_sample_scan_prints() -> None:
+    """The example output under the README's quick start is today's, not an old release's."""
+    intro = "What `distillscan scan sample_logs/ --top 3` prints"
+    shown = README.split(intro, 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
+    result = CliRunner().invoke(main, ["scan", str(ROOT / "sample_logs"), "--top", "3"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    printed = "\n".join(line.rstrip() for line in result.output.rstrip("\n").split("\n"))
+    assert printed == shown
 
 
 def test_every_command_is_in_the_readme() -> None:
