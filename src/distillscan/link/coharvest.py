@@ -202,10 +202,10 @@ def coharvest_links(items: ItemLinks, content: pl.DataFrame, codes: pl.DataFrame
     # A member of an item group whose own pair links all share content stands as an
     # attached account would: at 10M requests, once webs made it a member rather than an
     # account to attach, one low-and-slow account was left alone so in each run.
+    member_linked = pl.col("member").is_in(linked.implode())
+    account_linked = pl.col("account").is_in(linked.implode())
     candidates = items.attached.filter(
-        pl.when(pl.col("found"))
-        .then(~pl.col("account").is_in(linked.implode()) & pl.col("member").is_in(linked.implode()))
-        .otherwise(pl.col("member").is_in(linked.implode()) | pl.col("account").is_in(linked.implode()))
+        pl.when(pl.col("found")).then(member_linked & ~account_linked).otherwise(member_linked | account_linked)
     ).with_columns(
         pair=pair_key(pl.col("account"), pl.col("member"))
     )
