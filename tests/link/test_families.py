@@ -58,6 +58,38 @@ def test_a_lone_account_using_two_of_a_groups_own_prompts_joins_it() -> None:
     assert groups["one"] != groups["crew00"]
 
 
+def _quiet_pair_of_prompts(name: str, n: int) -> list[dict]:
+    """A lone account sending one request on each of the crew's two prompts."""
+    return [_request(name, n, ANALYST, _own_words(n)), _request(name, n + 1, AGENT, _own_words(n + 1))]
+
+
+def test_the_lone_accounts_a_group_lost_count_as_its_own_when_its_prompts_are_found() -> None:
+    # Eight quiet accounts the links lost use both of the crew's prompts: the crew's 12
+    # are 60% of each prompt's holders, short of 75%, but with the quiet accounts that
+    # use two prompts it leads (half or more of the holders) counted in, all of them are
+    # the crew's.
+    rows = _crew()
+    for k in range(8):
+        rows += _quiet_pair_of_prompts(f"quiet{k}", 5000 + 10 * k)
+    groups = _groups(rows)
+    assert {groups[f"quiet{k}"] for k in range(8)} == {groups["crew00"]}
+
+
+def test_strangers_using_one_of_a_groups_prompts_still_keep_it_from_being_its_own() -> None:
+    # Three quiet accounts use both prompts and six strangers each one of them: the crew
+    # leads each prompt (12 of 21 holders), but with the three counted in it holds 15,
+    # short of 75%, so neither prompt is its own and no one joins.
+    rows = _crew()
+    for k in range(3):
+        rows += _quiet_pair_of_prompts(f"quiet{k}", 5000 + 10 * k)
+    for k in range(12):
+        prompt = ANALYST if k % 2 else AGENT
+        rows += [_request(f"user{k}", 7000 + k, prompt, _own_words(7000 + k)),
+                 _request(f"user{k}", 7100 + k, None, _own_words(7100 + k))]
+    groups = _groups(rows)
+    assert all(groups[f"quiet{k}"] != groups["crew00"] for k in range(3))
+
+
 def test_a_pair_sharing_a_card_and_two_of_a_groups_own_prompts_joins_it() -> None:
     # Two quiet accounts paying with one card are attached to each other (`cards`); the
     # pair, one of the crew's prompts each, joins the crew.

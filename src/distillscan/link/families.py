@@ -15,10 +15,21 @@ the hydra's 36 groups were such pairs, each using two or more of its families.
 
 The lost accounts are themselves holders outside the group, so the share must leave
 room for them: at 0.9, families of the hydra's with a tenth of their holders lost
-(91-94% at 1M) sat at the edge. Two families, not one: a campaign that drives a popular
-agent holds most of the agent's prompt family too (82% of its 1,089 holders at 1M),
-and at one family the agent's 200 benign users would have been attached; none of them
-uses a second family of the hydra's.
+(91-94% at 1M) sat at the edge. Over a short span a group loses more than a quarter:
+in the first 7 days of the 10M-request log, with the optional columns dropped, the
+hydra's main group held a median 76% of the holders of the 811 system prompts only the
+hydra's accounts used (a quarter of them under 65%), the rest its own lone accounts,
+and 35% of its accounts stayed alone. So the crews that use two families a group
+*leads* (LEAD_SHARE of their holders are its members) count as its members when its
+own families are found: the lost accounts are not held against it, while strangers
+who use one of its families still are. On that log the hydra's two networks went from
+0.65 and 0.61 recall in 3,917 and 2,323 groups to 0.84 and 0.83 in 1,755 and 1,009,
+with no benign account flagged more; the 1M-request logs came out unchanged.
+
+Two families, not one: a campaign that drives a popular agent holds most of the
+agent's prompt family too (82% of its 1,089 holders at 1M), and at one family the
+agent's 200 benign users would have been attached; none of them uses a second family
+of the hydra's.
 
 A crew that uses one family only is attached when the family is *exclusive* to the group
 (EXCLUSIVE_SHARE of its holders, the crews attached by two families counted as members)
@@ -59,6 +70,9 @@ from distillscan.model.aggregates import Aggregates
 # A family is a group's own when this share of its holders are the group's members
 # (and MIN_GROUP_SIZE of them) ...
 SIGNATURE_SHARE: Final = 0.75
+# ... counting as members the crews that use two families of which the group's members
+# are this share of the holders,
+LEAD_SHARE: Final = 0.5
 # ... and a lone account is attached when it uses this many of one group's own families,
 MIN_OWN_FAMILIES: Final = 2
 # ... or one whose holders are this share members, and one of the group's own subnets.
@@ -92,17 +106,12 @@ def family_attachments(
     )
     crews = used.join(crew_of, on="account").select(pl.col("crew").alias("account"), "family").unique()
     holders = used.group_by("family").agg(holders=pl.len())
-    own = _own_families(used, holders, group_of, group_of, SIGNATURE_SHARE)
-    by_two = (
-        crews.join(own, on="family")
-        .group_by("account", "group")
-        .agg(families=pl.len(), weight=pl.col("members").sum(), partner=pl.col("first_member").min())
-        .filter(pl.col("families") >= MIN_OWN_FAMILIES)
-        .sort("account", "families", "weight", "group", descending=[False, True, True, False])
-        .unique("account", keep="first", maintain_order=True)
-        .select("account", "partner", "group")
-    )
-    members = pl.concat([group_of, crew_of.join(by_two, left_on="crew", right_on="account").select("account", "group")])
+    # The crews that use two families a group leads count as its members when its own
+    # families are found: they are the accounts it lost (see the module's note).
+    leading = _by_two(crews, _own_families(used, holders, group_of, group_of, LEAD_SHARE))
+    counted = pl.concat([group_of, _crew_accounts(crew_of, leading)])
+    by_two = _by_two(crews, _own_families(used, holders, counted, group_of, SIGNATURE_SHARE))
+    members = pl.concat([group_of, _crew_accounts(crew_of, by_two)])
     exclusive = _own_families(used, holders, members, group_of, EXCLUSIVE_SHARE).drop_nulls("first_member")
     by_one = (
         crews.join(by_two, on="account", how="anti")
@@ -118,6 +127,27 @@ def family_attachments(
         ),
     ])
     return chosen.with_columns(pl.col("account", "partner").cast(pl.UInt32)).sort("account")
+
+
+def _crew_accounts(crew_of: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
+    """(account, group): the accounts of the crews `chosen` (account: the crew, group)
+    took into a group (`crew_of`: account, crew)."""
+    return crew_of.join(chosen, left_on="crew", right_on="account").select("account", "group")
+
+
+def _by_two(crews: pl.DataFrame, own: pl.DataFrame) -> pl.DataFrame:
+    """(account, partner, group): each crew (account: the crew, family) that uses
+    MIN_OWN_FAMILIES or more of one group's `own` families, with the group whose
+    families it uses most (ties: more of its members, then the smaller root)."""
+    return (
+        crews.join(own, on="family")
+        .group_by("account", "group")
+        .agg(families=pl.len(), weight=pl.col("members").sum(), partner=pl.col("first_member").min())
+        .filter(pl.col("families") >= MIN_OWN_FAMILIES)
+        .sort("account", "families", "weight", "group", descending=[False, True, True, False])
+        .unique("account", keep="first", maintain_order=True)
+        .select("account", "partner", "group")
+    )
 
 
 def _own_families(
