@@ -153,9 +153,37 @@ def test_frames_two_groups_send_together_are_owned_by_the_pair() -> None:
 
 
 def test_frames_two_groups_send_among_strangers_are_nobodys() -> None:
-    # Three strangers send the frames too: the two groups' 40 are under 95% of 43 senders.
+    # Four strangers send each frame (one frame each): with the lone account counted in
+    # (it sends both, see the next test), the two groups' 41 are under 95% of 44 senders.
     rows = campaign_rows(CAMPAIGN_ACCOUNTS) + customer_rows("lone", 0, (0, 1), "81.1.0.1", "visa-1")
-    for index in range(3):
-        rows += customer_rows(f"stranger{index}", index + 1, (0, 1), f"82.{index}.0.1", f"visa-s{index}")
+    for index in range(8):
+        rows += customer_rows(f"stranger{index}", index % 6, (index % 2,), f"82.{index}.0.1", f"visa-s{index}")
     aggregates, codes, components = _split_campaign(rows, 24)
+    assert frame_attachments(aggregates, components, codes).is_empty()
+
+
+def test_lone_accounts_sending_two_frames_a_group_leads_count_as_its_own() -> None:
+    # Six lone accounts send two of the campaign's frames and one request of their own:
+    # the campaign's 40 are 87% of each frame's 46 senders, under 95%, but with the lone
+    # ones counted as the accounts it lost (two frames it leads, on half their requests
+    # or more) the frames are its own and all six join.
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS)
+    for index in range(6):
+        rows += customer_rows(f"lost{index}", index, (0, 1), f"82.{index}.0.1", f"visa-l{index}")[:3]
+    rows += customer_rows("stranger", 0, (0,), "83.0.0.1", "visa-s")
+    aggregates, codes, components = _split_campaign(rows, CAMPAIGN_ACCOUNTS)
+    attached = frame_attachments(aggregates, components, codes)
+    code_of = dict(codes.select("account_id", "code").iter_rows())
+    assert attached.get_column("account").to_list() == sorted(code_of[f"lost{index}"] for index in range(6))
+    assert set(attached.get_column("partner")) == {code_of["op00"]}
+
+
+def test_busy_accounts_sending_two_frames_a_group_leads_count_against_it() -> None:
+    # The same six send the two frames among 28 requests of their own (a pipeline running
+    # the dataset a campaign draws from sends its item frames so): not the accounts the
+    # campaign lost, they keep the frames from being its own.
+    rows = campaign_rows(CAMPAIGN_ACCOUNTS)
+    for index in range(6):
+        rows += customer_rows(f"busy{index}", index, (0, 1), f"82.{index}.0.1", f"visa-b{index}")
+    aggregates, codes, components = _split_campaign(rows, CAMPAIGN_ACCOUNTS)
     assert frame_attachments(aggregates, components, codes).is_empty()

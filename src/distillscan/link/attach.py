@@ -59,6 +59,10 @@ MIN_GROUP_SIZE: Final = 10
 # OWNER_COALITION groups with the most members sending it when its holders are mostly
 # theirs together: one playbook run by two networks the links keep apart.
 OWNER_COALITION: Final = 2
+# The lone accounts that send two of the values (prompt families, frames, closers) of
+# which a group's members are this share of the senders count as its members when its
+# own values are found: a group that lost many accounts owns nothing otherwise.
+LEAD_SHARE: Final = 0.5
 # How unlikely (nats) an item's count among the group's members must be to mark it.
 SIGNATURE_NATS: Final = 10.0
 # An attached account holds at least this many signature items...

@@ -64,15 +64,12 @@ from typing import Final
 
 import polars as pl
 
-from distillscan.link.attach import MIN_GROUP_SIZE, coalition_owns
+from distillscan.link.attach import LEAD_SHARE, MIN_GROUP_SIZE, coalition_owns
 from distillscan.model.aggregates import Aggregates
 
 # A family is a group's own when this share of its holders are the group's members
 # (and MIN_GROUP_SIZE of them) ...
 SIGNATURE_SHARE: Final = 0.75
-# ... counting as members the crews that use two families of which the group's members
-# are this share of the holders,
-LEAD_SHARE: Final = 0.5
 # ... and a lone account is attached when it uses this many of one group's own families,
 MIN_OWN_FAMILIES: Final = 2
 # ... or one whose holders are this share members, and one of the group's own subnets.

@@ -29,6 +29,21 @@ two networks were left in 79 and 59 groups after every other rule, 43 and 29 wit
 this one; no benign account joined a group this way at 1M or 10M (seeds 3 and 7),
 while 49 benign accounts alone sent one closer a group owns.
 
+A group that lost many accounts owns none of its frames, the lost accounts being among
+their senders: over the first 7 days of the 10M-request log with the optional columns
+dropped, after prompt families had attached what they could (`families`), the hydra's
+two networks still left 16% and 17% of their accounts unflagged, nearly all alone. As
+for families, the lone accounts that send MIN_OWN_FRAMES (closers: MIN_OWN_CLOSERS) of
+the values a group leads (its members LEAD_SHARE of their senders) count as its members
+when its own are found, but only where those values carry LEAD_SHARE of their requests:
+a frame holds words of the task, and two pipelines running the dataset the low-and-slow
+campaign draws from (12k and 23k requests) sent two of its frames each; counted in, they
+made the frames the campaign's own and joined its group at high (1M requests, 21 days).
+On the 7-day log recall went from 0.84 and 0.83 to 0.94 and 0.94, in 634 and 370 groups
+rather than 1,755 and 1,009, with the same benign accounts flagged; the 1M logs came out
+unchanged. Strangers who send one of a group's frames, or two among much else, still
+count against it; those who mostly send two count as its lost accounts.
+
 Two groups can run one playbook: two networks of one operator, or one network the
 links keep in two. Each then sends the other's frames, so neither holds OWN_SHARE of
 their senders and a lone account has no owner to join. For lone accounts a value no
@@ -46,11 +61,12 @@ and one row per (group, frame or closer) for those they own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 
-from distillscan.link.attach import MIN_GROUP_SIZE, OWNER_COALITION, coalition_owns
+from distillscan.link.attach import LEAD_SHARE, MIN_GROUP_SIZE, OWNER_COALITION, coalition_owns
 from distillscan.link.coharvest import ITEM_MAX_REPEAT
 from distillscan.model.aggregates import Aggregates, Table
 from distillscan.model.templates import carries
@@ -83,7 +99,7 @@ def relayed_frame_rows(account_frames: Table, membership: pl.DataFrame, owners: 
 
 def _relayed_rows(
     held: pl.LazyFrame, key: str, membership: pl.DataFrame, owners: pl.Series, min_repeat: float = 0.0,
-    coalition: bool = False,
+    coalition: bool = False, share: float = OWN_SHARE, counted: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """(group_id, `key`, owner, requests, owner_members): each group's requests on each
     value of `key` one of `owners` owns, other than its own, given the (account_id,
@@ -91,10 +107,12 @@ def _relayed_rows(
     owned only where its owner's members send it more than `min_repeat` times each on
     average. With `coalition`, for groups that own nothing (lone accounts), a value no
     owner holds OWN_SHARE of is owned by the OWNER_COALITION largest together when they
-    do (`attach.coalition_owns`)."""
+    do (`attach.coalition_owns`). `share` stands for OWN_SHARE; `counted` (account_id,
+    group_id), where given, says who counts as an owner's member (default: `membership`)."""
     held = held.select("account_id", key, "n")
+    owners_members = membership if counted is None else counted
     owned = (
-        held.join(membership.filter(pl.col("group_id").is_in(owners.implode())).lazy(), on="account_id")
+        held.join(owners_members.filter(pl.col("group_id").is_in(owners.implode())).lazy(), on="account_id")
         .group_by("group_id", key)
         .agg(members=pl.col("account_id").n_unique(), member_requests=pl.col("n").sum())
         .filter(
@@ -122,9 +140,9 @@ def _relayed_rows(
     # of OWN_SHARE even then owns it for no group: dropped before the join, since a
     # closer common to many groups (a JSON tail) joined each of its owners (members in
     # ten groups or more) to every group sending it: 2.9 GB at 10M requests.
-    candidates = owned.join(senders, on=key).filter(reach >= OWN_SHARE * (pl.col("all_senders") - pl.col("most")))
+    candidates = owned.join(senders, on=key).filter(reach >= share * (pl.col("all_senders") - pl.col("most")))
     tested = per_group.join(candidates.drop("most"), on=key).filter(pl.col("owner") != pl.col("group_id"))
-    needed = OWN_SHARE * (pl.col("all_senders") - pl.col("senders"))
+    needed = share * (pl.col("all_senders") - pl.col("senders"))
     if coalition:
         # `coalition_owns` reads each (group, value)'s owners largest first.
         tested = tested.sort("group_id", key, "members", "owner", descending=[False, False, True, False])
@@ -142,7 +160,8 @@ def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: p
     sends most (ties: the smaller root). Sorted by account. `codes` maps account_id →
     code."""
     held = aggregates.account_frames.lazy().drop_nulls("frame_fp")
-    return _attachments(held, "frame_fp", MIN_OWN_FRAMES, 0.0, components, codes)
+    totals = aggregates.accounts.lazy().select("account_id", total="n")
+    return _attachments(held, "frame_fp", MIN_OWN_FRAMES, 0.0, components, codes, totals)
 
 
 def closer_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
@@ -151,17 +170,17 @@ def closer_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: 
     ITEM_MAX_REPEAT times each (a wrapper's, not a dataset item's own last sentence)."""
     held = aggregates.account_closers.lazy()
     totals = aggregates.accounts.lazy().select("account_id", total="n")
-    return _attachments(held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, components, codes, totals)
+    return _attachments(held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, components, codes, totals, dominant=True)
 
 
 def _attachments(
     held: pl.LazyFrame, key: str, min_own: int, min_repeat: float, components: pl.DataFrame, codes: pl.DataFrame,
-    totals: pl.LazyFrame | None = None,
+    totals: pl.LazyFrame, dominant: bool = False,
 ) -> pl.DataFrame:
     """(account, partner): each account in no component that sends `min_own` or more of
     one group's own values of `key` (`held`: account_id, `key`, n rows; `min_repeat`:
-    see `_relayed_rows`; see `frame_attachments`), or, given each account's requests
-    (`totals`: account_id, total), one that carries MIN_OWN_CLOSER_SHARE of them."""
+    see `_relayed_rows`; see `frame_attachments`) or, with `dominant`, one that carries
+    MIN_OWN_CLOSER_SHARE of its requests (`totals`: account_id, total) with one."""
     sizes = components.group_by("root").agg(size=pl.len())
     owners = sizes.filter(pl.col("size") >= MIN_GROUP_SIZE).get_column("root")
     if owners.is_empty():
@@ -171,30 +190,18 @@ def _attachments(
         .select("account_id", group_id=pl.col("root").fill_null(pl.col("code")).cast(pl.UInt32))
     )
     lone = codes.join(components, left_on="code", right_on="node", how="anti").get_column("code").cast(pl.UInt32)
-    relays = _relayed_rows(held, key, membership, owners, min_repeat, coalition=True).filter(
-        pl.col("group_id").is_in(lone.implode())
+    account_totals = codes.lazy().join(totals, on="account_id").select(
+        group_id=pl.col("code").cast(pl.UInt32), total="total"
+    ).collect()
+    choice = _LoneChoice(held, key, min_own, min_repeat, membership, owners, lone, account_totals)
+    # The lone accounts that send `min_own` of the values a group leads, on LEAD_SHARE of
+    # their requests, count as its members when its own values are found (see the
+    # module's note: the accounts it lost).
+    leading = choice.chosen(LEAD_SHARE, membership, carried=True).select(group_id="account", owner="group").unique()
+    counted = membership.join(leading, on="group_id", how="left").select(
+        "account_id", group_id=pl.col("owner").fill_null(pl.col("group_id"))
     )
-    dominant = pl.lit(False)
-    if totals is not None:
-        account_totals = codes.lazy().join(totals, on="account_id").select(
-            group_id=pl.col("code").cast(pl.UInt32), total="total"
-        )
-        relays = relays.join(account_totals.collect(), on="group_id", how="left")
-        dominant = carries(pl.col("requests"), pl.col("total"), MIN_OWN_CLOSER_SHARE).any()
-    chosen = (
-        relays.group_by(account="group_id", group="owner")
-        .agg(values=pl.col(key), dominant=dominant, weight=pl.col("owner_members").sum())
-        .filter((pl.col("values").list.len() >= min_own) | pl.col("dominant"))
-        .drop("dominant")
-        .sort(
-            pl.col("account"), pl.col("values").list.len(), pl.col("weight"), pl.col("group"),
-            descending=[False, True, True, False],
-        )
-        .drop("weight")
-        .unique("account", keep="first", maintain_order=True)
-        .explode("values")
-        .rename({"values": key})
-    )
+    chosen = choice.chosen(OWN_SHARE, counted, dominant=dominant)
     if chosen.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
     members = (
@@ -212,3 +219,56 @@ def _attachments(
         .cast(_EDGE_SCHEMA)
         .sort("account")
     )
+
+
+@dataclass(frozen=True)
+class _LoneChoice:
+    """What `_attachments` tests each lone account against: the (account_id, `key`, n)
+    rows `held`, the groups (`owners`) and their `membership`, the `lone` codes and
+    each one's requests (`account_totals`: group_id, total)."""
+
+    held: pl.LazyFrame
+    key: str
+    min_own: int
+    min_repeat: float
+    membership: pl.DataFrame
+    owners: pl.Series
+    lone: pl.Series
+    account_totals: pl.DataFrame
+
+    def chosen(
+        self, share: float, counted: pl.DataFrame, dominant: bool = False, carried: bool = False
+    ) -> pl.DataFrame:
+        """(account, group, `key`): each lone account that sends `min_own` or more of one
+        group's values owned at `share` (members as `counted` says), with those values,
+        for the group whose values it sends most (ties: more of its members, then the
+        smaller root). With `dominant`, also one that carries MIN_OWN_CLOSER_SHARE of its
+        requests with one such value; with `carried`, only those whose requests on the
+        group's values are LEAD_SHARE of theirs."""
+        key = self.key
+        relays = _relayed_rows(
+            self.held, key, self.membership, self.owners, self.min_repeat, coalition=True, share=share,
+            counted=counted,
+        ).filter(pl.col("group_id").is_in(self.lone.implode())).join(self.account_totals, on="group_id", how="left")
+        one_carries = pl.lit(False)
+        if dominant:
+            one_carries = carries(pl.col("requests"), pl.col("total"), MIN_OWN_CLOSER_SHARE).any()
+        enough = (pl.col("values").list.len() >= self.min_own) | pl.col("dominant")
+        if carried:
+            enough = enough & (pl.col("requests") >= LEAD_SHARE * pl.col("total"))
+        return (
+            relays.group_by(account="group_id", group="owner")
+            .agg(
+                values=pl.col(key), dominant=one_carries, weight=pl.col("owner_members").sum(),
+                requests=pl.col("requests").sum(), total=pl.col("total").first(),
+            )
+            .filter(enough)
+            .sort(
+                pl.col("account"), pl.col("values").list.len(), pl.col("weight"), pl.col("group"),
+                descending=[False, True, True, False],
+            )
+            .unique("account", keep="first", maintain_order=True)
+            .select("account", "group", "values")
+            .explode("values")
+            .rename({"values": key})
+        )
