@@ -100,6 +100,7 @@ def relayed_frame_rows(account_frames: Table, membership: pl.DataFrame, owners: 
 def _relayed_rows(
     held: pl.LazyFrame, key: str, membership: pl.DataFrame, owners: pl.Series, min_repeat: float = 0.0,
     coalition: bool = False, share: float = OWN_SHARE, counted: pl.DataFrame | None = None,
+    tested: pl.Series | None = None,
 ) -> pl.DataFrame:
     """(group_id, `key`, owner, requests, owner_members): each group's requests on each
     value of `key` one of `owners` owns, other than its own, given the (account_id,
@@ -108,7 +109,8 @@ def _relayed_rows(
     average. With `coalition`, for groups that own nothing (lone accounts), a value no
     owner holds OWN_SHARE of is owned by the OWNER_COALITION largest together when they
     do (`attach.coalition_owns`). `share` stands for OWN_SHARE; `counted` (account_id,
-    group_id), where given, says who counts as an owner's member (default: `membership`)."""
+    group_id), where given, says who counts as an owner's member (default: `membership`);
+    `tested`, where given, the only groups whose rows are returned."""
     held = held.select("account_id", key, "n")
     owners_members = membership if counted is None else counted
     owned = (
@@ -141,15 +143,18 @@ def _relayed_rows(
     # closer common to many groups (a JSON tail) joined each of its owners (members in
     # ten groups or more) to every group sending it: 2.9 GB at 10M requests.
     candidates = owned.join(senders, on=key).filter(reach >= share * (pl.col("all_senders") - pl.col("most")))
-    tested = per_group.join(candidates.drop("most"), on=key).filter(pl.col("owner") != pl.col("group_id"))
+    # Only the groups tested are joined to the candidates (for attachment, the lone
+    # accounts): at LEAD_SHARE far more values are candidates than at OWN_SHARE.
+    rows = per_group if tested is None else per_group.filter(pl.col("group_id").is_in(tested.implode()))
+    tested_rows = rows.join(candidates.drop("most"), on=key).filter(pl.col("owner") != pl.col("group_id"))
     needed = share * (pl.col("all_senders") - pl.col("senders"))
     if coalition:
         # `coalition_owns` reads each (group, value)'s owners largest first.
-        tested = tested.sort("group_id", key, "members", "owner", descending=[False, False, True, False])
+        tested_rows = tested_rows.sort("group_id", key, "members", "owner", descending=[False, False, True, False])
         owned_here = coalition_owns(["group_id", key], needed)
     else:
         owned_here = pl.col("members") >= needed
-    return tested.filter(owned_here).select("group_id", key, "owner", "requests", owner_members="members")
+    return tested_rows.filter(owned_here).select("group_id", key, "owner", "requests", owner_members="members")
 
 
 def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
@@ -204,16 +209,20 @@ def _attachments(
     chosen = choice.chosen(OWN_SHARE, counted, dominant=dominant)
     if chosen.is_empty():
         return pl.DataFrame(schema=_EDGE_SCHEMA)
-    members = (
+    # Each (value, group)'s smallest member, found while streaming: joined to every
+    # member sending a common closer, the 4,658 (account, closer) rows chosen on the 7-day
+    # 10M-request log took the scan's peak from 1.23 to 1.58 GB.
+    first_members = (
         held.filter(pl.col(key).is_in(chosen.get_column(key).unique().implode()))
         .select("account_id", key)
         .join(codes.lazy(), on="account_id")
         .join(membership.lazy(), on="account_id")
-        .select(key, group="group_id", member=pl.col("code").cast(pl.UInt32))
+        .group_by(key, group="group_id")
+        .agg(member=pl.col("code").min().cast(pl.UInt32))
         .collect(engine="streaming")
     )
     return (
-        chosen.join(members, on=[key, "group"])
+        chosen.join(first_members, on=[key, "group"])
         .group_by("account")
         .agg(partner=pl.col("member").min())
         .cast(_EDGE_SCHEMA)
@@ -248,8 +257,8 @@ class _LoneChoice:
         key = self.key
         relays = _relayed_rows(
             self.held, key, self.membership, self.owners, self.min_repeat, coalition=True, share=share,
-            counted=counted,
-        ).filter(pl.col("group_id").is_in(self.lone.implode())).join(self.account_totals, on="group_id", how="left")
+            counted=counted, tested=self.lone,
+        ).join(self.account_totals, on="group_id", how="left")
         one_carries = pl.lit(False)
         if dominant:
             one_carries = carries(pl.col("requests"), pl.col("total"), MIN_OWN_CLOSER_SHARE).any()
