@@ -36,13 +36,13 @@ two networks still left 16% and 17% of their accounts unflagged, nearly all alon
 for families, the lone accounts that send MIN_OWN_FRAMES (closers: MIN_OWN_CLOSERS) of
 the values a group leads (its members LEAD_SHARE of their senders) count as its members
 when its own are found, but only where those values carry LEAD_SHARE of their requests:
-a frame holds words of the task, and two pipelines running the dataset the low-and-slow
-campaign draws from (12k and 23k requests) sent two of its frames each; counted in, they
-made the frames the campaign's own and joined its group at high (1M requests, 21 days).
-On the 7-day log recall went from 0.84 and 0.83 to 0.94 and 0.94, in 634 and 370 groups
-rather than 1,755 and 1,009, with the same benign accounts flagged; the 1M logs came out
-unchanged. Strangers who send one of a group's frames, or two among much else, still
-count against it; those who mostly send two count as its lost accounts.
+a frame holds words of the task, and two pipelines (12k and 23k requests) sent two of
+the low-and-slow campaign's item frames each; counted in, they made the frames the
+campaign's own and joined its group at high (1M requests, 21 days). On the 7-day log
+recall went from 0.84 and 0.83 to 0.94 and 0.94, in 634 and 370 groups rather than 1,755
+and 1,009, with the same benign accounts flagged; the 1M logs came out unchanged.
+Strangers who send one of a group's frames, or two among much else, still count against
+it; those who mostly send two count as its lost accounts.
 
 Two groups can run one playbook: two networks of one operator, or one network the
 links keep in two. Each then sends the other's frames, so neither holds OWN_SHARE of
