@@ -165,8 +165,7 @@ def frame_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: p
     sends most (ties: the smaller root). Sorted by account. `codes` maps account_id →
     code."""
     held = aggregates.account_frames.lazy().drop_nulls("frame_fp")
-    totals = aggregates.accounts.lazy().select("account_id", total="n")
-    return _attachments(held, "frame_fp", MIN_OWN_FRAMES, 0.0, components, codes, totals)
+    return _attachments(held, "frame_fp", MIN_OWN_FRAMES, 0.0, aggregates.accounts, components, codes)
 
 
 def closer_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
@@ -174,18 +173,19 @@ def closer_attachments(aggregates: Aggregates, components: pl.DataFrame, codes: 
     MIN_OWN_CLOSERS or more of one group's own closers, those its members send more than
     ITEM_MAX_REPEAT times each (a wrapper's, not a dataset item's own last sentence)."""
     held = aggregates.account_closers.lazy()
-    totals = aggregates.accounts.lazy().select("account_id", total="n")
-    return _attachments(held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, components, codes, totals, dominant=True)
+    return _attachments(
+        held, "closer_fp", MIN_OWN_CLOSERS, ITEM_MAX_REPEAT, aggregates.accounts, components, codes, dominant=True
+    )
 
 
 def _attachments(
-    held: pl.LazyFrame, key: str, min_own: int, min_repeat: float, components: pl.DataFrame, codes: pl.DataFrame,
-    totals: pl.LazyFrame, dominant: bool = False,
+    held: pl.LazyFrame, key: str, min_own: int, min_repeat: float, accounts: Table, components: pl.DataFrame,
+    codes: pl.DataFrame, dominant: bool = False,
 ) -> pl.DataFrame:
     """(account, partner): each account in no component that sends `min_own` or more of
     one group's own values of `key` (`held`: account_id, `key`, n rows; `min_repeat`:
     see `_relayed_rows`; see `frame_attachments`) or, with `dominant`, one that carries
-    MIN_OWN_CLOSER_SHARE of its requests (`totals`: account_id, total) with one."""
+    MIN_OWN_CLOSER_SHARE of its requests (`accounts`: the aggregate table) with one."""
     sizes = components.group_by("root").agg(size=pl.len())
     owners = sizes.filter(pl.col("size") >= MIN_GROUP_SIZE).get_column("root")
     if owners.is_empty():
@@ -195,8 +195,8 @@ def _attachments(
         .select("account_id", group_id=pl.col("root").fill_null(pl.col("code")).cast(pl.UInt32))
     )
     lone = codes.join(components, left_on="code", right_on="node", how="anti").get_column("code").cast(pl.UInt32)
-    account_totals = codes.lazy().join(totals, on="account_id").select(
-        group_id=pl.col("code").cast(pl.UInt32), total="total"
+    account_totals = codes.lazy().join(accounts.lazy(), on="account_id").select(
+        group_id=pl.col("code").cast(pl.UInt32), total="n"
     ).collect()
     choice = _LoneChoice(held, key, min_own, min_repeat, membership, owners, lone, account_totals)
     # The lone accounts that send `min_own` of the values a group leads, on LEAD_SHARE of
